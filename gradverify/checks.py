@@ -1,0 +1,233 @@
+"""Running the three checks on one derivation and deciding each claim's verdict.
+
+* symbolic: the claim against sympy's derivative (`symbolic.check_symbolic`);
+* finite difference: the implementation's gradient against central differences
+  of the implementation's value (for an identity: both sides of the
+  implementation against each other);
+* agreement: the implementation's outputs against the spec's, evaluated exactly
+  (50 digits) at the same points.
+
+Points are drawn by hypothesis within the assumptions. When a claim fails with
+the assumptions the source states and the derivation also lists assumptions
+the source left implicit, the claim is checked again with those added: if it
+then holds, the verdict is *conditional* (true only under an assumption the
+source does not state), which still counts as refuted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import numeric
+from .errors import DerivationError
+from .exploration import Point, draw_point, explore
+from .spec import Claim, Derivation
+from .symbolic import SymbolicResult, check_symbolic, evaluate_spec
+from .tolerances import DEFAULT_TOLERANCE, Tolerance
+
+__all__ = ["CheckResult", "ClaimResult", "Options", "check_derivation", "VERDICTS", "CHECKS"]
+
+VERDICTS = ("holds", "conditional", "refuted", "error")
+CHECKS = ("symbolic", "finite_difference", "agreement")
+
+
+@dataclass
+class Options:
+    seed: int = 0
+    #: hypothesis examples per derivation for the numeric checks
+    examples: int = 25
+    tolerance: Tolerance = DEFAULT_TOLERANCE
+    symbolic_configs: int = 3
+
+
+@dataclass
+class CheckResult:
+    status: str  # symbolic: proved|sampled|refuted; numeric: pass|fail; any: error
+    figures: dict = field(default_factory=dict)
+    detail: str = ""
+    counterexample: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("refuted", "fail")
+
+    def as_dict(self):
+        return {"status": self.status, **self.figures, "detail": self.detail, "counterexample": self.counterexample}
+
+
+@dataclass
+class ClaimResult:
+    derivation: str
+    title: str
+    claim: str
+    seed_text: str
+    verdict: str
+    checks: dict[str, CheckResult]
+    assumptions: list[dict]
+    #: for a conditional verdict: the implicit assumptions under which the claim holds
+    holds_if: list[str] = field(default_factory=list)
+    message: str = ""
+    reproduce: str = ""
+
+    def as_dict(self):
+        return {"derivation": self.derivation, "title": self.title, "claim": self.claim,
+                "seed_text": self.seed_text, "verdict": self.verdict,
+                "checks": {k: v.as_dict() for k, v in self.checks.items()},
+                "assumptions": self.assumptions, "holds_if": self.holds_if, "message": self.message,
+                "reproduce": self.reproduce}
+
+
+def _assumption_rows(derivation):
+    return [{"text": a.text, "source": a.source, "why": a.why} for a in derivation.assumptions]
+
+
+def error_rows(derivation_id: str, title: str, message: str, claims=(), reproduce: str = "") -> list[ClaimResult]:
+    names = [(c.name, c.seed_text) for c in claims] or [("(all)", "")]
+    return [ClaimResult(derivation_id, title, name, text, "error",
+                        {k: CheckResult("error") for k in CHECKS}, [], message=message, reproduce=reproduce)
+            for name, text in names]
+
+
+def check_derivation(derivation: Derivation, options: Options, reproduce: str = "") -> list[ClaimResult]:
+    """Every claim of ``derivation``, checked three ways. Never raises for a
+    problem in the derivation: that becomes ERROR rows."""
+    try:
+        stated = tuple(a for a in derivation.assumptions if a.source == "seed")
+        results = _run(derivation, stated, options)
+        implicit = [a for a in derivation.assumptions if a.source == "implicit"]
+        rescued: dict[str, dict[str, CheckResult]] = {}
+        if implicit and any(r.failed for checks in results.values() for r in checks.values()):
+            rescued = _run(derivation, tuple(derivation.assumptions), options)
+    except DerivationError as exc:
+        return error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce)
+    rows = []
+    for claim in derivation.claims:
+        checks = results[claim.name]
+        verdict, holds_if = "holds", []
+        if any(c.failed for c in checks.values()):
+            verdict = "refuted"
+            again = rescued.get(claim.name)
+            if again and not any(c.failed for c in again.values()):
+                verdict = "conditional"
+                holds_if = [a.text for a in derivation.assumptions if a.source == "implicit"]
+        rows.append(ClaimResult(derivation.id, derivation.title, claim.name, claim.seed_text, verdict, checks,
+                                _assumption_rows(derivation), holds_if=holds_if, reproduce=reproduce))
+    return rows
+
+
+def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+    symbolic = check_symbolic(derivation, assumptions, options.seed, configs=options.symbolic_configs)
+    numeric_results = _numeric(derivation, assumptions, options)
+    out = {}
+    for claim in derivation.claims:
+        out[claim.name] = {"symbolic": _symbolic_result(symbolic[claim.name]), **numeric_results[claim.name]}
+    return out
+
+
+def _symbolic_result(r: SymbolicResult) -> CheckResult:
+    sizes = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in r.sizes)
+    return CheckResult(r.status, {"sizes": sizes, "points": r.points, "seconds": round(r.seconds, 3)},
+                       r.detail, r.counterexample)
+
+
+# ---------------------------------------------------------------- numeric checks at one point
+@dataclass
+class _Stats:
+    examples: int = 0
+    max_rel_err: float = 0.0
+    worst_ratio: float = 0.0
+
+
+def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+    tol = options.tolerance
+    stats = {(c.name, check): _Stats() for c in derivation.claims for check in ("finite_difference", "agreement")}
+
+    def evaluate(point: Point) -> dict[Any, Any]:
+        found = {}
+        for key, comparison in evaluate_point(derivation, point, tol, options.seed).items():
+            st = stats[key]
+            st.examples += 1
+            if isinstance(comparison, str):
+                found[key] = comparison
+                continue
+            st.max_rel_err = max(st.max_rel_err, comparison.max_rel_err)
+            st.worst_ratio = max(st.worst_ratio, comparison.worst_ratio)
+            if not comparison.ok:
+                found[key] = comparison
+        return found
+
+    def draw(source):
+        return draw_point(derivation, source, assumptions)
+
+    exploration = explore(draw, evaluate, options.examples, options.seed)
+    out: dict[str, dict[str, CheckResult]] = {c.name: {} for c in derivation.claims}
+    for claim in derivation.claims:
+        for check in ("finite_difference", "agreement"):
+            st = stats[(claim.name, check)]
+            figures = {"examples": exploration.examples, "max_rel_err": st.max_rel_err,
+                       "error_over_tolerance": st.worst_ratio}
+            found = exploration.failures.get((claim.name, check))
+            if found is None:
+                out[claim.name][check] = CheckResult("pass", figures)
+            else:
+                out[claim.name][check] = CheckResult("fail", figures, _failure_text(claim, check, found.detail),
+                                                     found.point.describe())
+    return out
+
+
+def _failure_text(claim: Claim, check: str, detail) -> str:
+    if isinstance(detail, str):
+        return detail
+    against = {"finite_difference": "the identity's other side" if claim.identity else "central difference",
+               "agreement": "the spec (exact)"}[check]
+    what = f"claimed {claim.name}" if check == "finite_difference" else f"implementation's {claim.name}"
+    return (f"{what} vs {against}, worst entry {list(detail.worst_index)}: claimed {detail.worst_claimed:.6g}, "
+            f"{'numeric' if check == 'finite_difference' else 'spec'} {detail.worst_reference:.6g} "
+            f"(error {detail.worst_ratio:.3g}× the tolerance; max relative error {detail.max_rel_err:.3g})")
+
+
+def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: int = 0) -> dict:
+    """Finite-difference and agreement comparisons of every claim at one point.
+
+    Returns {(claim name, check): Comparison or a one-line failure message}.
+    """
+    impl = derivation.implementation
+    value_name = impl.returns[0]
+    base = numeric.call(derivation, point)
+    noise = numeric.noise(derivation, point, base, tol, np.random.default_rng(seed))
+    f = base[value_name]
+    exact_value, exact_claims = evaluate_spec(derivation, point, ("digits", 50), f.shape)
+    err_f = noise[value_name] + tol.eps * np.abs(f)
+    value_agrees = numeric.compare(f, exact_value, tol.safety * err_f)
+    out = {}
+    for claim in derivation.claims:
+        index = ... if claim.identity or claim.index is None else claim.index(point.namespace())
+        full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
+        a = base[claim.output] if claim.identity else np.asarray(base[claim.output][full])
+        spec_exact = exact_claims[claim.name]
+        err_a = noise[claim.output] if claim.identity else np.asarray(noise[claim.output][full])
+        if isinstance(spec_exact, str):
+            out[(claim.name, "agreement")] = f"spec and implementation differ in shape: {spec_exact}"
+        else:
+            if spec_exact.shape != a.shape:
+                out[(claim.name, "agreement")] = (f"implementation's {claim.name} has shape {a.shape}, "
+                                                  f"the spec's {spec_exact.shape}")
+            elif not value_agrees.ok:
+                out[(claim.name, "agreement")] = (
+                    f"the implementation's value {value_name} = {value_agrees.worst_claimed:.6g} vs the spec's "
+                    f"{value_agrees.worst_reference:.6g} (error {value_agrees.worst_ratio:.3g}× the tolerance)")
+            else:
+                out[(claim.name, "agreement")] = numeric.compare(a, spec_exact,
+                                                                 tol.safety * (err_a + tol.eps * np.abs(a)))
+        err_a = err_a + tol.eps * np.abs(a)
+        if claim.identity:
+            out[(claim.name, "finite_difference")] = numeric.compare(a, f, tol.safety * (err_a + err_f))
+            continue
+        positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
+        d_h, trunc, h = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
+        err_f_b = err_f.reshape(err_f.shape + (1,) * positions.ndim)
+        out[(claim.name, "finite_difference")] = numeric.compare(a, d_h, tol.safety * (trunc + err_f_b / h + err_a))
+    return out

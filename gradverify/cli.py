@@ -1,0 +1,129 @@
+"""The command line: ``python -m gradverify report`` and ``python -m gradverify list``."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+from .checks import Options, check_derivation, error_rows
+from .errors import GradverifyError, InvalidArgument
+from .plugin import DEFAULT_FOLDER, load, select
+from .report import Report
+
+__all__ = ["main", "parser"]
+
+DEFAULT_SEED = 0
+
+
+def _seed(text: str) -> int:
+    if text == "random":
+        return random.SystemRandom().randrange(2**31)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'random' but got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a seed in 0..{2**32 - 1} but got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer but got {text!r}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gradverify",
+                                description="Check hand-derived gradients: sympy, finite differences, code vs math.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--derivations", action="append", metavar="PATH",
+                        help=f"a derivation file or folder (repeatable; default: ./{DEFAULT_FOLDER})")
+        sp.add_argument("--only", metavar="ID", help="only this derivation id (or its ID-* variants)")
+
+    r = sub.add_parser("report", help="check every claim and print the pass/fail table")
+    common(r)
+    r.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                   help=f"seed of every random choice (default {DEFAULT_SEED}; 'random' for a fresh one)")
+    r.add_argument("--examples", type=_positive, default=Options.examples,
+                   help=f"hypothesis examples per derivation (default {Options.examples})")
+    r.add_argument("--out", type=Path, default=Path("reports"), help="folder for report.md and report.json")
+    r.add_argument("--no-write", action="store_true", help="print only; do not write report files")
+    lst = sub.add_parser("list", help="list the registered derivations and their claims")
+    common(lst)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return {"report": _report, "list": _list}[args.command](args)
+    except InvalidArgument as exc:
+        print(f"gradverify: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _paths(args) -> list[str]:
+    if args.derivations:
+        return args.derivations
+    if not DEFAULT_FOLDER.is_dir():
+        raise InvalidArgument(f"a ./{DEFAULT_FOLDER} folder or --derivations PATH",
+                              f"no ./{DEFAULT_FOLDER} in {Path.cwd()}",
+                              "Run from the gradverify checkout, or pass --derivations PATH.")
+    return [str(DEFAULT_FOLDER)]
+
+
+def _report(args) -> int:
+    paths = _paths(args)
+    derivations, failures = load(paths)
+    derivations = select(derivations, args.only)
+    if args.only:
+        failures = [f for f in failures if f.id == args.only]
+    options = Options(seed=args.seed, examples=args.examples)
+    extra = "" if not args.derivations else "".join(f" --derivations {p}" for p in args.derivations)
+    rows = []
+    for f in failures:
+        rows += error_rows(f.id, f.path, f.message)
+    for d in derivations:
+        reproduce = f"python -m gradverify report --only {d.id} --seed {args.seed}{extra}"
+        t0 = time.perf_counter()
+        try:
+            rows += check_derivation(d, options, reproduce)
+        except GradverifyError as exc:
+            rows += error_rows(d.id, d.title, str(exc), d.claims, reproduce)
+        except Exception as exc:  # a bug of ours must not stop the other derivations either
+            rows += error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
+                               d.claims, reproduce)
+        if sys.stderr.isatty():
+            print(f"  checked {d.id} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    command = "python -m gradverify report" + (f" --seed {args.seed}" if args.seed != DEFAULT_SEED else "") + extra
+    report = Report(rows, seed=args.seed, examples=args.examples, paths=paths, command=command)
+    print(report.text())
+    if not args.no_write:
+        written = report.write(args.out)
+        print("wrote " + ", ".join(str(p) for p in written))
+    return report.exit_code
+
+
+def _list(args) -> int:
+    derivations, failures = load(_paths(args))
+    derivations = select(derivations, args.only)
+    for d in derivations:
+        print(f"{d.id}: {d.title}   [{d.source}; {d.origin}]")
+        print("  variables: " + ", ".join(f"{n} ({k.describe()})" for n, k in d.variables.items()))
+        for a in d.assumptions:
+            print(f"  assumes: {a.text}" + (" (implicit, not in the source)" if a.source == "implicit" else ""))
+        for c in d.claims:
+            print(f"  claim {c.name} = {c.seed_text}")
+    for f in failures:
+        print(f"ERROR {f.path}: {f.message}")
+    return 2 if failures else 0

@@ -1,0 +1,251 @@
+"""Drawing inputs within a derivation's assumptions, and exploring them with hypothesis.
+
+A `Point` is one input: sizes for every named dimension, a value for every
+variable, and the scale the real values were drawn at. Points are drawn from a
+`Source` of choices, so the same code draws them from hypothesis (which then
+shrinks a failing point to a small one) and from a seeded numpy generator (for
+the symbolic check's sample points).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import DerivationError, InvalidArgument
+from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Real
+
+__all__ = ["Point", "Source", "RandomSource", "HypothesisSource", "draw_point", "in_force", "explore",
+           "Exploration", "Found"]
+
+
+# ---------------------------------------------------------------- sources of choices
+class Source:
+    def integer(self, lo: int, hi: int) -> int: ...
+    def unit_array(self, shape: tuple) -> np.ndarray: ...
+    def coin(self) -> bool: ...
+
+    def choice(self, options: Sequence):
+        return options[self.integer(0, len(options) - 1)]
+
+
+class RandomSource(Source):
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+
+    def integer(self, lo, hi):
+        return int(self.rng.integers(lo, hi + 1))
+
+    def unit_array(self, shape):
+        return self.rng.uniform(-1.0, 1.0, size=shape)
+
+    def coin(self):
+        return bool(self.rng.integers(0, 2))
+
+
+class HypothesisSource(Source):
+    def __init__(self, data):
+        from hypothesis import strategies as st
+        from hypothesis.extra import numpy as hnp
+
+        self.data, self.st, self.hnp = data, st, hnp
+
+    def integer(self, lo, hi):
+        return self.data.draw(self.st.integers(lo, hi))
+
+    def unit_array(self, shape):
+        elements = self.st.floats(-1.0, 1.0, allow_subnormal=False)
+        return self.data.draw(self.hnp.arrays(np.float64, shape, elements=elements))
+
+    def coin(self):
+        return self.data.draw(self.st.booleans())
+
+
+# ---------------------------------------------------------------- points
+@dataclass
+class Point:
+    sizes: dict[str, int]
+    values: dict[str, Any]
+    scale: float
+    #: real variables whose value an assumption fixes (a one-hot y): not free symbols
+    fixed: frozenset = frozenset()
+
+    def namespace(self, **overrides) -> SimpleNamespace:
+        return SimpleNamespace(**{**self.sizes, **self.values, **overrides})
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.sizes.items()]
+        for name, v in self.values.items():
+            if isinstance(v, np.ndarray):
+                text = np.array2string(v, precision=4, separator=", ", max_line_width=10**6)
+                parts.append(f"{name}={' '.join(text.split())}")
+            else:
+                parts.append(f"{name}={v}")
+        return ", ".join(parts)
+
+    def copy_with(self, name: str, value) -> "Point":
+        values = dict(self.values)
+        values[name] = value
+        return dataclasses.replace(self, values=values)
+
+
+def in_force(derivation: Derivation, dropped: Sequence = ()) -> tuple:
+    return tuple(a for a in derivation.assumptions if a not in dropped)
+
+
+def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for name, rng in derivation.dims.items():
+        sizes[name] = int(rng(sizes)) if callable(rng) else source.integer(*rng)
+    return sizes
+
+
+def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,
+               sizes: dict[str, int] | None = None, scale: float | None = None) -> Point:
+    """Draw one point within ``assumptions`` (by default every assumption)."""
+    sizes = dict(sizes) if sizes is not None else draw_sizes(derivation, source)
+    scale = float(source.choice(list(derivation.scales))) if scale is None else scale
+    values: dict[str, Any] = {}
+    fixed = set()
+    for name, kind in derivation.variables.items():
+        mine = [a for a in assumptions if a.target == name]
+        if isinstance(kind, Real):
+            onehot = next((a for a in mine if isinstance(a, OneHot)), None)
+            shape = tuple(sizes[d] for d in kind.dims)
+            if onehot is not None:
+                at = _need(values, onehot.at, name)
+                if len(shape) != 1:
+                    raise InvalidArgument("OneHot on a vector Real(dim)", f"{name} with shape dims {kind.dims}")
+                value = np.zeros(shape)
+                value[at] = 1.0
+                fixed.add(name)
+            else:
+                value = np.asarray(source.unit_array(shape) * scale, dtype=np.float64)
+            values[name] = value
+        elif isinstance(kind, Index):
+            values[name] = source.integer(0, sizes[kind.dim] - 1)
+        elif isinstance(kind, Indices):
+            values[name] = _draw_indices(name, kind, mine, sizes, values, source)
+    return Point(sizes=sizes, values=values, scale=scale, fixed=frozenset(fixed))
+
+
+def _need(values, other, name):
+    if other not in values:
+        raise InvalidArgument(f"variable {other!r} declared before {name!r}", f"the order {list(values)}",
+                              "Reorder variables= so that what an assumption refers to comes first.")
+    return values[other]
+
+
+def _draw_indices(name, kind: Indices, mine, sizes, values, source: Source):
+    rows = sizes[kind.rows] if kind.rows else None
+    count, n = sizes[kind.count], sizes[kind.dim]
+    distinct = any(isinstance(a, Distinct) for a in mine)
+    excluded = [_need(values, a.other, name) for a in mine if isinstance(a, Excludes)]
+
+    def one_row(r):
+        banned = set()
+        for ex in excluded:
+            banned.add(ex[r] if isinstance(ex, list) else ex)
+        candidates = [i for i in range(n) if i not in banned]
+        need = count if distinct else 1
+        if len(candidates) < need:
+            raise InvalidArgument(
+                f"at least {need} allowed values for {name!r} ({kind.describe()})",
+                f"{len(candidates)} at {kind.dim}={n}",
+                f"Raise the lower bound of {kind.dim} in dims=.")
+        row: list[int] = []
+        for _ in range(count):
+            if not distinct and row and source.coin():
+                row.append(row[source.integer(0, len(row) - 1)])  # repeats are where bugs hide
+                continue
+            pick = source.integer(0, len(candidates) - 1)
+            row.append(candidates[pick])
+            if distinct:
+                candidates.pop(pick)
+        return row
+
+    return [one_row(r) for r in range(rows)] if rows is not None else one_row(None)
+
+
+# ---------------------------------------------------------------- exploration with hypothesis
+@dataclass
+class Found:
+    """What a check found at one point: ``detail`` is the check's own record."""
+
+    point: Point
+    detail: Any
+
+
+@dataclass
+class Exploration:
+    examples: int
+    #: per key (claim name), the first failure seen, then the shrunk one
+    failures: dict[str, Found]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _settings(examples: int):
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+    return settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+                    suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+                    phases=[Phase.explicit, Phase.generate, Phase.shrink], print_blob=False,
+                    report_multiple_bugs=False)
+
+
+def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[str, Any]],
+            examples: int, seed: int, shrink: bool = True) -> Exploration:
+    """Run ``evaluate`` on ``examples`` points drawn by hypothesis.
+
+    ``evaluate`` returns ``{key: detail}`` for every key that failed at the
+    point. Every key that fails anywhere is then explored again on its own,
+    letting hypothesis shrink to the smallest point where it fails. A
+    `DerivationError` raised by ``evaluate`` stops the exploration and is
+    re-raised with the (shrunk) point that caused it.
+    """
+    import hypothesis
+    from hypothesis import given, strategies as st
+
+    failures: dict[str, Found] = {}
+    count = [0]
+
+    def run(target: str | None):
+        @_settings(examples)
+        @hypothesis.seed(seed)
+        @given(st.data())
+        def body(data):
+            point = draw(HypothesisSource(data))
+            count[0] += 1
+            try:
+                found = evaluate(point)
+            except DerivationError as exc:
+                raise DerivationError(f"{exc} (at {point.describe()})") from exc
+            for key, detail in found.items():
+                if key == target:
+                    failures[key] = Found(point, detail)
+                    raise _Stop
+                failures.setdefault(key, Found(point, detail))
+        try:
+            body()
+        except _Stop:
+            pass
+        except DerivationError:
+            raise
+        except hypothesis.errors.HypothesisException as exc:  # flaky, unsatisfiable: say so plainly
+            raise DerivationError(f"hypothesis could not explore this derivation: {type(exc).__name__}: {exc}")
+
+    run(None)
+    surveyed = count[0]
+    shrunk: set = set()
+    while shrink and set(failures) - shrunk:  # a shrink run may find failures of other keys
+        key = sorted(set(failures) - shrunk, key=str)[0]
+        shrunk.add(key)
+        run(key)
+    return Exploration(examples=surveyed, failures=failures)

@@ -1,0 +1,167 @@
+"""The report: one row per (derivation, claim), as a terminal table, Markdown and JSON.
+
+The JSON field names are stable and documented in README.md ("The JSON report").
+Nothing here computes a verdict; it only lays out `checks.ClaimResult`s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from tabulate import tabulate
+
+from . import __version__
+from .checks import ClaimResult
+
+__all__ = ["Report", "exit_code", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+COLUMNS = ["derivation", "claim", "symbolic", "finite difference", "agreement", "verdict"]
+
+
+def exit_code(rows: list[ClaimResult]) -> int:
+    """0: every claim holds; 1: a claim is refuted (conditional counts); 2: a derivation could not run."""
+    verdicts = {r.verdict for r in rows}
+    if "error" in verdicts:
+        return 2
+    if verdicts & {"refuted", "conditional"}:
+        return 1
+    return 0
+
+
+def _num(x: float) -> str:
+    return f"{x:.1e}" if x else "0"
+
+
+def _symbolic_cell(c) -> str:
+    if c.status == "error":
+        return "ERROR"
+    if c.status == "refuted":
+        return "REFUTED"
+    if c.status == "proved":
+        n = len(c.figures["sizes"].split(";"))
+        return f"proved ({n} size{'s' if n > 1 else ''})"
+    return f"sampled ({c.figures['points']} pts)"
+
+
+def _numeric_cell(c) -> str:
+    if c.status == "error":
+        return "ERROR"
+    word = "pass" if c.status == "pass" else "FAIL"
+    return f"{word} · {c.figures['examples']} ex · rel {_num(c.figures['max_rel_err'])}"
+
+
+def _verdict_cell(r: ClaimResult) -> str:
+    if r.verdict == "conditional":
+        return "REFUTED as stated; holds if " + "; ".join(r.holds_if)
+    return {"holds": "holds", "refuted": "REFUTED", "error": "ERROR"}[r.verdict]
+
+
+class Report:
+    def __init__(self, rows: list[ClaimResult], *, seed: int, examples: int, paths: list[str], command: str):
+        self.rows, self.seed, self.examples, self.paths, self.command = rows, seed, examples, paths, command
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.rows)
+
+    def summary(self) -> dict:
+        counts = Counter(r.verdict for r in self.rows)
+        return {"claims": len(self.rows), **{v: counts.get(v, 0) for v in ("holds", "conditional", "refuted", "error")},
+                "exit_code": self.exit_code}
+
+    def summary_line(self) -> str:
+        s = self.summary()
+        return (f"{s['claims']} claims: {s['holds']} hold, {s['conditional']} hold only under an unstated "
+                f"assumption, {s['refuted']} refuted, {s['error']} errors (exit {s['exit_code']}). "
+                f"Reproduce: {self.reproduce()}")
+
+    def reproduce(self) -> str:
+        return f"python -m gradverify report --seed {self.seed}"
+
+    def header(self) -> str:
+        return (f"gradverify {__version__} · seed {self.seed} · {self.examples} hypothesis examples per derivation "
+                f"· derivations: {', '.join(self.paths)}")
+
+    def table_rows(self) -> list[list[str]]:
+        out = []
+        for r in self.rows:
+            c = r.checks
+            out.append([r.derivation, r.claim, _symbolic_cell(c["symbolic"]), _numeric_cell(c["finite_difference"]),
+                        _numeric_cell(c["agreement"]), _verdict_cell(r)])
+        return out
+
+    def details(self) -> list[str]:
+        """One paragraph per claim that does not simply hold: what failed, where, how to reproduce."""
+        lines = []
+        for r in self.rows:
+            if r.verdict == "holds":
+                continue
+            lines.append(f"{r.derivation} · {r.claim} · {_verdict_cell(r)}")
+            if r.verdict == "error":
+                lines.append(f"  error: {r.message}")
+            for name, c in r.checks.items():
+                if c.failed:
+                    lines.append(f"  {name}: {c.detail}")
+                    if c.counterexample:
+                        lines.append(f"    at: {c.counterexample}")
+            if r.reproduce:
+                lines.append(f"  reproduce: {r.reproduce}")
+        return lines
+
+    def assumptions(self) -> list[str]:
+        lines, done = [], set()
+        for r in self.rows:
+            if r.derivation in done or not r.assumptions:
+                continue
+            done.add(r.derivation)
+            for a in r.assumptions:
+                note = "stated by the source" if a["source"] == "seed" else f"implicit, not in the source: {a['why']}"
+                lines.append(f"{r.derivation}: {a['text']} ({note})")
+        return lines
+
+    # ------------------------------------------------------------ outputs
+    def text(self) -> str:
+        parts = [self.header(), "", tabulate(self.table_rows(), headers=COLUMNS, tablefmt="simple"), ""]
+        if self.assumptions():
+            parts += ["Assumptions (inputs are drawn within them):"] + ["  " + a for a in self.assumptions()] + [""]
+        if self.details():
+            parts += ["Details:"] + ["  " + d for d in self.details()] + [""]
+        parts.append(self.summary_line())
+        return "\n".join(parts)
+
+    def markdown(self) -> str:
+        parts = ["# gradverify report", "", f"`{self.header()}`", "",
+                 tabulate(self.table_rows(), headers=COLUMNS, tablefmt="github"), ""]
+        if self.assumptions():
+            parts += ["## Assumptions", ""] + [f"- {a}" for a in self.assumptions()] + [""]
+        if self.details():
+            parts += ["## Details", "", "```"] + self.details() + ["```", ""]
+        parts += ["## Summary", "", self.summary_line(), ""]
+        return "\n".join(parts)
+
+    def as_dict(self) -> dict:
+        return {"tool": "gradverify", "version": __version__, "schema": SCHEMA_VERSION, "seed": self.seed,
+                "examples": self.examples, "derivation_paths": self.paths, "command": self.command,
+                "reproduce": self.reproduce(), "summary": self.summary(),
+                "rows": [_clean(r.as_dict()) for r in self.rows]}
+
+    def write(self, folder: Path) -> list[Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        md, js = folder / "report.md", folder / "report.json"
+        md.write_text(self.markdown(), encoding="utf-8")
+        js.write_text(json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return [md, js]
+
+
+def _clean(obj):
+    """JSON-safe: inf/nan as strings, timings dropped (files stay the same run to run)."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items() if k != "seconds"}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+        return str(obj)
+    return obj

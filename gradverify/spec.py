@@ -1,0 +1,273 @@
+"""The derivation spec: variables, assumptions, the function, the claims, the code.
+
+A derivation is data. It names its variables with shapes over named dimensions,
+states its assumptions, gives the function and every claimed derivative as
+Python functions that build sympy expressions from a namespace ``s`` (``s.U``,
+``s.v_c``, ``s.o``, ``s.d`` ...), and points at the numpy implementation that
+returns the value and the claimed gradients the way a user's code would.
+
+The same spec functions are called with symbols (for sympy's differentiation),
+with 50-digit numbers (the exact reference) and with 53-bit numbers (float64's
+rounding), so they must only use sympy and plain Python on ``s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Callable, Mapping, Sequence
+
+from .errors import InvalidArgument
+
+__all__ = [
+    "Real",
+    "Index",
+    "Indices",
+    "Assumption",
+    "OneHot",
+    "Excludes",
+    "Distinct",
+    "Claim",
+    "Implementation",
+    "Derivation",
+    "DEFAULT_SCALES",
+]
+
+#: magnitudes of real inputs: tiny vectors, unit scale, and large enough that
+#: scores u_w^T v_c reach +-50 at the drawn dimensions (where a naive exp of a
+#: sum overflows in float32 and saturates probabilities in float64).
+DEFAULT_SCALES = (1e-3, 1.0, 6.0)
+
+
+# ---------------------------------------------------------------- variable kinds
+@dataclass(frozen=True)
+class Real:
+    """A real array over named dimensions: ``Real()`` scalar, ``Real("d")``,
+    ``Real("d", "V")``. In the spec a vector is a column (d x 1) unless
+    ``row=True`` (1 x d); the implementation always sees a numpy array of
+    shape ``(d,)`` or ``(d, V)``."""
+
+    dims: tuple = ()
+    row: bool = False
+
+    def __init__(self, *dims: str, row: bool = False):
+        if len(dims) > 2:
+            raise InvalidArgument("at most 2 dimensions for Real", f"dims={dims}",
+                                  "Split the variable or flatten it.")
+        object.__setattr__(self, "dims", tuple(dims))
+        object.__setattr__(self, "row", row)
+
+    def describe(self) -> str:
+        return "real " + ("scalar" if not self.dims else "×".join(self.dims))
+
+
+@dataclass(frozen=True)
+class Index:
+    """One word index in ``range(dim)``."""
+
+    dim: str
+
+    def describe(self) -> str:
+        return f"index in 0..{self.dim}-1"
+
+
+@dataclass(frozen=True)
+class Indices:
+    """A list of ``count`` word indices in ``range(dim)``; with ``rows`` a
+    ``rows`` x ``count`` table (one list per row). Drawn with replacement unless
+    a `Distinct` assumption says otherwise."""
+
+    count: str
+    dim: str
+    rows: str | None = None
+
+    def describe(self) -> str:
+        shape = f"{self.rows}×{self.count}" if self.rows else self.count
+        return f"{shape} indices in 0..{self.dim}-1"
+
+
+# ---------------------------------------------------------------- assumptions
+@dataclass(frozen=True)
+class Assumption:
+    """An assumption the inputs are drawn within.
+
+    ``source`` is ``"seed"`` when the source text states it, ``"implicit"`` when
+    the claim needs it but the source does not say so (then ``why`` says how we
+    know). Drawing honours every assumption in force; dropping one lets the
+    inputs leave it.
+    """
+
+    text: str
+    source: str = "seed"
+    why: str = ""
+
+    @property
+    def target(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class OneHot(Assumption):
+    """``var`` (a ``Real(dim)``) is the one-hot vector with a 1 at index ``at``."""
+
+    var: str = ""
+    at: str = ""
+
+    @property
+    def target(self) -> str:
+        return self.var
+
+
+@dataclass(frozen=True)
+class Excludes(Assumption):
+    """The indices in ``var`` never equal ``other`` (an Index, or one Index per
+    row when ``other`` is an Indices list as long as ``var`` has rows)."""
+
+    var: str = ""
+    other: str = ""
+
+    @property
+    def target(self) -> str:
+        return self.var
+
+
+@dataclass(frozen=True)
+class Distinct(Assumption):
+    """The indices in ``var`` (each row) are all different."""
+
+    var: str = ""
+
+    @property
+    def target(self) -> str:
+        return self.var
+
+
+# ---------------------------------------------------------------- claims
+Builder = Callable[[SimpleNamespace], Any]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a derivation.
+
+    * ``name``: how the report names it, e.g. ``"∂J/∂v_c"``.
+    * ``seed_text``: the claim as the source writes it, e.g. ``"U (ŷ − y)ᵀ"``.
+    * ``expr(s)``: the claimed derivative as a sympy expression or Matrix.
+    * ``wrt``: the variable differentiated by; ``index(s)`` optionally selects
+      part of it with numpy indexing (``(slice(None), s.o)`` is column o).
+      The claimed array is laid out as (function output dims) + (selected dims).
+    * ``output``: the implementation's return value that holds the claim
+      (the same ``index`` is applied to it).
+    * ``identity=True``: the claim is an identity ``function == expr``, not a
+      derivative (then ``wrt`` and ``index`` are unused).
+    """
+
+    name: str
+    expr: Builder
+    output: str
+    wrt: str | None = None
+    index: Callable[[SimpleNamespace], Any] | None = None
+    seed_text: str = ""
+    identity: bool = False
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """The numpy code: ``fn(*args)`` returns the values named by ``returns``;
+    ``returns[0]`` is the function value, the others hold claimed gradients.
+    Real variables arrive as float64 arrays, indices as ints / lists of ints."""
+
+    fn: Callable
+    args: Sequence[str]
+    returns: Sequence[str]
+
+
+@dataclass
+class Derivation:
+    """One registered derivation; see the module docstring and README."""
+
+    id: str
+    title: str
+    source: str
+    dims: Mapping[str, Any]
+    variables: Mapping[str, Any]
+    function: Builder
+    claims: Sequence[Claim]
+    implementation: Implementation
+    assumptions: Sequence[Assumption] = ()
+    #: sizes the symbolic check uses; each tuple has all sizes different so that
+    #: a transposed matrix cannot pass because two dimensions happen to be equal.
+    symbolic_sizes: Sequence[Mapping[str, int]] = ()
+    scales: Sequence[float] = DEFAULT_SCALES
+    origin: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        self.validate()
+
+    # A derivation with a mistake in its own description is an InvalidArgument
+    # raised at registration, with the field named, not a failure at check time.
+    def validate(self) -> None:
+        where = f"derivation {self.id!r}"
+        if not isinstance(self.id, str) or not self.id or " " in self.id:
+            raise InvalidArgument("a non-empty id without spaces", f"id={self.id!r}")
+        for name, rng in self.dims.items():
+            if not (callable(rng) or (isinstance(rng, tuple) and len(rng) == 2
+                                      and all(isinstance(x, int) for x in rng) and 1 <= rng[0] <= rng[1])):
+                raise InvalidArgument(
+                    "each dimension as (low, high) with 1 <= low <= high, or a function of the others",
+                    f"dims[{name!r}]={rng!r} in {where}")
+        kinds = (Real, Index, Indices)
+        for name, kind in self.variables.items():
+            if not isinstance(kind, kinds):
+                raise InvalidArgument("Real(...), Index(...) or Indices(...)",
+                                      f"variables[{name!r}]={kind!r} in {where}")
+            for dim in _dims_of(kind):
+                if dim not in self.dims:
+                    raise InvalidArgument(f"a dimension declared in dims ({', '.join(self.dims)})",
+                                          f"{dim!r} in variables[{name!r}] of {where}",
+                                          "Add it to dims=.")
+        for a in self.assumptions:
+            if a.target not in self.variables:
+                raise InvalidArgument(f"an assumption about a declared variable ({', '.join(self.variables)})",
+                                      f"{type(a).__name__}(var={a.target!r}) in {where}")
+            if a.source not in ("seed", "implicit"):
+                raise InvalidArgument('source="seed" or source="implicit"', f"source={a.source!r} in {where}")
+        impl = self.implementation
+        for arg in impl.args:
+            if arg not in self.variables:
+                raise InvalidArgument(f"implementation args among the variables ({', '.join(self.variables)})",
+                                      f"args contains {arg!r} in {where}")
+        if len(impl.returns) < 1:
+            raise InvalidArgument("at least one name in returns (the function value first)",
+                                  f"returns={impl.returns!r} in {where}")
+        if not self.claims:
+            raise InvalidArgument("at least one Claim", f"claims=[] in {where}")
+        for c in self.claims:
+            if c.output not in impl.returns:
+                raise InvalidArgument(f"claim output among the implementation's returns ({', '.join(impl.returns)})",
+                                      f"output={c.output!r} for claim {c.name!r} in {where}")
+            if not c.identity and (c.wrt not in self.variables or not isinstance(self.variables[c.wrt], Real)):
+                raise InvalidArgument("wrt naming a Real variable", f"wrt={c.wrt!r} for claim {c.name!r} in {where}")
+        for sizes in self.symbolic_sizes:
+            missing = set(self.dims) - set(sizes) - {k for k, v in self.dims.items() if callable(v)}
+            if missing:
+                raise InvalidArgument("every dimension in each symbolic_sizes entry",
+                                      f"{dict(sizes)} missing {sorted(missing)} in {where}")
+
+    def claim(self, name: str) -> Claim:
+        for c in self.claims:
+            if c.name == name:
+                return c
+        raise InvalidArgument(f"one of the claims {[c.name for c in self.claims]}", f"claim={name!r}")
+
+    @property
+    def real_variables(self) -> list[str]:
+        return [n for n, k in self.variables.items() if isinstance(k, Real)]
+
+
+def _dims_of(kind) -> list[str]:
+    if isinstance(kind, Real):
+        return list(kind.dims)
+    if isinstance(kind, Index):
+        return [kind.dim]
+    return [kind.count, kind.dim] + ([kind.rows] if kind.rows else [])

@@ -1,0 +1,353 @@
+"""The symbolic side: sympy differentiates the function, component by component.
+
+Matrix-level differentiation in sympy silently drops terms on these losses (see
+README, "why component-wise"), so every real variable becomes an array of
+scalar symbols at concrete sizes, the spec builds the function and the claims
+from them, and sympy differentiates by each scalar.
+
+A claim is compared with sympy's derivative in two steps:
+1. the difference is evaluated at random points with 50 significant digits; a
+   difference that is not ~1e-50 of the derivative *refutes* the claim;
+2. otherwise sympy tries to *prove* it zero (expand(numer(together(.))))
+   within a time budget; if it cannot, the claim is reported *sampled*.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .errors import DerivationError
+from .exploration import Point, RandomSource, draw_point
+from .spec import Claim, Derivation, Real
+from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_TIME_BUDGET, SYMBOLIC_ZERO
+
+__all__ = ["SymbolicResult", "check_symbolic", "evaluate_spec", "build_namespace", "to_layout",
+           "ShapeMismatch", "default_symbolic_sizes", "time_budget", "BudgetExceeded"]
+
+
+class ShapeMismatch(Exception):
+    pass
+
+
+class BudgetExceeded(BaseException):  # BaseException: sympy code must not swallow it
+    pass
+
+
+@contextmanager
+def time_budget(seconds: float):
+    """Interrupt the block after ``seconds`` (main thread only; elsewhere: no limit
+    can be enforced, so the block is not run and BudgetExceeded is raised)."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        raise BudgetExceeded
+
+    def handler(signum, frame):
+        raise BudgetExceeded
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# ---------------------------------------------------------------- namespaces
+def _number(mode):
+    kind, n = mode
+    if kind == "digits":
+        return lambda x: sp.Float(float(x), n)
+    return lambda x: sp.Float(float(x), precision=n)
+
+
+def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
+    """The namespace ``s`` the spec functions read. ``mode`` is ``"symbols"``,
+    ``("digits", 50)`` or ``("bits", 53)``. Returns (s, {variable: object array
+    of its symbols, laid out as the implementation sees it})."""
+    number = None if mode == "symbols" else _number(mode)
+    overrides, symbols = {}, {}
+    for name, kind in derivation.variables.items():
+        if not isinstance(kind, Real):
+            continue
+        value = np.asarray(point.values[name], dtype=float)
+        if name in point.fixed:
+            arr = np.vectorize(lambda x: sp.Integer(int(x)) if float(x).is_integer() else sp.Float(x),
+                               otypes=[object])(value) if value.size else value.astype(object)
+        elif number is None:
+            arr = np.empty(value.shape, dtype=object)
+            for idx in np.ndindex(value.shape):
+                label = name + ("[" + ",".join(map(str, idx)) + "]" if idx else "")
+                arr[idx] = sp.Symbol(label, real=True)
+            symbols[name] = arr
+        else:
+            arr = np.empty(value.shape, dtype=object)
+            for idx in np.ndindex(value.shape):
+                arr[idx] = number(value[idx])
+        overrides[name] = _to_sympy(arr, kind)
+    return point.namespace(**overrides), symbols
+
+
+def _to_sympy(arr: np.ndarray, kind: Real):
+    if arr.ndim == 0:
+        return arr[()]
+    if arr.ndim == 1:
+        return sp.Matrix(1, arr.shape[0], list(arr)) if kind.row else sp.Matrix(arr.shape[0], 1, list(arr))
+    return sp.Matrix(arr.tolist())
+
+
+def _to_array(expr) -> np.ndarray:
+    if isinstance(expr, sp.MatrixBase):
+        out = np.empty(expr.shape, dtype=object)
+        for i in range(expr.rows):
+            for j in range(expr.cols):
+                out[i, j] = expr[i, j]
+        return out
+    if isinstance(expr, np.ndarray):
+        return expr.astype(object)
+    out = np.empty((), dtype=object)
+    out[()] = sp.sympify(expr)
+    return out
+
+
+def to_layout(expr, expected: tuple, what: str) -> np.ndarray:
+    """Lay a sympy result out as ``expected`` (numpy shape). A vector may be a
+    row or a column (a layout convention, not an error); a matrix must match."""
+    arr = _to_array(expr)
+    if arr.shape == expected:
+        return arr
+    if len(expected) == 1 and arr.shape in ((expected[0], 1), (1, expected[0])):
+        return arr.reshape(expected)
+    if expected == () and arr.shape in ((1, 1), (1,)):
+        return arr.reshape(())
+    raise ShapeMismatch(f"{what} has shape {_shape_text(arr.shape)}; expected {_shape_text(expected)}")
+
+
+def _shape_text(shape):
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def value_shape(J) -> tuple:
+    arr = _to_array(J)
+    if arr.ndim == 2 and 1 in arr.shape:
+        return () if arr.shape == (1, 1) else (max(arr.shape),)
+    return arr.shape
+
+
+def _call_spec(fn, s, what):
+    try:
+        return fn(s)
+    except DerivationError:
+        raise
+    except Exception as exc:
+        raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _index(claim: Claim, s):
+    if claim.index is None:
+        return ...
+    try:
+        return claim.index(s)
+    except Exception as exc:
+        raise DerivationError(f"index of claim {claim.name!r} raised {type(exc).__name__}: {exc}") from exc
+
+
+def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | None = None
+                  ) -> tuple[np.ndarray, dict[str, np.ndarray | str]]:
+    """The spec's function value and claims as float arrays at ``point``,
+    computed with sympy numbers in ``mode``; ``shape`` is the value's shape
+    (the implementation's: a 1×1 spec Matrix may be a scalar or a 1-vector).
+    A claim whose shape does not fit is returned as the message saying so."""
+    s, _ = build_namespace(derivation, point, mode)
+    J = _call_spec(derivation.function, s, "function")
+    if shape is None:
+        shape = value_shape(J)
+    try:
+        value = _floats(to_layout(J, shape, "the spec's function"), "function")
+    except ShapeMismatch as exc:
+        raise DerivationError(f"{exc}, the shape of the implementation's value") from exc
+    claims = {}
+    for claim in derivation.claims:
+        expected = _expected(derivation, claim, point, shape)
+        try:
+            arr = to_layout(_call_spec(claim.expr, s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
+        except ShapeMismatch as exc:
+            claims[claim.name] = str(exc)
+            continue
+        claims[claim.name] = _floats(arr, f"claim {claim.name!r}")
+    return value, claims
+
+
+def _expected(derivation, claim, point, out_shape):
+    if claim.identity:
+        return out_shape
+    shape = np.shape(point.values[claim.wrt])
+    idx = ... if claim.index is None else _index(claim, point.namespace())
+    return out_shape + np.empty(shape)[idx].shape
+
+
+def _floats(arr: np.ndarray, what: str) -> np.ndarray:
+    out = np.empty(arr.shape)
+    for idx in np.ndindex(arr.shape):
+        try:
+            out[idx] = float(arr[idx])
+        except TypeError as exc:
+            raise DerivationError(f"spec {what} did not evaluate to a real number at entry {list(idx)}: "
+                                  f"{sp.sstr(arr[idx])[:80]}") from exc
+    return out
+
+
+# ---------------------------------------------------------------- the symbolic check
+@dataclass
+class SymbolicResult:
+    status: str  # proved | sampled | refuted
+    sizes: list = field(default_factory=list)
+    detail: str = ""
+    counterexample: str | None = None
+    points: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self):
+        return {"status": self.status, "sizes": self.sizes, "points": self.points, "detail": self.detail,
+                "counterexample": self.counterexample, "seconds": round(self.seconds, 3)}
+
+
+def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
+    """Two size tuples with all sizes different within each (so d != V), the
+    smallest the ranges allow."""
+    tuples, taken = [], set()
+    for _ in range(2):
+        sizes, used = {}, set()
+        for name, rng in derivation.dims.items():
+            if callable(rng):
+                sizes[name] = int(rng(sizes))
+                continue
+            lo, hi = rng
+            options = [v for v in range(lo, hi + 1) if v not in used and (name, v) not in taken] or \
+                      [v for v in range(lo, hi + 1) if v not in used] or [lo]
+            sizes[name] = options[0]
+            used.add(options[0])
+            taken.add((name, options[0]))
+        tuples.append(sizes)
+    return tuples
+
+
+def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int = 3, points: int = 3,
+                   budget: float = SYMBOLIC_TIME_BUDGET) -> dict[str, SymbolicResult]:
+    rng = np.random.default_rng(seed)
+    size_list = [dict(s) for s in (derivation.symbolic_sizes or default_symbolic_sizes(derivation))]
+    for sizes in size_list:
+        for name, rng_ in derivation.dims.items():
+            if callable(rng_):
+                sizes[name] = int(rng_(sizes))
+    results = {c.name: SymbolicResult("proved", sizes=size_list) for c in derivation.claims}
+    left = {c.name: budget for c in derivation.claims}
+    for sizes in size_list:
+        for _ in range(configs):
+            point = draw_point(derivation, RandomSource(rng), assumptions, sizes=sizes, scale=1.0)
+            s, symbols = build_namespace(derivation, point, "symbols")
+            J = _to_array(_call_spec(derivation.function, s, "function"))
+            out_shape = value_shape(J)
+            J = J.reshape(out_shape)
+            free = [sym for arr in symbols.values() for sym in arr.ravel()]
+            for claim in derivation.claims:
+                res = results[claim.name]
+                if res.status == "refuted":
+                    continue
+                t0 = time.perf_counter()
+                _check_claim(derivation, claim, s, J, out_shape, symbols, free, point, rng, points, res, left)
+                res.seconds += time.perf_counter() - t0
+    return results
+
+
+def _check_claim(derivation, claim, s, J, out_shape, symbols, free, point, rng, points, res, left):
+    if claim.identity:
+        truth = J
+        expected = out_shape
+    else:
+        sel = np.asarray(symbols[claim.wrt][_index(claim, s)])
+        expected = out_shape + sel.shape
+        truth = np.empty(expected, dtype=object)
+        for i in np.ndindex(out_shape):
+            for j in np.ndindex(sel.shape):
+                truth[i + j] = sp.diff(J[i], sel[j])
+    where = _where(point)
+    try:
+        claimed = to_layout(_call_spec(claim.expr, s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
+    except ShapeMismatch as exc:
+        res.status, res.detail, res.counterexample = "refuted", f"{exc}, the shape of the true derivative", where
+        return
+    diff = _as_object(claimed - truth)
+    # 1. evaluate at random points with 50 digits
+    for _ in range(points):
+        values = rng.uniform(-1.0, 1.0, size=len(free))
+        sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(free, values)}
+        res.points += 1
+        d = _abs_at(diff, sub)
+        scale = max(float(np.max(_abs_at(truth, sub), initial=0.0)), float(np.max(_abs_at(claimed, sub), initial=0.0)))
+        worst = np.unravel_index(int(np.argmax(d)), d.shape) if d.size else ()
+        if d.size and d[worst] > SYMBOLIC_ZERO * scale:
+            c_val = float(sp.N(claimed[worst].xreplace(sub), 15))
+            t_val = float(sp.N(truth[worst].xreplace(sub), 15))
+            at = _at_values(point, symbols, values).describe()
+            idx = list(map(int, worst))
+            res.status = "refuted"
+            res.detail = (f"claimed {claim.name} vs sympy's derivative, worst entry {idx}: "
+                          f"claimed {c_val:.6g}, sympy {t_val:.6g}")
+            res.counterexample = at
+            return
+    # 2. try to prove the difference zero, within the budget left for this claim
+    if res.status != "proved":
+        return
+    t0 = time.perf_counter()
+    try:
+        with time_budget(left[claim.name]):
+            proved = all(sp.expand(sp.numer(sp.together(e))) == 0 for e in diff.ravel())
+    except BudgetExceeded:
+        proved = False
+    left[claim.name] -= time.perf_counter() - t0
+    if not proved:
+        res.status = "sampled"
+        res.detail = f"zero at {res.points} points with {SYMBOLIC_DIGITS} digits; not proved within the time budget"
+
+
+def _as_object(x) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        return x
+    out = np.empty((), dtype=object)
+    out[()] = x
+    return out
+
+
+def _abs_at(arr, sub) -> np.ndarray:
+    arr = _as_object(arr)
+    out = np.zeros(arr.shape)
+    for idx in np.ndindex(arr.shape):
+        e = arr[idx]
+        if e == 0:
+            continue
+        v = sp.N(e.xreplace(sub), SYMBOLIC_DIGITS)
+        out[idx] = float(abs(v))
+    return out
+
+
+def _at_values(point: Point, symbols: dict, values: np.ndarray) -> Point:
+    """``point`` with its free real variables set to the sample ``values``."""
+    filled, i = dict(point.values), 0
+    for name, arr in symbols.items():
+        filled[name] = np.asarray(values[i:i + arr.size]).reshape(arr.shape)
+        i += arr.size
+    return Point(point.sizes, filled, point.scale, point.fixed)
+
+
+def _where(point: Point) -> str:
+    parts = [f"{k}={v}" for k, v in point.sizes.items()]
+    parts += [f"{k}={v}" for k, v in point.values.items() if not isinstance(v, np.ndarray)]
+    parts += [f"{k}={np.array2string(point.values[k], separator=', ')}" for k in sorted(point.fixed)]
+    return ", ".join(parts)
