@@ -227,7 +227,9 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
             out[(claim.name, "finite_difference")] = numeric.compare(a, f, tol.safety * (err_a + err_f))
             continue
         positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
-        d_h, trunc, h = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
-        err_f_b = err_f.reshape(err_f.shape + (1,) * positions.ndim)
-        out[(claim.name, "finite_difference")] = numeric.compare(a, d_h, tol.safety * (trunc + err_f_b / h + err_a))
+        d_h, trunc, h, f_step = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
+        # the rounding error of f(x +- h): the noise measured at x, and the final rounding at x +- h
+        err_step = noise[value_name].reshape(f.shape + (1,) * positions.ndim) + tol.eps * f_step
+        out[(claim.name, "finite_difference")] = numeric.compare(a, d_h,
+                                                                 tol.safety * (trunc + err_step / h + err_a))
     return out

@@ -23,6 +23,12 @@ __all__ = ["Point", "Source", "RandomSource", "HypothesisSource", "draw_point", 
            "Exploration", "Found"]
 
 
+#: real inputs are 0 or at least this large: a product of three inputs then is
+#: still a normal float64 (>= 1e-300), where relative rounding error means what
+#: it says; subnormal numbers carry fewer digits and no loss function needs them.
+TINY = 1e-100
+
+
 # ---------------------------------------------------------------- sources of choices
 class Source:
     def integer(self, lo: int, hi: int) -> int: ...
@@ -125,6 +131,7 @@ def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,
                 fixed.add(name)
             else:
                 value = np.asarray(source.unit_array(shape) * scale, dtype=np.float64)
+                value[np.abs(value) < TINY] = 0.0
             values[name] = value
         elif isinstance(kind, Index):
             values[name] = source.integer(0, sizes[kind.dim] - 1)

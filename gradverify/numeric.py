@@ -32,7 +32,8 @@ def call(derivation: Derivation, point: Point, values: dict | None = None) -> di
     # copies: an implementation that writes into its inputs must not change the point
     args = [_copy_real(vals[a]) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
     try:
-        out = impl.fn(*args)
+        with np.errstate(all="ignore"):  # an overflow that matters shows up as inf or NaN below
+            out = impl.fn(*args)
     except Exception as exc:  # the user's code: any exception is theirs to see
         raise DerivationError(f"implementation {impl.fn.__name__} raised {type(exc).__name__}: {exc}") from exc
     names = list(impl.returns)
@@ -89,6 +90,7 @@ class _Rounded(np.ndarray):
     cancellation inside it (1 - sigma(-x) for large x) included."""
 
     rng: np.random.Generator | None = None
+    tol: Tolerance | None = None
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
         args = [np.asarray(x) if isinstance(x, _Rounded) else x for x in inputs]
@@ -113,21 +115,26 @@ def _rounded(value, perturb: bool = True):
     if arr.dtype.kind != "f":
         return value
     if perturb:
-        arr = np.asarray(_one_ulp(arr))  # (0-d arithmetic gives a numpy scalar: make it an array again)
+        arr = np.asarray(_perturbed(arr))  # (0-d arithmetic gives a numpy scalar: make it an array again)
     return arr.view(_Rounded)
 
 
-def _one_ulp(arr):
-    """Each entry moved one ulp up or down at random: never less than the
-    rounding error of the operation that made it (at most half an ulp), and,
-    unlike a relative perturbation of size eps, never lost to rounding itself."""
-    toward = np.where(_Rounded.rng.integers(0, 2, size=np.shape(arr)) == 1, np.inf, -np.inf)
+def _perturbed(arr):
+    """Each entry times 1 + u * spread * eps, u uniform in [-1, 1]: a rounding
+    error of up to ``spread`` units of roundoff (see Tolerance.mca_spread)."""
+    tol = _Rounded.tol
+    return arr * (1.0 + tol.mca_spread * tol.eps * _Rounded.rng.uniform(-1.0, 1.0, size=np.shape(arr)))
+
+
+def _one_ulp(arr, rng):
+    """Each entry moved one ulp up or down at random (the rounding of an input)."""
+    toward = np.where(rng.integers(0, 2, size=np.shape(arr)) == 1, np.inf, -np.inf)
     return np.nextafter(arr, toward)
 
 
 def _perturb_in_place(arr):
     if isinstance(arr, np.ndarray) and arr.dtype.kind == "f":
-        arr[...] = _one_ulp(np.asarray(arr))
+        arr[...] = _perturbed(np.asarray(arr))
 
 
 def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,
@@ -135,17 +142,17 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
     """The rounding error of each output of the implementation at ``point``, estimated.
 
     ``tol.noise_samples`` runs in which every free real input is moved by one
-    ulp and every numpy operation's result by one rounding error; the largest
-    change of each entry is kept.
+    ulp and every numpy operation's result by a random rounding error; the
+    largest change of each entry is kept.
     """
     free = [n for n in derivation.real_variables if n not in point.fixed]
     worst = {k: np.zeros_like(v) for k, v in base.items()}
-    _Rounded.rng = rng
+    _Rounded.rng, _Rounded.tol = rng, tol
     for _ in range(tol.noise_samples):
         moved = {}
         for n in free:
             x = point.values[n]
-            moved[n] = np.asarray(_one_ulp(x), dtype=np.float64).view(_Rounded)
+            moved[n] = np.asarray(_one_ulp(x, rng), dtype=np.float64).view(_Rounded)
         out = call(derivation, point, moved)
         for k in worst:
             np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
@@ -162,11 +169,12 @@ def central_difference(derivation: Derivation, point: Point, var: str, positions
                        tol: Tolerance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Central differences of the implementation's value along each selected entry of ``var``.
 
-    Returns (D_h, truncation estimate, step h), laid out as value dims + selected dims.
+    Returns (D_h, truncation estimate, step h, max |f(x +- h)|), each laid out as
+    value dims + selected dims.
     """
     value_name = derivation.implementation.returns[0]
     x0 = point.values[var]
-    d_h, d_2h, steps = [], [], []
+    d_h, d_2h, steps, sizes = [], [], [], []
     for p in positions.ravel():
         xp = float(x0.flat[p])
         h = tol.fd_step * max(1.0, abs(xp))
@@ -179,10 +187,12 @@ def central_difference(derivation: Derivation, point: Point, var: str, positions
             fp = call(derivation, point, {var: plus})[value_name]
             fm = call(derivation, point, {var: minus})[value_name]
             diffs.append((fp - fm) / (2 * step))
+            if step == h:
+                sizes.append(np.maximum(np.abs(fp), np.abs(fm)))
         d_h.append(diffs[0])
         d_2h.append(diffs[1])
         steps.append(h)
-    d_h, d_2h = np.array(d_h), np.array(d_2h)  # (n_positions,) + value dims
+    d_h, d_2h, sizes = np.array(d_h), np.array(d_2h), np.array(sizes)  # (n_positions,) + value dims
     trunc = np.abs(d_2h - d_h) / 3.0
     steps = np.array(steps).reshape((-1,) + (1,) * (d_h.ndim - 1))
     steps = np.broadcast_to(steps, d_h.shape)
@@ -191,7 +201,7 @@ def central_difference(derivation: Derivation, point: Point, var: str, positions
         a = np.moveaxis(a, 0, -1)
         return a.reshape(a.shape[:-1] + positions.shape)
 
-    return layout(d_h), layout(trunc), layout(steps)
+    return layout(d_h), layout(trunc), layout(steps), layout(sizes)
 
 
 @dataclass
@@ -222,7 +232,7 @@ def compare(claimed: np.ndarray, reference: np.ndarray, tolerance: np.ndarray) -
     scale = max(float(np.max(np.abs(claimed), initial=0.0)), float(np.max(np.abs(reference), initial=0.0)))
     scale += float(np.max(tolerance, initial=0.0))
     rel = float(np.max(err, initial=0.0) / scale) if scale > 0 else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(err == 0, 0.0, err / tolerance)
     if ratio.size == 0:
         return Comparison(True, 0.0, (), 0.0, 0.0, 0.0)

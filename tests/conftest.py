@@ -1,0 +1,38 @@
+"""Shared fixtures: the seed derivations, loaded through the real loader."""
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradverify.checks import Options
+from gradverify.plugin import load
+
+ROOT = Path(__file__).resolve().parent.parent
+DERIVATIONS = ROOT / "derivations"
+sys.path.insert(0, str(DERIVATIONS))  # the tests plant mistakes into the seed's own modules
+
+#: few examples: the planted errors below are found in the first handful
+FAST = Options(seed=0, examples=12, symbolic_configs=2)
+
+
+@pytest.fixture(scope="session")
+def seed():
+    derivations, failures = load([DERIVATIONS])
+    assert failures == []
+    return {d.id: d for d in derivations}
+
+
+def replace_claim(derivation, name, **changes):
+    """``derivation`` with one claim changed (a planted wrong claim)."""
+    claims = [dataclasses.replace(c, **changes) if c.name == name else c for c in derivation.claims]
+    return dataclasses.replace(derivation, claims=claims)
+
+
+def replace_impl(derivation, fn):
+    return dataclasses.replace(derivation, implementation=dataclasses.replace(derivation.implementation, fn=fn))
+
+
+def by_claim(rows):
+    return {r.claim: r for r in rows}

@@ -1,0 +1,158 @@
+"""The finite-difference and agreement checks, and how the three make a verdict."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import planted
+from conftest import FAST, by_claim, replace_claim, replace_impl
+from gradverify.checks import check_derivation
+
+
+def run(derivation, options=FAST):
+    return by_claim(check_derivation(derivation, options))
+
+
+# ---- finite differences: the implementation's gradient against its own value -----------
+@pytest.mark.parametrize("did, claim, impl", [
+    pytest.param("b", "∂J/∂v_c", planted.b_impl_flipped, id="flipped-sign"),
+    pytest.param("b", "∂J/∂v_c", planted.b_impl_missing_u_o, id="missing-minus-u_o"),
+    pytest.param("d-scalar", "dσ/dx", planted.d_impl_sigma, id="sigma-for-sigma-prime"),
+    pytest.param("e", "∂J/∂v_c", planted.e_impl_dropped_term, id="dropped-term"),
+])
+def test_finite_difference_fails_on_a_planted_wrong_gradient(seed, did, claim, impl):
+    row = run(replace_impl(seed[did], impl))[claim]
+    fd = row.checks["finite_difference"]
+    assert fd.status == "fail" and row.verdict == "refuted"
+    assert "vs central difference, worst entry" in fd.detail and "numeric" in fd.detail
+    assert fd.counterexample
+
+
+def test_finite_difference_fails_on_a_transposed_gradient_at_square_sizes(seed):
+    square = dataclasses.replace(seed["c"], dims={"d": (3, 3), "V": (3, 3)})
+    row = run(replace_impl(square, planted.c_impl_transposed_square))["∂J/∂U"]
+    assert row.checks["finite_difference"].status == "fail"
+
+
+def test_a_transposed_gradient_at_non_square_sizes_is_an_error_naming_both_shapes(seed):
+    rows = run(replace_impl(seed["c"], planted.c_impl_transposed_square))
+    row = rows["∂J/∂U"]
+    assert row.verdict == "error"
+    assert "grad_U with shape" in row.message and "expected" in row.message
+
+
+@pytest.mark.parametrize("did", ["a", "b", "c", "d-scalar", "d-vector", "f-softmax"])
+def test_right_claims_pass_every_check(seed, did):
+    for row in run(seed[did]).values():
+        assert row.verdict == "holds", row.as_dict()
+        assert {k: c.status for k, c in row.checks.items()} == {
+            "symbolic": "proved", "finite_difference": "pass", "agreement": "pass"}
+
+
+# ---- agreement: the code and the math are the same claim --------------------------------
+def test_agreement_fails_when_the_code_differs_from_a_right_spec(seed):
+    row = run(replace_impl(seed["b"], planted.b_impl_flipped))["∂J/∂v_c"]
+    ag = row.checks["agreement"]
+    assert ag.status == "fail"
+    assert "vs the spec (exact), worst entry" in ag.detail
+
+
+def test_agreement_fails_when_the_spec_differs_from_right_code(seed):
+    row = run(replace_claim(seed["b"], "∂J/∂v_c", expr=planted.b_missing_u_o))["∂J/∂v_c"]
+    assert row.checks["agreement"].status == "fail"
+    assert row.checks["finite_difference"].status == "pass"  # the code itself is right
+
+
+def test_agreement_fails_when_the_implementation_value_is_another_function(seed):
+    def loss_times_two(v_c, o, U):
+        loss, g, gU = planted.b.naive_softmax_loss_and_gradient(v_c, o, U)
+        return 2 * loss, g, gU
+
+    row = run(replace_impl(seed["b"], loss_times_two))["∂J/∂v_c"]
+    assert row.checks["agreement"].status == "fail"
+    assert "value" in row.checks["agreement"].detail
+
+
+def test_identity_fails_numerically_when_the_code_computes_another_side(seed):
+    def wrong_side(v_c, o, U, y):
+        ce, nl = planted.a_impl = seed["a"].implementation.fn(v_c, o, U, y)
+        return ce, -nl
+
+    row = run(replace_impl(seed["a"], wrong_side))["−Σ y_w log ŷ_w = −log ŷ_o"]
+    assert row.checks["finite_difference"].status == "fail"
+
+
+# ---- verdicts under assumptions ------------------------------------------------------------
+def test_u_k_is_refuted_as_stated_and_holds_only_with_distinct_samples(seed):
+    rows = run(seed["e"])
+    u_k = rows["∂J/∂u_k"]
+    assert u_k.verdict == "conditional"
+    assert u_k.holds_if == ["the K negative samples are distinct"]
+    fd = u_k.checks["finite_difference"]
+    assert fd.status == "fail"
+    # hypothesis shrinks to the smallest repeat: two samples, the same word twice
+    assert "K=2" in fd.counterexample and "samples=[1, 1]" in fd.counterexample
+    assert rows["∂J/∂v_c"].verdict == "holds" and rows["∂J/∂u_o"].verdict == "holds"
+
+
+def test_accumulating_implementation_is_refuted_by_agreement_not_by_finite_differences(seed):
+    """Right code for repeated samples disagrees with the seed's claim: the code
+    and the math are not the same claim, and the report says which side is right."""
+    rows = run(replace_impl(seed["e"], planted.e_impl_accumulating))
+    u_k = rows["∂J/∂u_k"]
+    assert u_k.checks["finite_difference"].status == "pass"
+    assert u_k.checks["agreement"].status == "fail"
+    assert u_k.checks["symbolic"].status == "refuted"
+
+
+# ---- a broken derivation is an ERROR row, not a crash ---------------------------------------
+def raises(v_c, o, U):
+    raise ZeroDivisionError("division by zero in my code")
+
+
+def returns_nan(v_c, o, U):
+    loss, g, gU = planted.b.naive_softmax_loss_and_gradient(v_c, o, U)
+    return loss, g * np.nan, gU
+
+
+def returns_two(v_c, o, U):
+    return planted.b.naive_softmax_loss_and_gradient(v_c, o, U)[:2]
+
+
+def wrong_shape(v_c, o, U):
+    loss, g, gU = planted.b.naive_softmax_loss_and_gradient(v_c, o, U)
+    return loss, g[:, None], gU
+
+
+@pytest.mark.parametrize("impl, words", [
+    pytest.param(raises, ["raised ZeroDivisionError: division by zero in my code"], id="raises"),
+    pytest.param(returns_nan, ["grad_v_c = nan", "expected finite numbers"], id="nan"),
+    pytest.param(returns_two, ["returned tuple of length 2; expected 3 values (J, grad_v_c, grad_U)"], id="too-few"),
+    pytest.param(wrong_shape, ["grad_v_c with shape (", "expected ("], id="wrong-shape"),
+])
+def test_broken_implementation_is_an_error_row_with_one_clear_line(seed, impl, words):
+    rows = check_derivation(replace_impl(seed["b"], impl), FAST)
+    assert [r.verdict for r in rows] == ["error"]
+    message = rows[0].message
+    assert "\n" not in message
+    for w in words:
+        assert w in message
+    assert "(at d=" in message  # the point where it happened
+
+
+def test_spec_that_raises_is_an_error_row(seed):
+    def broken(s):
+        return s.nothing_here
+
+    rows = check_derivation(replace_claim(seed["b"], "∂J/∂v_c", expr=broken), FAST)
+    assert rows[0].verdict == "error" and "spec claim '∂J/∂v_c' raised AttributeError" in rows[0].message
+
+
+def test_same_seed_gives_the_same_result(seed):
+    one = [r.as_dict() for r in check_derivation(seed["e"], FAST)]
+    two = [r.as_dict() for r in check_derivation(seed["e"], FAST)]
+    for r in one + two:
+        for c in r["checks"].values():
+            c.pop("seconds", None)
+    assert one == two

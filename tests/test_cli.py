@@ -1,0 +1,147 @@
+"""The command line, end to end: exit codes, files, errors a user can read."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ROOT
+from gradverify.cli import main
+
+GOOD = '''
+import numpy as np
+from gradverify import Claim, Derivation, Implementation, Real
+
+def loss_and_grad(x):
+    return 0.5 * x @ x, x
+
+derivation = Derivation(
+    id="half-square", title="½‖x‖²", source="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
+    function=lambda s: (s.x.T * s.x)[0, 0] / 2,
+    claims=[Claim("∂J/∂x", lambda s: {claim}, output="g", wrt="x", seed_text="x")],
+    implementation=Implementation(loss_and_grad, args=("x",), returns=("J", "g")),
+)
+'''
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def run_cli(*args, cwd=ROOT):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "gradverify", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_report_on_a_holding_claim_exits_0_and_writes_md_and_json(tmp_path, capsys):
+    path = write(tmp_path, "good.py", GOOD.replace("{claim}", "s.x"))
+    code = main(["report", "--derivations", str(path), "--out", str(tmp_path / "out"), "--examples", "10"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "seed 0" in out.splitlines()[0] and "1 claims: 1 hold" in out
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert data["seed"] == 0 and data["summary"]["exit_code"] == 0
+    assert (tmp_path / "out" / "report.md").read_text().startswith("# gradverify report")
+
+
+def test_report_on_a_wrong_claim_exits_1_with_the_failure_spelled_out(tmp_path, capsys):
+    path = write(tmp_path, "wrong.py", GOOD.replace("{claim}", "-s.x"))
+    code = main(["report", "--derivations", str(path), "--no-write", "--examples", "10"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "REFUTED" in out and "vs sympy's derivative, worst entry" in out and "vs the spec (exact)" in out
+    assert f"reproduce: python -m gradverify report --only half-square --seed 0 --derivations {path}" in out
+
+
+def test_a_module_that_fails_to_import_is_an_error_row_and_the_others_still_run(tmp_path):
+    write(tmp_path, "broken.py", "import numpy\nimport no_such_module_here\n")
+    write(tmp_path, "good.py", GOOD.replace("{claim}", "s.x"))
+    result = run_cli("report", "--derivations", str(tmp_path), "--no-write", "--examples", "10")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "broken.py failed to import: ModuleNotFoundError: No module named 'no_such_module_here' (line 2)" \
+        in result.stdout
+    assert "half-square" in result.stdout and "holds" in result.stdout
+
+
+def test_an_implementation_error_is_one_line_and_exit_2(tmp_path, capsys):
+    text = GOOD.replace("{claim}", "s.x").replace("return 0.5 * x @ x, x", "return 0.5 * x @ x, x[:1]")
+    path = write(tmp_path, "shape.py", text)
+    code = main(["report", "--derivations", str(path), "--no-write", "--examples", "10"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "implementation returned g with shape (1,); expected (2,)" in out or "expected (3,)" in out
+
+
+@pytest.mark.parametrize("args, words", [
+    pytest.param(["report", "--only", "zz"], ["Expected one of the derivation ids", "--only zz",
+                                              "gradverify list"], id="unknown-only"),
+    pytest.param(["report", "--derivations", "nowhere/x.py"], ["Expected an existing file or folder",
+                                                                "nowhere/x.py"], id="missing-path"),
+    pytest.param(["report", "--seed", "abc"], ["expected an integer or 'random' but got 'abc'"], id="bad-seed"),
+    pytest.param(["report", "--examples", "0"], ["expected a positive integer but got '0'"], id="zero-examples"),
+])
+def test_user_mistakes_get_a_message_and_exit_2_never_a_traceback(args, words):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    for w in words:
+        assert w in result.stderr
+
+
+def test_no_derivations_folder_says_where_it_looked(tmp_path):
+    result = run_cli("report", cwd=tmp_path)
+    assert result.returncode == 2 and "no ./derivations in" in result.stderr and "--derivations PATH" in result.stderr
+
+
+def test_list_shows_every_seed_derivation_with_its_claims():
+    result = run_cli("list")
+    assert result.returncode == 0
+    for did in ["a:", "b:", "c:", "d-scalar:", "d-vector:", "e:", "f-softmax:", "f-negsample:"]:
+        assert did in result.stdout
+    assert "claim ∂J/∂v_c = −u_o + Σ_w ŷ_w u_w = U (ŷ − y)ᵀ" in result.stdout
+    assert "assumes: the K negative samples are distinct (implicit, not in the source)" in result.stdout
+
+
+def test_same_seed_reproduces_the_json_exactly(tmp_path):
+    for name in ("one", "two"):
+        assert main(["report", "--only", "e", "--seed", "7", "--examples", "10",
+                     "--derivations", str(ROOT / "derivations"), "--out", str(tmp_path / name)]) == 1
+    one = (tmp_path / "one" / "report.json").read_text()
+    assert one == (tmp_path / "two" / "report.json").read_text()
+    assert json.loads(one)["seed"] == 7
+
+
+def test_console_script_runs_the_same_cli():
+    import shutil
+
+    exe = shutil.which("gradverify")
+    assert exe, "pip install -e . installs the gradverify console script"
+    result = subprocess.run([exe, "list", "--only", "b"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "b: naive softmax" in result.stdout
+
+
+def test_the_seed_report_gives_each_claim_its_honest_verdict(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    code = main(["report", "--out", str(tmp_path)])
+    data = json.loads((tmp_path / "report.json").read_text())
+    verdicts = {(r["derivation"], r["claim"]): r["verdict"] for r in data["rows"]}
+    conditional = {k for k, v in verdicts.items() if v == "conditional"}
+    assert conditional == {("e", "∂J/∂u_k"), ("f-negsample", "∂J_sg/∂U")}
+    assert all(v == "holds" for k, v in verdicts.items() if k not in conditional)
+    assert len(verdicts) == 16 and code == 1
+
+
+def test_the_committed_report_is_current(tmp_path):
+    """reports/ holds what `python -m gradverify report` writes today. (In a
+    fresh process: hypothesis also draws constants it finds in the modules
+    loaded, so a run is reproduced by the same command, not inside a test run.)"""
+    run_cli("report", "--out", str(tmp_path))
+    for name in ("report.md", "report.json"):
+        assert (tmp_path / name).read_text() == (ROOT / "reports" / name).read_text(), name

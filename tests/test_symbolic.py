@@ -1,0 +1,89 @@
+"""The symbolic check: the claim against sympy's derivative."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import planted
+from conftest import replace_claim
+from gradverify.exploration import Point
+from gradverify.symbolic import ShapeMismatch, check_symbolic, default_symbolic_sizes, to_layout
+
+
+def symbolic(derivation, seed=0, **kw):
+    return check_symbolic(derivation, tuple(derivation.assumptions), seed, configs=2, **kw)
+
+
+@pytest.mark.parametrize("did", ["a", "b", "c", "d-scalar", "d-vector", "e", "f-softmax", "f-negsample"])
+def test_every_seed_claim_is_proved_within_its_assumptions(seed, did):
+    results = symbolic(seed[did])
+    assert {name: r.status for name, r in results.items()} == {c.name: "proved" for c in seed[did].claims}
+
+
+@pytest.mark.parametrize("did, claim, wrong", [
+    pytest.param("b", "∂J/∂v_c", planted.b_flipped_sign, id="flipped-sign"),
+    pytest.param("b", "∂J/∂v_c", planted.b_missing_u_o, id="missing-minus-u_o"),
+    pytest.param("b", "∂J/∂v_c", planted.b_y_for_yhat, id="y-and-yhat-swapped"),
+    pytest.param("c", "∂J/∂U", planted.c_scaled_by_two, id="scaled-by-two"),
+    pytest.param("d-scalar", "dσ/dx", planted.d_sigma_for_derivative, id="sigma-for-sigma-prime"),
+    pytest.param("e", "∂J/∂u_o", planted.e_u_o_dropped_minus_one, id="dropped-term"),
+    pytest.param("a", "−Σ y_w log ŷ_w = −log ŷ_o", planted.a_wrong_identity, id="wrong-identity"),
+])
+def test_planted_wrong_claim_is_refuted_with_the_point(seed, did, claim, wrong):
+    result = symbolic(replace_claim(seed[did], claim, expr=wrong))[claim]
+    assert result.status == "refuted"
+    assert "claimed" in result.detail and "sympy" in result.detail
+    assert result.counterexample
+
+
+def test_transposed_matrix_is_refuted_by_shape_at_non_square_sizes(seed):
+    result = symbolic(replace_claim(seed["c"], "∂J/∂U", expr=planted.c_transposed))["∂J/∂U"]
+    assert result.status == "refuted"
+    assert "shape 5×2" in result.detail and "expected 2×5" in result.detail
+
+
+def test_transposed_matrix_is_refuted_by_value_at_square_sizes(seed):
+    square = dataclasses.replace(seed["c"], symbolic_sizes=[{"d": 3, "V": 3}])
+    result = symbolic(replace_claim(square, "∂J/∂U", expr=planted.c_transposed))["∂J/∂U"]
+    assert result.status == "refuted"
+    assert "shape" not in result.detail and "worst entry" in result.detail
+
+
+def test_a_claim_that_cannot_be_proved_in_time_is_reported_sampled(seed):
+    result = symbolic(seed["b"], budget=0.0)["∂J/∂v_c"]
+    assert result.status == "sampled" and result.points > 0
+
+
+def test_sampled_still_refutes_a_wrong_claim_without_any_proof_time(seed):
+    wrong = replace_claim(seed["b"], "∂J/∂v_c", expr=planted.b_flipped_sign)
+    assert symbolic(wrong, budget=0.0)["∂J/∂v_c"].status == "refuted"
+
+
+def test_repeated_negative_samples_refute_u_k_when_distinctness_is_not_assumed(seed):
+    stated = tuple(a for a in seed["e"].assumptions if a.source == "seed")
+    result = check_symbolic(seed["e"], stated, 0, configs=3)["∂J/∂u_k"]
+    assert result.status == "refuted"
+    assert "samples=" in result.counterexample
+
+
+def test_default_sizes_are_all_different_within_each_tuple(seed):
+    for sizes in default_symbolic_sizes(seed["e"]):
+        assert len(set(sizes.values())) == len(sizes)
+
+
+@pytest.mark.parametrize("shape, expected, ok", [
+    pytest.param((3, 1), (3,), True, id="column-for-vector"),
+    pytest.param((1, 3), (3,), True, id="row-for-vector"),
+    pytest.param((2, 5), (2, 5), True, id="same-matrix"),
+    pytest.param((5, 2), (2, 5), False, id="transposed-matrix"),
+    pytest.param((1, 2), (2, 1), False, id="transposed-1xn-matrix"),
+])
+def test_layout_accepts_either_vector_orientation_but_not_a_transposed_matrix(shape, expected, ok):
+    m = sp.zeros(*shape)
+    if ok:
+        assert to_layout(m, expected, "x").shape == expected
+    else:
+        with pytest.raises(ShapeMismatch, match="expected"):
+            to_layout(m, expected, "x")
