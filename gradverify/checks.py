@@ -25,7 +25,8 @@ from . import numeric
 from .errors import DerivationError
 from .exploration import Point, draw_point, explore
 from .spec import Claim, Derivation
-from .symbolic import SymbolicResult, check_symbolic, evaluate_spec
+from .diagnosis import diagnose, worst_entries
+from .symbolic import SymbolicResult, check_symbolic, evaluate_spec, index_values
 from .tolerances import DEFAULT_TOLERANCE, Tolerance
 
 __all__ = ["CheckResult", "ClaimResult", "Options", "check_derivation", "VERDICTS", "CHECKS"]
@@ -49,13 +50,16 @@ class CheckResult:
     figures: dict = field(default_factory=dict)
     detail: str = ""
     counterexample: str | None = None
+    #: for a failure: how the claim relates to the reference, when a simple relation holds
+    diagnosis: str = ""
 
     @property
     def failed(self) -> bool:
         return self.status in ("refuted", "fail")
 
     def as_dict(self):
-        return {"status": self.status, **self.figures, "detail": self.detail, "counterexample": self.counterexample}
+        return {"status": self.status, **self.figures, "detail": self.detail, "diagnosis": self.diagnosis,
+                "counterexample": self.counterexample}
 
 
 @dataclass
@@ -72,9 +76,14 @@ class ClaimResult:
     message: str = ""
     reproduce: str = ""
 
+    @property
+    def diagnosis(self) -> str:
+        """The first diagnosis among the failing checks (symbolic first: it compares with the exact truth)."""
+        return next((c.diagnosis for c in self.checks.values() if c.failed and c.diagnosis), "")
+
     def as_dict(self):
         return {"derivation": self.derivation, "title": self.title, "claim": self.claim,
-                "seed_text": self.seed_text, "verdict": self.verdict,
+                "seed_text": self.seed_text, "verdict": self.verdict, "diagnosis": self.diagnosis,
                 "checks": {k: v.as_dict() for k, v in self.checks.items()},
                 "assumptions": self.assumptions, "holds_if": self.holds_if, "message": self.message,
                 "reproduce": self.reproduce}
@@ -130,7 +139,7 @@ def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[s
 def _symbolic_result(r: SymbolicResult) -> CheckResult:
     sizes = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in r.sizes)
     return CheckResult(r.status, {"sizes": sizes, "points": r.points, "seconds": round(r.seconds, 3)},
-                       r.detail, r.counterexample)
+                       r.detail, r.counterexample, r.diagnosis)
 
 
 # ---------------------------------------------------------------- numeric checks at one point
@@ -173,8 +182,10 @@ def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> di
             if found is None:
                 out[claim.name][check] = CheckResult("pass", figures)
             else:
+                diagnosis = "" if isinstance(found.detail, str) else diagnose(
+                    found.detail.claimed, found.detail.reference, indices=index_values(derivation, found.point))
                 out[claim.name][check] = CheckResult("fail", figures, _failure_text(claim, check, found.detail),
-                                                     found.point.describe())
+                                                     found.point.describe(), diagnosis)
     return out
 
 
@@ -184,8 +195,10 @@ def _failure_text(claim: Claim, check: str, detail) -> str:
     against = {"finite_difference": "the identity's other side" if claim.identity else "central difference",
                "agreement": "the spec (exact)"}[check]
     what = f"claimed {claim.name}" if check == "finite_difference" else f"implementation's {claim.name}"
-    return (f"{what} vs {against}, worst entry {list(detail.worst_index)}: claimed {detail.worst_claimed:.6g}, "
-            f"{'numeric' if check == 'finite_difference' else 'spec'} {detail.worst_reference:.6g} "
+    other = "numeric" if check == "finite_difference" else "spec"
+    entries = "; ".join(f"{idx}: claimed {c:.6g}, {other} {r:.6g}"
+                        for idx, c, r in worst_entries(detail.claimed, detail.reference, detail.tolerance))
+    return (f"{what} vs {against}, worst entries {entries} "
             f"(error {detail.worst_ratio:.3g}× the tolerance; max relative error {detail.max_rel_err:.3g})")
 
 

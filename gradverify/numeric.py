@@ -7,7 +7,7 @@ at any size.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -216,6 +216,9 @@ class Comparison:
     worst_claimed: float
     worst_reference: float
     worst_ratio: float
+    claimed: np.ndarray = field(default=None, repr=False)
+    reference: np.ndarray = field(default=None, repr=False)
+    tolerance: np.ndarray = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"max_rel_err": self.max_rel_err, "worst_index": list(self.worst_index),
@@ -235,8 +238,8 @@ def compare(claimed: np.ndarray, reference: np.ndarray, tolerance: np.ndarray) -
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(err == 0, 0.0, err / tolerance)
     if ratio.size == 0:
-        return Comparison(True, 0.0, (), 0.0, 0.0, 0.0)
+        return Comparison(True, 0.0, (), 0.0, 0.0, 0.0, claimed, reference, tolerance)
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     return Comparison(ok=bool(np.all(ratio <= 1.0)), max_rel_err=rel, worst_index=tuple(int(i) for i in worst),
                       worst_claimed=float(claimed[worst]), worst_reference=float(reference[worst]),
-                      worst_ratio=float(ratio[worst]))
+                      worst_ratio=float(ratio[worst]), claimed=claimed, reference=reference, tolerance=tolerance)

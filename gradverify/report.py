@@ -18,7 +18,7 @@ from .checks import ClaimResult
 __all__ = ["Report", "exit_code", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
-COLUMNS = ["derivation", "claim", "symbolic", "finite difference", "agreement", "verdict"]
+COLUMNS = ["derivation", "claim", "symbolic", "finite difference", "agreement", "verdict", "diagnosis"]
 
 
 def exit_code(rows: list[ClaimResult]) -> int:
@@ -90,7 +90,7 @@ class Report:
         for r in self.rows:
             c = r.checks
             out.append([r.derivation, r.claim, _symbolic_cell(c["symbolic"]), _numeric_cell(c["finite_difference"]),
-                        _numeric_cell(c["agreement"]), _verdict_cell(r)])
+                        _numeric_cell(c["agreement"]), _verdict_cell(r), r.diagnosis])
         return out
 
     def details(self) -> list[str]:
@@ -105,6 +105,8 @@ class Report:
             for name, c in r.checks.items():
                 if c.failed:
                     lines.append(f"  {name}: {c.detail}")
+                    if c.diagnosis:
+                        lines.append(f"    diagnosis: {c.diagnosis}")
                     if c.counterexample:
                         lines.append(f"    at: {c.counterexample}")
             if r.reproduce:

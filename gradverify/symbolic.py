@@ -23,13 +23,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from .diagnosis import diagnose, worst_entries
 from .errors import DerivationError
 from .exploration import Point, RandomSource, draw_point
 from .spec import Claim, Derivation, Real
 from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_TIME_BUDGET, SYMBOLIC_ZERO
 
 __all__ = ["SymbolicResult", "check_symbolic", "evaluate_spec", "build_namespace", "to_layout",
-           "ShapeMismatch", "default_symbolic_sizes", "time_budget", "BudgetExceeded"]
+           "ShapeMismatch", "default_symbolic_sizes", "time_budget", "BudgetExceeded", "term_classes",
+           "index_values", "evaluate_by_substitution"]
 
 
 class ShapeMismatch(Exception):
@@ -212,10 +214,7 @@ class SymbolicResult:
     counterexample: str | None = None
     points: int = 0
     seconds: float = 0.0
-
-    def as_dict(self):
-        return {"status": self.status, "sizes": self.sizes, "points": self.points, "detail": self.detail,
-                "counterexample": self.counterexample, "seconds": round(self.seconds, 3)}
+    diagnosis: str = ""
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
@@ -282,6 +281,8 @@ def _check_claim(derivation, claim, s, J, out_shape, symbols, free, point, rng, 
         claimed = to_layout(_call_spec(claim.expr, s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
     except ShapeMismatch as exc:
         res.status, res.detail, res.counterexample = "refuted", f"{exc}, the shape of the true derivative", where
+        got = _to_array(_call_spec(claim.expr, s, f"claim {claim.name!r}")).shape
+        res.diagnosis = diagnose(np.zeros(got), np.zeros(expected))
         return
     diff = _as_object(claimed - truth)
     # 1. evaluate at random points with 50 digits
@@ -293,14 +294,15 @@ def _check_claim(derivation, claim, s, J, out_shape, symbols, free, point, rng, 
         scale = max(float(np.max(_abs_at(truth, sub), initial=0.0)), float(np.max(_abs_at(claimed, sub), initial=0.0)))
         worst = np.unravel_index(int(np.argmax(d)), d.shape) if d.size else ()
         if d.size and d[worst] > SYMBOLIC_ZERO * scale:
-            c_val = float(sp.N(claimed[worst].xreplace(sub), 15))
-            t_val = float(sp.N(truth[worst].xreplace(sub), 15))
-            at = _at_values(point, symbols, values).describe()
-            idx = list(map(int, worst))
+            c_arr, t_arr = _values_at(claimed, sub), _values_at(truth, sub)
+            entries = "; ".join(f"{idx}: claimed {c:.6g}, sympy {r:.6g}" for idx, c, r in worst_entries(c_arr, t_arr))
             res.status = "refuted"
-            res.detail = (f"claimed {claim.name} vs sympy's derivative, worst entry {idx}: "
-                          f"claimed {c_val:.6g}, sympy {t_val:.6g}")
-            res.counterexample = at
+            res.detail = f"claimed {claim.name} vs sympy's derivative, worst entries {entries}"
+            res.counterexample = _at_values(point, symbols, values).describe()
+            res.diagnosis = diagnose(
+                c_arr, t_arr, indices=index_values(derivation, point),
+                terms=[(label, _values_at(arr, sub)) for label, arr in term_classes(claimed)],
+                true_terms=[(label, _values_at(arr, sub)) for label, arr in term_classes(truth)])
             return
     # 2. try to prove the difference zero, within the budget left for this claim
     if res.status != "proved":
@@ -335,6 +337,57 @@ def _abs_at(arr, sub) -> np.ndarray:
         v = sp.N(e.xreplace(sub), SYMBOLIC_DIGITS)
         out[idx] = float(abs(v))
     return out
+
+
+def _values_at(arr, sub) -> np.ndarray:
+    arr = _as_object(arr)
+    out = np.zeros(arr.shape)
+    for idx in np.ndindex(arr.shape):
+        e = arr[idx]
+        out[idx] = float(sp.re(sp.N(sp.sympify(e).xreplace(sub), SYMBOLIC_DIGITS)))
+    return out
+
+
+def index_values(derivation: Derivation, point: Point) -> dict:
+    """The index variables at ``point`` ({"o": 2, "samples": [1, 1]}), to name where a claim is wrong."""
+    return {n: v for n, v in point.values.items() if not isinstance(derivation.variables[n], Real)}
+
+
+def _base_name(sym: sp.Symbol) -> sp.Symbol:
+    return sp.Symbol(sym.name.split("[")[0])
+
+
+def term_classes(arr) -> list[tuple[str, np.ndarray]]:
+    """The additive terms of a claim, grouped across entries by their shape with
+    indices left out (``U[0,2]*exp(...)`` and ``U[1,2]*exp(...)`` are one term,
+    ``-U[0,o]`` another): the terms as the derivation writes them, at any size.
+    Returns (label, array of that term's part of each entry), in order of first appearance."""
+    arr = _as_object(arr)
+    classes: dict[str, tuple[str, np.ndarray]] = {}
+    for idx in np.ndindex(arr.shape):
+        entry = sp.sympify(arr[idx])
+        for term in sp.Add.make_args(sp.expand_mul(entry)):
+            if term == 0:
+                continue
+            shape_of = term.xreplace({s: _base_name(s) for s in term.free_symbols})
+            key = sp.srepr(shape_of)
+            if key not in classes:
+                label = sp.sstr(shape_of)
+                classes[key] = (label if len(label) <= 60 else label[:57] + "...", np.zeros(arr.shape, dtype=object))
+            classes[key][1][idx] = classes[key][1][idx] + term
+    return list(classes.values())
+
+
+def evaluate_by_substitution(derivation: Derivation, point: Point, build, expected: tuple) -> np.ndarray:
+    """``build(s)`` with symbols, then the point's values substituted at 50 digits:
+    for builders that look at the structure of what they build (mutants)."""
+    s, symbols = build_namespace(derivation, point, "symbols")
+    arr = to_layout(build(s), expected, "the expression")
+    sub = {}
+    for name, syms in symbols.items():
+        for idx in np.ndindex(syms.shape):
+            sub[syms[idx]] = sp.Float(float(point.values[name][idx]), SYMBOLIC_DIGITS)
+    return _values_at(arr, sub)
 
 
 def _at_values(point: Point, symbols: dict, values: np.ndarray) -> Point:

@@ -55,7 +55,7 @@ def test_report_on_a_wrong_claim_exits_1_with_the_failure_spelled_out(tmp_path, 
     code = main(["report", "--derivations", str(path), "--no-write", "--examples", "10"])
     out = capsys.readouterr().out
     assert code == 1
-    assert "REFUTED" in out and "vs sympy's derivative, worst entry" in out and "vs the spec (exact)" in out
+    assert "REFUTED" in out and "vs sympy's derivative, worst entries" in out and "vs the spec (exact)" in out
     assert f"reproduce: python -m gradverify report --only half-square --seed 0 --derivations {path}" in out
 
 

@@ -48,7 +48,8 @@ def test_transposed_matrix_is_refuted_by_value_at_square_sizes(seed):
     square = dataclasses.replace(seed["c"], symbolic_sizes=[{"d": 3, "V": 3}])
     result = symbolic(replace_claim(square, "∂J/∂U", expr=planted.c_transposed))["∂J/∂U"]
     assert result.status == "refuted"
-    assert "shape" not in result.detail and "worst entry" in result.detail
+    assert "shape" not in result.detail and "worst entries" in result.detail
+    assert result.diagnosis == "transposed"
 
 
 def test_a_claim_that_cannot_be_proved_in_time_is_reported_sampled(seed):

@@ -1,0 +1,139 @@
+"""Saying *how* a refuted claim is wrong, in one line, when a simple relation holds.
+
+Given the claimed array C and the true one T at one point (sympy's derivative,
+or central differences), try in order: wrong shape / transposed, sign flipped,
+off by a constant factor, one term extra, missing or of the wrong sign, wrong
+only at one index (named after the index variable that has that value), wrong
+only where indices repeat. Each relation must hold to DIAGNOSIS_RTOL of the
+size of T; a relation that holds that closely at a random point is not chance.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["diagnose", "worst_entries", "DIAGNOSIS_RTOL"]
+
+#: central differences are accurate to ~1e-8 of the gradient on the seed, sympy
+#: to 1e-40; 1e-5 separates "the same up to rounding" from a real difference.
+DIAGNOSIS_RTOL = 1e-5
+
+
+def _close(a, b, scale) -> bool:
+    return bool(np.max(np.abs(a - b), initial=0.0) <= DIAGNOSIS_RTOL * scale)
+
+
+def _factor_text(k: float) -> str:
+    f = Fraction(k).limit_denominator(12)
+    if abs(float(f) - k) <= 1e-6 * abs(k):
+        return str(f)
+    return f"{k:.4g}"
+
+
+def diagnose(claimed, true, *, indices: dict | None = None, terms: Sequence[tuple[str, np.ndarray]] = (),
+             true_terms: Sequence[tuple[str, np.ndarray]] = ()) -> str:
+    """One line on how ``claimed`` relates to ``true``, or "" when no simple relation holds.
+
+    ``indices``: the index variables at the point ({"o": 2, "samples": [1, 1]}),
+    to name the index where a claim is wrong. ``terms`` / ``true_terms``: the
+    additive terms of the claim / the truth, each as (label, array at the point).
+    """
+    C, T = np.asarray(claimed, float), np.asarray(true, float)
+    if C.shape != T.shape:
+        if C.ndim == 2 and C.shape == T.shape[::-1]:
+            return f"transposed: shape {C.shape[0]}×{C.shape[1]} where {T.shape[0]}×{T.shape[1]} belongs"
+        return f"wrong shape: {C.shape} where {T.shape} belongs"
+    scale = max(float(np.max(np.abs(T), initial=0.0)), float(np.max(np.abs(C), initial=0.0)))
+    if scale == 0.0 or _close(C, T, scale):
+        return ""
+    repeat = _repeat_note(C - T, scale, indices or {})
+    if _close(C, -T, scale):
+        return "sign flipped" + repeat
+    if C.ndim == 2 and C.shape[0] == C.shape[1] and _close(C, T.T, scale):
+        return "transposed"
+    tt = float(np.sum(T * T))
+    if tt > 0:
+        k = float(np.sum(C * T)) / tt
+        if abs(k) > DIAGNOSIS_RTOL and _close(C, k * T, scale):
+            return f"off by a constant factor: claimed = {_factor_text(k)} × true" + repeat
+    if not np.any(T) and np.any(C):
+        return "claimed nonzero where the true derivative is 0"
+    diff = C - T
+    for label, t in terms:
+        t = np.asarray(t, float)
+        if t.shape == diff.shape and np.any(t):
+            if _close(diff, t, scale):
+                return f"extra term: {label}"
+            if _close(diff, 2 * t, scale):
+                return f"sign of one term flipped: {label}"
+    for label, t in true_terms:
+        t = np.asarray(t, float)
+        if t.shape == diff.shape and np.any(t) and _close(-diff, t, scale):
+            return f"missing term: {label}"
+    where = _where_wrong(diff, scale, indices or {})
+    return where
+
+
+def _repeat_note(diff: np.ndarray, scale: float, indices: dict) -> str:
+    """"; where indices repeat: samples=[1, 1]" when every wrong entry sits where an index list repeats."""
+    wrong = np.abs(diff) > DIAGNOSIS_RTOL * scale
+    if not wrong.any():
+        return ""
+    at = sorted(set(np.nonzero(wrong)[-1].tolist())) if diff.ndim else []
+    for name, value in indices.items():
+        if isinstance(value, list) and at and set(at) <= _repeated(value):
+            return f", only where indices repeat: {name}={value}"
+    return ""
+
+
+def _where_wrong(diff: np.ndarray, scale: float, indices: dict) -> str:
+    wrong = np.abs(diff) > DIAGNOSIS_RTOL * scale
+    if not wrong.any() or wrong.all():
+        return ""
+    if diff.ndim == 2:
+        cols = sorted(set(np.nonzero(wrong)[1].tolist()))
+        rows = sorted(set(np.nonzero(wrong)[0].tolist()))
+        axis, at = ("column", cols) if len(cols) < diff.shape[1] else ("row", rows)
+        if len(at) == diff.shape[0 if axis == "row" else 1]:
+            return ""
+    else:
+        axis, at = "entry", sorted(np.nonzero(wrong.ravel())[0].tolist())
+    for name, value in indices.items():
+        if isinstance(value, list):
+            if at and set(at) <= _repeated(value):
+                return f"wrong only where indices repeat: {name}={value}"
+        elif at == [value]:
+            return f"wrong only at {axis} {name}={value}"
+    if len(at) == 1:
+        return f"wrong only at {axis} {at[0]}"
+    return ""
+
+
+def _repeated(value: list) -> set:
+    """Where ``value`` (a list, or a list of rows) repeats itself: the repeated
+    words of any row, and, for a flat list, the positions holding a repeat (a
+    claim on ``U[:, samples]`` has one column per position)."""
+    rows = value if value and isinstance(value[0], list) else [value]
+    words = {w for row in rows for w in row if row.count(w) > 1}
+    positions = {p for p, w in enumerate(value) if value.count(w) > 1} if rows[0] is value else set()
+    return words | positions
+
+
+def worst_entries(claimed, reference, tolerance=None, n: int = 3) -> list[tuple[list[int], float, float]]:
+    """The ``n`` entries with the largest error (relative to ``tolerance`` when given)."""
+    C, R = np.asarray(claimed, float), np.asarray(reference, float)
+    err = np.abs(C - R)
+    if tolerance is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.where(err == 0, 0.0, err / np.broadcast_to(tolerance, err.shape))
+    order = np.argsort(err.ravel())[::-1][:n]
+    out = []
+    for flat in order:
+        if err.ravel()[flat] == 0:
+            break
+        idx = np.unravel_index(int(flat), err.shape) if err.ndim else ()
+        out.append(([int(i) for i in idx], float(C[idx]), float(R[idx])))
+    return out
