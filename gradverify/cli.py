@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import __version__
 from .checks import Options, check_derivation, error_rows
 from .errors import GradverifyError, InvalidArgument
 from .plugin import DEFAULT_FOLDER, load, select
@@ -58,6 +59,11 @@ def parser() -> argparse.ArgumentParser:
                    help=f"hypothesis examples per derivation (default {Options.examples})")
     r.add_argument("--out", type=Path, default=Path("reports"), help="folder for report.md and report.json")
     r.add_argument("--no-write", action="store_true", help="print only; do not write report files")
+    m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
+    common(m)
+    m.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
+    m.add_argument("--examples", type=_positive, default=10,
+                   help="hypothesis examples per mutant for the numeric checks (default 10)")
     lst = sub.add_parser("list", help="list the registered derivations and their claims")
     common(lst)
     return p
@@ -66,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        return {"report": _report, "list": _list}[args.command](args)
+        return {"report": _report, "list": _list, "mutants": _mutants}[args.command](args)
     except InvalidArgument as exc:
         print(f"gradverify: error: {exc}", file=sys.stderr)
         return 2
@@ -112,6 +118,45 @@ def _report(args) -> int:
         written = report.write(args.out)
         print("wrote " + ", ".join(str(p) for p in written))
     return report.exit_code
+
+
+def _mutants(args) -> int:
+    from tabulate import tabulate
+
+    from .mutation import run_mutants
+
+    derivations, failures = load(_paths(args))
+    derivations = select(derivations, args.only)
+    options = Options(seed=args.seed, examples=args.examples)
+    print(f"gradverify {__version__} mutation self-test · seed {args.seed} · {args.examples} hypothesis examples "
+          "per mutant · mutants run under every assumption, implicit ones included")
+    totals = {"made": 0, "equivalent": 0, "refuted": 0, "survived": 0, "errors": len(failures)}
+    for f in failures:
+        print(f"\nERROR {f.path}: {f.message}")
+    for d in derivations:
+        try:
+            results = run_mutants(d, options)
+        except GradverifyError as exc:
+            print(f"\n{d.id}: ERROR {exc}")
+            totals["errors"] += 1
+            continue
+        rows = [[r.mutant.claim, r.mutant.operator, r.mutant.description[:48],
+                 "equivalent" if r.status == "equivalent" else
+                 ("refuted by " + ", ".join(r.refuted_by) if r.refuted_by else "SURVIVED")] for r in results]
+        counts = {s: sum(r.status == s for r in results) for s in ("equivalent", "refuted", "survived")}
+        totals["made"] += len(results)
+        for s, n in counts.items():
+            totals[s] += n
+        print(f"\n{d.id}: {d.title}: {len(results)} mutants, {counts['refuted']} refuted, "
+              f"{counts['equivalent']} equivalent, {counts['survived']} survived")
+        print(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
+        for r in results:
+            if r.status == "survived":
+                print(f"  SURVIVED {r.mutant.claim} / {r.mutant.description}: {r.expression}")
+    print(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "
+          f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
+          f"Reproduce: python -m gradverify mutants --seed {args.seed}")
+    return 2 if totals["errors"] else (1 if totals["survived"] else 0)
 
 
 def _list(args) -> int:

@@ -208,14 +208,15 @@ def _settings(examples: int):
 
 
 def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[str, Any]],
-            examples: int, seed: int, shrink: bool = True) -> Exploration:
+            examples: int, seed: int, shrink: bool = True, until: set | None = None) -> Exploration:
     """Run ``evaluate`` on ``examples`` points drawn by hypothesis.
 
     ``evaluate`` returns ``{key: detail}`` for every key that failed at the
     point. Every key that fails anywhere is then explored again on its own,
     letting hypothesis shrink to the smallest point where it fails. A
     `DerivationError` raised by ``evaluate`` stops the exploration and is
-    re-raised with the (shrunk) point that caused it.
+    re-raised with the (shrunk) point that caused it. With ``until``, the first
+    pass stops as soon as every key in it has failed.
     """
     import hypothesis
     from hypothesis import given, strategies as st
@@ -239,6 +240,8 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[st
                     failures[key] = Found(point, detail)
                     raise _Stop
                 failures.setdefault(key, Found(point, detail))
+            if target is None and until and until <= set(failures):
+                raise _Stop
         try:
             body()
         except _Stop:

@@ -320,8 +320,8 @@ def _check_claim(derivation, claim, s, J, out_shape, symbols, free, point, rng, 
 
 
 def _as_object(x) -> np.ndarray:
-    if isinstance(x, np.ndarray):
-        return x
+    if isinstance(x, (np.ndarray, sp.MatrixBase)):
+        return _to_array(x)
     out = np.empty((), dtype=object)
     out[()] = x
     return out
@@ -362,20 +362,34 @@ def term_classes(arr) -> list[tuple[str, np.ndarray]]:
     indices left out (``U[0,2]*exp(...)`` and ``U[1,2]*exp(...)`` are one term,
     ``-U[0,o]`` another): the terms as the derivation writes them, at any size.
     Returns (label, array of that term's part of each entry), in order of first appearance."""
+    return [(label, part) for _, label, part in term_parts(arr)]
+
+
+def term_parts(arr) -> list[tuple[tuple, str, np.ndarray]]:
+    """`term_classes` with each class's key, for code that rebuilds an expression without one."""
     arr = _as_object(arr)
-    classes: dict[str, tuple[str, np.ndarray]] = {}
+    classes: dict[tuple, tuple[str, np.ndarray]] = {}
     for idx in np.ndindex(arr.shape):
         entry = sp.sympify(arr[idx])
         for term in sp.Add.make_args(sp.expand_mul(entry)):
             if term == 0:
                 continue
-            shape_of = term.xreplace({s: _base_name(s) for s in term.free_symbols})
-            key = sp.srepr(shape_of)
+            key = _term_key(term)
             if key not in classes:
-                label = sp.sstr(shape_of)
+                label = sp.sstr(term)
                 classes[key] = (label if len(label) <= 60 else label[:57] + "...", np.zeros(arr.shape, dtype=object))
             classes[key][1][idx] = classes[key][1][idx] + term
-    return list(classes.values())
+    return [(key, label, part) for key, (label, part) in classes.items()]
+
+
+def _term_key(term) -> tuple:
+    """What kind of term this is, the same at every size: the variables in it,
+    the functions applied, whether it divides, and its sign."""
+    names = tuple(sorted({_base_name(s).name for s in term.free_symbols}))
+    heads = tuple(sorted({type(a).__name__ if not isinstance(a, sp.Pow) else
+                          ("divide" if a.exp.is_negative else "power")
+                          for a in sp.preorder_traversal(term) if isinstance(a, (sp.Function, sp.Pow))}))
+    return names, heads, term.could_extract_minus_sign()
 
 
 def evaluate_by_substitution(derivation: Derivation, point: Point, build, expected: tuple) -> np.ndarray:
