@@ -13,7 +13,9 @@ import numpy as np
 import sympy as sp
 
 from gradverify import Claim, Derivation, Distinct, Excludes, Implementation, Index, Indices, Real
+from gradverify.cost import CostClaim
 from _word2vec import sigma, u
+from b_softmax_grad_center import naive_softmax_loss_and_gradient
 from d_sigmoid import sigmoid
 
 
@@ -59,6 +61,25 @@ ASSUMPTIONS = [
                  "enters J twice, so its gradient is the sum of both terms"),
 ]
 
+# ---- the cost claim: "we only need to calculate K numbers and their derivation" ------
+def _softmax_args(n, rng):
+    return rng.normal(size=n["d"]), 0, rng.normal(size=(n["d"], n["V"]))
+
+
+def _negsample_args(n, rng):
+    return rng.normal(size=n["d"]), 0, list(range(1, n["K"] + 1)), rng.normal(size=(n["d"], n["V"]))
+
+
+COST = CostClaim(
+    "cost grows with K·d, not V·d",
+    seed_text="naive softmax needs all of U (work ∝ V·d); negative sampling only the K + 1 sampled columns",
+    implementations={"naive softmax": (naive_softmax_loss_and_gradient, _softmax_args),
+                     "negative sampling": (neg_sampling_loss_and_gradient, _negsample_args)},
+    # work ∝ V^p at fixed K and d: p = 1 for "grows with V·d", p = 0 for "does not grow with V"
+    expect={"naive softmax": (0.9, 1.1), "negative sampling": (-0.1, 0.1)},
+    vary="V", values=(500, 1000, 2000, 4000, 8000), fixed={"d": 50, "K": 10},
+)
+
 derivation = Derivation(
     id="e",
     title="negative sampling: ∂J/∂v_c, ∂J/∂u_o, ∂J/∂u_k",
@@ -78,4 +99,5 @@ derivation = Derivation(
     implementation=Implementation(neg_sampling_loss_and_gradient, args=("v_c", "o", "samples", "U"),
                                   returns=("J", "grad_v_c", "grad_U")),
     symbolic_sizes=[{"d": 2, "K": 3, "V": 5}, {"d": 3, "K": 2, "V": 4}],
+    costs=[COST],
 )

@@ -42,6 +42,8 @@ class Options:
     examples: int = 25
     tolerance: Tolerance = DEFAULT_TOLERANCE
     symbolic_configs: int = 3
+    #: re-check every claim with each assumption dropped in turn (report --assumptions)
+    assumptions: bool = False
 
 
 @dataclass
@@ -110,6 +112,7 @@ def check_derivation(derivation: Derivation, options: Options, reproduce: str = 
         rescued: dict[str, dict[str, CheckResult]] = {}
         if implicit and any(r.failed for checks in results.values() for r in checks.values()):
             rescued = _run(derivation, tuple(derivation.assumptions), options)
+        necessity = _necessity(derivation, options) if options.assumptions else {}
     except DerivationError as exc:
         return error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce)
     rows = []
@@ -122,9 +125,33 @@ def check_derivation(derivation: Derivation, options: Options, reproduce: str = 
             if again and not any(c.failed for c in again.values()):
                 verdict = "conditional"
                 holds_if = [a.text for a in derivation.assumptions if a.source == "implicit"]
+        assumptions = _assumption_rows(derivation)
+        for row, a in zip(assumptions, derivation.assumptions):
+            if a in necessity:
+                row.update(necessity[a][claim.name])
         rows.append(ClaimResult(derivation.id, derivation.title, claim.name, claim.seed_text, verdict, checks,
-                                _assumption_rows(derivation), holds_if=holds_if, reproduce=reproduce))
+                                assumptions, holds_if=holds_if, reproduce=reproduce))
     return rows
+
+
+def _necessity(derivation: Derivation, options: Options) -> dict:
+    """For each assumption: every claim re-checked with it dropped (the others kept).
+    ``necessary`` when a check then fails (with that check's counterexample)."""
+    out = {}
+    for dropped in derivation.assumptions:
+        kept = tuple(a for a in derivation.assumptions if a is not dropped)
+        results = _run(derivation, kept, options)
+        out[dropped] = {}
+        for claim in derivation.claims:
+            failed = [(name, c) for name, c in results[claim.name].items() if c.failed]
+            if failed:
+                name, c = min(failed, key=lambda nc: (nc[1].counterexample is None, nc[0] == "symbolic"))
+                out[dropped][claim.name] = {"necessary": True, "check": name, "counterexample": c.counterexample,
+                                            "diagnosis": c.diagnosis}
+            else:
+                out[dropped][claim.name] = {"necessary": False, "check": None, "counterexample": None,
+                                            "diagnosis": ""}
+    return out
 
 
 def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .checks import Options, check_derivation, error_rows
+from .cost import check_cost
 from .errors import GradverifyError, InvalidArgument
 from .plugin import DEFAULT_FOLDER, load, select
 from .report import Report
@@ -59,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
                    help=f"hypothesis examples per derivation (default {Options.examples})")
     r.add_argument("--out", type=Path, default=Path("reports"), help="folder for report.md and report.json")
     r.add_argument("--no-write", action="store_true", help="print only; do not write report files")
+    r.add_argument("--assumptions", action="store_true",
+                   help="also re-check every claim with each assumption dropped in turn")
     m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
     common(m)
     m.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
@@ -94,9 +97,9 @@ def _report(args) -> int:
     derivations = select(derivations, args.only)
     if args.only:
         failures = [f for f in failures if f.id == args.only]
-    options = Options(seed=args.seed, examples=args.examples)
+    options = Options(seed=args.seed, examples=args.examples, assumptions=args.assumptions)
     extra = "" if not args.derivations else "".join(f" --derivations {p}" for p in args.derivations)
-    rows = []
+    rows, costs = [], []
     for f in failures:
         rows += error_rows(f.id, f.path, f.message)
     for d in derivations:
@@ -109,10 +112,16 @@ def _report(args) -> int:
         except Exception as exc:  # a bug of ours must not stop the other derivations either
             rows += error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
                                d.claims, reproduce)
+        for claim in d.costs:
+            result = check_cost(claim, args.seed)
+            result.derivation = d.id
+            costs.append(result)
         if sys.stderr.isatty():
             print(f"  checked {d.id} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
-    command = "python -m gradverify report" + (f" --seed {args.seed}" if args.seed != DEFAULT_SEED else "") + extra
-    report = Report(rows, seed=args.seed, examples=args.examples, paths=paths, command=command)
+    command = ("python -m gradverify report" + (f" --seed {args.seed}" if args.seed != DEFAULT_SEED else "")
+               + (" --assumptions" if args.assumptions else "") + extra)
+    report = Report(rows, seed=args.seed, examples=args.examples, paths=paths, command=command, costs=costs,
+                    assumptions_checked=args.assumptions)
     print(report.text())
     if not args.no_write:
         written = report.write(args.out)

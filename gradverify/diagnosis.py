@@ -60,7 +60,7 @@ def diagnose(claimed, true, *, indices: dict | None = None, terms: Sequence[tupl
         if abs(k) > DIAGNOSIS_RTOL and _close(C, k * T, scale):
             return f"off by a constant factor: claimed = {_factor_text(k)} × true" + repeat
     if not np.any(T) and np.any(C):
-        return "claimed nonzero where the true derivative is 0"
+        return "claimed nonzero where the truth is 0"
     diff = C - T
     for label, t in terms:
         t = np.asarray(t, float)
@@ -101,25 +101,38 @@ def _where_wrong(diff: np.ndarray, scale: float, indices: dict) -> str:
             return ""
     else:
         axis, at = "entry", sorted(np.nonzero(wrong.ravel())[0].tolist())
-    for name, value in indices.items():
-        if isinstance(value, list):
-            if at and set(at) <= _repeated(value):
+    lists = {n: v for n, v in indices.items() if isinstance(v, list)}
+    for reading in (_repeated_words, _repeated_positions):  # word indices first: U[:, w] is word w
+        for name, value in lists.items():
+            if at and set(at) <= reading(value):
                 return f"wrong only where indices repeat: {name}={value}"
-        elif at == [value]:
+    for name, value in indices.items():
+        if not isinstance(value, list) and at == [value]:
             return f"wrong only at {axis} {name}={value}"
     if len(at) == 1:
         return f"wrong only at {axis} {at[0]}"
     return ""
 
 
+def _rows(value: list) -> list:
+    return value if value and isinstance(value[0], list) else [value]
+
+
+def _repeated_words(value: list) -> set:
+    """The words repeated within a row of ``value`` (a list, or a list of rows)."""
+    return {w for row in _rows(value) for w in row if row.count(w) > 1}
+
+
+def _repeated_positions(value: list) -> set:
+    """For a flat list, the positions holding a repeat: a claim on ``U[:, samples]``
+    has one column per position."""
+    if _rows(value)[0] is not value:
+        return set()
+    return {p for p, w in enumerate(value) if value.count(w) > 1}
+
+
 def _repeated(value: list) -> set:
-    """Where ``value`` (a list, or a list of rows) repeats itself: the repeated
-    words of any row, and, for a flat list, the positions holding a repeat (a
-    claim on ``U[:, samples]`` has one column per position)."""
-    rows = value if value and isinstance(value[0], list) else [value]
-    words = {w for row in rows for w in row if row.count(w) > 1}
-    positions = {p for p, w in enumerate(value) if value.count(w) > 1} if rows[0] is value else set()
-    return words | positions
+    return _repeated_words(value) | _repeated_positions(value)
 
 
 def worst_entries(claimed, reference, tolerance=None, n: int = 3) -> list[tuple[list[int], float, float]]:

@@ -19,11 +19,12 @@ __all__ = ["Report", "exit_code", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 COLUMNS = ["derivation", "claim", "symbolic", "finite difference", "agreement", "verdict", "diagnosis"]
+NECESSITY_COLUMNS = ["derivation", "claim", "assumption", "source", "dropped", "counterexample"]
 
 
-def exit_code(rows: list[ClaimResult]) -> int:
+def exit_code(rows: list[ClaimResult], costs=()) -> int:
     """0: every claim holds; 1: a claim is refuted (conditional counts); 2: a derivation could not run."""
-    verdicts = {r.verdict for r in rows}
+    verdicts = {r.verdict for r in rows} | {c.verdict for c in costs}
     if "error" in verdicts:
         return 2
     if verdicts & {"refuted", "conditional"}:
@@ -60,22 +61,27 @@ def _verdict_cell(r: ClaimResult) -> str:
 
 
 class Report:
-    def __init__(self, rows: list[ClaimResult], *, seed: int, examples: int, paths: list[str], command: str):
+    def __init__(self, rows: list[ClaimResult], *, seed: int, examples: int, paths: list[str], command: str,
+                 costs=(), assumptions_checked: bool = False):
         self.rows, self.seed, self.examples, self.paths, self.command = rows, seed, examples, paths, command
+        self.costs, self.assumptions_checked = list(costs), assumptions_checked
 
     @property
     def exit_code(self) -> int:
-        return exit_code(self.rows)
+        return exit_code(self.rows, self.costs)
 
     def summary(self) -> dict:
         counts = Counter(r.verdict for r in self.rows)
+        cost_counts = Counter(c.verdict for c in self.costs)
         return {"claims": len(self.rows), **{v: counts.get(v, 0) for v in ("holds", "conditional", "refuted", "error")},
+                "cost_claims": len(self.costs), "cost_holds": cost_counts.get("holds", 0),
                 "exit_code": self.exit_code}
 
     def summary_line(self) -> str:
         s = self.summary()
+        costs = f"; {s['cost_holds']} of {s['cost_claims']} cost claims hold" if self.costs else ""
         return (f"{s['claims']} claims: {s['holds']} hold, {s['conditional']} hold only under an unstated "
-                f"assumption, {s['refuted']} refuted, {s['error']} errors (exit {s['exit_code']}). "
+                f"assumption, {s['refuted']} refuted, {s['error']} errors{costs} (exit {s['exit_code']}). "
                 f"Reproduce: {self.reproduce()}")
 
     def reproduce(self) -> str:
@@ -124,11 +130,35 @@ class Report:
                 lines.append(f"{r.derivation}: {a['text']} ({note})")
         return lines
 
+    def necessity_rows(self) -> list[list[str]]:
+        """report --assumptions: each (claim, assumption) with the verdict of dropping it."""
+        out = []
+        for r in self.rows:
+            for a in r.assumptions:
+                if "necessary" not in a:
+                    continue
+                if a["necessary"]:
+                    found = f"necessary: {a['check']} fails" + (f" ({a['diagnosis']})" if a["diagnosis"] else "")
+                    out.append([r.derivation, r.claim, a["text"], a["source"], found, a["counterexample"] or ""])
+                else:
+                    out.append([r.derivation, r.claim, a["text"], a["source"], "not needed", ""])
+        return out
+
+    def cost_lines(self) -> list[str]:
+        return [f"{c.derivation} · {c.name} · {c.verdict.upper() if c.verdict != 'holds' else 'holds'}: {c.summary()}"
+                for c in self.costs]
+
     # ------------------------------------------------------------ outputs
     def text(self) -> str:
         parts = [self.header(), "", tabulate(self.table_rows(), headers=COLUMNS, tablefmt="simple"), ""]
+        if self.cost_lines():
+            parts += ["Cost claims (element operations counted, fitted over a range of sizes):"]
+            parts += ["  " + c for c in self.cost_lines()] + [""]
         if self.assumptions():
             parts += ["Assumptions (inputs are drawn within them):"] + ["  " + a for a in self.assumptions()] + [""]
+        if self.necessity_rows():
+            parts += ["Each assumption dropped in turn:",
+                      tabulate(self.necessity_rows(), headers=NECESSITY_COLUMNS, tablefmt="simple"), ""]
         if self.details():
             parts += ["Details:"] + ["  " + d for d in self.details()] + [""]
         parts.append(self.summary_line())
@@ -137,8 +167,13 @@ class Report:
     def markdown(self) -> str:
         parts = ["# gradverify report", "", f"`{self.header()}`", "",
                  tabulate(self.table_rows(), headers=COLUMNS, tablefmt="github"), ""]
+        if self.cost_lines():
+            parts += ["## Cost claims", ""] + [f"- {c}" for c in self.cost_lines()] + [""]
         if self.assumptions():
             parts += ["## Assumptions", ""] + [f"- {a}" for a in self.assumptions()] + [""]
+        if self.necessity_rows():
+            parts += ["## Each assumption dropped in turn", "",
+                      tabulate(self.necessity_rows(), headers=NECESSITY_COLUMNS, tablefmt="github"), ""]
         if self.details():
             parts += ["## Details", "", "```"] + self.details() + ["```", ""]
         parts += ["## Summary", "", self.summary_line(), ""]
@@ -148,7 +183,9 @@ class Report:
         return {"tool": "gradverify", "version": __version__, "schema": SCHEMA_VERSION, "seed": self.seed,
                 "examples": self.examples, "derivation_paths": self.paths, "command": self.command,
                 "reproduce": self.reproduce(), "summary": self.summary(),
-                "rows": [_clean(r.as_dict()) for r in self.rows]}
+                "assumptions_checked": self.assumptions_checked,
+                "rows": [_clean(r.as_dict()) for r in self.rows],
+                "costs": [_clean(c.as_dict()) for c in self.costs]}
 
     def write(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)

@@ -199,6 +199,8 @@ class Derivation:
     #: a transposed matrix cannot pass because two dimensions happen to be equal.
     symbolic_sizes: Sequence[Mapping[str, int]] = ()
     scales: Sequence[float] = DEFAULT_SCALES
+    #: claims about cost (`gradverify.cost.CostClaim`), checked by counting operations
+    costs: Sequence[Any] = ()
     origin: str = field(default="", compare=False)
 
     def __post_init__(self):
