@@ -91,7 +91,7 @@ def _derivation(loss, J, dJ_dv_c, dJ_dU, extra_vars, assumptions, impl, args, si
 
 
 softmax = _derivation("softmax", b.J, b.dJ_dv_c, c.dJ_dU, {}, [], skipgram_softmax,
-                      ("c", "outside", "C", "U"), [{"d": 2, "m": 1, "V": 3}, {"d": 3, "m": 2, "V": 5}])
+                      ("c", "outside", "C", "U"), [{"d": 2, "m": 1, "V": 3}, {"d": 3, "m": 1, "V": 4}])
 
 negsample = _derivation(
     "negsample", e.J, e.dJ_dv_c, negsample_dJ_dU, {"samples": Indices("K", "V", rows="W")},
@@ -99,4 +99,4 @@ negsample = _derivation(
      Distinct("each window word's K negative samples are distinct (implicit in (e))", var="samples",
               source="implicit", why=e.ASSUMPTIONS[1].why)],
     skipgram_negsample, ("c", "outside", "samples", "C", "U"),
-    [{"d": 2, "m": 1, "K": 3, "V": 5}, {"d": 3, "m": 2, "K": 1, "V": 4}])
+    [{"d": 2, "m": 1, "K": 3, "V": 5}, {"d": 3, "m": 1, "K": 2, "V": 4}])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -62,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-write", action="store_true", help="print only; do not write report files")
     r.add_argument("--assumptions", action="store_true",
                    help="also re-check every claim with each assumption dropped in turn")
+    r.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
+                   help="derivations checked at once, in separate processes (default: the number of cores)")
     m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
     common(m)
     m.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
@@ -102,29 +105,25 @@ def _report(args) -> int:
     rows, costs = [], []
     for f in failures:
         rows += error_rows(f.id, f.path, f.message)
-    for d in derivations:
-        reproduce = f"python -m gradverify report --only {d.id} --seed {args.seed}{extra}"
-        t0 = time.perf_counter()
-        try:
-            rows += check_derivation(d, options, reproduce)
-        except GradverifyError as exc:
-            rows += error_rows(d.id, d.title, str(exc), d.claims, reproduce)
-        except Exception as exc:  # a bug of ours must not stop the other derivations either
-            rows += error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
-                               d.claims, reproduce)
-        for claim in d.costs:
-            result = check_cost(claim, args.seed)
-            result.derivation = d.id
-            costs.append(result)
-        if sys.stderr.isatty():
-            print(f"  checked {d.id} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
-    command = ("python -m gradverify report" + (f" --seed {args.seed}" if args.seed != DEFAULT_SEED else "")
+    examples = f" --examples {args.examples}" if args.examples != Options.examples else ""
+    jobs = [(d, options, f"python -m gradverify report --only {d.id} --seed {args.seed}{examples}{extra}")
+            for d in derivations]
+    for claim_rows, cost_rows in _in_parallel(_check_one, jobs, args.jobs):
+        rows += claim_rows
+        costs += cost_rows
+    command = (f"python -m gradverify report --seed {args.seed}"
+               + (f" --examples {args.examples}" if args.examples != Options.examples else "")
+               + (f" --only {args.only}" if args.only else "")
                + (" --assumptions" if args.assumptions else "") + extra)
     report = Report(rows, seed=args.seed, examples=args.examples, paths=paths, command=command, costs=costs,
                     assumptions_checked=args.assumptions)
     print(report.text())
     if not args.no_write:
-        written = report.write(args.out)
+        try:
+            written = report.write(args.out)
+        except OSError as exc:
+            raise InvalidArgument("a folder the report can be written to", f"--out {args.out} ({exc.strerror})",
+                                  "Pass another --out, or --no-write to only print.") from exc
         print("wrote " + ", ".join(str(p) for p in written))
     return report.exit_code
 
@@ -166,6 +165,53 @@ def _mutants(args) -> int:
           f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
           f"Reproduce: python -m gradverify mutants --seed {args.seed}")
     return 2 if totals["errors"] else (1 if totals["survived"] else 0)
+
+
+def _check_one(job):
+    """Everything about one derivation: its claim rows and its cost claims. Never raises."""
+    d, options, reproduce = job
+    t0 = time.perf_counter()
+    try:
+        rows = check_derivation(d, options, reproduce)
+    except GradverifyError as exc:
+        rows = error_rows(d.id, d.title, str(exc), d.claims, reproduce)
+    except Exception as exc:  # a bug of ours must not stop the other derivations either
+        rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
+                          d.claims, reproduce)
+    costs = []
+    for claim in d.costs:
+        result = check_cost(claim, options.seed)
+        result.derivation = d.id
+        costs.append(result)
+    if sys.stderr.isatty():
+        print(f"  checked {d.id} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return rows, costs
+
+
+_JOBS: list = []
+
+
+def _run_job(i):
+    return _check_one(_JOBS[i])
+
+
+def _in_parallel(fn, jobs: list, workers: int) -> list:
+    """``fn`` on every job, in order; on ``workers`` forked processes where the
+    platform can fork (the derivations are inherited, not re-imported: the same
+    modules are loaded, so hypothesis draws the same examples as a serial run)."""
+    import multiprocessing
+
+    workers = min(workers, len(jobs))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    _JOBS[:] = jobs
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_run_job, range(len(jobs))))
+    finally:
+        _JOBS.clear()
 
 
 def _list(args) -> int:

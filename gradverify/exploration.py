@@ -10,6 +10,7 @@ the symbolic check's sample points).
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable, Sequence
@@ -198,6 +199,15 @@ class _Stop(Exception):
     pass
 
 
+class _ShrinkTimeout(BaseException):  # not an Exception: hypothesis must not take it for a failure
+    pass
+
+
+#: seconds hypothesis may spend shrinking one failure; then the smallest failing
+#: example found so far is reported (each one it accepts is smaller than the last)
+SHRINK_TIME_BUDGET = 1.0
+
+
 def _settings(examples: int):
     from hypothesis import HealthCheck, Phase, Verbosity, settings
 
@@ -207,12 +217,13 @@ def _settings(examples: int):
                     report_multiple_bugs=False)
 
 
-def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[str, Any]],
+def explore(draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, Any]],
             examples: int, seed: int, shrink: bool = True, until: set | None = None) -> Exploration:
     """Run ``evaluate`` on ``examples`` points drawn by hypothesis.
 
-    ``evaluate`` returns ``{key: detail}`` for every key that failed at the
-    point. Every key that fails anywhere is then explored again on its own,
+    ``evaluate(point, target)`` returns ``{key: detail}`` for every key that
+    failed at the point (``target``: the one key being shrunk, which is all
+    it needs to evaluate then; None in the first pass). Every key that fails anywhere is then explored again on its own,
     letting hypothesis shrink to the smallest point where it fails. A
     `DerivationError` raised by ``evaluate`` stops the exploration and is
     re-raised with the (shrunk) point that caused it. With ``until``, the first
@@ -223,6 +234,7 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[st
 
     failures: dict[str, Found] = {}
     count = [0]
+    deadline = [float("inf")]
 
     def run(target: str | None):
         @_settings(examples)
@@ -232,7 +244,7 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[st
             point = draw(HypothesisSource(data))
             count[0] += 1
             try:
-                found = evaluate(point)
+                found = evaluate(point, target)
             except DerivationError as exc:
                 raise DerivationError(f"{exc} (at {point.describe()})") from exc
             for key, detail in found.items():
@@ -242,9 +254,11 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[st
                 failures.setdefault(key, Found(point, detail))
             if target is None and until and until <= set(failures):
                 raise _Stop
+            if target is not None and time.perf_counter() > deadline[0]:
+                raise _ShrinkTimeout
         try:
             body()
-        except _Stop:
+        except (_Stop, _ShrinkTimeout):
             pass
         except DerivationError:
             raise
@@ -257,5 +271,6 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[[Point], dict[st
     while shrink and set(failures) - shrunk:  # a shrink run may find failures of other keys
         key = sorted(set(failures) - shrunk, key=str)[0]
         shrunk.add(key)
+        deadline[0] = time.perf_counter() + SHRINK_TIME_BUDGET
         run(key)
     return Exploration(examples=surveyed, failures=failures)

@@ -227,7 +227,7 @@ def _numeric(derivation, claim, mutant, sizes, options) -> dict:
     tol = options.tolerance
     value_name = derivation.implementation.returns[0]
 
-    def evaluate(point):
+    def evaluate(point, target=None):
         base = numeric.call(derivation, point)
         f = base[value_name]
         index = ... if claim.identity or claim.index is None else claim.index(point.namespace())

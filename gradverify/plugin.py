@@ -41,7 +41,12 @@ def discover(paths) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
+            found = sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
+            if not found:
+                raise InvalidArgument("a folder with derivation modules (*.py not starting with _)",
+                                      f"--derivations {raw} (none there)",
+                                      "An empty folder would pass with nothing checked; point at your derivations.")
+            files += found
         elif path.is_file() and path.suffix == ".py":
             files.append(path)
         elif path.exists():

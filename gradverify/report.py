@@ -15,7 +15,7 @@ from tabulate import tabulate
 from . import __version__
 from .checks import ClaimResult
 
-__all__ = ["Report", "exit_code", "SCHEMA_VERSION"]
+__all__ = ["Report", "exit_code", "environment", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 COLUMNS = ["derivation", "claim", "symbolic", "finite difference", "agreement", "verdict", "diagnosis"]
@@ -36,6 +36,32 @@ def _num(x: float) -> str:
     return f"{x:.1e}" if x else "0"
 
 
+def _ratio(x: float) -> str:
+    """The largest error as a fraction of its tolerance: what decides pass (≤ 1) or fail."""
+    if x == float("inf") or x >= 1000:
+        return ">999×"
+    return f"{x:.2g}×"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def environment() -> dict:
+    """The versions a run depends on: hypothesis draws other examples in other
+    versions, so a seed reproduces a report exactly only with the same ones."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("hypothesis", "numpy", "sympy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
 def _symbolic_cell(c) -> str:
     if c.status == "error":
         return "ERROR"
@@ -51,7 +77,8 @@ def _numeric_cell(c) -> str:
     if c.status == "error":
         return "ERROR"
     word = "pass" if c.status == "pass" else "FAIL"
-    return f"{word} · {c.figures['examples']} ex · rel {_num(c.figures['max_rel_err'])}"
+    return (f"{word} · {c.figures['examples']} ex · rel {_num(c.figures['max_rel_err'])} · "
+            f"{_ratio(c.figures['error_over_tolerance'])} tol")
 
 
 def _verdict_cell(r: ClaimResult) -> str:
@@ -63,6 +90,7 @@ def _verdict_cell(r: ClaimResult) -> str:
 class Report:
     def __init__(self, rows: list[ClaimResult], *, seed: int, examples: int, paths: list[str], command: str,
                  costs=(), assumptions_checked: bool = False):
+        """``command``: the command that reproduces this report, its seed included."""
         self.rows, self.seed, self.examples, self.paths, self.command = rows, seed, examples, paths, command
         self.costs, self.assumptions_checked = list(costs), assumptions_checked
 
@@ -80,18 +108,20 @@ class Report:
     def summary_line(self) -> str:
         s = self.summary()
         costs = f"; {s['cost_holds']} of {s['cost_claims']} cost claims hold" if self.costs else ""
-        return (f"{s['claims']} claims: {s['holds']} hold, {s['conditional']} hold only under an unstated "
-                f"assumption, {s['refuted']} refuted, {s['error']} errors{costs} (exit {s['exit_code']}). "
-                f"Reproduce: {self.reproduce()}")
+        return (f"{_count(s['claims'], 'claim')}: {s['holds']} hold, {s['conditional']} hold only under an "
+                f"unstated assumption, {s['refuted']} refuted, {_count(s['error'], 'error')}{costs} "
+                f"(exit {s['exit_code']}). Reproduce: {self.reproduce()}")
 
     def reproduce(self) -> str:
-        return f"python -m gradverify report --seed {self.seed}"
+        return self.command
 
     def header(self) -> str:
+        versions = ", ".join(f"{k} {v}" for k, v in environment().items() if k != "python")
         return (f"gradverify {__version__} · seed {self.seed} · {self.examples} hypothesis examples per derivation "
-                f"· derivations: {', '.join(self.paths)}")
+                f"· derivations: {', '.join(self.paths)} · {versions}")
 
     def table_rows(self) -> list[list[str]]:
+        """One row per claim. An ERROR row keeps the symbolic result when only the code failed."""
         out = []
         for r in self.rows:
             c = r.checks
@@ -181,6 +211,7 @@ class Report:
 
     def as_dict(self) -> dict:
         return {"tool": "gradverify", "version": __version__, "schema": SCHEMA_VERSION, "seed": self.seed,
+                "environment": environment(),
                 "examples": self.examples, "derivation_paths": self.paths, "command": self.command,
                 "reproduce": self.reproduce(), "summary": self.summary(),
                 "assumptions_checked": self.assumptions_checked,

@@ -44,7 +44,7 @@ def test_report_on_a_holding_claim_exits_0_and_writes_md_and_json(tmp_path, caps
     code = main(["report", "--derivations", str(path), "--out", str(tmp_path / "out"), "--examples", "10"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "seed 0" in out.splitlines()[0] and "1 claims: 1 hold" in out
+    assert "seed 0" in out.splitlines()[0] and "1 claim: 1 hold" in out
     data = json.loads((tmp_path / "out" / "report.json").read_text())
     assert data["seed"] == 0 and data["summary"]["exit_code"] == 0
     assert (tmp_path / "out" / "report.md").read_text().startswith("# gradverify report")
@@ -56,7 +56,9 @@ def test_report_on_a_wrong_claim_exits_1_with_the_failure_spelled_out(tmp_path, 
     out = capsys.readouterr().out
     assert code == 1
     assert "REFUTED" in out and "vs sympy's derivative, worst entries" in out and "vs the spec (exact)" in out
-    assert f"reproduce: python -m gradverify report --only half-square --seed 0 --derivations {path}" in out
+    assert f"reproduce: python -m gradverify report --only half-square --seed 0 --examples 10 --derivations {path}" \
+        in out
+    assert f"Reproduce: python -m gradverify report --seed 0 --examples 10 --derivations {path}" in out
 
 
 def test_a_module_that_fails_to_import_is_an_error_row_and_the_others_still_run(tmp_path):
@@ -79,6 +81,15 @@ def test_an_implementation_error_is_one_line_and_exit_2(tmp_path, capsys):
     assert "implementation returned g with shape (1,); expected (2,)" in out or "expected (3,)" in out
 
 
+def test_an_implementation_error_keeps_the_symbolic_result(tmp_path, capsys):
+    text = GOOD.replace("{claim}", "s.x").replace("return 0.5 * x @ x, x", "return 0.5 * x @ x, x[:1]")
+    path = write(tmp_path, "shape.py", text)
+    main(["report", "--derivations", str(path), "--out", str(tmp_path / "out"), "--examples", "10"])
+    row = json.loads((tmp_path / "out" / "report.json").read_text())["rows"][0]
+    assert row["verdict"] == "error" and row["checks"]["symbolic"]["status"] == "proved"
+    assert row["checks"]["finite_difference"]["status"] == "error"
+
+
 @pytest.mark.parametrize("args, words", [
     pytest.param(["report", "--only", "zz"], ["Expected one of the derivation ids", "--only zz",
                                               "gradverify list"], id="unknown-only"),
@@ -86,6 +97,10 @@ def test_an_implementation_error_is_one_line_and_exit_2(tmp_path, capsys):
                                                                 "nowhere/x.py"], id="missing-path"),
     pytest.param(["report", "--seed", "abc"], ["expected an integer or 'random' but got 'abc'"], id="bad-seed"),
     pytest.param(["report", "--examples", "0"], ["expected a positive integer but got '0'"], id="zero-examples"),
+    pytest.param(["report", "--only", "b", "--out", "README.md"], ["Expected a folder the report can be written to",
+                                                                    "--out README.md"], id="out-is-a-file"),
+    pytest.param(["report", "--derivations", "gradverify/__pycache__/../../tests/__init__missing"],
+                 ["Expected an existing file or folder"], id="missing-folder"),
 ])
 def test_user_mistakes_get_a_message_and_exit_2_never_a_traceback(args, words):
     result = run_cli(*args)
@@ -138,10 +153,56 @@ def test_the_seed_report_gives_each_claim_its_honest_verdict(tmp_path, monkeypat
     assert len(verdicts) == 16 and code == 1
 
 
+def _verdicts(report):
+    return [(r["derivation"], r["claim"], r["verdict"], r["diagnosis"],
+             {k: c["status"] for k, c in r["checks"].items()}) for r in report["rows"]]
+
+
 def test_the_committed_report_is_current(tmp_path):
-    """reports/ holds what `python -m gradverify report` writes today. (In a
-    fresh process: hypothesis also draws constants it finds in the modules
+    """reports/ holds what `python -m gradverify report` writes today: byte for
+    byte with the versions it was made with (hypothesis draws other examples in
+    other versions), and every verdict, status and diagnosis with any versions.
+    (In a fresh process: hypothesis also draws constants it finds in the modules
     loaded, so a run is reproduced by the same command, not inside a test run.)"""
     run_cli("report", "--out", str(tmp_path))
-    for name in ("report.md", "report.json"):
-        assert (tmp_path / name).read_text() == (ROOT / "reports" / name).read_text(), name
+    new = json.loads((tmp_path / "report.json").read_text())
+    committed = json.loads((ROOT / "reports" / "report.json").read_text())
+    assert _verdicts(new) == _verdicts(committed)
+    assert new["summary"] == committed["summary"]
+    if new["environment"] == committed["environment"]:
+        for name in ("report.md", "report.json"):
+            assert (tmp_path / name).read_text() == (ROOT / "reports" / name).read_text(), name
+
+
+def test_assumptions_flag_shows_which_assumption_each_claim_needs(tmp_path, capsys):
+    code = main(["report", "--only", "e", "--assumptions", "--examples", "12", "--out", str(tmp_path),
+                 "--derivations", str(ROOT / "derivations")])
+    assert code == 1
+    data = json.loads((tmp_path / "report.json").read_text())
+    need = {(r["claim"], a["text"]): a["necessary"] for r in data["rows"] for a in r["assumptions"]}
+    assert need == {
+        ("∂J/∂v_c", "o ∉ {w_1, …, w_K}"): False,
+        ("∂J/∂v_c", "the K negative samples are distinct"): False,
+        ("∂J/∂u_o", "o ∉ {w_1, …, w_K}"): True,
+        ("∂J/∂u_o", "the K negative samples are distinct"): False,
+        ("∂J/∂u_k", "o ∉ {w_1, …, w_K}"): True,
+        ("∂J/∂u_k", "the K negative samples are distinct"): True,
+    }
+    out = capsys.readouterr().out
+    assert "Each assumption dropped in turn:" in out and "not needed" in out
+    row = next(r for r in data["rows"] if r["claim"] == "∂J/∂u_o")
+    dropped = next(a for a in row["assumptions"] if a["text"] == "o ∉ {w_1, …, w_K}")
+    assert "samples=[0]" in dropped["counterexample"] and "o=0" in dropped["counterexample"]
+
+
+def test_one_hot_is_necessary_for_the_identity(tmp_path):
+    main(["report", "--only", "a", "--assumptions", "--examples", "12", "--out", str(tmp_path),
+          "--derivations", str(ROOT / "derivations")])
+    row = json.loads((tmp_path / "report.json").read_text())["rows"][0]
+    assert row["assumptions"][0]["necessary"] is True
+
+
+def test_the_report_shows_the_cost_claim(capsys):
+    main(["report", "--only", "e", "--no-write", "--examples", "8", "--derivations", str(ROOT / "derivations")])
+    out = capsys.readouterr().out
+    assert "e · cost grows with K·d, not V·d · holds: naive softmax: work ∝ V^1.00" in out

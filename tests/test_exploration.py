@@ -69,7 +69,7 @@ def test_hypothesis_draws_stay_within_assumptions(seed, data):
 def test_explore_shrinks_a_failure_to_a_small_point(seed):
     e = seed["e"]
 
-    def evaluate(point):  # "fails" whenever two samples repeat
+    def evaluate(point, target=None):  # "fails" whenever two samples repeat
         s = point.values["samples"]
         return {"repeat": s} if len(set(s)) < len(s) else {}
 
@@ -84,5 +84,5 @@ def test_explore_is_reproducible_with_the_same_seed(seed):
     b = seed["b"]
     seen = [[], []]
     for run in range(2):
-        explore(lambda src: draw_point(b, src, ()), lambda p: seen[run].append(p.describe()) or {}, 10, seed=5)
+        explore(lambda src: draw_point(b, src, ()), lambda p, target=None: seen[run].append(p.describe()) or {}, 10, seed=5)
     assert seen[0] == seen[1]

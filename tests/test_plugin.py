@@ -58,3 +58,8 @@ def test_only_selects_an_id_or_its_variants(seed):
     all_ = list(seed.values())
     assert [d.id for d in select(all_, "d")] == ["d-scalar", "d-vector"]
     assert [d.id for d in select(all_, "e")] == ["e"]
+
+
+def test_an_empty_folder_is_an_error_not_a_silent_pass(tmp_path):
+    with pytest.raises(InvalidArgument, match="none there"):
+        discover([tmp_path])

@@ -1,0 +1,81 @@
+"""The mutation self-test: every non-equivalent mutant of the seed claims is refuted."""
+
+import dataclasses
+
+import pytest
+
+from conftest import ROOT, replace_claim
+from gradverify.checks import Options
+from gradverify.cli import main
+from gradverify.mutation import make_mutants, run_mutants
+from gradverify.symbolic import build_namespace
+from gradverify.exploration import RandomSource, draw_point
+
+import numpy as np
+
+MUTANT_OPTIONS = Options(seed=0, examples=8)
+
+
+@pytest.mark.parametrize("did", ["a", "b", "c", "d-scalar", "d-vector", "e", "f-softmax", "f-negsample"])
+def test_every_non_equivalent_mutant_of_the_seed_is_refuted_by_every_check(seed, did):
+    results = run_mutants(seed[did], MUTANT_OPTIONS)
+    assert results, "mutants were made"
+    for r in results:
+        if r.status == "equivalent":
+            continue
+        assert r.status == "refuted", (r.mutant.description, r.expression)
+        assert r.refuted_by == ["symbolic", "finite_difference", "agreement"], (r.mutant.description, r.refuted_by)
+
+
+def test_operators_cover_sign_scale_transpose_terms_exp_index_and_swap(seed):
+    d = seed["f-softmax"]
+    point = draw_point(d, RandomSource(np.random.default_rng(0)), d.assumptions,
+                       sizes={"d": 2, "m": 1, "W": 2, "V": 3}, scale=1.0)
+    s, _ = build_namespace(d, point)
+    ops = {m.operator for m in make_mutants(d, d.claim("∂J_sg/∂U"), s)}
+    assert {"flip sign", "scale by 2", "add a constant", "transpose", "drop a term", "flip a term",
+            "exp(a) → exp(−a)", "shift an index", "swap variables"} <= ops
+
+
+def test_a_mutant_equal_to_the_claim_is_recognised_as_equivalent(seed):
+    results = run_mutants(seed["d-vector"], MUTANT_OPTIONS)
+    equivalent = {r.mutant.operator for r in results if r.status == "equivalent"}
+    # the Jacobian is diagonal, so its transpose is itself; σ'(x) is even, so σ(x) ↔ σ(−x) changes nothing
+    assert equivalent == {"transpose", "exp(a) → exp(−a)"}
+
+
+def _blind(monkeypatch):
+    """Every check switched off: symbolic proves anything, every numeric comparison passes."""
+    import gradverify.mutation as mutation
+
+    monkeypatch.setattr(mutation, "check_symbolic",
+                        lambda d, *a, **k: {c.name: type("R", (), {"status": "proved"})() for c in d.claims})
+    monkeypatch.setattr(mutation.numeric, "compare", lambda *a, **k: type("C", (), {"ok": True})())
+    return MUTANT_OPTIONS
+
+
+def test_with_the_checks_switched_off_mutants_survive_and_are_shown(seed, monkeypatch):
+    """The self-test can fail: blind checks let every non-equivalent mutant through."""
+    results = run_mutants(seed["b"], _blind(monkeypatch))
+    survived = [r for r in results if r.status == "survived"]
+    assert len(survived) == sum(r.status != "equivalent" for r in results) > 0
+    assert all(r.refuted_by == [] and r.expression for r in survived)
+
+
+def test_mutants_command_exits_1_on_a_survivor(monkeypatch, capsys):
+    import gradverify.mutation as mutation
+
+    blind = _blind(monkeypatch)
+    real = mutation.run_mutants
+    monkeypatch.setattr(mutation, "run_mutants", lambda d, options: real(d, blind))
+    code = main(["mutants", "--only", "b", "--derivations", str(ROOT / "derivations")])
+    out = capsys.readouterr().out
+    assert code == 1 and "SURVIVED ∂J/∂v_c / −(claim)" in out
+
+
+def test_mutants_command_exits_0_without_survivors_and_prints_a_table(capsys):
+    code = main(["mutants", "--only", "d", "--derivations", str(ROOT / "derivations")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "d-scalar: sigmoid: dσ/dx, scalar x: 8 mutants, 7 refuted, 1 equivalent, 0 survived" in out
+    assert "refuted by symbolic, finite_difference, agreement" in out
