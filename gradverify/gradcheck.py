@@ -1,0 +1,367 @@
+"""gradcheck: one implementation's gradients against its own value, at any size.
+
+    result = gradcheck(loss_and_grads, (v_c, o, U), wrt=(0, 2))
+    assert result, result.message
+
+``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``
+(as torch's gradcheck users write a function and its backward). No spec, no
+sympy: this is the numeric check alone, sized for word2vec (U of 50,000 × 300).
+
+Estimators of the derivative (``estimator=``):
+
+* ``"complex-step"``: Im f(x + i·h·u) / h with h = 1e-20. No difference of two
+  nearby values is taken, so the estimate is accurate to rounding (relative
+  ~1e-15), not to ~1e-8 as a finite difference. It needs code that computes
+  with complex numbers analytically: the arguments are wrapped so that every
+  numpy operation is watched, and abs, sign, comparisons, rounding, or a cast
+  to real (numpy's ComplexWarning) make it fall back. One complex evaluation
+  also gives the value and the claimed gradients (their real parts are exact
+  to O(h²) = 1e-40), so no separate real evaluation is needed.
+* ``"central"``: (f(x+hu) − f(x−hu)) / 2h at h and 2h, Richardson-extrapolated,
+  the difference of the two giving the truncation error estimate.
+* ``"auto"``: complex step when the code allows it, else central.
+
+Modes (``mode=``):
+
+* ``"entries"``: every entry, one derivative estimate each (cost grows with size);
+* ``"directional"``: the derivative along ``directions`` random ±1 directions u
+  over all ``wrt`` arrays together, compared with Σ gradᵀu. A ±1 direction makes
+  an error δ in any single entry change the comparison by exactly δ, so one
+  direction finds it; cost does not grow with the number of entries. When a
+  direction fails, bisection over halves of the entries (one evaluation each)
+  finds the wrong entry: ``result.located``.
+* ``"auto"``: entries up to ``ENTRIES_UP_TO`` (256) entries, directional above.
+
+Tolerance (named constants below): a sum of N terms computed in float64 is off
+by about eps·√N·Σ|term| (Higham, *Accuracy and Stability*, §4.2, the typical,
+not worst, case); both sides of the directional comparison are such sums over
+the N checked entries, so
+
+    |D_u − Σ gradᵀu| ≤ safety · eps · √N · 2 (Σ|grad_i u_i| + max|grad|)   (complex step)
+
+and the central difference adds its truncation estimate and eps·|f|·√N_f / h.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import InvalidArgument
+from .tolerances import DEFAULT_TOLERANCE, Tolerance
+
+__all__ = ["gradcheck", "GradcheckResult", "ENTRIES_UP_TO", "COMPLEX_STEP"]
+
+#: per-entry checks up to this many entries, directional above: one estimate per
+#: entry costs one evaluation per entry, and one ±1 direction already sees an
+#: error in any single entry (bisection then says which)
+ENTRIES_UP_TO = 256
+#: the complex step: small enough that h² terms vanish against eps, far from underflow
+COMPLEX_STEP = 1e-20
+
+_NON_ANALYTIC = {np.absolute, np.fabs, np.sign, np.greater, np.greater_equal, np.less, np.less_equal,
+                 np.equal, np.not_equal, np.floor, np.ceil, np.trunc, np.rint, np.fmod, np.remainder,
+                 np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
+
+
+class _NotAnalytic(Exception):
+    pass
+
+
+class _Watched(np.ndarray):
+    """Complex arrays that refuse non-analytic numpy operations (for the complex step)."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if ufunc in _NON_ANALYTIC:
+            raise _NotAnalytic(ufunc.__name__)
+        args = [np.asarray(x) if isinstance(x, _Watched) else x for x in inputs]
+        if out is not None:
+            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _Watched) else o for o in out)
+        result = getattr(ufunc, method)(*args, **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return tuple(_watch(r) for r in result) if isinstance(result, tuple) else _watch(result)
+
+    def __getitem__(self, index):
+        item = super().__getitem__(index)
+        return item if isinstance(item, np.ndarray) else _watch(item)
+
+
+def _watch(value):
+    arr = np.asarray(value)
+    return arr.view(_Watched) if arr.dtype.kind == "c" else value
+
+
+@dataclass
+class GradcheckResult:
+    ok: bool
+    mode: str
+    estimator: str
+    #: worst |numeric − claimed| / tolerance over the comparisons made (≤ 1 passes)
+    error_over_tolerance: float
+    evaluations: int
+    seconds: float
+    message: str = ""
+    #: for a failed directional check: the wrong entries found by bisection,
+    #: as (argument position, index, claimed, numeric)
+    located: list = field(default_factory=list)
+    #: why the complex step was not used, when it was not
+    fallback: str = ""
+
+    def __bool__(self):
+        return self.ok
+
+
+def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int], *, mode: str = "auto", estimator: str = "auto",
+              directions: int = 1, seed: int = 0, tolerance: Tolerance = DEFAULT_TOLERANCE,
+              locate: bool = True) -> GradcheckResult:
+    """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``; see the module docstring."""
+    if mode not in ("auto", "entries", "directional"):
+        raise InvalidArgument("mode 'auto', 'entries' or 'directional'", f"mode={mode!r}")
+    if estimator not in ("auto", "complex-step", "central"):
+        raise InvalidArgument("estimator 'auto', 'complex-step' or 'central'", f"estimator={estimator!r}")
+    args = list(args)
+    for i in wrt:
+        if not (isinstance(args[i], np.ndarray) and args[i].dtype.kind == "f"):
+            raise InvalidArgument("a float numpy array at each wrt position",
+                                  f"args[{i}] of type {type(args[i]).__name__}", "Pass the parameters as arrays.")
+    t0 = time.perf_counter()
+    run = _Runner(fn, args, list(wrt), tolerance)
+    n = sum(args[i].size for i in wrt)
+    if mode == "auto":
+        mode = "entries" if n <= ENTRIES_UP_TO else "directional"
+    rng = np.random.default_rng(seed)
+    if mode == "directional":
+        result = _directional(run, rng, directions, estimator, locate)
+    else:
+        result = _entries(run, estimator)
+    result.seconds = time.perf_counter() - t0
+    result.evaluations = run.evaluations
+    return result
+
+
+class _Runner:
+    def __init__(self, fn, args, wrt, tol):
+        self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
+        self.evaluations = 0
+
+    def real(self, moved: dict | None = None):
+        args = list(self.args)
+        for i, x in (moved or {}).items():
+            args[i] = x
+        self.evaluations += 1
+        out = self.fn(*args)
+        return float(out[0]), [np.asarray(g, dtype=float) for g in out[1:1 + len(self.wrt)]]
+
+    def complex(self, directions: dict, h: float):
+        """One evaluation at x + i·h·u: (value, claimed grads, D_u), or _NotAnalytic."""
+        args = list(self.args)
+        for i in self.wrt:
+            z = np.empty(args[i].shape, dtype=np.complex128)
+            z.real = args[i]
+            if i in directions:
+                _fill(z.imag, directions[i], h)
+            else:
+                z.imag = 0.0
+            args[i] = z.view(_Watched)
+        self.evaluations += 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            try:
+                out = self.fn(*args)
+            except (_NotAnalytic, np.exceptions.ComplexWarning, TypeError) as exc:
+                raise _NotAnalytic(f"{type(exc).__name__}: {exc}") from exc
+        value = np.asarray(out[0])
+        if value.dtype.kind != "c":
+            raise _NotAnalytic("the value came back real: the imaginary part was dropped")
+        grads = [np.asarray(g).real for g in out[1:1 + len(self.wrt)]]
+        return float(value.real), grads, float(value.imag) / h
+
+
+class _Tiled:
+    """A direction stored as one block of values repeated over the flattened array
+    (never materialised at full size: at 1.5e7 entries every pass over memory counts)."""
+
+    def __init__(self, block: np.ndarray, shape: tuple):
+        self.block, self.shape = block, shape
+        self.size = int(np.prod(shape, dtype=int))
+
+    def _blocks(self, flat):
+        full = self.size // self.block.size * self.block.size
+        return flat[:full].reshape(-1, self.block.size), flat[full:], self.block[: self.size - full]
+
+    def dot_and_abs(self, g: np.ndarray) -> tuple[float, float]:
+        """Σ g·u and Σ|g| in one pass over ``g`` (which may be a strided real part),
+        a few blocks at a time so that nothing of full size is allocated."""
+        flat = g.reshape(-1)
+        head, tail, rest = self._blocks(flat)
+        dot, total = float(tail @ rest), float(np.abs(tail).sum())
+        step = 16
+        buf = np.empty((step, self.block.size))
+        for s in range(0, head.shape[0], step):
+            chunk = head[s:s + step]
+            out = buf[: chunk.shape[0]]
+            np.copyto(out, chunk)
+            dot += float(np.sum(out @ self.block))
+            total += float(np.abs(out, out=out).sum())
+        return dot, total
+
+    def dense(self) -> np.ndarray:
+        return np.resize(self.block, self.size).reshape(self.shape)
+
+
+def _fill(imag: np.ndarray, u, h: float) -> None:
+    """imag = h·u, writing straight into the (strided) imaginary part."""
+    if isinstance(u, _Tiled):
+        flat = imag.reshape(-1)
+        full = u.size // u.block.size * u.block.size
+        flat[:full].reshape(-1, u.block.size)[...] = h * u.block
+        flat[full:] = h * u.block[: u.size - full]
+    else:
+        np.multiply(u, h, out=imag)
+
+
+def _signs(rng, shape) -> "_Tiled":
+    """A ±1 direction: a random block of 4,099 signs (a prime, so no row pattern lines up), tiled.
+    Every entry is ±1, so an error in any one entry moves Σ gradᵀu by its full size."""
+    return _Tiled(2.0 * rng.integers(0, 2, size=4099) - 1.0, tuple(shape))
+
+
+def _compare(tol: Tolerance, grads, directions, wrt) -> tuple[float, float, int]:
+    """Σ gradᵀu, and the rounding bound eps·√N·(Σ|g_i u_i| + max|g|), N all the entries
+    checked: each side is computed through sums over the whole problem, so even a
+    single entry's derivative carries rounding of the size of the largest one."""
+    claimed, total, n = 0.0, 0.0, 0
+    n_all = sum(g.size for g in grads)
+    largest = max(float(np.max(np.abs(g), initial=0.0)) for g in grads)
+    for g, i in zip(grads, wrt):
+        if i not in directions:
+            continue
+        u = directions[i]
+        if isinstance(u, _Tiled):  # ±1 everywhere: Σ|g u| = Σ|g|
+            d, a = u.dot_and_abs(g)
+            n += u.size
+        else:
+            d, a = float(g.ravel() @ u.ravel()), float(np.abs(g).ravel() @ np.abs(u).ravel())
+            n += int(np.count_nonzero(u))
+        claimed += d
+        total += a
+    return claimed, tol.eps * np.sqrt(max(n_all, 1)) * (total + largest), n
+
+
+def _directional(run: _Runner, rng, count: int, estimator: str, locate: bool) -> GradcheckResult:
+    tol = run.tol
+    used, fallback, worst, message = estimator, "", 0.0, ""
+    for k in range(count):
+        directions = {i: _signs(rng, run.args[i].shape) for i in run.wrt}
+        est = _along(run, directions, used if used != "auto" else "auto")
+        if isinstance(est, str):
+            raise InvalidArgument("an implementation the complex step can run", est,
+                                  "Use estimator='central' or 'auto'.")
+        used, fallback = est["estimator"], est.get("fallback", fallback)
+        ratio = abs(est["numeric"] - est["claimed"]) / est["tolerance"] if est["tolerance"] else (
+            0.0 if est["numeric"] == est["claimed"] else float("inf"))
+        worst = max(worst, ratio)
+        if ratio > 1.0:
+            message = (f"directional derivative along a random ±1 direction: claimed Σ gradᵀu = "
+                       f"{est['claimed']:.12g}, {used} {est['numeric']:.12g} "
+                       f"(error {ratio:.3g}× the tolerance {est['tolerance']:.3g})")
+            located = _bisect(run, directions, used) if locate else []
+            return GradcheckResult(False, "directional", used, worst, 0, 0.0, message, located, fallback)
+    return GradcheckResult(True, "directional", used, worst, 0, 0.0, "", [], fallback)
+
+
+def _along(run: _Runner, directions: dict, estimator: str) -> dict | str:
+    tol = run.tol
+    fallback = ""
+    if estimator in ("auto", "complex-step"):
+        try:
+            _, grads, numeric = run.complex(directions, COMPLEX_STEP)
+            claimed, bound, _ = _compare(tol, grads, directions, run.wrt)
+            return {"estimator": "complex-step", "numeric": numeric, "claimed": claimed,
+                    "tolerance": tol.safety * 2 * bound}
+        except _NotAnalytic as exc:
+            if estimator == "complex-step":
+                return f"estimator='complex-step' but {exc}"
+            fallback = f"complex step not possible ({exc})"
+    f0, grads = run.real()
+    scale = max(1.0, max(float(np.max(np.abs(run.args[i]), initial=0)) for i in directions))
+    h = tol.fd_step * scale
+    diffs, sizes = [], []
+    dense = {i: u.dense() if isinstance(u, _Tiled) else u for i, u in directions.items()}
+    for step in (h, 2 * h):
+        plus = {i: run.args[i] + step * u for i, u in dense.items()}
+        minus = {i: run.args[i] - step * u for i, u in dense.items()}
+        fp, _ = run.real(plus)
+        fm, _ = run.real(minus)
+        diffs.append((fp - fm) / (2 * step))
+        sizes.append(max(abs(fp), abs(fm)))
+    trunc = abs(diffs[1] - diffs[0]) / 3
+    numeric = diffs[0] + (diffs[0] - diffs[1]) / 3  # Richardson: the h² terms cancel
+    claimed, bound, n = _compare(tol, grads, directions, run.wrt)
+    rounding = tol.eps * np.sqrt(max(n, 1)) * max(sizes[0], abs(f0)) / h
+    return {"estimator": "central", "numeric": numeric, "claimed": claimed,
+            "tolerance": tol.safety * (trunc + rounding + bound), "fallback": fallback}
+
+
+def _bisect(run: _Runner, directions: dict, estimator: str, limit: int = 64) -> list:
+    """Halve the set of entries in the direction while the failing half keeps failing."""
+    directions = {i: u.dense() if isinstance(u, _Tiled) else u for i, u in directions.items()}
+    flat = [(i, k) for i in run.wrt for k in range(run.args[i].size)]
+    lo, hi = 0, len(flat)
+    for _ in range(limit):
+        if hi - lo <= 1:
+            break
+        mid = (lo + hi) // 2
+        part = _restricted(run, directions, flat, lo, mid)
+        est = _along(run, part, estimator)
+        if isinstance(est, str):
+            return []
+        wrong = abs(est["numeric"] - est["claimed"]) > est["tolerance"]
+        lo, hi = (lo, mid) if wrong else (mid, hi)
+    i, k = flat[lo]
+    single = _restricted(run, directions, flat, lo, lo + 1)
+    est = _along(run, single, estimator)
+    if isinstance(est, str) or abs(est["numeric"] - est["claimed"]) <= est["tolerance"]:
+        return []
+    index = tuple(int(j) for j in np.unravel_index(k, run.args[i].shape))
+    sign = float(directions[i].ravel()[k])
+    return [(i, index, est["claimed"] * sign, est["numeric"] * sign)]
+
+
+def _restricted(run, directions, flat, lo, hi) -> dict:
+    out = {i: np.zeros_like(u) for i, u in directions.items()}
+    by_arg: dict[int, list[int]] = {}
+    for i, k in flat[lo:hi]:
+        by_arg.setdefault(i, []).append(k)
+    for i, ks in by_arg.items():
+        out[i].ravel()[ks] = directions[i].ravel()[ks]
+    return {i: u for i, u in out.items() if i in by_arg}
+
+
+def _entries(run: _Runner, estimator: str) -> GradcheckResult:
+    worst, used, fallback = 0.0, estimator, ""
+    for i in run.wrt:
+        x = run.args[i]
+        for k in range(x.size):
+            u = np.zeros_like(x)
+            u.ravel()[k] = 1.0
+            est = _along(run, {i: u}, used)
+            if isinstance(est, str):
+                raise InvalidArgument("an implementation the complex step can run", est,
+                                      "Use estimator='central' or 'auto'.")
+            used, fallback = est["estimator"], est.get("fallback", fallback)
+            err = abs(est["numeric"] - est["claimed"])
+            ratio = err / est["tolerance"] if est["tolerance"] else (0.0 if err == 0 else float("inf"))
+            worst = max(worst, ratio)
+            if ratio > 1.0:
+                index = tuple(int(j) for j in np.unravel_index(k, x.shape))
+                message = (f"claimed gradient of argument {i} at {list(index)}: claimed {est['claimed']:.12g}, "
+                           f"{used} {est['numeric']:.12g} (error {ratio:.3g}× the tolerance)")
+                return GradcheckResult(False, "entries", used, worst, 0, 0.0, message,
+                                       [(i, index, est["claimed"], est["numeric"])], fallback)
+    return GradcheckResult(True, "entries", used, worst, 0, 0.0, "", [], fallback)
