@@ -1,17 +1,19 @@
 """gradverify: check hand-derived gradients three ways (sympy, finite differences, code vs math).
 
-The public surface is the spec vocabulary a derivation file uses, the errors a
-caller can catch, and the tolerance table. Everything else is reached through
-its module (``gradverify.checks``, ``gradverify.report``, ...).
+The public surface is the spec vocabulary a derivation file uses, ``gradcheck``
+(one implementation against its own value, at any size), the errors a caller
+can catch, and the tolerance table. Everything else is reached through its
+module (``gradverify.checks``, ``gradverify.mutation``, ``gradverify.report``, ...).
 """
 
 from .errors import DerivationError, GradverifyError, InvalidArgument
+from .gradcheck import GradcheckResult, gradcheck
 from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Implementation, Index, Indices, OneHot,
                    Real)
 from .tolerances import TOLERANCES, Tolerance
 
 __version__ = "0.1.0"
 
-__all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "GradverifyError",
-           "Implementation", "Index", "Indices", "InvalidArgument", "OneHot", "Real", "TOLERANCES", "Tolerance",
-           "__version__"]
+__all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "GradcheckResult",
+           "GradverifyError", "Implementation", "Index", "Indices", "InvalidArgument", "OneHot", "Real", "TOLERANCES",
+           "Tolerance", "__version__", "gradcheck"]

@@ -33,6 +33,13 @@ from .tolerances import DEFAULT_TOLERANCE, Tolerance
 __all__ = ["CheckResult", "ClaimResult", "Options", "check_derivation", "VERDICTS", "CHECKS"]
 
 VERDICTS = ("holds", "conditional", "refuted", "error")
+
+#: how each numeric check estimates and where it looks (shown in the report and its JSON)
+METHOD = {
+    "finite_difference": {"estimator": "central difference at h and 2h (Richardson error estimate)",
+                          "mode": "every entry the claim selects, at each hypothesis example"},
+    "agreement": {"estimator": "the spec evaluated with 50 digits", "mode": "every entry, at each hypothesis example"},
+}
 CHECKS = ("symbolic", "finite_difference", "agreement")
 
 
@@ -222,7 +229,7 @@ def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> di
         for check in ("finite_difference", "agreement"):
             st = stats[(claim.name, check)]
             figures = {"examples": exploration.examples, "max_rel_err": st.max_rel_err,
-                       "error_over_tolerance": st.worst_ratio}
+                       "error_over_tolerance": st.worst_ratio, **METHOD[check]}
             found = exploration.failures.get((claim.name, check))
             if found is None:
                 out[claim.name][check] = CheckResult("pass", figures)

@@ -207,9 +207,13 @@ def _in_parallel(fn, jobs: list, workers: int) -> list:
     from concurrent.futures import ProcessPoolExecutor
 
     _JOBS[:] = jobs
+    # the costliest first (claims times assumptions: each assumption can mean a rerun), so that
+    # the last job to start is a short one
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0].claims) * (1 + len(jobs[i][0].assumptions)))
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_run_job, range(len(jobs))))
+            done = dict(zip(order, pool.map(_run_job, order)))
+        return [done[i] for i in range(len(jobs))]
     finally:
         _JOBS.clear()
 

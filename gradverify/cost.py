@@ -19,23 +19,18 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .watching import Watching
+
 __all__ = ["CostClaim", "CostResult", "count_work", "check_cost"]
 
 
-class _Counting(np.ndarray):
+class _Counting(Watching):
     work = 0
 
-    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        args = [np.asarray(x) if isinstance(x, _Counting) else x for x in inputs]
-        if out is not None:
-            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _Counting) else o for o in out)
-        result = getattr(ufunc, method)(*args, **kwargs)
-        _Counting.work += _work(ufunc, method, args, result)
-        if out is not None:
-            return out[0] if len(out) == 1 else out
-        if isinstance(result, tuple):
-            return tuple(_counting(r) for r in result)
-        return _counting(result)
+    @classmethod
+    def after(cls, ufunc, method, args, value, in_place):
+        _Counting.work += _work(ufunc, method, args, value[0] if in_place else value)
+        return value
 
     def __array_function__(self, func, types, args, kwargs):
         plain = [_plain(a) for a in args]
@@ -43,11 +38,7 @@ class _Counting(np.ndarray):
         if func in _PRODUCTS:
             a, b = (np.asarray(x) for x in plain[:2])
             _Counting.work += int(np.size(result)) * (1 if func is np.outer else (a.shape[-1] if a.ndim else 1))
-        return _counting(result) if isinstance(result, np.ndarray) else result
-
-    def __getitem__(self, index):
-        item = super().__getitem__(index)
-        return item if isinstance(item, np.ndarray) else _counting(item)
+        return _Counting.adopt(result) if isinstance(result, np.ndarray) else result
 
 
 #: numpy functions that do arithmetic outside ufuncs, counted like ``@``; the rest
@@ -61,11 +52,6 @@ def _plain(a):
     if isinstance(a, (list, tuple)):
         return type(a)(_plain(x) for x in a)
     return a
-
-
-def _counting(value):
-    arr = np.asarray(value)
-    return arr.view(_Counting) if arr.dtype.kind == "f" else value
 
 
 def _work(ufunc, method, args, result) -> int:

@@ -205,7 +205,7 @@ class _ShrinkTimeout(BaseException):  # not an Exception: hypothesis must not ta
 
 #: seconds hypothesis may spend shrinking one failure; then the smallest failing
 #: example found so far is reported (each one it accepts is smaller than the last)
-SHRINK_TIME_BUDGET = 1.0
+SHRINK_TIME_BUDGET = 0.5
 
 
 def _settings(examples: int):

@@ -53,6 +53,7 @@ import numpy as np
 
 from .errors import InvalidArgument
 from .tolerances import DEFAULT_TOLERANCE, Tolerance
+from .watching import Watching
 
 __all__ = ["gradcheck", "GradcheckResult", "ENTRIES_UP_TO", "COMPLEX_STEP"]
 
@@ -72,28 +73,15 @@ class _NotAnalytic(Exception):
     pass
 
 
-class _Watched(np.ndarray):
+class _Watched(Watching):
     """Complex arrays that refuse non-analytic numpy operations (for the complex step)."""
 
-    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+    kinds = "c"
+
+    @classmethod
+    def before(cls, ufunc, method, args):
         if ufunc in _NON_ANALYTIC:
             raise _NotAnalytic(ufunc.__name__)
-        args = [np.asarray(x) if isinstance(x, _Watched) else x for x in inputs]
-        if out is not None:
-            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _Watched) else o for o in out)
-        result = getattr(ufunc, method)(*args, **kwargs)
-        if out is not None:
-            return out[0] if len(out) == 1 else out
-        return tuple(_watch(r) for r in result) if isinstance(result, tuple) else _watch(result)
-
-    def __getitem__(self, index):
-        item = super().__getitem__(index)
-        return item if isinstance(item, np.ndarray) else _watch(item)
-
-
-def _watch(value):
-    arr = np.asarray(value)
-    return arr.view(_Watched) if arr.dtype.kind == "c" else value
 
 
 @dataclass

@@ -16,6 +16,7 @@ from .errors import DerivationError
 from .exploration import Point
 from .spec import Derivation
 from .tolerances import Tolerance
+from .watching import Watching
 
 __all__ = ["call", "noise", "central_difference", "Comparison", "compare", "selected_positions"]
 
@@ -82,7 +83,7 @@ def _check_shapes(derivation, point, result):
                                   f"({what})")
 
 
-class _Rounded(np.ndarray):
+class _Rounded(Watching):
     """An array whose every numpy ufunc result (+, *, @, exp, log, sum, ...) is
     perturbed by one random rounding error: Monte Carlo arithmetic (Parker 1997;
     the idea behind Verificarlo and CADNA). Running the implementation on such
@@ -92,31 +93,16 @@ class _Rounded(np.ndarray):
     rng: np.random.Generator | None = None
     tol: Tolerance | None = None
 
-    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        args = [np.asarray(x) if isinstance(x, _Rounded) else x for x in inputs]
-        if out is not None:
-            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _Rounded) else o for o in out)
-        result = getattr(ufunc, method)(*args, **kwargs)
-        if out is not None:
-            for o in kwargs["out"]:
-                _perturb_in_place(o)
-            return out[0] if len(out) == 1 else out
-        if isinstance(result, tuple):
-            return tuple(_rounded(r) for r in result)
-        return _rounded(result)
-
-    def __getitem__(self, index):
-        item = super().__getitem__(index)
-        return item if isinstance(item, np.ndarray) else _rounded(item, perturb=False)
-
-
-def _rounded(value, perturb: bool = True):
-    arr = np.asarray(value)
-    if arr.dtype.kind != "f":
-        return value
-    if perturb:
-        arr = np.asarray(_perturbed(arr))  # (0-d arithmetic gives a numpy scalar: make it an array again)
-    return arr.view(_Rounded)
+    @classmethod
+    def after(cls, ufunc, method, args, value, in_place):
+        if in_place:
+            for o in value:
+                if isinstance(o, np.ndarray) and o.dtype.kind == "f":
+                    o[...] = _perturbed(o)
+            return value
+        if isinstance(value, tuple):
+            return tuple(_perturbed(v) if np.asarray(v).dtype.kind == "f" else v for v in value)
+        return _perturbed(value) if np.asarray(value).dtype.kind == "f" else value
 
 
 def _perturbed(arr):
@@ -130,11 +116,6 @@ def _one_ulp(arr, rng):
     """Each entry moved one ulp up or down at random (the rounding of an input)."""
     toward = np.where(rng.integers(0, 2, size=np.shape(arr)) == 1, np.inf, -np.inf)
     return np.nextafter(arr, toward)
-
-
-def _perturb_in_place(arr):
-    if isinstance(arr, np.ndarray) and arr.dtype.kind == "f":
-        arr[...] = _perturbed(np.asarray(arr))
 
 
 def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,

@@ -179,8 +179,19 @@ class Report:
                 for c in self.costs]
 
     # ------------------------------------------------------------ outputs
+    def methods(self) -> list[str]:
+        """Which estimator and mode each numeric check used."""
+        seen = {}
+        for r in self.rows:
+            for name, c in r.checks.items():
+                if "estimator" in c.figures:
+                    seen.setdefault(name, f"{c.figures['estimator']}; {c.figures['mode']}")
+        return [f"{name.replace('_', ' ')}: {how}" for name, how in seen.items()]
+
     def text(self) -> str:
         parts = [self.header(), "", tabulate(self.table_rows(), headers=COLUMNS, tablefmt="simple"), ""]
+        if self.methods():
+            parts += ["Estimators:"] + ["  " + m for m in self.methods()] + [""]
         if self.cost_lines():
             parts += ["Cost claims (element operations counted, fitted over a range of sizes):"]
             parts += ["  " + c for c in self.cost_lines()] + [""]
@@ -197,6 +208,8 @@ class Report:
     def markdown(self) -> str:
         parts = ["# gradverify report", "", f"`{self.header()}`", "",
                  tabulate(self.table_rows(), headers=COLUMNS, tablefmt="github"), ""]
+        if self.methods():
+            parts += ["Estimators: " + "; ".join(self.methods()), ""]
         if self.cost_lines():
             parts += ["## Cost claims", ""] + [f"- {c}" for c in self.cost_lines()] + [""]
         if self.assumptions():
