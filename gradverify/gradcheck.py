@@ -149,7 +149,7 @@ class _Runner:
         """One evaluation at x + i·h·u: (value, claimed grads, D_u), or _NotAnalytic."""
         args = list(self.args)
         for i in self.wrt:
-            z = np.empty(args[i].shape, dtype=np.complex128)
+            z = _buffer(i, args[i].shape)
             z.real = args[i]
             if i in directions:
                 _fill(z.imag, directions[i], h)
@@ -168,6 +168,18 @@ class _Runner:
             raise _NotAnalytic("the value came back real: the imaginary part was dropped")
         grads = [np.asarray(g).real for g in out[1:1 + len(self.wrt)]]
         return float(value.real), grads, float(value.imag) / h
+
+
+_BUFFERS: dict = {}
+
+
+def _buffer(slot: int, shape: tuple) -> np.ndarray:
+    """A complex array for argument ``slot``, kept between calls: at 10⁵–10⁷ entries a
+    fresh allocation each time costs more in page faults than the arithmetic."""
+    z = _BUFFERS.get(slot)
+    if z is None or z.shape != shape:
+        z = _BUFFERS[slot] = np.empty(shape, dtype=np.complex128)
+    return z
 
 
 class _Tiled:
