@@ -157,7 +157,7 @@ CHECKERS = {
 
 def torch_available() -> bool:
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401  (only whether it imports)
         return True
     except ImportError:
         return False

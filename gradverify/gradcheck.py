@@ -254,11 +254,10 @@ def _compare(tol: Tolerance, grads, directions, wrt) -> tuple[float, float, int]
 
 
 def _directional(run: _Runner, rng, count: int, estimator: str, locate: bool) -> GradcheckResult:
-    tol = run.tol
-    used, fallback, worst, message = estimator, "", 0.0, ""
-    for k in range(count):
+    used, fallback, worst = estimator, "", 0.0
+    for _ in range(count):
         directions = {i: _signs(rng, run.args[i].shape) for i in run.wrt}
-        est = _along(run, directions, used if used != "auto" else "auto")
+        est = _along(run, directions, used)
         if isinstance(est, str):
             raise InvalidArgument("an implementation the complex step can run", est,
                                   "Use estimator='central' or 'auto'.")

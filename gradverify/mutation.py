@@ -32,12 +32,11 @@ import sympy as sp
 
 from . import numeric
 from .checks import Options
-from .errors import DerivationError
 from .exploration import RandomSource, draw_point, explore
-from .spec import Claim, Derivation, Index, Indices, Real
+from .spec import Claim, Derivation, Index, Indices
 from .symbolic import (ShapeMismatch, _to_array, build_namespace, check_symbolic, default_symbolic_sizes,
-                       evaluate_by_substitution, term_parts, to_layout)
-from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_ZERO
+                       evaluate_by_substitution, term_parts)
+from .tolerances import SYMBOLIC_ZERO
 
 __all__ = ["Mutant", "MutantResult", "make_mutants", "run_mutants"]
 

@@ -1,12 +1,10 @@
 """Diagnosis: how a refuted claim relates to the truth, in one line."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 
 import planted
-from conftest import FAST, by_claim, replace_claim, replace_impl
+from conftest import FAST, by_claim, replace_claim
 from gradverify.checks import check_derivation
 from gradverify.diagnosis import diagnose, worst_entries
 

@@ -1,7 +1,5 @@
 """Drawing points within assumptions, and hypothesis's shrinking."""
 
-import dataclasses
-
 import numpy as np
 from hypothesis import example, given, settings, strategies as st
 

@@ -1,10 +1,8 @@
 """The mutation self-test: every non-equivalent mutant of the seed claims is refuted."""
 
-import dataclasses
-
 import pytest
 
-from conftest import ROOT, replace_claim
+from conftest import ROOT
 from gradverify.checks import Options
 from gradverify.cli import main
 from gradverify.mutation import make_mutants, run_mutants

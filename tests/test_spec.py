@@ -1,7 +1,5 @@
 """A derivation with a mistake in its own description is a clear InvalidArgument."""
 
-import dataclasses
-
 import pytest
 
 from gradverify import Claim, Derivation, Distinct, Implementation, Index, Indices, InvalidArgument, Real

@@ -2,13 +2,11 @@
 
 import dataclasses
 
-import numpy as np
 import pytest
 import sympy as sp
 
 import planted
 from conftest import replace_claim
-from gradverify.exploration import Point
 from gradverify.symbolic import ShapeMismatch, check_symbolic, default_symbolic_sizes, to_layout
 
 
