@@ -10,7 +10,6 @@ the symbolic check's sample points).
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable, Sequence
@@ -203,9 +202,10 @@ class _ShrinkTimeout(BaseException):  # not an Exception: hypothesis must not ta
     pass
 
 
-#: seconds hypothesis may spend shrinking one failure; then the smallest failing
-#: example found so far is reported (each one it accepts is smaller than the last)
-SHRINK_TIME_BUDGET = 0.5
+#: examples hypothesis may try while shrinking one failure; then the smallest failing
+#: example found so far is reported (each one it accepts is smaller than the last).
+#: A count, not seconds, so that a seed reproduces the same counterexample on any machine.
+SHRINK_BUDGET = 150
 
 
 def _settings(examples: int):
@@ -234,7 +234,7 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, A
 
     failures: dict[str, Found] = {}
     count = [0]
-    deadline = [float("inf")]
+    tries = [0]
 
     def run(target: str | None):
         @_settings(examples)
@@ -254,8 +254,10 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, A
                 failures.setdefault(key, Found(point, detail))
             if target is None and until and until <= set(failures):
                 raise _Stop
-            if target is not None and time.perf_counter() > deadline[0]:
-                raise _ShrinkTimeout
+            if target is not None:
+                tries[0] += 1
+                if tries[0] > SHRINK_BUDGET:
+                    raise _ShrinkTimeout
         try:
             body()
         except (_Stop, _ShrinkTimeout):
@@ -271,6 +273,6 @@ def explore(draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, A
     while shrink and set(failures) - shrunk:  # a shrink run may find failures of other keys
         key = sorted(set(failures) - shrunk, key=str)[0]
         shrunk.add(key)
-        deadline[0] = time.perf_counter() + SHRINK_TIME_BUDGET
+        tries[0] = 0
         run(key)
     return Exploration(examples=surveyed, failures=failures)

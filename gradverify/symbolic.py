@@ -237,7 +237,7 @@ def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
     return tuples
 
 
-def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int = 2, points: int = 3,
+def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int = 1, points: int = 3,
                    budget: float = SYMBOLIC_TIME_BUDGET) -> dict[str, SymbolicResult]:
     """Each claim against sympy's derivative, at every symbolic size tuple and
     ``configs`` index choices drawn within ``assumptions`` at each."""
