@@ -123,10 +123,13 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int], *, mode: str = "
     if mode == "auto":
         mode = "entries" if n <= ENTRIES_UP_TO else "directional"
     rng = np.random.default_rng(seed)
-    if mode == "directional":
-        result = _directional(run, rng, directions, estimator, locate)
-    else:
-        result = _entries(run, estimator)
+    try:
+        if mode == "directional":
+            result = _directional(run, rng, directions, estimator, locate)
+        else:
+            result = _entries(run, estimator)
+    finally:
+        _release_large_buffers()
     result.seconds = time.perf_counter() - t0
     result.evaluations = run.evaluations
     return result
@@ -171,15 +174,24 @@ class _Runner:
 
 
 _BUFFERS: dict = {}
+#: complex buffers up to this many entries (64 MiB) are kept between gradcheck calls;
+#: larger ones are let go when the call ends, not held on to
+KEEP_BUFFERS_UP_TO = 2**22
 
 
 def _buffer(slot: int, shape: tuple) -> np.ndarray:
-    """A complex array for argument ``slot``, kept between calls: at 10⁵–10⁷ entries a
-    fresh allocation each time costs more in page faults than the arithmetic."""
+    """A complex array for argument ``slot``, reused across the evaluations of a check
+    (and across checks when small): a fresh allocation each time costs more in page
+    faults than the arithmetic at 10⁵ entries."""
     z = _BUFFERS.get(slot)
     if z is None or z.shape != shape:
         z = _BUFFERS[slot] = np.empty(shape, dtype=np.complex128)
     return z
+
+
+def _release_large_buffers() -> None:
+    for slot in [s for s, z in _BUFFERS.items() if z.size > KEEP_BUFFERS_UP_TO]:
+        del _BUFFERS[slot]
 
 
 class _Tiled:
