@@ -31,6 +31,7 @@ Modes (``mode=``):
   direction fails, bisection over halves of the entries (one evaluation each)
   finds the wrong entry: ``result.located``.
 * ``"auto"``: entries up to ``ENTRIES_UP_TO`` (256) entries, directional above.
+  ``spot=k`` adds k entries drawn at random, checked one by one, to a directional check.
 
 Tolerance (named constants below): a sum of N terms computed in float64 is off
 by about eps·√N·Σ|term| (Higham, *Accuracy and Stability*, §4.2, the typical,
@@ -105,9 +106,13 @@ class GradcheckResult:
 
 
 def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int], *, mode: str = "auto", estimator: str = "auto",
-              directions: int = 1, seed: int = 0, tolerance: Tolerance = DEFAULT_TOLERANCE,
+              directions: int = 1, spot: int = 0, seed: int = 0, tolerance: Tolerance = DEFAULT_TOLERANCE,
               locate: bool = True) -> GradcheckResult:
-    """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``; see the module docstring."""
+    """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``; see the module docstring.
+
+    ``spot``: in directional mode, also check this many entries drawn at random one by
+    one (one evaluation each): errors in several entries that happen to cancel along the
+    direction cannot hide from those."""
     if mode not in ("auto", "entries", "directional"):
         raise InvalidArgument("mode 'auto', 'entries' or 'directional'", f"mode={mode!r}")
     if estimator not in ("auto", "complex-step", "central"):
@@ -126,6 +131,11 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int], *, mode: str = "
     try:
         if mode == "directional":
             result = _directional(run, rng, directions, estimator, locate)
+            if result.ok and spot:
+                picks = rng.choice(n, size=min(spot, n), replace=False)
+                spot_result = _entries(run, result.estimator, picks)
+                result.ok, result.message, result.located = spot_result.ok, spot_result.message, spot_result.located
+                result.error_over_tolerance = max(result.error_over_tolerance, spot_result.error_over_tolerance)
         else:
             result = _entries(run, estimator)
     finally:
@@ -354,11 +364,15 @@ def _restricted(run, directions, flat, lo, hi) -> dict:
     return {i: u for i, u in out.items() if i in by_arg}
 
 
-def _entries(run: _Runner, estimator: str) -> GradcheckResult:
+def _entries(run: _Runner, estimator: str, picks=None) -> GradcheckResult:
+    """Every entry (or the ``picks``, flat positions over all wrt arrays), one estimate each."""
     worst, used, fallback = 0.0, estimator, ""
-    for i in run.wrt:
+    offsets = np.cumsum([0] + [run.args[i].size for i in run.wrt])
+    for slot, i in enumerate(run.wrt):
         x = run.args[i]
-        for k in range(x.size):
+        ks = range(x.size) if picks is None else [int(p) - offsets[slot] for p in picks
+                                                   if offsets[slot] <= p < offsets[slot + 1]]
+        for k in ks:
             u = np.zeros_like(x)
             u.ravel()[k] = 1.0
             est = _along(run, {i: u}, used)

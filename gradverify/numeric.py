@@ -61,6 +61,53 @@ def call(derivation: Derivation, point: Point, values: dict | None = None) -> di
     return result
 
 
+def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.ndarray,
+                     moves: np.ndarray) -> np.ndarray:
+    """The implementation's value with entry ``flat[j]`` of ``var`` moved by ``moves[k, j]``,
+    for every k and j. One call with all of them stacked on a leading axis when the
+    implementation says it takes a batch of ``var`` (``Implementation(batched=...)``);
+    else one call each."""
+    impl = derivation.implementation
+    value_name = impl.returns[0]
+    x0 = point.values[var]
+    k, n = moves.shape
+    if var in impl.batched:
+        batch = np.broadcast_to(x0, (k, n) + x0.shape).copy().reshape(k * n, -1)
+        rows = np.arange(k * n)
+        batch[rows, np.tile(flat, k)] += moves.ravel()
+        out = call_batched(derivation, point, var, batch.reshape((k * n,) + x0.shape))
+        return out.reshape((k, n) + out.shape[1:])
+    values = []
+    for kk in range(k):
+        row = []
+        for j, p in enumerate(flat):
+            moved = x0.copy()
+            moved.flat[p] = x0.flat[p] + moves[kk, j]
+            row.append(call(derivation, point, {var: moved})[value_name])
+        values.append(row)
+    return np.array(values)
+
+
+def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarray) -> np.ndarray:
+    """The implementation's value for a batch of ``var`` (leading axis), checked like `call`."""
+    impl = derivation.implementation
+    vals = dict(point.values, **{var: batch})
+    real = set(derivation.real_variables)
+    args = [np.array(vals[a], dtype=np.float64) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
+    try:
+        with np.errstate(all="ignore"):
+            out = impl.fn(*args)
+    except Exception as exc:
+        raise DerivationError(f"implementation {impl.fn.__name__} raised {type(exc).__name__} on a batch of {var} "
+                              f"(it is declared batched): {exc}") from exc
+    value = np.asarray(out[0] if len(impl.returns) > 1 else out, dtype=np.float64)
+    if value.shape[:1] != batch.shape[:1]:
+        raise DerivationError(f"implementation returned {impl.returns[0]} with shape {value.shape} for a batch of "
+                              f"{batch.shape[0]} {var}; expected a leading axis of {batch.shape[0]} "
+                              f"(Implementation(batched={impl.batched!r}))")
+    return value
+
+
 def _copy_real(value):
     if isinstance(value, _Rounded):
         return value.copy()
@@ -153,27 +200,19 @@ def central_difference(derivation: Derivation, point: Point, var: str, positions
     Returns (D_h, truncation estimate, step h, max |f(x +- h)|), each laid out as
     value dims + selected dims.
     """
-    value_name = derivation.implementation.returns[0]
     x0 = point.values[var]
-    d_h, d_2h, steps, sizes = [], [], [], []
-    for p in positions.ravel():
-        xp = float(x0.flat[p])
-        h = tol.fd_step * max(1.0, abs(xp))
-        h = (xp + h) - xp  # a step exactly representable at xp
-        diffs = []
-        for step in (h, 2 * h):
-            plus, minus = x0.copy(), x0.copy()
-            plus.flat[p] = xp + step
-            minus.flat[p] = xp - step
-            fp = call(derivation, point, {var: plus})[value_name]
-            fm = call(derivation, point, {var: minus})[value_name]
-            diffs.append((fp - fm) / (2 * step))
-            if step == h:
-                sizes.append(np.maximum(np.abs(fp), np.abs(fm)))
-        d_h.append(diffs[0])
-        d_2h.append(diffs[1])
-        steps.append(h)
-    d_h, d_2h, sizes = np.array(d_h), np.array(d_2h), np.array(sizes)  # (n_positions,) + value dims
+    flat = positions.ravel()
+    xs = x0.ravel()[flat]
+    h = tol.fd_step * np.maximum(1.0, np.abs(xs))
+    h = (xs + h) - xs  # steps exactly representable at each x
+    # the four moved copies of x for every entry: x + h, x - h, x + 2h, x - 2h
+    moves = np.stack([h, -h, 2 * h, -2 * h])  # (4, n)
+    values = _values_at_moves(derivation, point, var, flat, moves)  # (4, n) + value dims
+    fp, fm, fp2, fm2 = values
+    hb = h.reshape((-1,) + (1,) * (fp.ndim - 1))
+    d_h, d_2h = (fp - fm) / (2 * hb), (fp2 - fm2) / (4 * hb)
+    sizes = np.maximum(np.abs(fp), np.abs(fm))
+    steps = h
     trunc = np.abs(d_2h - d_h) / 3.0
     steps = np.array(steps).reshape((-1,) + (1,) * (d_h.ndim - 1))
     steps = np.broadcast_to(steps, d_h.shape)

@@ -175,11 +175,16 @@ class Claim:
 class Implementation:
     """The numpy code: ``fn(*args)`` returns the values named by ``returns``;
     ``returns[0]`` is the function value, the others hold claimed gradients.
-    Real variables arrive as float64 arrays, indices as ints / lists of ints."""
+    Real variables arrive as float64 arrays, indices as ints / lists of ints.
+
+    ``batched``: real variables for which ``fn`` also takes a stack of values on
+    a new leading axis and returns the stack of function values (first output):
+    finite differences then move every entry in one call (vectorised)."""
 
     fn: Callable
     args: Sequence[str]
     returns: Sequence[str]
+    batched: Sequence[str] = ()
 
 
 @dataclass
@@ -235,6 +240,10 @@ class Derivation:
             if a.source not in ("seed", "implicit"):
                 raise InvalidArgument('source="seed" or source="implicit"', f"source={a.source!r} in {where}")
         impl = self.implementation
+        for name in impl.batched:
+            if name not in self.real_variables:
+                raise InvalidArgument(f"batched naming Real variables ({', '.join(self.real_variables)})",
+                                      f"batched contains {name!r} in {where}")
         for arg in impl.args:
             if arg not in self.variables:
                 raise InvalidArgument(f"implementation args among the variables ({', '.join(self.variables)})",

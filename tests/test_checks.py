@@ -156,3 +156,43 @@ def test_same_seed_gives_the_same_result(seed):
         for c in r["checks"].values():
             c.pop("seconds", None)
     assert one == two
+
+
+# ---- vectorised finite differences, where the implementation takes a batch --------------------
+def _x_sin_x(batched_calls, wrong=False):
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    def fn(x):
+        batched_calls.append(x.shape)
+        grad = np.sin(x) + x * np.cos(x)
+        return np.sum(x * np.sin(x), axis=-1), (-grad if wrong else grad)
+
+    return Derivation(
+        id="x-sin-x", title="Σ x sin x", source="test", dims={"n": (1, 4)}, variables={"x": Real("n")},
+        function=lambda s: sum(xi * sp.sin(xi) for xi in s.x),
+        claims=[Claim("∂f/∂x", lambda s: s.x.applyfunc(lambda xi: sp.sin(xi) + xi * sp.cos(xi)), output="g",
+                      wrt="x")],
+        implementation=Implementation(fn, args=("x",), returns=("f", "g"), batched=("x",)))
+
+
+def test_a_batched_implementation_gets_its_finite_differences_in_one_call():
+    calls = []
+    row = check_derivation(_x_sin_x(calls), FAST)[0]
+    assert row.verdict == "holds"
+    stacked = [s for s in calls if len(s) == 2]
+    assert stacked and all(s[0] == 4 * s[1] for s in stacked)  # x ± h, x ± 2h for every entry, at once
+
+
+def test_batched_finite_differences_still_fail_on_a_wrong_gradient():
+    row = check_derivation(_x_sin_x([], wrong=True), FAST)[0]
+    assert row.checks["finite_difference"].status == "fail"
+
+
+def test_batched_must_name_a_real_variable():
+    from gradverify import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="batched naming Real variables"):
+        dataclasses.replace(_x_sin_x([]), implementation=dataclasses.replace(
+            _x_sin_x([]).implementation, batched=("y",)))

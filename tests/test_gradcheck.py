@@ -95,3 +95,26 @@ def test_no_false_alarm_over_seeds_and_scales(d, V):
         for scale in (1e-3, 1.0, 5.0):
             result = gradcheck(b.naive_softmax_loss_and_gradient, (v_c * scale, o, U * scale), wrt=(0, 2), seed=seed)
             assert result.ok, (seed, scale, result.message)
+
+
+def test_spot_checks_find_errors_that_cancel_along_the_direction():
+    """Two errors placed so that they cancel along the ±1 direction pass the directional
+    comparison; entries checked one by one do not let them hide."""
+    from gradverify.gradcheck import _signs
+
+    v_c, o, U = problem(3, 40)
+    rng = np.random.default_rng(0)  # the directions gradcheck(seed=0) draws: v_c's, then U's
+    _signs(rng, v_c.shape)
+    u_U = _signs(rng, U.shape).dense()
+    a, b2 = (0, 0), next((0, j) for j in range(1, U.shape[1]) if u_U[0, j] == u_U[0, 0])
+
+    def cancelling(v_c, o, U):
+        loss, g_v, g_U = b.naive_softmax_loss_and_gradient(v_c, o, U)
+        g_U = np.array(g_U, copy=True)
+        g_U[a] += 0.01
+        g_U[b2] -= 0.01
+        return loss, g_v, g_U
+
+    assert gradcheck(cancelling, (v_c, o, U), wrt=(0, 2), mode="directional").ok  # the blind spot
+    spotted = gradcheck(cancelling, (v_c, o, U), wrt=(0, 2), mode="directional", spot=U.size + v_c.size)
+    assert not spotted.ok and spotted.located
