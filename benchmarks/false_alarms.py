@@ -43,7 +43,8 @@ def main() -> int:
         rows.append([d.id, n, len(failed), f"{worst:.3f}", f"{seconds:.1f}"])
         for c in failed:
             print(f"FALSE ALARM {d.id}: {c.detail} at {c.counterexample}", file=sys.stderr)
-    print(tabulate(rows, headers=["derivation", "examples", "false alarms", "max error / tolerance", "seconds"]))
+    print(tabulate(rows, headers=["derivation", "examples", "false alarms", "max error / tolerance", "seconds"],
+                   disable_numparse=True))
     print(f"\n{total} examples, {alarms} false alarms (seed {args.seed}; "
           f"python benchmarks/false_alarms.py --examples {args.examples} --seed {args.seed})")
     return 1 if alarms else 0

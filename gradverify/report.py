@@ -43,6 +43,10 @@ def _ratio(x: float) -> str:
     return f"{x:.2g}×"
 
 
+def _verb(n: int, verb: str) -> str:
+    return verb + ("s" if n == 1 else "")
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -108,8 +112,9 @@ class Report:
     def summary_line(self) -> str:
         s = self.summary()
         costs = f"; {s['cost_holds']} of {s['cost_claims']} cost claims hold" if self.costs else ""
-        return (f"{_count(s['claims'], 'claim')}: {s['holds']} hold, {s['conditional']} hold only under an "
-                f"unstated assumption, {s['refuted']} refuted, {_count(s['error'], 'error')}{costs} "
+        return (f"{_count(s['claims'], 'claim')}: {s['holds']} {_verb(s['holds'], 'hold')}, {s['conditional']} "
+                f"{_verb(s['conditional'], 'hold')} only under an unstated assumption, {s['refuted']} refuted, "
+                f"{_count(s['error'], 'error')}{costs} "
                 f"(exit {s['exit_code']}). Reproduce: {self.reproduce()}")
 
     def reproduce(self) -> str:

@@ -44,7 +44,7 @@ def test_report_on_a_holding_claim_exits_0_and_writes_md_and_json(tmp_path, caps
     code = main(["report", "--derivations", str(path), "--out", str(tmp_path / "out"), "--examples", "10"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "seed 0" in out.splitlines()[0] and "1 claim: 1 hold" in out
+    assert "seed 0" in out.splitlines()[0] and "1 claim: 1 holds" in out
     data = json.loads((tmp_path / "out" / "report.json").read_text())
     assert data["seed"] == 0 and data["summary"]["exit_code"] == 0
     assert (tmp_path / "out" / "report.md").read_text().startswith("# gradverify report")
