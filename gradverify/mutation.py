@@ -238,7 +238,7 @@ def _numeric(derivation, claim, mutant, sizes, options) -> dict:
         except ShapeMismatch:  # a mutant of another shape: its numeric variant has the wrong shape
             return {"finite_difference": "shape", "agreement": "shape"}
         c = evaluate_by_substitution(derivation, point, claim.expr, expected)
-        noise = numeric.noise(derivation, point, base, tol, np.random.default_rng(options.seed))
+        noise, _ = numeric.noise(derivation, point, base, tol, np.random.default_rng(options.seed))
         err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.eps * np.abs(a)
         found = {}
         if not numeric.compare(a, m, tol.safety * err_a).ok:

@@ -139,9 +139,12 @@ class _Rounded(Watching):
 
     rng: np.random.Generator | None = None
     tol: Tolerance | None = None
+    #: operations seen since the last reset: 0 means the code never computed on our arrays
+    seen = 0
 
     @classmethod
     def after(cls, ufunc, method, args, value, in_place):
+        cls.seen += 1
         if in_place:
             for o in value:
                 if isinstance(o, np.ndarray) and o.dtype.kind == "f":
@@ -166,8 +169,9 @@ def _one_ulp(arr, rng):
 
 
 def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,
-          rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """The rounding error of each output of the implementation at ``point``, estimated.
+          rng: np.random.Generator) -> tuple[dict[str, np.ndarray], bool]:
+    """The rounding error of each output of the implementation at ``point``, estimated,
+    and whether Monte Carlo arithmetic could watch the code (see the end).
 
     ``tol.noise_samples`` runs in which every free real input is moved by one
     ulp and every numpy operation's result by a random rounding error; the
@@ -175,7 +179,7 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
     """
     free = [n for n in derivation.real_variables if n not in point.fixed]
     worst = {k: np.zeros_like(v) for k, v in base.items()}
-    _Rounded.rng, _Rounded.tol = rng, tol
+    _Rounded.rng, _Rounded.tol, _Rounded.seen = rng, tol, 0
     for _ in range(tol.noise_samples):
         moved = {}
         for n in free:
@@ -184,7 +188,9 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
         out = call(derivation, point, moved)
         for k in worst:
             np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
-    return worst
+    # watched: the code computed on our arrays. When it converts its inputs first
+    # (np.asarray(x, dtype=float), Python floats), only the input moves were seen.
+    return worst, _Rounded.seen > 0
 
 
 def selected_positions(shape: tuple, index) -> np.ndarray:

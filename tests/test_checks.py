@@ -196,3 +196,29 @@ def test_batched_must_name_a_real_variable():
     with pytest.raises(InvalidArgument, match="batched naming Real variables"):
         dataclasses.replace(_x_sin_x([]), implementation=dataclasses.replace(
             _x_sin_x([]).implementation, batched=("y",)))
+
+
+def test_code_that_converts_its_inputs_is_not_a_false_alarm(seed):
+    """np.asarray(x, dtype=float) hides the code from Monte Carlo arithmetic; the
+    rounding of the spec's own formula in float64 stands in (σ'(50) rounds to 0)."""
+    import d_sigmoid
+
+    def converting(x):
+        x = np.asarray(x, dtype=float)
+        s = d_sigmoid.sigmoid(x)
+        return s, s * (1.0 - s)
+
+    row = check_derivation(replace_impl(seed["d-scalar"], converting), FAST)[0]
+    assert row.verdict == "holds", row.as_dict()
+
+
+def test_code_that_converts_its_inputs_still_fails_when_wrong(seed):
+    import d_sigmoid
+
+    def converting_wrong(x):
+        x = np.asarray(x, dtype=float)
+        s = d_sigmoid.sigmoid(x)
+        return s, s
+
+    row = check_derivation(replace_impl(seed["d-scalar"], converting_wrong), FAST)[0]
+    assert row.checks["finite_difference"].status == "fail"

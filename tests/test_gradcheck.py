@@ -118,3 +118,17 @@ def test_spot_checks_find_errors_that_cancel_along_the_direction():
     assert gradcheck(cancelling, (v_c, o, U), wrt=(0, 2), mode="directional").ok  # the blind spot
     spotted = gradcheck(cancelling, (v_c, o, U), wrt=(0, 2), mode="directional", spot=U.size + v_c.size)
     assert not spotted.ok and spotted.located
+
+
+@pytest.mark.parametrize("estimator", ["auto", "central"])
+@pytest.mark.parametrize("mode", ["entries", "directional"])
+def test_no_false_alarm_when_the_model_is_sure(mode, estimator):
+    """o = the top-scoring word: ŷ_o ≈ 1 and the gradient v_c(ŷ − y) is all cancellation."""
+    rng = np.random.default_rng(1)
+    for trial in range(40):
+        d, V, scale = int(rng.integers(1, 6)), int(rng.integers(2, 8)), (0.1, 1.0, 3.0, 10.0)[trial % 4]
+        U, v_c = rng.normal(size=(d, V)) * scale, rng.normal(size=d) * scale
+        o = int(np.argmax(U.T @ v_c))
+        result = gradcheck(b.naive_softmax_loss_and_gradient, (v_c, o, U), wrt=(0, 2), mode=mode,
+                           estimator=estimator)
+        assert result.ok, (trial, result.message)

@@ -38,7 +38,8 @@ def test_noise_sees_cancellation_inside_the_implementation(seed):
     p = Point({"d": 1, "K": 1, "V": 4}, {"v_c": np.array([6.0]), "o": 0, "samples": [1],
                                          "U": np.array([[0.0, 6.0, 0.0, 0.0]])}, 6.0)
     base = numeric.call(seed["e"], p)
-    noise = numeric.noise(seed["e"], p, base, DEFAULT_TOLERANCE, np.random.default_rng(0))
+    noise, watched = numeric.noise(seed["e"], p, base, DEFAULT_TOLERANCE, np.random.default_rng(0))
+    assert watched
     assert noise["grad_U"][0, 1] > 1e-16 * 6  # ~ eps times the size of the intermediate (1) times v_c
 
 
