@@ -198,7 +198,6 @@ def _symbolic_result(r: SymbolicResult) -> CheckResult:
 # ---------------------------------------------------------------- numeric checks at one point
 @dataclass
 class _Stats:
-    examples: int = 0
     max_rel_err: float = 0.0
     worst_ratio: float = 0.0
 
@@ -211,7 +210,6 @@ def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> di
         found = {}
         for key, comparison in evaluate_point(derivation, point, tol, options.seed, target).items():
             st = stats[key]
-            st.examples += 1
             if isinstance(comparison, str):
                 found[key] = comparison
                 continue
@@ -284,7 +282,7 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
         spec = exact_claims, numeric.compare(f, exact_value, tol.safety * err_f)
     out = {}
     for claim, check in wanted:
-        index = ... if claim.identity or claim.index is None else claim.index(point.namespace())
+        index = ... if claim.identity else _claim_index(claim, point)
         full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
         a = np.asarray(base[claim.output] if claim.identity else base[claim.output][full])
         err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.eps * np.abs(a)
@@ -301,13 +299,25 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
     return out
 
 
+def _claim_index(claim: Claim, point: Point):
+    """The claim's selection in its variable, numpy style; a derivation error if its index function fails."""
+    if claim.index is None:
+        return ...
+    try:
+        index = claim.index(point.namespace())
+        np.empty(np.shape(point.values[claim.wrt]))[index]
+    except Exception as exc:
+        raise DerivationError(f"index of claim {claim.name!r} raised {type(exc).__name__}: {exc}") from exc
+    return index
+
+
 def _raise_noise(noise: dict, claim: Claim, point: Point, f: np.ndarray, extra: np.ndarray) -> None:
     """noise[claim.output] at the claim's entries raised to at least ``extra``."""
     out = np.array(noise[claim.output], copy=True)
     if claim.identity:
         noise[claim.output] = np.maximum(out, extra)
         return
-    index = ... if claim.index is None else claim.index(point.namespace())
+    index = _claim_index(claim, point)
     full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
     out[full] = np.maximum(out[full], extra)
     noise[claim.output] = out

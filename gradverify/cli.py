@@ -97,16 +97,15 @@ def _paths(args) -> list[str]:
 def _report(args) -> int:
     paths = _paths(args)
     derivations, failures = load(paths)
-    derivations = select(derivations, args.only)
-    if args.only:
-        failures = [f for f in failures if f.id == args.only]
+    # a module that failed to load may be the one --only asks for: show every load failure
+    derivations = select(derivations, args.only, allow_none=bool(failures))
     options = Options(seed=args.seed, examples=args.examples, assumptions=args.assumptions)
     extra = "" if not args.derivations else "".join(f" --derivations {p}" for p in args.derivations)
     rows, costs = [], []
     for f in failures:
         rows += error_rows(f.id, f.path, f.message)
     examples = f" --examples {args.examples}" if args.examples != Options.examples else ""
-    jobs = [(d, options, f"python -m gradverify report --only {d.id} --seed {args.seed}{examples}{extra}")
+    jobs = [(d, options, f"python -m gradverify report --only {d.id} --seed {args.seed}{examples}{extra} --no-write")
             for d in derivations]
     for claim_rows, cost_rows in _in_parallel(_check_one, jobs, args.jobs):
         rows += claim_rows

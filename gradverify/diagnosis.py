@@ -145,7 +145,8 @@ def worst_entries(claimed, reference, tolerance=None, n: int = 3) -> list[tuple[
     order = np.argsort(err.ravel())[::-1][:n]
     out = []
     for flat in order:
-        if err.ravel()[flat] == 0:
+        # nothing equal; and with a tolerance, nothing within it (but always the worst entry)
+        if err.ravel()[flat] == 0 or (tolerance is not None and out and err.ravel()[flat] <= 1.0):
             break
         idx = np.unravel_index(int(flat), err.shape) if err.ndim else ()
         out.append(([int(i) for i in idx], float(C[idx]), float(R[idx])))

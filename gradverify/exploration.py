@@ -9,7 +9,6 @@ the symbolic check's sample points).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable, Sequence
@@ -19,8 +18,7 @@ import numpy as np
 from .errors import DerivationError, InvalidArgument
 from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Real
 
-__all__ = ["Point", "Source", "RandomSource", "HypothesisSource", "draw_point", "in_force", "explore",
-           "Exploration", "Found"]
+__all__ = ["Point", "Source", "RandomSource", "HypothesisSource", "draw_point", "explore", "Exploration", "Found"]
 
 
 #: real inputs are 0 or at least this large: a product of three inputs then is
@@ -92,15 +90,6 @@ class Point:
             else:
                 parts.append(f"{name}={v}")
         return ", ".join(parts)
-
-    def copy_with(self, name: str, value) -> "Point":
-        values = dict(self.values)
-        values[name] = value
-        return dataclasses.replace(self, values=values)
-
-
-def in_force(derivation: Derivation, dropped: Sequence = ()) -> tuple:
-    return tuple(a for a in derivation.assumptions if a not in dropped)
 
 
 def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:

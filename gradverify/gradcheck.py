@@ -80,6 +80,11 @@ class _NotAnalytic(Exception):
     pass
 
 
+#: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
+_NON_ANALYTIC_FUNCTIONS = {np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
+                           np.sort, np.argsort, np.clip, np.linalg.norm}
+
+
 class _Watched(Watching):
     """Complex arrays that refuse non-analytic numpy operations (for the complex step)."""
 
@@ -89,6 +94,11 @@ class _Watched(Watching):
     def before(cls, ufunc, method, args):
         if ufunc in _NON_ANALYTIC:
             raise _NotAnalytic(ufunc.__name__)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in _NON_ANALYTIC_FUNCTIONS:
+            raise _NotAnalytic(func.__name__)
+        return super().__array_function__(func, types, args, kwargs)
 
 
 class _Jittered(_Watched):
@@ -150,12 +160,17 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int], *, mode: str = "
     if estimator not in ("auto", "complex-step", "central"):
         raise InvalidArgument("estimator 'auto', 'complex-step' or 'central'", f"estimator={estimator!r}")
     args = list(args)
+    if isinstance(wrt, int) or not all(isinstance(i, int) for i in wrt):
+        raise InvalidArgument("wrt as a sequence of argument positions, like wrt=(0, 2)", f"wrt={wrt!r}")
     for i in wrt:
+        if not 0 <= i < len(args):
+            raise InvalidArgument(f"positions of args (0..{len(args) - 1}) in wrt", f"wrt={tuple(wrt)!r}")
         if not (isinstance(args[i], np.ndarray) and args[i].dtype.kind == "f"):
             raise InvalidArgument("a float numpy array at each wrt position",
                                   f"args[{i}] of type {type(args[i]).__name__}", "Pass the parameters as arrays.")
     t0 = time.perf_counter()
     run = _Runner(fn, args, list(wrt), tolerance)
+    run.validate()
     n = sum(args[i].size for i in wrt)
     if mode == "auto":
         mode = "entries" if n <= ENTRIES_UP_TO else "directional"
@@ -181,6 +196,25 @@ class _Runner:
     def __init__(self, fn, args, wrt, tol):
         self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
         self.evaluations = 0
+
+    def validate(self) -> None:
+        """One plain call: fn must return a scalar value and a gradient per wrt of its argument's shape."""
+        try:
+            out = self.fn(*self.args)
+        except Exception as exc:
+            raise InvalidArgument("a function that runs on the arguments given",
+                                  f"{type(exc).__name__}: {exc}", "Call fn(*args) yourself first.") from exc
+        if not isinstance(out, (tuple, list)) or len(out) < 1 + len(self.wrt):
+            got = len(out) if isinstance(out, (tuple, list)) else 1
+            raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradients, one per wrt)",
+                                  f"{got} value{'s' if got != 1 else ''}")
+        if np.ndim(out[0]) != 0:
+            raise InvalidArgument("a scalar value as fn's first output", f"shape {np.shape(out[0])}",
+                                  "gradcheck checks the gradient of one number; sum or pick an entry.")
+        for g, i in zip(out[1:], self.wrt):
+            if np.shape(g) != self.args[i].shape:
+                raise InvalidArgument(f"the gradient for args[{i}] with its shape {self.args[i].shape}",
+                                      f"shape {np.shape(g)}")
 
     def real(self, moved: dict | None = None):
         args = list(self.args)
@@ -319,7 +353,7 @@ def _directional(run: _Runner, rng, count: int, estimator: str, locate: bool) ->
         if isinstance(est, str):
             raise InvalidArgument("an implementation the complex step can run", est,
                                   "Use estimator='central' or 'auto'.")
-        used, fallback = est["estimator"], est.get("fallback", fallback)
+        used, fallback = est["estimator"], est.get("fallback") or fallback
         ratio = abs(est["numeric"] - est["claimed"]) / est["tolerance"] if est["tolerance"] else (
             0.0 if est["numeric"] == est["claimed"] else float("inf"))
         worst = max(worst, ratio)
@@ -447,7 +481,7 @@ def _entries(run: _Runner, estimator: str, picks=None) -> GradcheckResult:
             if isinstance(est, str):
                 raise InvalidArgument("an implementation the complex step can run", est,
                                       "Use estimator='central' or 'auto'.")
-            used, fallback = est["estimator"], est.get("fallback", fallback)
+            used, fallback = est["estimator"], est.get("fallback") or fallback
             err = abs(est["numeric"] - est["claimed"])
             ratio = err / est["tolerance"] if est["tolerance"] else (0.0 if err == 0 else float("inf"))
             worst = max(worst, ratio)

@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 
 from . import numeric
-from .checks import Options
+from .checks import Options, _claim_index
 from .exploration import RandomSource, draw_point, explore
 from .spec import Claim, Derivation, Index, Indices
 from .symbolic import (ShapeMismatch, _to_array, build_namespace, check_symbolic, default_symbolic_sizes,
@@ -82,7 +82,7 @@ def _keep_terms(expr, key, sign):
     return _entrywise(expr, entry)
 
 
-def _shifted(s, name, kind, sizes):
+def _shifted(s, name, kind):
     n = getattr(s, kind.dim)
     value = getattr(s, name)
     if isinstance(kind, Index):
@@ -119,7 +119,7 @@ def make_mutants(derivation: Derivation, claim: Claim, sample_namespace) -> list
     for name, kind in derivation.variables.items():
         if isinstance(kind, (Index, Indices)):
             out.append(Mutant(claim.name, "shift an index", f"{name} → {name} + 1",
-                              lambda s, name=name, kind=kind: expr(_with(s, **{name: _shifted(s, name, kind, None)}))))
+                              lambda s, name=name, kind=kind: expr(_with(s, **{name: _shifted(s, name, kind)}))))
     names = list(derivation.variables)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
@@ -168,7 +168,7 @@ def _expected(derivation, claim, point):
     value = base[derivation.implementation.returns[0]]
     if claim.identity:
         return value.shape
-    index = ... if claim.index is None else claim.index(point.namespace())
+    index = _claim_index(claim, point)
     return value.shape + np.empty(point.values[claim.wrt].shape)[index].shape
 
 
@@ -229,7 +229,7 @@ def _numeric(derivation, claim, mutant, sizes, options) -> dict:
     def evaluate(point, target=None):
         base = numeric.call(derivation, point)
         f = base[value_name]
-        index = ... if claim.identity or claim.index is None else claim.index(point.namespace())
+        index = ... if claim.identity else _claim_index(claim, point)
         full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
         a = np.asarray(base[claim.output] if claim.identity else base[claim.output][full])
         expected = a.shape

@@ -101,6 +101,9 @@ def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarr
         raise DerivationError(f"implementation {impl.fn.__name__} raised {type(exc).__name__} on a batch of {var} "
                               f"(it is declared batched): {exc}") from exc
     value = np.asarray(out[0] if len(impl.returns) > 1 else out, dtype=np.float64)
+    if not np.all(np.isfinite(value)):
+        raise DerivationError(f"implementation returned {impl.returns[0]} = {value[~np.isfinite(value)][0]} for a "
+                              f"batch of moved {var}; expected finite numbers")
     if value.shape[:1] != batch.shape[:1]:
         raise DerivationError(f"implementation returned {impl.returns[0]} with shape {value.shape} for a batch of "
                               f"{batch.shape[0]} {var}; expected a leading axis of {batch.shape[0]} "

@@ -119,12 +119,13 @@ def _line_in(exc: BaseException, file: Path) -> str:
     return f" (line {lines[-1]})" if lines else ""
 
 
-def select(derivations: list[Derivation], only: str | None) -> list[Derivation]:
-    """``--only ID``: the derivation with that id, or every ``ID-...`` variant (``d`` is d-scalar and d-vector)."""
+def select(derivations: list[Derivation], only: str | None, allow_none: bool = False) -> list[Derivation]:
+    """``--only ID``: the derivation with that id, or every ``ID-...`` variant (``d`` is d-scalar and d-vector).
+    ``allow_none``: no match is not an error (some modules failed to load: the caller shows why)."""
     if only is None:
         return derivations
     chosen = [d for d in derivations if d.id == only or d.id.startswith(only + "-")]
-    if not chosen:
+    if not chosen and not allow_none:
         raise InvalidArgument(f"one of the derivation ids ({', '.join(d.id for d in derivations)})",
                               f"--only {only}", "Run `python -m gradverify list` to see them.")
     return chosen

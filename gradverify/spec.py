@@ -253,6 +253,13 @@ class Derivation:
                                   f"returns={impl.returns!r} in {where}")
         if not self.claims:
             raise InvalidArgument("at least one Claim", f"claims=[] in {where}")
+        names = [c.name for c in self.claims]
+        if len(set(names)) != len(names):
+            raise InvalidArgument("a different name for each claim", f"names {names} in {where}",
+                                  "Results are reported by claim name.")
+        clash = set(self.dims) & set(self.variables)
+        if clash:
+            raise InvalidArgument("dimension names different from variable names", f"{sorted(clash)} in {where}")
         for c in self.claims:
             if c.output not in impl.returns:
                 raise InvalidArgument(f"claim output among the implementation's returns ({', '.join(impl.returns)})",
@@ -260,6 +267,8 @@ class Derivation:
             if not c.identity and (c.wrt not in self.variables or not isinstance(self.variables[c.wrt], Real)):
                 raise InvalidArgument("wrt naming a Real variable", f"wrt={c.wrt!r} for claim {c.name!r} in {where}")
         for sizes in self.symbolic_sizes:
+            if not all(isinstance(v, int) and v >= 1 for v in sizes.values()):
+                raise InvalidArgument("positive integer sizes in symbolic_sizes", f"{dict(sizes)} in {where}")
             missing = set(self.dims) - set(sizes) - {k for k, v in self.dims.items() if callable(v)}
             if missing:
                 raise InvalidArgument("every dimension in each symbolic_sizes entry",

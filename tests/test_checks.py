@@ -76,7 +76,7 @@ def test_agreement_fails_when_the_implementation_value_is_another_function(seed)
 
 def test_identity_fails_numerically_when_the_code_computes_another_side(seed):
     def wrong_side(v_c, o, U, y):
-        ce, nl = planted.a_impl = seed["a"].implementation.fn(v_c, o, U, y)
+        ce, nl = seed["a"].implementation.fn(v_c, o, U, y)
         return ce, -nl
 
     row = run(replace_impl(seed["a"], wrong_side))["−Σ y_w log ŷ_w = −log ŷ_o"]

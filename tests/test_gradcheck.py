@@ -132,3 +132,23 @@ def test_no_false_alarm_when_the_model_is_sure(mode, estimator):
         result = gradcheck(b.naive_softmax_loss_and_gradient, (v_c, o, U), wrt=(0, 2), mode=mode,
                            estimator=estimator)
         assert result.ok, (trial, result.message)
+
+
+def test_vdot_conjugates_so_the_complex_step_falls_back():
+    x = np.random.default_rng(0).normal(size=5)
+    result = gradcheck(lambda x: (np.vdot(x, x), 2 * x), (x,), wrt=(0,))
+    assert result.ok and result.estimator == "central" and "vdot" in result.fallback
+
+
+@pytest.mark.parametrize("fn, args, wrt, words", [
+    pytest.param(lambda x: (x @ x, 2 * x), (np.ones(3),), 0, "wrt=0", id="wrt-int"),
+    pytest.param(lambda x: (x @ x, 2 * x), (np.ones(3),), (0, 5), "wrt=(0, 5)", id="wrt-out-of-range"),
+    pytest.param(lambda x: (x @ x,), (np.ones(3),), (0,), "1 value", id="too-few-outputs"),
+    pytest.param(lambda x: (x, 2 * x), (np.ones(3),), (0,), "a scalar value", id="vector-value"),
+    pytest.param(lambda x: (x @ x, 2 * x[:2]), (np.ones(3),), (0,), "shape (2,)", id="gradient-shape"),
+    pytest.param(lambda x: 1 / 0, (np.ones(3),), (0,), "ZeroDivisionError", id="fn-raises"),
+])
+def test_gradcheck_argument_mistakes_are_clear(fn, args, wrt, words):
+    with pytest.raises(InvalidArgument, match="Expected") as info:
+        gradcheck(fn, args, wrt=wrt)
+    assert words in str(info.value)
