@@ -62,7 +62,7 @@ from .errors import InvalidArgument
 from .tolerances import DEFAULT_TOLERANCE, Tolerance
 from .watching import Watching
 
-__all__ = ["gradcheck", "GradcheckResult", "ENTRIES_UP_TO", "COMPLEX_STEP"]
+__all__ = ["gradcheck", "GradcheckResult", "release_buffers", "ENTRIES_UP_TO", "COMPLEX_STEP"]
 
 #: per-entry checks up to this many entries, directional above: one estimate per
 #: entry costs one evaluation per entry, and one ±1 direction already sees an
@@ -170,7 +170,6 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int], *, mode: str = "
                                   f"args[{i}] of type {type(args[i]).__name__}", "Pass the parameters as arrays.")
     t0 = time.perf_counter()
     run = _Runner(fn, args, list(wrt), tolerance)
-    run.validate()
     n = sum(args[i].size for i in wrt)
     if mode == "auto":
         mode = "entries" if n <= ENTRIES_UP_TO else "directional"
@@ -197,13 +196,27 @@ class _Runner:
         self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
         self.evaluations = 0
 
-    def validate(self) -> None:
-        """One plain call: fn must return a scalar value and a gradient per wrt of its argument's shape."""
+    def call(self, args):
+        """fn(*args), its output checked (on the first call: later ones have the same form)."""
         try:
-            out = self.fn(*self.args)
+            out = self.fn(*args)
+        except (_NotAnalytic, np.exceptions.ComplexWarning):
+            raise
+        except TypeError as exc:
+            if any(np.iscomplexobj(a) for a in args):
+                raise _NotAnalytic(f"TypeError: {exc}") from exc
+            raise InvalidArgument("a function that runs on the arguments given", f"TypeError: {exc}",
+                                  "Call fn(*args) yourself first.") from exc
         except Exception as exc:
             raise InvalidArgument("a function that runs on the arguments given",
                                   f"{type(exc).__name__}: {exc}", "Call fn(*args) yourself first.") from exc
+        if not self.evaluations:
+            self._validate(out)
+        self.evaluations += 1
+        return out
+
+    def _validate(self, out) -> None:
+        """fn must return a scalar value and a gradient per wrt of its argument's shape."""
         if not isinstance(out, (tuple, list)) or len(out) < 1 + len(self.wrt):
             got = len(out) if isinstance(out, (tuple, list)) else 1
             raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradients, one per wrt)",
@@ -220,8 +233,7 @@ class _Runner:
         args = list(self.args)
         for i, x in (moved or {}).items():
             args[i] = x
-        self.evaluations += 1
-        out = self.fn(*args)
+        out = self.call(args)
         return float(out[0]), [np.asarray(g, dtype=float) for g in out[1:1 + len(self.wrt)]]
 
     def complex(self, directions: dict, h: float, jitter: np.random.Generator | None = None):
@@ -239,13 +251,12 @@ class _Runner:
             else:
                 z.imag = 0.0
             args[i] = z.view(kind)
-        self.evaluations += 1
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             try:
-                out = self.fn(*args)
-            except (_NotAnalytic, np.exceptions.ComplexWarning, TypeError) as exc:
-                raise _NotAnalytic(f"{type(exc).__name__}: {exc}") from exc
+                out = self.call(args)
+            except np.exceptions.ComplexWarning as exc:
+                raise _NotAnalytic(f"ComplexWarning: {exc}") from exc
         value = np.asarray(out[0])
         if value.dtype.kind != "c":
             raise _NotAnalytic("the value came back real: the imaginary part was dropped")
@@ -254,9 +265,10 @@ class _Runner:
 
 
 _BUFFERS: dict = {}
-#: complex buffers up to this many entries (64 MiB) are kept between gradcheck calls;
-#: larger ones are let go when the call ends, not held on to
-KEEP_BUFFERS_UP_TO = 2**22
+#: complex buffers up to this many entries (256 MiB: U at word2vec's 50,000 × 300) are
+#: kept between gradcheck calls, larger ones let go when the call ends;
+#: ``release_buffers()`` lets go of all of them
+KEEP_BUFFERS_UP_TO = 2**24
 
 
 def _buffer(slot: int, shape: tuple) -> np.ndarray:
@@ -272,6 +284,11 @@ def _buffer(slot: int, shape: tuple) -> np.ndarray:
 def _release_large_buffers() -> None:
     for slot in [s for s, z in _BUFFERS.items() if z.size > KEEP_BUFFERS_UP_TO]:
         del _BUFFERS[slot]
+
+
+def release_buffers() -> None:
+    """Let go of the complex arrays gradcheck keeps between calls."""
+    _BUFFERS.clear()
 
 
 class _Tiled:
