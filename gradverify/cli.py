@@ -96,6 +96,8 @@ def _paths(args) -> list[str]:
 
 def _report(args) -> int:
     paths = _paths(args)
+    if not args.no_write:  # before the work, not after it: say so at once
+        _writable(args.out)
     derivations, failures = load(paths)
     # a module that failed to load may be the one --only asks for: show every load failure
     derivations = select(derivations, args.only, allow_none=bool(failures))
@@ -164,6 +166,17 @@ def _mutants(args) -> int:
           f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
           f"Reproduce: python -m gradverify mutants --seed {args.seed}")
     return 2 if totals["errors"] else (1 if totals["survived"] else 0)
+
+
+def _writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".gradverify-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidArgument("a folder the report can be written to", f"--out {folder} ({exc.strerror})",
+                              "Pass another --out, or --no-write to only print.") from exc
 
 
 def _check_one(job):
