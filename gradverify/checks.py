@@ -288,15 +288,23 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
         err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.eps * np.abs(a)
         if check == "agreement":
             out[(claim.name, check)] = _agreement(claim, a, err_a, *spec, value_name, tol)
-        elif claim.identity:
-            out[(claim.name, check)] = numeric.compare(a, f, tol.safety * (err_a + err_f))
         else:
-            positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
-            d_h, trunc, h, f_step = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
-            # the rounding error of f(x +- h): the noise measured at x, and the final rounding at x +- h
-            err_step = noise[value_name].reshape(f.shape + (1,) * positions.ndim) + tol.eps * f_step
-            out[(claim.name, check)] = numeric.compare(a, d_h, tol.safety * (trunc + err_step / h + err_a))
+            out[(claim.name, check)] = finite_difference(derivation, point, claim, index, a, err_a, f, noise, tol)
     return out
+
+
+def finite_difference(derivation: Derivation, point: Point, claim: Claim, index, claimed: np.ndarray,
+                      err_claimed: np.ndarray, f: np.ndarray, noise: dict, tol: Tolerance):
+    """``claimed`` against central differences of the implementation's value (for an
+    identity: against the value itself), with the tolerance the error model gives."""
+    value_name = derivation.implementation.returns[0]
+    if claim.identity:
+        return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.eps * np.abs(f)))
+    positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
+    d_h, trunc, h, f_step = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
+    # the rounding error of f(x +- h): the noise measured at x, and the final rounding at x +- h
+    err_step = noise[value_name].reshape(f.shape + (1,) * positions.ndim) + tol.eps * f_step
+    return numeric.compare(claimed, d_h, tol.safety * (trunc + err_step / h + err_claimed))
 
 
 def _claim_index(claim: Claim, point: Point):

@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 
 from . import numeric
-from .checks import Options, _claim_index
+from .checks import Options, _claim_index, finite_difference
 from .exploration import RandomSource, draw_point, explore
 from .spec import Claim, Derivation, Index, Indices
 from .symbolic import (ShapeMismatch, _to_array, build_namespace, check_symbolic, default_symbolic_sizes,
@@ -244,15 +244,7 @@ def _numeric(derivation, claim, mutant, sizes, options) -> dict:
         if not numeric.compare(a, m, tol.safety * err_a).ok:
             found["agreement"] = "differs"
         variant = a + (m - c)  # the implementation, moved as the claim was
-        if claim.identity:
-            err_f = noise[value_name] + tol.eps * np.abs(f)
-            ok = numeric.compare(variant, f, tol.safety * (err_a + err_f)).ok
-        else:
-            positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
-            d_h, trunc, h, f_step = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
-            err_step = noise[value_name].reshape(f.shape + (1,) * positions.ndim) + tol.eps * f_step
-            ok = numeric.compare(variant, d_h, tol.safety * (trunc + err_step / h + err_a)).ok
-        if not ok:
+        if not finite_difference(derivation, point, claim, index, variant, err_a, f, noise, tol).ok:
             found["finite_difference"] = "differs"
         return found
 
