@@ -28,7 +28,7 @@ from .exploration import Point, draw_point, explore
 from .spec import Claim, Derivation
 from .diagnosis import diagnose, worst_entries
 from .symbolic import SymbolicResult, check_symbolic, evaluate_spec, index_values
-from .tolerances import DEFAULT_TOLERANCE, Tolerance
+from .tolerances import DEFAULT_TOLERANCE, FLOAT64_BITS, SYMBOLIC_DIGITS, Tolerance
 
 __all__ = ["CheckResult", "ClaimResult", "Options", "check_derivation", "VERDICTS", "CHECKS"]
 
@@ -267,17 +267,17 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
               if only is None or only == (c.name, check)]
     spec = None
     if not watched or any(check == "agreement" for _, check in wanted):  # the spec at 50 digits
-        exact_value, exact_claims = evaluate_spec(derivation, point, ("digits", 50), f.shape)
+        exact_value, exact_claims = evaluate_spec(derivation, point, ("digits", SYMBOLIC_DIGITS), f.shape)
     if not watched:
         # the code hid its arithmetic from Monte Carlo arithmetic (it converted its inputs):
         # take the rounding of the spec's own formula in float64 (53-bit) as the estimate instead
-        f64_value, f64_claims = evaluate_spec(derivation, point, ("bits", 53), f.shape)
+        f64_value, f64_claims = evaluate_spec(derivation, point, ("bits", FLOAT64_BITS), f.shape)
         noise = dict(noise)
         noise[value_name] = np.maximum(noise[value_name], np.abs(f64_value - exact_value))
         for claim in derivation.claims:
             if not isinstance(exact_claims[claim.name], str) and not isinstance(f64_claims[claim.name], str):
                 _raise_noise(noise, claim, point, f, np.abs(f64_claims[claim.name] - exact_claims[claim.name]))
-    err_f = noise[value_name] + tol.eps * np.abs(f)
+    err_f = noise[value_name] + tol.unit_roundoff * np.abs(f)
     if any(check == "agreement" for _, check in wanted):
         spec = exact_claims, numeric.compare(f, exact_value, tol.safety * err_f)
     out = {}
@@ -285,7 +285,7 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
         index = ... if claim.identity else _claim_index(claim, point)
         full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
         a = np.asarray(base[claim.output] if claim.identity else base[claim.output][full])
-        err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.eps * np.abs(a)
+        err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.unit_roundoff * np.abs(a)
         if check == "agreement":
             out[(claim.name, check)] = _agreement(claim, a, err_a, *spec, value_name, tol)
         else:
@@ -299,11 +299,11 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
     identity: against the value itself), with the tolerance the error model gives."""
     value_name = derivation.implementation.returns[0]
     if claim.identity:
-        return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.eps * np.abs(f)))
+        return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.unit_roundoff * np.abs(f)))
     positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
     d_h, trunc, h, f_step = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
     # the rounding error of f(x +- h): the noise measured at x, and the final rounding at x +- h
-    err_step = noise[value_name].reshape(f.shape + (1,) * positions.ndim) + tol.eps * f_step
+    err_step = noise[value_name].reshape(f.shape + (1,) * positions.ndim) + tol.unit_roundoff * f_step
     return numeric.compare(claimed, d_h, tol.safety * (trunc + err_step / h + err_claimed))
 
 

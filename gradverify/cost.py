@@ -19,26 +19,28 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .watching import Watching
+from .watching import Watched, Watcher
 
 __all__ = ["CostClaim", "CostResult", "count_work", "check_cost"]
 
 
-class _Counting(Watching):
-    work = 0
+class _Counter(Watcher):
+    """Counts element operations; the count lives on the instance."""
 
-    @classmethod
-    def after(cls, ufunc, method, args, value, in_place):
-        _Counting.work += _work(ufunc, method, args, value[0] if in_place else value)
+    def __init__(self):
+        self.work = 0
+
+    def after(self, ufunc, method, args, value, in_place):
+        self.work += _work(ufunc, method, args, value[0] if in_place else value)
         return value
 
-    def __array_function__(self, func, types, args, kwargs):
+    def function(self, func, args, kwargs):
         plain = [_plain(a) for a in args]
         result = func(*plain, **kwargs)
         if func in _PRODUCTS:
             a, b = (np.asarray(x) for x in plain[:2])
-            _Counting.work += int(np.size(result)) * (1 if func is np.outer else (a.shape[-1] if a.ndim else 1))
-        return _Counting.adopt(result) if isinstance(result, np.ndarray) else result
+            self.work += int(np.size(result)) * (1 if func is np.outer else (a.shape[-1] if a.ndim else 1))
+        return self.adopt(result) if isinstance(result, np.ndarray) else result
 
 
 #: numpy functions that do arithmetic outside ufuncs, counted like ``@``; the rest
@@ -47,7 +49,7 @@ _PRODUCTS = {np.outer, np.dot, np.inner}
 
 
 def _plain(a):
-    if isinstance(a, _Counting):
+    if isinstance(a, Watched):
         return np.asarray(a)
     if isinstance(a, (list, tuple)):
         return type(a)(_plain(x) for x in a)
@@ -67,11 +69,11 @@ def _work(ufunc, method, args, result) -> int:
 
 def count_work(fn: Callable, *args) -> int:
     """Element operations numpy performs in ``fn(*args)`` (real array args are counted)."""
-    _Counting.work = 0
-    wrapped = [np.asarray(a, dtype=np.float64).view(_Counting) if isinstance(a, np.ndarray) else a for a in args]
+    counter = _Counter()
+    wrapped = [counter.watch(np.asarray(a, dtype=np.float64)) if isinstance(a, np.ndarray) else a for a in args]
     with np.errstate(all="ignore"):
         fn(*wrapped)
-    return _Counting.work
+    return counter.work
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["diagnose", "worst_entries", "DIAGNOSIS_RTOL"]
+from .tolerances import DIAGNOSIS_RTOL
 
-#: central differences are accurate to ~1e-8 of the gradient on the seed, sympy
-#: to 1e-40; 1e-5 separates "the same up to rounding" from a real difference.
-DIAGNOSIS_RTOL = 1e-5
+__all__ = ["diagnose", "worst_entries"]
+
 
 
 def _close(a, b, scale) -> bool:

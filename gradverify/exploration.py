@@ -17,14 +17,11 @@ import numpy as np
 
 from .errors import DerivationError, InvalidArgument
 from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Real
+from .tolerances import SHRINK_BUDGET, TINY
 
 __all__ = ["Point", "Source", "RandomSource", "HypothesisSource", "draw_point", "explore", "Exploration", "Found"]
 
 
-#: real inputs are 0 or at least this large: a product of three inputs then is
-#: still a normal float64 (>= 1e-300), where relative rounding error means what
-#: it says; subnormal numbers carry fewer digits and no loss function needs them.
-TINY = 1e-100
 
 
 # ---------------------------------------------------------------- sources of choices
@@ -191,10 +188,6 @@ class _ShrinkTimeout(BaseException):  # not an Exception: hypothesis must not ta
     pass
 
 
-#: examples hypothesis may try while shrinking one failure; then the smallest failing
-#: example found so far is reported (each one it accepts is smaller than the last).
-#: A count, not seconds, so that a seed reproduces the same counterexample on any machine.
-SHRINK_BUDGET = 150
 
 
 def _settings(examples: int):

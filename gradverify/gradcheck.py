@@ -59,17 +59,13 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import InvalidArgument
-from .tolerances import DEFAULT_TOLERANCE, Tolerance
-from .watching import Watching
+from .mca import MonteCarloArithmetic
+from .tolerances import (COMPLEX_STEP, CONFIRM_RUNS, DEFAULT_TOLERANCE, DIRECTION_BLOCK, ENTRIES_UP_TO,
+                         Tolerance)
+from .watching import Watcher
 
 __all__ = ["gradcheck", "GradcheckResult", "release_buffers", "ENTRIES_UP_TO", "COMPLEX_STEP"]
 
-#: per-entry checks up to this many entries, directional above: one estimate per
-#: entry costs one evaluation per entry, and one ±1 direction already sees an
-#: error in any single entry (bisection then says which)
-ENTRIES_UP_TO = 256
-#: the complex step: small enough that h² terms vanish against eps, far from underflow
-COMPLEX_STEP = 1e-20
 
 _NON_ANALYTIC = {np.absolute, np.fabs, np.sign, np.greater, np.greater_equal, np.less, np.less_equal,
                  np.equal, np.not_equal, np.floor, np.ceil, np.trunc, np.rint, np.fmod, np.remainder,
@@ -85,46 +81,21 @@ _NON_ANALYTIC_FUNCTIONS = {np.vdot, np.real, np.imag, np.angle, np.real_if_close
                            np.sort, np.argsort, np.clip, np.linalg.norm}
 
 
-class _Watched(Watching):
-    """Complex arrays that refuse non-analytic numpy operations (for the complex step)."""
+class _ComplexGuard(Watcher):
+    """Follows complex arrays and refuses non-analytic numpy operations (for the complex step)."""
 
     kinds = "c"
 
-    @classmethod
-    def before(cls, ufunc, method, args):
+    def before(self, ufunc, method, args):
         if ufunc in _NON_ANALYTIC:
             raise _NotAnalytic(ufunc.__name__)
 
-    def __array_function__(self, func, types, args, kwargs):
+    def function(self, func, args, kwargs):
         if func in _NON_ANALYTIC_FUNCTIONS:
             raise _NotAnalytic(func.__name__)
-        return super().__array_function__(func, types, args, kwargs)
+        return NotImplemented
 
 
-class _Jittered(_Watched):
-    """_Watched arrays whose every operation's result is multiplied by 1 + δ, δ a random
-    real number of up to ``mca_spread`` units of roundoff (one δ per operation: cheap at
-    any size): Monte Carlo arithmetic, to measure the rounding of both the claimed
-    gradient (real parts, cancellation such as ŷ_o − 1 included) and the derivative
-    (imaginary parts)."""
-
-    rng: np.random.Generator | None = None
-    spread: float = 0.0
-
-    @classmethod
-    def after(cls, ufunc, method, args, value, in_place):
-        def jitter(a):
-            return a * (1.0 + cls.spread * cls.rng.uniform(-1.0, 1.0)) if np.asarray(a).dtype.kind in "fc" else a
-        if in_place:
-            for o in value:
-                if isinstance(o, np.ndarray) and o.dtype.kind in "fc":
-                    o[...] = jitter(o)
-            return value
-        return tuple(jitter(v) for v in value) if isinstance(value, tuple) else jitter(value)
-
-
-#: Monte Carlo runs made to confirm a failing comparison before it is reported
-CONFIRM_RUNS = 4
 
 
 @dataclass
@@ -238,11 +209,12 @@ class _Runner:
 
     def complex(self, directions: dict, h: float, jitter: np.random.Generator | None = None):
         """One evaluation at x + i·h·u: (value, claimed grads, D_u), or _NotAnalytic.
-        With ``jitter``, in Monte Carlo arithmetic (`_Jittered`)."""
+        With ``jitter``, in Monte Carlo arithmetic, one rounding error per operation."""
         args = list(self.args)
-        kind = _Watched
-        if jitter is not None:
-            kind, _Jittered.rng, _Jittered.spread = _Jittered, jitter, self.tol.mca_spread * self.tol.eps
+        watcher: Watcher = _ComplexGuard()
+        if jitter is not None:  # one rounding error per operation: cheap at any size
+            watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,
+                                           kinds="fc", guard=watcher)
         for i in self.wrt:
             z = _buffer(i, args[i].shape) if jitter is None else np.empty(args[i].shape, dtype=np.complex128)
             z.real = args[i]
@@ -250,7 +222,7 @@ class _Runner:
                 _fill(z.imag, directions[i], h)
             else:
                 z.imag = 0.0
-            args[i] = z.view(kind)
+            args[i] = watcher.watch(z)
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             try:
@@ -337,7 +309,7 @@ def _fill(imag: np.ndarray, u, h: float) -> None:
 def _signs(rng, shape) -> "_Tiled":
     """A ±1 direction: a random block of 4,099 signs (a prime, so no row pattern lines up), tiled.
     Every entry is ±1, so an error in any one entry moves Σ gradᵀu by its full size."""
-    return _Tiled(2.0 * rng.integers(0, 2, size=4099) - 1.0, tuple(shape))
+    return _Tiled(2.0 * rng.integers(0, 2, size=DIRECTION_BLOCK) - 1.0, tuple(shape))
 
 
 def _compare(tol: Tolerance, grads, directions, wrt) -> tuple[float, float, int]:
@@ -359,7 +331,7 @@ def _compare(tol: Tolerance, grads, directions, wrt) -> tuple[float, float, int]
             n += int(np.count_nonzero(u))
         claimed += d
         total += a
-    return claimed, tol.eps * np.sqrt(max(n_all, 1)) * (total + largest), n
+    return claimed, tol.unit_roundoff * np.sqrt(max(n_all, 1)) * (total + largest), n
 
 
 def _directional(run: _Runner, rng, count: int, estimator: str, locate: bool) -> GradcheckResult:
@@ -413,7 +385,7 @@ def _along(run: _Runner, directions: dict, estimator: str) -> dict | str:
     trunc = abs(diffs[1] - diffs[0]) / 3
     numeric = diffs[0] + (diffs[0] - diffs[1]) / 3  # Richardson: the h² terms cancel
     claimed, bound, n = _compare(tol, grads, directions, run.wrt)
-    rounding = tol.eps * np.sqrt(max(n, 1)) * max(sizes[0], abs(f0)) / h
+    rounding = tol.unit_roundoff * np.sqrt(max(n, 1)) * max(sizes[0], abs(f0)) / h
     tolerance = tol.safety * (trunc + rounding + bound)
     if abs(numeric - claimed) > tolerance:  # confirm against the measured rounding first
         noise_f, noise_claimed = _real_noise(run, directions, f0, claimed)
@@ -436,13 +408,10 @@ def _complex_noise(run: _Runner, directions: dict, numeric: float, claimed: floa
 
 def _real_noise(run: _Runner, directions: dict, f0: float, claimed: float) -> tuple[float, float]:
     """Monte Carlo arithmetic on the real code: how far f and Σ gradᵀu move."""
-    from .numeric import _Rounded
-
-    rng = np.random.default_rng(0)
-    _Rounded.rng, _Rounded.tol = rng, run.tol
+    mca = MonteCarloArithmetic(np.random.default_rng(0), run.tol.unit_roundoff, run.tol.mca_spread)
     noise_f = noise_c = 0.0
     for _ in range(CONFIRM_RUNS):
-        f, grads = run.real({i: np.asarray(run.args[i]).view(_Rounded) for i in run.wrt})
+        f, grads = run.real({i: mca.watch(run.args[i]) for i in run.wrt})
         c, _, _ = _compare(run.tol, grads, directions, run.wrt)
         noise_f, noise_c = max(noise_f, abs(f - f0)), max(noise_c, abs(c - claimed))
     return noise_f, noise_c

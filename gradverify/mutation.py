@@ -36,7 +36,7 @@ from .exploration import RandomSource, draw_point, explore
 from .spec import Claim, Derivation, Index, Indices
 from .symbolic import (ShapeMismatch, _to_array, build_namespace, check_symbolic, default_symbolic_sizes,
                        evaluate_by_substitution, term_parts)
-from .tolerances import SYMBOLIC_ZERO
+from .tolerances import MUTANT_SAME_RTOL, SYMBOLIC_ZERO
 
 __all__ = ["Mutant", "MutantResult", "make_mutants", "run_mutants"]
 
@@ -188,7 +188,7 @@ def run_mutants(derivation: Derivation, options: Options) -> list[MutantResult]:
                 results.append(MutantResult(derivation.id, mutant, "equivalent", expression=printed))
                 continue
             fingerprint = _fingerprint(derivation, claim, mutant, sizes[0], options.seed)
-            if fingerprint is not None and any(f.shape == fingerprint.shape and np.allclose(f, fingerprint, rtol=1e-12,
+            if fingerprint is not None and any(f.shape == fingerprint.shape and np.allclose(f, fingerprint, rtol=MUTANT_SAME_RTOL,
                                                                                           atol=0) for f in seen):
                 continue  # the same expression as an earlier mutant of this claim
             if fingerprint is not None:
@@ -239,7 +239,7 @@ def _numeric(derivation, claim, mutant, sizes, options) -> dict:
             return {"finite_difference": "shape", "agreement": "shape"}
         c = evaluate_by_substitution(derivation, point, claim.expr, expected)
         noise, _ = numeric.noise(derivation, point, base, tol, np.random.default_rng(options.seed))
-        err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.eps * np.abs(a)
+        err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.unit_roundoff * np.abs(a)
         found = {}
         if not numeric.compare(a, m, tol.safety * err_a).ok:
             found["agreement"] = "differs"

@@ -16,7 +16,8 @@ from .errors import DerivationError
 from .exploration import Point
 from .spec import Derivation
 from .tolerances import Tolerance
-from .watching import Watching
+from .mca import MonteCarloArithmetic, one_ulp
+from .watching import Watched
 
 __all__ = ["call", "noise", "central_difference", "Comparison", "compare", "selected_positions"]
 
@@ -47,7 +48,7 @@ def call(derivation: Derivation, point: Point, values: dict | None = None) -> di
     result = {}
     for name, value in zip(names, out):
         try:
-            arr = np.array(value, dtype=np.float64)  # a plain copy, also of a _Rounded array
+            arr = np.array(value, dtype=np.float64)  # a plain copy, also of a watched array
         except (TypeError, ValueError) as exc:
             raise DerivationError(f"implementation returned {name} of type {type(value).__name__}, "
                                   f"not numbers: {exc}") from exc
@@ -112,8 +113,8 @@ def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarr
 
 
 def _copy_real(value):
-    if isinstance(value, _Rounded):
-        return value.copy()
+    if isinstance(value, Watched):
+        return value.copy()  # keeps its watcher
     return np.array(value, dtype=np.float64)
 
 
@@ -133,44 +134,6 @@ def _check_shapes(derivation, point, result):
                                   f"({what})")
 
 
-class _Rounded(Watching):
-    """An array whose every numpy ufunc result (+, *, @, exp, log, sum, ...) is
-    perturbed by one random rounding error: Monte Carlo arithmetic (Parker 1997;
-    the idea behind Verificarlo and CADNA). Running the implementation on such
-    arrays a few times shows how much its own rounding can move each output,
-    cancellation inside it (1 - sigma(-x) for large x) included."""
-
-    rng: np.random.Generator | None = None
-    tol: Tolerance | None = None
-    #: operations seen since the last reset: 0 means the code never computed on our arrays
-    seen = 0
-
-    @classmethod
-    def after(cls, ufunc, method, args, value, in_place):
-        cls.seen += 1
-        if in_place:
-            for o in value:
-                if isinstance(o, np.ndarray) and o.dtype.kind == "f":
-                    o[...] = _perturbed(o)
-            return value
-        if isinstance(value, tuple):
-            return tuple(_perturbed(v) if np.asarray(v).dtype.kind == "f" else v for v in value)
-        return _perturbed(value) if np.asarray(value).dtype.kind == "f" else value
-
-
-def _perturbed(arr):
-    """Each entry times 1 + u * spread * eps, u uniform in [-1, 1]: a rounding
-    error of up to ``spread`` units of roundoff (see Tolerance.mca_spread)."""
-    tol = _Rounded.tol
-    return arr * (1.0 + tol.mca_spread * tol.eps * _Rounded.rng.uniform(-1.0, 1.0, size=np.shape(arr)))
-
-
-def _one_ulp(arr, rng):
-    """Each entry moved one ulp up or down at random (the rounding of an input)."""
-    toward = np.where(rng.integers(0, 2, size=np.shape(arr)) == 1, np.inf, -np.inf)
-    return np.nextafter(arr, toward)
-
-
 def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,
           rng: np.random.Generator) -> tuple[dict[str, np.ndarray], bool]:
     """The rounding error of each output of the implementation at ``point``, estimated,
@@ -182,18 +145,15 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
     """
     free = [n for n in derivation.real_variables if n not in point.fixed]
     worst = {k: np.zeros_like(v) for k, v in base.items()}
-    _Rounded.rng, _Rounded.tol, _Rounded.seen = rng, tol, 0
+    mca = MonteCarloArithmetic(rng, tol.unit_roundoff, tol.mca_spread)
     for _ in range(tol.noise_samples):
-        moved = {}
-        for n in free:
-            x = point.values[n]
-            moved[n] = np.asarray(_one_ulp(x, rng), dtype=np.float64).view(_Rounded)
+        moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in free}
         out = call(derivation, point, moved)
         for k in worst:
             np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
     # watched: the code computed on our arrays. When it converts its inputs first
     # (np.asarray(x, dtype=float), Python floats), only the input moves were seen.
-    return worst, _Rounded.seen > 0
+    return worst, mca.seen > 0
 
 
 def selected_positions(shape: tuple, index) -> np.ndarray:

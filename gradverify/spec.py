@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Sequence
 
 from .errors import InvalidArgument
+from .tolerances import DEFAULT_SCALES
 
 __all__ = [
     "Real",
@@ -30,13 +31,8 @@ __all__ = [
     "Claim",
     "Implementation",
     "Derivation",
-    "DEFAULT_SCALES",
 ]
 
-#: magnitudes of real inputs: tiny vectors, unit scale, and large enough that
-#: scores u_w^T v_c reach +-50 at the drawn dimensions (where a naive exp of a
-#: sum overflows in float32 and saturates probabilities in float64).
-DEFAULT_SCALES = (1e-3, 1.0, 6.0)
 
 
 # ---------------------------------------------------------------- variable kinds

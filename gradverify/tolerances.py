@@ -4,13 +4,13 @@ Every check compares two numbers that are each computed in floating point, so a
 check passes when the difference is within the error those computations can
 make, and fails otherwise. That error is *estimated at each point*, not fixed:
 
-    err(output) = noise(output) + eps * |output|
+    err(output) = noise(output) + u * |output|        (u: the unit roundoff)
 
 ``noise`` comes from Monte Carlo arithmetic (Parker 1997, the idea behind
 Verificarlo and CADNA): the implementation is run ``noise_samples`` times with
 every real input moved by one ulp and the result of every numpy operation
-(+, *, @, exp, log, sum, ...) multiplied by 1 + u*mca_spread*eps, u uniform in
-[-1, 1]. The largest change of each output entry is its noise. It includes the
+(+, *, @, exp, log, sum, ...) multiplied by 1 + r*mca_spread*u, r uniform in
+[-1, 1] (`gradverify.mca`). The largest change of each output entry is its noise. It includes the
 rounding inside the implementation, cancellation too (1 - sigma(-x) for large
 x, log-sum-exp minus the top score), which moving the inputs alone never shows.
 
@@ -45,6 +45,16 @@ __all__ = [
     "SYMBOLIC_ZERO",
     "SYMBOLIC_DIGITS",
     "SYMBOLIC_TIME_BUDGET",
+    "FLOAT64_BITS",
+    "DIAGNOSIS_RTOL",
+    "TINY",
+    "SHRINK_BUDGET",
+    "DEFAULT_SCALES",
+    "MUTANT_SAME_RTOL",
+    "ENTRIES_UP_TO",
+    "COMPLEX_STEP",
+    "CONFIRM_RUNS",
+    "DIRECTION_BLOCK",
 ]
 
 
@@ -53,11 +63,12 @@ class Tolerance:
     """The numbers behind every numeric verdict, for one floating-point type."""
 
     dtype: str
-    #: unit roundoff of the type: the relative error of one correctly rounded operation.
-    eps: float
-    #: relative central-difference step. (3*eps)**(1/3) balances the rounding error
-    #: eps*|f|/h against the truncation error h**2*|f'''|/6 when |f| ~ |f'''|;
-    #: we use eps**(1/3), the textbook choice, within a factor 1.5 of that optimum.
+    #: unit roundoff of the type (2**-53 for float64): the relative error of one correctly
+    #: rounded operation. Not torch's or jax's ``eps``, which is their finite-difference step.
+    unit_roundoff: float
+    #: relative central-difference step. (3u)**(1/3) balances the rounding error
+    #: u*|f|/h against the truncation error h**2*|f'''|/6 when |f| ~ |f'''|;
+    #: we use (2u)**(1/3), the textbook choice, within a factor 1.5 of that optimum.
     fd_step: float
     #: factor on the estimated error. The estimates above are of the right order
     #: but not bounds: the noise is the largest of a few random samples, and the
@@ -71,9 +82,9 @@ class Tolerance:
     #: which the safety factor covers.
     noise_samples: int = 6
     #: size of each operation's random rounding error, in units of roundoff.
-    #: A perturbation of 1 eps is often lost to rounding itself (1 + eps == 1),
+    #: A perturbation of 1 u is often lost to rounding itself (1 + u == 1),
     #: and a value that is exactly quantised (a probability that rounds to 1.0)
-    #: then shows no noise at all. With up to 16 eps the perturbed result lands
+    #: then shows no noise at all. With up to 16 u the perturbed result lands
     #: back on the unperturbed one with probability ~1/17 per run, (1/17)**6
     #: ~ 4e-8 for all runs; the estimate is ~16x the true rounding error, still
     #: ~1e-15 relative, far below any error worth reporting.
@@ -91,12 +102,12 @@ class Tolerance:
 
 
 def _entry(dtype: str) -> Tolerance:
-    eps = float(np.finfo(dtype).eps) / 2  # unit roundoff, not the machine epsilon gap
-    return Tolerance(dtype=dtype, eps=eps, fd_step=float(np.finfo(dtype).eps) ** (1 / 3))
+    gap = float(np.finfo(dtype).eps)  # machine epsilon: the gap between 1 and the next number
+    return Tolerance(dtype=dtype, unit_roundoff=gap / 2, fd_step=gap ** (1 / 3))
 
 
 #: The per-dtype table. float32 is here for implementations that compute in
-#: float32; the error model is the same, only eps and the step change.
+#: float32; the error model is the same, only the unit roundoff and the step change.
 TOLERANCES: dict[str, Tolerance] = {name: _entry(name) for name in ("float64", "float32")}
 DEFAULT_TOLERANCE = TOLERANCES["float64"]
 
@@ -121,3 +132,41 @@ SYMBOLIC_ZERO = 1e-30
 #: 0.03-1 s on the seed at these sizes); after that the claim is reported as
 #: *sampled* (zero at every random point) instead of *proved*.
 SYMBOLIC_TIME_BUDGET = 2.0
+#: the spec evaluated in float64's own precision (53 bits): the rounding a direct
+#: transcription of the formula would make, used when the code hides its arithmetic
+FLOAT64_BITS = 53
+
+# ---------------------------------------------------------------- inputs and search
+#: real inputs are 0 or at least this large: a product of three inputs then is
+#: still a normal float64 (>= 1e-300), where relative rounding error means what
+#: it says; subnormal numbers carry fewer digits and no loss function needs them.
+TINY = 1e-100
+#: magnitudes of real inputs: tiny vectors, unit scale, and large enough that
+#: scores u_w^T v_c reach +-50 at the drawn dimensions (where a naive exp of a
+#: sum overflows in float32 and saturates probabilities in float64).
+DEFAULT_SCALES = (1e-3, 1.0, 6.0)
+#: examples hypothesis may try while shrinking one failure; then the smallest failing
+#: example found so far is reported (each one it accepts is smaller than the last).
+#: A count, not seconds, so that a seed reproduces the same counterexample on any machine.
+SHRINK_BUDGET = 150
+
+# ---------------------------------------------------------------- diagnosis and mutants
+#: central differences are accurate to ~1e-8 of the gradient on the seed, sympy
+#: to 1e-40; 1e-5 separates "the same up to rounding" from a real difference.
+DIAGNOSIS_RTOL = 1e-5
+#: two mutants whose values agree this closely at a 50-digit sample point are one
+#: expression written twice (they differ at ~1e-40 when equal, at O(1) when not).
+MUTANT_SAME_RTOL = 1e-12
+
+# ---------------------------------------------------------------- gradcheck
+#: per-entry checks up to this many entries, directional above: one estimate per
+#: entry costs one evaluation per entry, and one +-1 direction already sees an
+#: error in any single entry (bisection then says which)
+ENTRIES_UP_TO = 256
+#: the complex step: small enough that h**2 terms vanish against u, far from underflow
+COMPLEX_STEP = 1e-20
+#: Monte Carlo runs made to confirm a failing comparison before it is reported
+CONFIRM_RUNS = 4
+#: a +-1 direction is this many random signs tiled over the arguments (a prime, so no
+#: row pattern of a matrix lines up with it); never materialised at full size
+DIRECTION_BLOCK = 4099

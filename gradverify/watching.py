@@ -1,52 +1,93 @@
 """Arrays that see every numpy operation applied to them.
 
 Three checks run the user's own numpy code on arrays that watch it: Monte Carlo
-arithmetic (`numeric`: each result perturbed by a rounding error), operation
+arithmetic (`mca`: each result perturbed by a rounding error), operation
 counting (`cost`), and the complex step's guard (`gradcheck`: abs, sign,
-comparisons refused). This base does the plumbing they share: unwrapping the
-arguments, calling the ufunc, handing each result to a hook, and wrapping
-results of the dtype kinds it follows so the watching goes on downstream.
+comparisons refused). The state of a watch (a random generator, a counter)
+lives on a `Watcher` object, never on a class or a module: every array that
+watching produces carries its watcher, so two watches running at once in two
+threads never see each other's operations.
+
+This module does the plumbing they share: unwrapping the arguments, calling the
+ufunc, handing each result to the watcher, and wrapping results of the dtype
+kinds it follows so the watching goes on downstream.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Watching"]
+__all__ = ["Watcher", "Watched"]
 
 
-class Watching(np.ndarray):
+class Watcher:
+    """What to do around each numpy operation; subclasses keep their state on the instance."""
+
     #: dtype kinds whose results stay watched ("f" float, "c" complex)
     kinds = "f"
 
-    @classmethod
-    def before(cls, ufunc, method, args) -> None:
+    def before(self, ufunc, method, args) -> None:
         """Called before each ufunc; may raise to refuse it."""
 
-    @classmethod
-    def after(cls, ufunc, method, args, value, in_place: bool):
+    def after(self, ufunc, method, args, value, in_place: bool):
         """Called with each ufunc's result (``in_place``: the ``out=`` arrays, to be
         changed in place); returns the result to hand back."""
         return value
 
-    @classmethod
-    def adopt(cls, value):
+    def function(self, func, args, kwargs):
+        """Called for numpy functions that are not ufuncs (``np.dot``, ``np.linalg.norm``);
+        returns the result, or ``NotImplemented`` to let numpy run them as usual."""
+        return NotImplemented
+
+    def watch(self, array) -> "Watched":
+        """``array`` as a watched view (no copy)."""
+        view = np.asarray(array).view(Watched)
+        view.watcher = self
+        return view
+
+    def adopt(self, value):
+        """A result, watched when its dtype kind is followed."""
         arr = np.asarray(value)  # (0-d arithmetic gives a numpy scalar: make it an array again)
-        return arr.view(cls) if arr.dtype.kind in cls.kinds else value
+        return self.watch(arr) if arr.dtype.kind in self.kinds else value
+
+
+def _plain(x):
+    return np.asarray(x) if isinstance(x, Watched) else x
+
+
+class Watched(np.ndarray):
+    """An ndarray that hands every numpy operation to its ``watcher``."""
+
+    watcher: Watcher | None = None
+
+    def __array_finalize__(self, obj):
+        self.watcher = getattr(obj, "watcher", None)
+
+    @staticmethod
+    def _watcher_of(values) -> Watcher:
+        return next(v.watcher for v in values if isinstance(v, Watched) and v.watcher is not None)
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        cls = type(self)
-        args = [np.asarray(x) if isinstance(x, Watching) else x for x in inputs]
-        cls.before(ufunc, method, args)
+        watcher = self._watcher_of(inputs + (out or ()))
+        args = [_plain(x) for x in inputs]
+        watcher.before(ufunc, method, args)
         if out is not None:
-            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, Watching) else o for o in out)
+            kwargs["out"] = tuple(_plain(o) for o in out)
         value = getattr(ufunc, method)(*args, **kwargs)
         if out is not None:
-            cls.after(ufunc, method, args, kwargs["out"], in_place=True)
+            watcher.after(ufunc, method, args, kwargs["out"], in_place=True)
             return out[0] if len(out) == 1 else out
-        value = cls.after(ufunc, method, args, value, in_place=False)
-        return tuple(cls.adopt(v) for v in value) if isinstance(value, tuple) else cls.adopt(value)
+        value = watcher.after(ufunc, method, args, value, in_place=False)
+        return tuple(watcher.adopt(v) for v in value) if isinstance(value, tuple) else watcher.adopt(value)
+
+    def __array_function__(self, func, types, args, kwargs):
+        result = self.watcher.function(func, args, kwargs) if self.watcher is not None else NotImplemented
+        if result is NotImplemented:
+            return super().__array_function__(func, types, args, kwargs)
+        return result
 
     def __getitem__(self, index):
         item = super().__getitem__(index)
-        return item if isinstance(item, np.ndarray) else type(self).adopt(item)
+        if isinstance(item, np.ndarray) or self.watcher is None:
+            return item
+        return self.watcher.adopt(item)

@@ -67,9 +67,9 @@ def test_the_implementation_may_not_change_the_point_by_writing_into_its_inputs(
 
 
 def test_tolerance_table_has_float64_and_float32_with_derived_steps():
-    assert TOLERANCES["float64"].eps == 2.0**-53
+    assert TOLERANCES["float64"].unit_roundoff == 2.0**-53
     assert TOLERANCES["float64"].fd_step == pytest.approx((2.0**-52) ** (1 / 3))
-    assert TOLERANCES["float32"].eps == 2.0**-24
+    assert TOLERANCES["float32"].unit_roundoff == 2.0**-24
     assert tolerance_for(np.float32) is TOLERANCES["float32"]
 
 

@@ -1,0 +1,69 @@
+"""Monte Carlo arithmetic: run the user's code with every operation's rounding randomised.
+
+Each numpy operation's result is multiplied by 1 + δ, δ uniform in
+[−spread·u, spread·u] (u the unit roundoff), as Parker's Monte Carlo arithmetic
+(1997; the idea behind Verificarlo and CADNA) models rounding. Running the same
+code a few times this way shows how far its own rounding can move each output,
+cancellation inside it (1 − σ(−x) for large x, ŷ_o − 1 when the model is sure)
+included, which moving the inputs alone never shows.
+
+One implementation serves every check that needs it: the report's numeric
+checks (a δ per entry: the most faithful model) and gradcheck (a δ per
+operation: one random number per operation, cheap at 10⁷ entries). The random
+generator, the spread and the count of operations seen live on the instance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .watching import Watcher
+
+__all__ = ["MonteCarloArithmetic", "one_ulp"]
+
+
+class MonteCarloArithmetic(Watcher):
+    """A watcher that perturbs the result of every numpy operation by a random rounding error.
+
+    ``spread``: the size of each error in units of ``unit_roundoff`` (see
+    `Tolerance.mca_spread`). ``per_entry``: one δ for each entry of a result
+    (True) or one for the whole result (False, cheaper). ``kinds``: the dtype
+    kinds perturbed and followed ("f" real; "fc" complex too, for the complex
+    step). ``guard``: another watcher whose ``before`` runs first (the complex
+    step's refusal of non-analytic operations).
+    """
+
+    def __init__(self, rng: np.random.Generator, unit_roundoff: float, spread: float, *, per_entry: bool = True,
+                 kinds: str = "f", guard: Watcher | None = None):
+        self.rng, self.size, self.per_entry, self.kinds, self.guard = rng, spread * unit_roundoff, per_entry, kinds, guard
+        #: operations seen: 0 means the code never computed on our arrays
+        self.seen = 0
+
+    def before(self, ufunc, method, args):
+        if self.guard is not None:
+            self.guard.before(ufunc, method, args)
+
+    def function(self, func, args, kwargs):
+        return NotImplemented if self.guard is None else self.guard.function(func, args, kwargs)
+
+    def perturbed(self, arr):
+        shape = np.shape(arr) if self.per_entry else ()
+        return arr * (1.0 + self.size * self.rng.uniform(-1.0, 1.0, size=shape))
+
+    def after(self, ufunc, method, args, value, in_place):
+        self.seen += 1
+        if in_place:
+            for o in value:
+                if isinstance(o, np.ndarray) and o.dtype.kind in self.kinds:
+                    o[...] = self.perturbed(o)
+            return value
+        if isinstance(value, tuple):
+            return tuple(self.perturbed(v) if np.asarray(v).dtype.kind in self.kinds else v for v in value)
+        return self.perturbed(value) if np.asarray(value).dtype.kind in self.kinds else value
+
+
+def one_ulp(arr, rng: np.random.Generator) -> np.ndarray:
+    """Each entry moved one ulp up or down at random (the rounding of an input)."""
+    toward = np.where(rng.integers(0, 2, size=np.shape(arr)) == 1, np.inf, -np.inf)
+    with np.errstate(all="ignore"):  # nextafter of 0 underflows by design: no user setting may turn it into an error
+        return np.nextafter(arr, toward)
