@@ -36,8 +36,8 @@ def main() -> int:
         seconds = time.perf_counter() - t0
         checks = [c for claim in results.values() for c in claim.values()]
         failed = [c for c in checks if c.status != "pass"]
-        worst = max(c.figures["error_over_tolerance"] for c in checks)
-        n = checks[0].figures["examples"]
+        worst = max(c.figures.error_over_tolerance for c in checks)
+        n = checks[0].figures.examples
         total += n
         alarms += len(failed)
         rows.append([d.id, n, len(failed), f"{worst:.3f}", f"{seconds:.1f}"])

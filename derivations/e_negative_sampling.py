@@ -72,7 +72,7 @@ def _negsample_args(n, rng):
 
 COST = CostClaim(
     "cost grows with K·d, not V·d",
-    seed_text="naive softmax needs all of U (work ∝ V·d); negative sampling only the K + 1 sampled columns",
+    as_written="naive softmax needs all of U (work ∝ V·d); negative sampling only the K + 1 sampled columns",
     implementations={"naive softmax": (naive_softmax_loss_and_gradient, _softmax_args),
                      "negative sampling": (neg_sampling_loss_and_gradient, _negsample_args)},
     # work ∝ V^p at fixed K and d: p = 1 for "grows with V·d", p = 0 for "does not grow with V"
@@ -83,18 +83,18 @@ COST = CostClaim(
 derivation = Derivation(
     id="e",
     title="negative sampling: ∂J/∂v_c, ∂J/∂u_o, ∂J/∂u_k",
-    source="seed 000_a6544ced7a39c042, question (e)",
+    citation="seed 000_a6544ced7a39c042, question (e)",
     dims={"d": (1, 4), "K": (1, 3), "V": (4, 7)},
     variables={"v_c": Real("d"), "o": Index("V"), "samples": Indices("K", "V"), "U": Real("d", "V")},
     assumptions=ASSUMPTIONS,
     function=lambda s: J(s.v_c, s.o, s.samples, s.U),
     claims=[
         Claim("∂J/∂v_c", lambda s: dJ_dv_c(s.v_c, s.o, s.samples, s.U), output="grad_v_c", wrt="v_c",
-              seed_text="(σ(u_oᵀv_c) − 1) u_o + Σ_k σ(u_kᵀv_c) u_k"),
+              as_written="(σ(u_oᵀv_c) − 1) u_o + Σ_k σ(u_kᵀv_c) u_k"),
         Claim("∂J/∂u_o", lambda s: dJ_du_o(s.v_c, s.o, s.samples, s.U), output="grad_U", wrt="U",
-              index=lambda s: (slice(None), s.o), seed_text="(σ(u_oᵀv_c) − 1) v_c"),
+              index=lambda s: (slice(None), s.o), as_written="(σ(u_oᵀv_c) − 1) v_c"),
         Claim("∂J/∂u_k", lambda s: dJ_du_k(s.v_c, s.o, s.samples, s.U), output="grad_U", wrt="U",
-              index=lambda s: (slice(None), s.samples), seed_text="σ(u_kᵀv_c) v_c"),
+              index=lambda s: (slice(None), s.samples), as_written="σ(u_kᵀv_c) v_c"),
     ],
     implementation=Implementation(neg_sampling_loss_and_gradient, args=("v_c", "o", "samples", "U"),
                                   returns=("J", "grad_v_c", "grad_U")),

@@ -70,7 +70,7 @@ def _derivation(loss, J, dJ_dv_c, dJ_dU, extra_vars, assumptions, impl, args, si
     return Derivation(
         id=f"f-{loss}",
         title=f"skip-gram with the {loss} loss",
-        source="seed 000_a6544ced7a39c042, question (f)",
+        citation="seed 000_a6544ced7a39c042, question (f)",
         dims={"d": (1, 3), "m": (1, 2), "W": lambda n: 2 * n["m"], **({"K": (1, 2)} if extra_vars else {}),
               "V": (3, 5)},
         variables={"c": Index("V"), "outside": Indices("W", "V"), **extra_vars,
@@ -79,11 +79,11 @@ def _derivation(loss, J, dJ_dv_c, dJ_dU, extra_vars, assumptions, impl, args, si
         function=lambda s: window_sum(lambda j: J(*inner(s, j)), s),
         claims=[
             Claim("∂J_sg/∂U", lambda s: window_sum(lambda j: dJ_dU(*inner(s, j)), s), output="grad_U", wrt="U",
-                  seed_text="Σ_j ∂J(v_c, w_{t+j}, U)/∂U"),
+                  as_written="Σ_j ∂J(v_c, w_{t+j}, U)/∂U"),
             Claim("∂J_sg/∂v_c", lambda s: window_sum(lambda j: dJ_dv_c(*inner(s, j)), s), output="grad_C",
-                  wrt="C", index=lambda s: (slice(None), s.c), seed_text="Σ_j ∂J(v_c, w_{t+j}, U)/∂v_c"),
+                  wrt="C", index=lambda s: (slice(None), s.c), as_written="Σ_j ∂J(v_c, w_{t+j}, U)/∂v_c"),
             Claim("∂J_sg/∂v_w, w ≠ c", lambda s: sp.zeros(s.d, s.V - 1), output="grad_C", wrt="C",
-                  index=lambda s: (slice(None), others(s)), seed_text="0 (w ≠ c)"),
+                  index=lambda s: (slice(None), others(s)), as_written="0 (w ≠ c)"),
         ],
         implementation=Implementation(impl, args=args, returns=("J_sg", "grad_C", "grad_U")),
         symbolic_sizes=sizes,

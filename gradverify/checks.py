@@ -27,12 +27,11 @@ from .errors import DerivationError
 from .exploration import Point, draw_point, explore
 from .spec import Claim, Derivation
 from .diagnosis import diagnose, worst_entries
+from .results import CHECKS, CheckResult, ClaimResult, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, evaluate_spec, index_values
 from .tolerances import DEFAULT_TOLERANCE, FLOAT64_BITS, SYMBOLIC_DIGITS, Tolerance
 
-__all__ = ["CheckResult", "ClaimResult", "Options", "check_derivation", "VERDICTS", "CHECKS"]
-
-VERDICTS = ("holds", "conditional", "refuted", "error")
+__all__ = ["Options", "check_derivation", "error_rows"]
 
 #: how each numeric check estimates and where it looks (shown in the report and its JSON)
 METHOD = {
@@ -40,7 +39,6 @@ METHOD = {
                           "mode": "every entry the claim selects, at each hypothesis example"},
     "agreement": {"estimator": "the spec evaluated with 50 digits", "mode": "every entry, at each hypothesis example"},
 }
-CHECKS = ("symbolic", "finite_difference", "agreement")
 
 
 @dataclass
@@ -55,59 +53,14 @@ class Options:
     assumptions: bool = False
 
 
-@dataclass
-class CheckResult:
-    status: str  # symbolic: proved|sampled|refuted; numeric: pass|fail; any: error
-    figures: dict = field(default_factory=dict)
-    detail: str = ""
-    counterexample: str | None = None
-    #: for a failure: how the claim relates to the reference, when a simple relation holds
-    diagnosis: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.status in ("refuted", "fail")
-
-    def as_dict(self):
-        return {"status": self.status, **self.figures, "detail": self.detail, "diagnosis": self.diagnosis,
-                "counterexample": self.counterexample}
-
-
-@dataclass
-class ClaimResult:
-    derivation: str
-    title: str
-    claim: str
-    seed_text: str
-    verdict: str
-    checks: dict[str, CheckResult]
-    assumptions: list[dict]
-    #: for a conditional verdict: the implicit assumptions under which the claim holds
-    holds_if: list[str] = field(default_factory=list)
-    message: str = ""
-    reproduce: str = ""
-
-    @property
-    def diagnosis(self) -> str:
-        """The first diagnosis among the failing checks (symbolic first: it compares with the exact truth)."""
-        return next((c.diagnosis for c in self.checks.values() if c.failed and c.diagnosis), "")
-
-    def as_dict(self):
-        return {"derivation": self.derivation, "title": self.title, "claim": self.claim,
-                "seed_text": self.seed_text, "verdict": self.verdict, "diagnosis": self.diagnosis,
-                "checks": {k: v.as_dict() for k, v in self.checks.items()},
-                "assumptions": self.assumptions, "holds_if": self.holds_if, "message": self.message,
-                "reproduce": self.reproduce}
-
-
 def _assumption_rows(derivation):
     return [{"text": a.text, "source": a.source, "why": a.why} for a in derivation.assumptions]
 
 
 def error_rows(derivation_id: str, title: str, message: str, claims=(), reproduce: str = "") -> list[ClaimResult]:
-    names = [(c.name, c.seed_text) for c in claims] or [("(all)", "")]
-    return [ClaimResult(derivation_id, title, name, text, "error",
-                        {k: CheckResult("error") for k in CHECKS}, [], message=message, reproduce=reproduce)
+    names = [(c.name, c.as_written) for c in claims] or [("(all)", "")]
+    return [ClaimResult(derivation_id, title, name, text, Verdict.ERROR,
+                        {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message, reproduce=reproduce)
             for name, text in names]
 
 
@@ -115,7 +68,7 @@ def check_derivation(derivation: Derivation, options: Options, reproduce: str = 
     """Every claim of ``derivation``, checked three ways. Never raises for a
     problem in the derivation: that becomes ERROR rows."""
     try:
-        stated = tuple(a for a in derivation.assumptions if a.source == "seed")
+        stated = tuple(a for a in derivation.assumptions if a.source == "stated")
         results = _run(derivation, stated, options)
         implicit = [a for a in derivation.assumptions if a.source == "implicit"]
         rescued: dict[str, dict[str, CheckResult]] = {}
@@ -133,18 +86,18 @@ def check_derivation(derivation: Derivation, options: Options, reproduce: str = 
     rows = []
     for claim in derivation.claims:
         checks = results[claim.name]
-        verdict, holds_if = "holds", []
+        verdict, holds_if = Verdict.HOLDS, []
         if any(c.failed for c in checks.values()):
-            verdict = "refuted"
+            verdict = Verdict.REFUTED
             again = rescued.get(claim.name)
             if again and not any(c.failed for c in again.values()):
-                verdict = "conditional"
+                verdict = Verdict.CONDITIONAL
                 holds_if = [a.text for a in derivation.assumptions if a.source == "implicit"]
         assumptions = _assumption_rows(derivation)
         for row, a in zip(assumptions, derivation.assumptions):
             if a in necessity:
                 row.update(necessity[a][claim.name])
-        rows.append(ClaimResult(derivation.id, derivation.title, claim.name, claim.seed_text, verdict, checks,
+        rows.append(ClaimResult(derivation.id, derivation.title, claim.name, claim.as_written, verdict, checks,
                                 assumptions, holds_if=holds_if, reproduce=reproduce))
     return rows
 
@@ -190,9 +143,8 @@ def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[s
 
 
 def _symbolic_result(r: SymbolicResult) -> CheckResult:
-    sizes = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in r.sizes)
-    return CheckResult(r.status, {"sizes": sizes, "points": r.points, "seconds": round(r.seconds, 3)},
-                       r.detail, r.counterexample, r.diagnosis)
+    return CheckResult(Status(r.status), SymbolicFigures(r.sizes, r.points, r.seconds), r.detail, r.counterexample,
+                       r.diagnosis)
 
 
 # ---------------------------------------------------------------- numeric checks at one point
@@ -227,15 +179,14 @@ def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> di
     for claim in derivation.claims:
         for check in ("finite_difference", "agreement"):
             st = stats[(claim.name, check)]
-            figures = {"examples": exploration.examples, "max_rel_err": st.max_rel_err,
-                       "error_over_tolerance": st.worst_ratio, **METHOD[check]}
+            figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check])
             found = exploration.failures.get((claim.name, check))
             if found is None:
-                out[claim.name][check] = CheckResult("pass", figures)
+                out[claim.name][check] = CheckResult(Status.PASS, figures)
             else:
                 diagnosis = "" if isinstance(found.detail, str) else diagnose(
                     found.detail.claimed, found.detail.reference, indices=index_values(derivation, found.point))
-                out[claim.name][check] = CheckResult("fail", figures, _failure_text(claim, check, found.detail),
+                out[claim.name][check] = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail),
                                                      found.point.describe(), diagnosis)
     return out
 
@@ -282,10 +233,11 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
         spec = exact_claims, numeric.compare(f, exact_value, tol.safety * err_f)
     out = {}
     for claim, check in wanted:
-        index = ... if claim.identity else _claim_index(claim, point)
-        full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
-        a = np.asarray(base[claim.output] if claim.identity else base[claim.output][full])
-        err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.unit_roundoff * np.abs(a)
+        s = point.namespace()
+        claim.shape(s, f.shape, np.shape(point.values.get(claim.wrt)))  # a bad index is the derivation's error
+        index, full = claim.select(s), claim.full_index(s, f.ndim)
+        a = np.asarray(base[claim.output][full])
+        err_a = np.asarray(noise[claim.output][full]) + tol.unit_roundoff * np.abs(a)
         if check == "agreement":
             out[(claim.name, check)] = _agreement(claim, a, err_a, *spec, value_name, tol)
         else:
@@ -307,26 +259,10 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
     return numeric.compare(claimed, d_h, tol.safety * (trunc + err_step / h + err_claimed))
 
 
-def _claim_index(claim: Claim, point: Point):
-    """The claim's selection in its variable, numpy style; a derivation error if its index function fails."""
-    if claim.index is None:
-        return ...
-    try:
-        index = claim.index(point.namespace())
-        np.empty(np.shape(point.values[claim.wrt]))[index]
-    except Exception as exc:
-        raise DerivationError(f"index of claim {claim.name!r} raised {type(exc).__name__}: {exc}") from exc
-    return index
-
-
 def _raise_noise(noise: dict, claim: Claim, point: Point, f: np.ndarray, extra: np.ndarray) -> None:
     """noise[claim.output] at the claim's entries raised to at least ``extra``."""
     out = np.array(noise[claim.output], copy=True)
-    if claim.identity:
-        noise[claim.output] = np.maximum(out, extra)
-        return
-    index = _claim_index(claim, point)
-    full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
+    full = claim.full_index(point.namespace(), f.ndim)
     out[full] = np.maximum(out[full], extra)
     noise[claim.output] = out
 

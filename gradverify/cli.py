@@ -234,12 +234,12 @@ def _list(args) -> int:
     derivations, failures = load(_paths(args))
     derivations = select(derivations, args.only)
     for d in derivations:
-        print(f"{d.id}: {d.title}   [{d.source}; {d.origin}]")
+        print(f"{d.id}: {d.title}   [{d.citation}; {d.origin}]")
         print("  variables: " + ", ".join(f"{n} ({k.describe()})" for n, k in d.variables.items()))
         for a in d.assumptions:
             print(f"  assumes: {a.text}" + (" (implicit, not in the source)" if a.source == "implicit" else ""))
         for c in d.claims:
-            print(f"  claim {c.name} = {c.seed_text}")
+            print(f"  claim {c.name} = {c.as_written}")
     for f in failures:
         print(f"ERROR {f.path}: {f.message}")
     return 2 if failures else 0

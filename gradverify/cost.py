@@ -82,7 +82,7 @@ class CostClaim:
     ``expect``: label -> (low, high) range of the exponent p in work ∝ vary^p."""
 
     name: str
-    seed_text: str
+    as_written: str
     implementations: Mapping[str, tuple[Callable, Callable]]
     expect: Mapping[str, tuple[float, float]]
     vary: str = "V"
@@ -93,7 +93,7 @@ class CostClaim:
 @dataclass
 class CostResult:
     name: str
-    seed_text: str
+    as_written: str
     verdict: str  # holds | refuted | error
     vary: str
     values: list
@@ -126,12 +126,12 @@ def check_cost(claim: CostClaim, seed: int = 0) -> CostResult:
             for label, (fn, make_args) in claim.implementations.items():
                 work[label].append(count_work(fn, *make_args(sizes, rng)))
     except Exception as exc:  # the user's code
-        return CostResult(claim.name, claim.seed_text, "error", claim.vary, list(claim.values), dict(claim.fixed),
+        return CostResult(claim.name, claim.as_written, "error", claim.vary, list(claim.values), dict(claim.fixed),
                           {}, work, {k: list(v) for k, v in claim.expect.items()},
                           f"{type(exc).__name__}: {exc}")
     logs = np.log(np.asarray(claim.values, float))
     exponents = {label: float(np.polyfit(logs, np.log(np.maximum(w, 1)), 1)[0]) for label, w in work.items()}
     holds = all(lo <= exponents[label] <= hi for label, (lo, hi) in claim.expect.items())
-    return CostResult(claim.name, claim.seed_text, "holds" if holds else "refuted", claim.vary,
+    return CostResult(claim.name, claim.as_written, "holds" if holds else "refuted", claim.vary,
                       list(claim.values), dict(claim.fixed), {k: round(p, 3) + 0.0 for k, p in exponents.items()},
                       work, {k: list(v) for k, v in claim.expect.items()})

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import DerivationError, InvalidArgument
-from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Real
+from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Real, resolve_sizes
 from .tolerances import SHRINK_BUDGET, TINY
 
 __all__ = ["Point", "Source", "RandomSource", "HypothesisSource", "draw_point", "explore", "Exploration", "Found"]
@@ -92,7 +92,7 @@ class Point:
 def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for name, rng in derivation.dims.items():
-        sizes[name] = int(rng(sizes)) if callable(rng) else source.integer(*rng)
+        sizes[name] = resolve_sizes({name: rng}, sizes)[name] if callable(rng) else source.integer(*rng)
     return sizes
 
 

@@ -31,11 +31,11 @@ import numpy as np
 import sympy as sp
 
 from . import numeric
-from .checks import Options, _claim_index, finite_difference
+from .checks import Options, finite_difference
 from .exploration import RandomSource, draw_point, explore
 from .spec import Claim, Derivation, Index, Indices
-from .symbolic import (ShapeMismatch, _to_array, build_namespace, check_symbolic, default_symbolic_sizes,
-                       evaluate_by_substitution, term_parts)
+from .symbolic import (ShapeMismatch, build_namespace, check_symbolic, evaluate_by_substitution, symbolic_size_list,
+                       term_parts, to_array)
 from .tolerances import MUTANT_SAME_RTOL, SYMBOLIC_ZERO
 
 __all__ = ["Mutant", "MutantResult", "make_mutants", "run_mutants"]
@@ -67,7 +67,7 @@ class MutantResult:
 
 # ---------------------------------------------------------------- making mutants
 def _entrywise(expr, fn):
-    arr = _to_array(expr)
+    arr = to_array(expr)
     out = np.empty(arr.shape, dtype=object)
     for idx in np.ndindex(arr.shape):
         out[idx] = fn(sp.sympify(arr[idx]))
@@ -100,12 +100,12 @@ def make_mutants(derivation: Derivation, claim: Claim, sample_namespace) -> list
     """Every mutant of ``claim``; ``sample_namespace`` (symbols at one size) tells
     which kinds of terms it has and whether it is a matrix."""
     expr = claim.expr
-    built = _to_array(expr(sample_namespace))
+    built = to_array(expr(sample_namespace))
     out = [Mutant(claim.name, "flip sign", "−(claim)", lambda s: _entrywise(expr(s), lambda e: -e)),
            Mutant(claim.name, "scale by 2", "2 × claim", lambda s: _entrywise(expr(s), lambda e: 2 * e)),
            Mutant(claim.name, "add a constant", "claim + 1", lambda s: _entrywise(expr(s), lambda e: e + 1))]
     if built.ndim == 2 and min(built.shape) > 1:
-        out.append(Mutant(claim.name, "transpose", "claimᵀ", lambda s: sp.Matrix(_to_array(expr(s)).tolist()).T))
+        out.append(Mutant(claim.name, "transpose", "claimᵀ", lambda s: sp.Matrix(to_array(expr(s)).tolist()).T))
     parts = term_parts(built)
     if len(parts) > 1:
         for key, label, _ in parts:
@@ -131,15 +131,6 @@ def make_mutants(derivation: Derivation, claim: Claim, sample_namespace) -> list
 
 
 # ---------------------------------------------------------------- running them
-def _sizes(derivation):
-    sizes = [dict(s) for s in (derivation.symbolic_sizes or default_symbolic_sizes(derivation))]
-    for s in sizes:
-        for name, rng in derivation.dims.items():
-            if callable(rng):
-                s[name] = int(rng(s))
-    return sizes
-
-
 def _difference(derivation, claim, mutant, sizes, seed) -> tuple[float, str]:
     """max |mutant − claim| relative to their size, over sample points at every size; and the mutant printed."""
     rng = np.random.default_rng(seed)
@@ -166,16 +157,13 @@ def _difference(derivation, claim, mutant, sizes, seed) -> tuple[float, str]:
 def _expected(derivation, claim, point):
     base = numeric.call(derivation, point)
     value = base[derivation.implementation.returns[0]]
-    if claim.identity:
-        return value.shape
-    index = _claim_index(claim, point)
-    return value.shape + np.empty(point.values[claim.wrt].shape)[index].shape
+    return claim.shape(point.namespace(), value.shape, np.shape(point.values.get(claim.wrt)))
 
 
 def run_mutants(derivation: Derivation, options: Options) -> list[MutantResult]:
     """Every mutant of every claim of ``derivation``, checked; raises DerivationError
     when the derivation itself cannot run."""
-    sizes = _sizes(derivation)
+    sizes = symbolic_size_list(derivation)
     point = draw_point(derivation, RandomSource(np.random.default_rng(options.seed)), derivation.assumptions,
                        sizes=sizes[0], scale=1.0)
     sample, _ = build_namespace(derivation, point, "symbols")
@@ -229,9 +217,9 @@ def _numeric(derivation, claim, mutant, sizes, options) -> dict:
     def evaluate(point, target=None):
         base = numeric.call(derivation, point)
         f = base[value_name]
-        index = ... if claim.identity else _claim_index(claim, point)
-        full = (slice(None),) * f.ndim + (index if isinstance(index, tuple) else (index,))
-        a = np.asarray(base[claim.output] if claim.identity else base[claim.output][full])
+        s = point.namespace()
+        index, full = claim.select(s), claim.full_index(s, f.ndim)
+        a = np.asarray(base[claim.output][full])
         expected = a.shape
         try:
             m = evaluate_by_substitution(derivation, point, mutant.build, expected)
@@ -239,7 +227,7 @@ def _numeric(derivation, claim, mutant, sizes, options) -> dict:
             return {"finite_difference": "shape", "agreement": "shape"}
         c = evaluate_by_substitution(derivation, point, claim.expr, expected)
         noise, _ = numeric.noise(derivation, point, base, tol, np.random.default_rng(options.seed))
-        err_a = np.asarray(noise[claim.output] if claim.identity else noise[claim.output][full]) + tol.unit_roundoff * np.abs(a)
+        err_a = np.asarray(noise[claim.output][full]) + tol.unit_roundoff * np.abs(a)
         found = {}
         if not numeric.compare(a, m, tol.safety * err_a).ok:
             found["agreement"] = "differs"

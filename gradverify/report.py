@@ -1,7 +1,7 @@
 """The report: one row per (derivation, claim), as a terminal table, Markdown and JSON.
 
 The JSON field names are stable and documented in README.md ("The JSON report").
-Nothing here computes a verdict; it only lays out `checks.ClaimResult`s.
+Nothing here computes a verdict; it only lays out `results.ClaimResult`s.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from . import __version__
-from .checks import ClaimResult
+from .results import ClaimResult, NumericFigures, Status, SymbolicFigures, Verdict
 
 __all__ = ["Report", "exit_code", "environment", "SCHEMA_VERSION"]
 
@@ -72,17 +72,17 @@ def _symbolic_cell(c) -> str:
     if c.status == "refuted":
         return "REFUTED"
     if c.status == "proved":
-        n = len(c.figures["sizes"].split(";"))
+        n = len(c.figures.sizes)
         return f"proved ({n} size{'s' if n > 1 else ''})"
-    return f"sampled ({c.figures['points']} pts)"
+    return f"sampled ({c.figures.points} pts)"
 
 
 def _numeric_cell(c) -> str:
     if c.status == "error":
         return "ERROR"
     word = "pass" if c.status == "pass" else "FAIL"
-    return (f"{word} · {c.figures['examples']} ex · rel {_num(c.figures['max_rel_err'])} · "
-            f"{_ratio(c.figures['error_over_tolerance'])} tol")
+    return (f"{word} · {c.figures.examples} ex · rel {_num(c.figures.max_rel_err)} · "
+            f"{_ratio(c.figures.error_over_tolerance)} tol")
 
 
 def _verdict_cell(r: ClaimResult) -> str:
@@ -161,7 +161,7 @@ class Report:
                 continue
             done.add(r.derivation)
             for a in r.assumptions:
-                note = "stated by the source" if a["source"] == "seed" else f"implicit, not in the source: {a['why']}"
+                note = "stated by the source" if a["source"] == "stated" else f"implicit, not in the source: {a['why']}"
                 lines.append(f"{r.derivation}: {a['text']} ({note})")
         return lines
 
@@ -189,8 +189,8 @@ class Report:
         seen = {}
         for r in self.rows:
             for name, c in r.checks.items():
-                if "estimator" in c.figures:
-                    seen.setdefault(name, f"{c.figures['estimator']}; {c.figures['mode']}")
+                if isinstance(c.figures, NumericFigures):
+                    seen.setdefault(name, f"{c.figures.estimator}; {c.figures.mode}")
         return [f"{name.replace('_', ' ')}: {how}" for name, how in seen.items()]
 
     def text(self) -> str:

@@ -13,11 +13,14 @@ rounding), so they must only use sympy and plain Python on ``s``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import InitVar, dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Sequence
 
-from .errors import InvalidArgument
+import numpy as np
+
+from .errors import DerivationError, InvalidArgument
 from .tolerances import DEFAULT_SCALES
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "Claim",
     "Implementation",
     "Derivation",
+    "resolve_sizes",
 ]
 
 
@@ -87,14 +91,14 @@ class Indices:
 class Assumption:
     """An assumption the inputs are drawn within.
 
-    ``source`` is ``"seed"`` when the source text states it, ``"implicit"`` when
-    the claim needs it but the source does not say so (then ``why`` says how we
-    know). Drawing honours every assumption in force; dropping one lets the
-    inputs leave it.
+    ``source`` is ``"stated"`` when the derivation's source states it,
+    ``"implicit"`` when the claim needs it but the source does not say so (then
+    ``why`` says how we know). Drawing honours every assumption in force;
+    dropping one lets the inputs leave it.
     """
 
     text: str
-    source: str = "seed"
+    source: str = "stated"
     why: str = ""
 
     @property
@@ -147,7 +151,8 @@ class Claim:
     """One claim of a derivation.
 
     * ``name``: how the report names it, e.g. ``"∂J/∂v_c"``.
-    * ``seed_text``: the claim as the source writes it, e.g. ``"U (ŷ − y)ᵀ"``.
+    * ``as_written``: the claim as the source writes it, e.g. ``"U (ŷ − y)ᵀ"``
+      (``seed_text=`` is the old name, still accepted).
     * ``expr(s)``: the claimed derivative as a sympy expression or Matrix.
     * ``wrt``: the variable differentiated by; ``index(s)`` optionally selects
       part of it with numpy indexing (``(slice(None), s.o)`` is column o).
@@ -156,6 +161,10 @@ class Claim:
       (the same ``index`` is applied to it).
     * ``identity=True``: the claim is an identity ``function == expr``, not a
       derivative (then ``wrt`` and ``index`` are unused).
+    * ``expect``: the verdict this claim is known to get ("conditional",
+      "refuted", ...), with the ``reason``; like pytest's ``xfail(strict=True)``
+      the run passes while the verdict is the expected one and fails when it
+      changes, either way.
     """
 
     name: str
@@ -163,8 +172,43 @@ class Claim:
     output: str
     wrt: str | None = None
     index: Callable[[SimpleNamespace], Any] | None = None
-    seed_text: str = ""
+    as_written: str = ""
     identity: bool = False
+    expect: str | None = None
+    reason: str = ""
+    seed_text: InitVar[str | None] = None
+
+    def __post_init__(self, seed_text):
+        if seed_text is not None:
+            warnings.warn("Claim(seed_text=) is now Claim(as_written=)", DeprecationWarning, stacklevel=3)
+            object.__setattr__(self, "as_written", seed_text)
+
+    def select(self, s):
+        """The claim's selection in ``wrt`` (numpy indexing; ``...`` for all of it) at namespace ``s``.
+        A failing index function is the derivation's error, not gradverify's."""
+        if self.index is None or self.identity:
+            return ...
+        try:
+            return self.index(s)
+        except Exception as exc:
+            raise DerivationError(f"index of claim {self.name!r} raised {type(exc).__name__}: {exc}") from exc
+
+    def full_index(self, s, out_ndim: int) -> tuple:
+        """The selection in the implementation's output that holds the claim: the function
+        value's own dimensions first (all of them), then the claim's selection."""
+        index = self.select(s)
+        return (slice(None),) * out_ndim + (index if isinstance(index, tuple) else (index,))
+
+    def shape(self, s, out_shape: tuple, wrt_shape: tuple) -> tuple:
+        """The claimed array's shape: the function value's dimensions, then the selected ones."""
+        if self.identity:
+            return tuple(out_shape)
+        try:
+            selected = np.empty(wrt_shape)[self.select(s)].shape
+        except (IndexError, TypeError, ValueError) as exc:
+            raise DerivationError(f"index of claim {self.name!r} does not fit {self.wrt} of shape "
+                                  f"{tuple(wrt_shape)}: {exc}") from exc
+        return tuple(out_shape) + selected
 
 
 @dataclass(frozen=True)
@@ -185,11 +229,13 @@ class Implementation:
 
 @dataclass
 class Derivation:
-    """One registered derivation; see the module docstring and README."""
+    """One registered derivation; see the module docstring and README.
+
+    ``citation``: where the derivation comes from ("seed …, question (e)", "my
+    notes, page 3"); ``source=`` is the old name, still accepted."""
 
     id: str
     title: str
-    source: str
     dims: Mapping[str, Any]
     variables: Mapping[str, Any]
     function: Builder
@@ -202,10 +248,19 @@ class Derivation:
     scales: Sequence[float] = DEFAULT_SCALES
     #: claims about cost (`gradverify.cost.CostClaim`), checked by counting operations
     costs: Sequence[Any] = ()
+    citation: str = ""
     origin: str = field(default="", compare=False)
+    source: InitVar[str | None] = None
 
-    def __post_init__(self):
+    def __post_init__(self, source):
+        if source is not None:
+            warnings.warn("Derivation(source=) is now Derivation(citation=)", DeprecationWarning, stacklevel=3)
+            self.citation = source
         self.validate()
+
+    def sizes(self, given: Mapping[str, int]) -> dict[str, int]:
+        """``given`` with every dimension declared as a function of the others filled in."""
+        return resolve_sizes(self.dims, given)
 
     # A derivation with a mistake in its own description is an InvalidArgument
     # raised at registration, with the field named, not a failure at check time.
@@ -233,8 +288,9 @@ class Derivation:
             if a.target not in self.variables:
                 raise InvalidArgument(f"an assumption about a declared variable ({', '.join(self.variables)})",
                                       f"{type(a).__name__}(var={a.target!r}) in {where}")
-            if a.source not in ("seed", "implicit"):
-                raise InvalidArgument('source="seed" or source="implicit"', f"source={a.source!r} in {where}")
+            if a.source not in ("stated", "implicit"):
+                raise InvalidArgument('source="stated" or source="implicit"', f"source={a.source!r} in {where}",
+                                      'source="seed" is now "stated".' if a.source == "seed" else "")
         impl = self.implementation
         for name in impl.batched:
             if name not in self.real_variables:
@@ -279,6 +335,24 @@ class Derivation:
     @property
     def real_variables(self) -> list[str]:
         return [n for n, k in self.variables.items() if isinstance(k, Real)]
+
+
+def resolve_sizes(dims: Mapping[str, Any], given: Mapping[str, int]) -> dict[str, int]:
+    """The one place sizes resolve: ``given`` (drawn or chosen sizes) with each dimension
+    declared as a function of the others (``"W": lambda n: 2 * n["m"]``) computed, in
+    declaration order. A function that raises or returns no positive int is the
+    derivation's error."""
+    sizes = dict(given)
+    for name, rng in dims.items():
+        if callable(rng):
+            try:
+                value = rng(sizes)
+            except Exception as exc:
+                raise DerivationError(f"dims[{name!r}] raised {type(exc).__name__}: {exc}") from exc
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise DerivationError(f"dims[{name!r}] returned {value!r} at {dict(sizes)}; expected a positive int")
+            sizes[name] = int(value)
+    return sizes
 
 
 def _dims_of(kind) -> list[str]:

@@ -26,7 +26,7 @@ import sympy as sp
 from .diagnosis import diagnose, worst_entries
 from .errors import DerivationError
 from .exploration import Point, RandomSource, draw_point
-from .spec import Claim, Derivation, Real
+from .spec import Claim, Derivation, Real, resolve_sizes
 from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_TIME_BUDGET, SYMBOLIC_ZERO
 
 __all__ = ["SymbolicResult", "check_symbolic", "evaluate_spec", "build_namespace", "to_layout",
@@ -104,7 +104,7 @@ def _to_sympy(arr: np.ndarray, kind: Real):
     return sp.Matrix(arr.tolist())
 
 
-def _to_array(expr) -> np.ndarray:
+def to_array(expr) -> np.ndarray:
     if isinstance(expr, sp.MatrixBase):
         out = np.empty(expr.shape, dtype=object)
         for i in range(expr.rows):
@@ -121,7 +121,7 @@ def _to_array(expr) -> np.ndarray:
 def to_layout(expr, expected: tuple, what: str) -> np.ndarray:
     """Lay a sympy result out as ``expected`` (numpy shape). A vector may be a
     row or a column (a layout convention, not an error); a matrix must match."""
-    arr = _to_array(expr)
+    arr = to_array(expr)
     if arr.shape == expected:
         return arr
     if len(expected) == 1 and arr.shape in ((expected[0], 1), (1, expected[0])):
@@ -136,7 +136,7 @@ def _shape_text(shape):
 
 
 def value_shape(J) -> tuple:
-    arr = _to_array(J)
+    arr = to_array(J)
     if arr.ndim == 2 and 1 in arr.shape:
         return () if arr.shape == (1, 1) else (max(arr.shape),)
     return arr.shape
@@ -149,15 +149,6 @@ def _call_spec(fn, s, what):
         raise
     except Exception as exc:
         raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}") from exc
-
-
-def _index(claim: Claim, s):
-    if claim.index is None:
-        return ...
-    try:
-        return claim.index(s)
-    except Exception as exc:
-        raise DerivationError(f"index of claim {claim.name!r} raised {type(exc).__name__}: {exc}") from exc
 
 
 def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | None = None
@@ -176,7 +167,7 @@ def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | Non
         raise DerivationError(f"{exc}, the shape of the implementation's value") from exc
     claims = {}
     for claim in derivation.claims:
-        expected = _expected(derivation, claim, point, shape)
+        expected = claim.shape(point.namespace(), shape, np.shape(point.values.get(claim.wrt)))
         try:
             arr = to_layout(_call_spec(claim.expr, s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
         except ShapeMismatch as exc:
@@ -184,14 +175,6 @@ def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | Non
             continue
         claims[claim.name] = _floats(arr, f"claim {claim.name!r}")
     return value, claims
-
-
-def _expected(derivation, claim, point, out_shape):
-    if claim.identity:
-        return out_shape
-    shape = np.shape(point.values[claim.wrt])
-    idx = ... if claim.index is None else _index(claim, point.namespace())
-    return out_shape + np.empty(shape)[idx].shape
 
 
 def _floats(arr: np.ndarray, what: str) -> np.ndarray:
@@ -225,7 +208,7 @@ def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
         sizes, used = {}, set()
         for name, rng in derivation.dims.items():
             if callable(rng):
-                sizes[name] = int(rng(sizes))
+                sizes[name] = resolve_sizes({name: rng}, sizes)[name]
                 continue
             lo, hi = rng
             options = [v for v in range(lo, hi + 1) if v not in used and (name, v) not in taken] or \
@@ -237,23 +220,24 @@ def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
     return tuples
 
 
+def symbolic_size_list(derivation: Derivation) -> list[dict]:
+    """The size tuples the symbolic check uses: the derivation's, else the defaults; resolved."""
+    return [derivation.sizes(s) for s in (derivation.symbolic_sizes or default_symbolic_sizes(derivation))]
+
+
 def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int = 1, points: int = 3,
                    budget: float = SYMBOLIC_TIME_BUDGET) -> dict[str, SymbolicResult]:
     """Each claim against sympy's derivative, at every symbolic size tuple and
     ``configs`` index choices drawn within ``assumptions`` at each."""
     rng = np.random.default_rng(seed)
-    size_list = [dict(s) for s in (derivation.symbolic_sizes or default_symbolic_sizes(derivation))]
-    for sizes in size_list:
-        for name, rng_ in derivation.dims.items():
-            if callable(rng_):
-                sizes[name] = int(rng_(sizes))
+    size_list = symbolic_size_list(derivation)
     results = {c.name: SymbolicResult("proved", sizes=size_list) for c in derivation.claims}
     left = {c.name: budget for c in derivation.claims}
     for sizes in size_list:
         for _ in range(configs):
             point = draw_point(derivation, RandomSource(rng), assumptions, sizes=sizes, scale=1.0)
             s, symbols = build_namespace(derivation, point, "symbols")
-            J = _to_array(_call_spec(derivation.function, s, "function"))
+            J = to_array(_call_spec(derivation.function, s, "function"))
             out_shape = value_shape(J)
             config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
             for claim in derivation.claims:
@@ -286,7 +270,7 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, left):
     if claim.identity:
         truth, expected = cfg.J, out_shape
     else:
-        sel = np.asarray(cfg.symbols[claim.wrt][_index(claim, s)])
+        sel = np.asarray(cfg.symbols[claim.wrt][claim.select(s)])
         expected = out_shape + sel.shape
         truth = np.empty(expected, dtype=object)
         for i in np.ndindex(out_shape):
@@ -298,7 +282,7 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, left):
     except ShapeMismatch as exc:
         res.status, res.detail = "refuted", f"{exc}, the shape of the true derivative"
         res.counterexample = _where(cfg.point)
-        res.diagnosis = diagnose(np.zeros(_to_array(built).shape), np.zeros(expected))
+        res.diagnosis = diagnose(np.zeros(to_array(built).shape), np.zeros(expected))
         return
     diff = _as_object(claimed - truth)
     # 1. one random point with 50 digits refutes a wrong claim (a right one leaves ~1e-50)
@@ -372,7 +356,7 @@ def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, 
 
 def _as_object(x) -> np.ndarray:
     if isinstance(x, (np.ndarray, sp.MatrixBase)):
-        return _to_array(x)
+        return to_array(x)
     out = np.empty((), dtype=object)
     out[()] = x
     return out

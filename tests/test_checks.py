@@ -170,7 +170,7 @@ def _x_sin_x(batched_calls, wrong=False):
         return np.sum(x * np.sin(x), axis=-1), (-grad if wrong else grad)
 
     return Derivation(
-        id="x-sin-x", title="Σ x sin x", source="test", dims={"n": (1, 4)}, variables={"x": Real("n")},
+        id="x-sin-x", title="Σ x sin x", citation="test", dims={"n": (1, 4)}, variables={"x": Real("n")},
         function=lambda s: sum(xi * sp.sin(xi) for xi in s.x),
         claims=[Claim("∂f/∂x", lambda s: s.x.applyfunc(lambda xi: sp.sin(xi) + xi * sp.cos(xi)), output="g",
                       wrt="x")],

@@ -27,7 +27,7 @@ def test_a_negative_sampling_that_touches_all_of_U_refutes_the_cost_claim():
         scores = U.T @ v_c  # every word's score: V·d work
         return e.neg_sampling_loss_and_gradient(v_c, o, samples, U) + (scores,)
 
-    claim = CostClaim(e.COST.name, e.COST.seed_text,
+    claim = CostClaim(e.COST.name, e.COST.as_written,
                       {**e.COST.implementations,
                        "negative sampling": (dense_negative_sampling, e.COST.implementations["negative sampling"][1])},
                       e.COST.expect, fixed=e.COST.fixed, values=e.COST.values)

@@ -25,7 +25,7 @@ def test_excludes_keeps_o_out_of_the_samples_and_distinct_keeps_them_apart(seed)
 
 
 def test_without_distinct_repeated_samples_are_drawn_often(seed):
-    stated = [a for a in seed["e"].assumptions if a.source == "seed"]
+    stated = [a for a in seed["e"].assumptions if a.source == "stated"]
     points = _all_points(seed["e"], stated)
     repeats = sum(len(set(p.values["samples"])) < len(p.values["samples"]) for p in points)
     assert repeats > 40  # repeats are where the (e) bug hides; they must not be rare
@@ -71,7 +71,7 @@ def test_explore_shrinks_a_failure_to_a_small_point(seed):
         s = point.values["samples"]
         return {"repeat": s} if len(set(s)) < len(s) else {}
 
-    stated = [a for a in e.assumptions if a.source == "seed"]
+    stated = [a for a in e.assumptions if a.source == "stated"]
     result = explore(lambda src: draw_point(e, src, stated), evaluate, examples=30, seed=0)
     found = result.failures["repeat"].point
     assert found.sizes["K"] == 2 and found.sizes["d"] == 1 and found.sizes["V"] == 4

@@ -105,4 +105,4 @@ def test_no_false_alarm_on_right_claims_over_many_examples(seed, did):
     for claim, checks in results.items():
         for name, check in checks.items():
             assert check.status == "pass", (claim, name, check.detail, check.counterexample)
-            assert check.figures["examples"] == NO_FALSE_ALARM_EXAMPLES
+            assert check.figures.examples == NO_FALSE_ALARM_EXAMPLES

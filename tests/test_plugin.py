@@ -7,7 +7,7 @@ from gradverify.plugin import discover, load, select
 
 ONE = '''
 from gradverify import Claim, Derivation, Implementation, Real
-derivation = Derivation(id="{id}", title="t", source="s", dims={{}}, variables={{"x": Real()}},
+derivation = Derivation(id="{id}", title="t", citation="s", dims={{}}, variables={{"x": Real()}},
     function=lambda s: s.x**2, claims=[Claim("d", lambda s: 2*s.x, output="g", wrt="x")],
     implementation=Implementation(lambda x: (x**2, 2*x), args=("x",), returns=("f", "g")))
 '''

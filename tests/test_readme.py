@@ -55,7 +55,7 @@ def test_every_json_field_the_readme_documents_is_in_the_report():
     for name in documented:
         assert name in data, name
     row = data["rows"][0]
-    for name in ["derivation", "title", "claim", "seed_text", "verdict", "holds_if", "message", "reproduce",
+    for name in ["derivation", "title", "claim", "as_written", "verdict", "holds_if", "message", "reproduce",
                  "assumptions", "checks"]:
         assert name in row, name
     for name in ["status", "sizes", "points", "detail", "counterexample"]:

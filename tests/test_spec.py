@@ -10,7 +10,7 @@ def impl(x):
 
 
 def make(**changes):
-    fields = dict(id="t", title="t", source="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
+    fields = dict(id="t", title="t", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
                   function=lambda s: s.x, claims=[Claim("dx", lambda s: 1, output="g", wrt="x")],
                   implementation=Implementation(impl, args=("x",), returns=("f", "g")))
     fields.update(changes)

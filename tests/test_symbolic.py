@@ -61,7 +61,7 @@ def test_sampled_still_refutes_a_wrong_claim_without_any_proof_time(seed):
 
 
 def test_repeated_negative_samples_refute_u_k_when_distinctness_is_not_assumed(seed):
-    stated = tuple(a for a in seed["e"].assumptions if a.source == "seed")
+    stated = tuple(a for a in seed["e"].assumptions if a.source == "stated")
     result = check_symbolic(seed["e"], stated, 0, configs=3)["∂J/∂u_k"]
     assert result.status == "refuted"
     assert "samples=" in result.counterexample

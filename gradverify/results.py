@@ -1,0 +1,130 @@
+"""What a check returns: verdicts and statuses as enums, results as typed records.
+
+The checks (`checks`, `symbolic`) produce these; every renderer (terminal,
+Markdown, JSON, JUnit, HTML) reads them and nothing else, so no renderer parses
+text another module formatted. The enums are ``str`` enums: their values are
+the words the JSON report has always used ("holds", "proved", "pass").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+__all__ = ["Verdict", "Status", "CHECKS", "SymbolicFigures", "NumericFigures", "CheckResult", "ClaimResult",
+           "Necessity"]
+
+
+class Verdict(StrEnum):
+    """A claim's verdict over its three checks."""
+
+    HOLDS = "holds"
+    #: refuted as stated; holds once the assumptions the source left implicit are added
+    CONDITIONAL = "conditional"
+    REFUTED = "refuted"
+    #: the derivation could not be checked (its code raised, returned NaN, ...)
+    ERROR = "error"
+
+
+class Status(StrEnum):
+    """One check's outcome. Symbolic: proved / sampled / refuted; numeric: pass / fail; any: error."""
+
+    PROVED = "proved"
+    SAMPLED = "sampled"
+    REFUTED = "refuted"
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+    @property
+    def failed(self) -> bool:
+        return self in (Status.REFUTED, Status.FAIL)
+
+
+#: the three checks, in the order the table shows them
+CHECKS = ("symbolic", "finite_difference", "agreement")
+
+
+@dataclass
+class SymbolicFigures:
+    #: the size tuples checked ({"d": 2, "V": 5}, ...)
+    sizes: list[dict[str, int]] = field(default_factory=list)
+    #: random 50-digit points evaluated
+    points: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"sizes": "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in self.sizes),
+                "points": self.points, "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class NumericFigures:
+    examples: int = 0
+    #: the largest max-relative-error over the examples
+    max_rel_err: float = 0.0
+    #: the largest error over its tolerance over the examples (≤ 1 passes)
+    error_over_tolerance: float = 0.0
+    estimator: str = ""
+    mode: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class CheckResult:
+    status: Status
+    figures: SymbolicFigures | NumericFigures | None = None
+    detail: str = ""
+    counterexample: str | None = None
+    #: for a failure: how the claim relates to the reference, when a simple relation holds
+    diagnosis: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return Status(self.status).failed
+
+    def as_dict(self) -> dict:
+        figures = self.figures.as_dict() if self.figures is not None else {}
+        return {"status": str(self.status), **figures, "detail": self.detail, "diagnosis": self.diagnosis,
+                "counterexample": self.counterexample}
+
+
+@dataclass
+class Necessity:
+    """report --assumptions: what dropping one assumption does to one claim."""
+
+    necessary: bool
+    #: the check that then fails, with its counterexample and diagnosis
+    check: str | None = None
+    counterexample: str | None = None
+    diagnosis: str = ""
+
+
+@dataclass
+class ClaimResult:
+    derivation: str
+    title: str
+    claim: str
+    as_written: str
+    verdict: Verdict
+    checks: dict[str, CheckResult]
+    #: the derivation's assumptions: {"text", "source", "why"} and, with --assumptions, the Necessity fields
+    assumptions: list[dict]
+    #: for a conditional verdict: the implicit assumptions under which the claim holds
+    holds_if: list[str] = field(default_factory=list)
+    message: str = ""
+    reproduce: str = ""
+
+    @property
+    def diagnosis(self) -> str:
+        """The first diagnosis among the failing checks (symbolic first: it compares with the exact truth)."""
+        return next((c.diagnosis for c in self.checks.values() if c.failed and c.diagnosis), "")
+
+    def as_dict(self) -> dict:
+        return {"derivation": self.derivation, "title": self.title, "claim": self.claim,
+                "as_written": self.as_written, "verdict": str(self.verdict), "diagnosis": self.diagnosis,
+                "checks": {k: v.as_dict() for k, v in self.checks.items()},
+                "assumptions": self.assumptions, "holds_if": self.holds_if, "message": self.message,
+                "reproduce": self.reproduce}
