@@ -116,6 +116,15 @@ class ClaimResult:
     holds_if: list[str] = field(default_factory=list)
     message: str = ""
     reproduce: str = ""
+    #: the verdict the derivation says this claim gets (``Claim(expect=, reason=)``), if any
+    expect: Verdict | None = None
+    reason: str = ""
+
+    @property
+    def as_expected(self) -> bool | None:
+        """None without an expectation; else whether the verdict is the expected one (strict,
+        as pytest's ``xfail(strict=True)``: an expected failure that now holds is unexpected)."""
+        return None if self.expect is None else self.verdict == self.expect
 
     @property
     def diagnosis(self) -> str:
@@ -127,4 +136,5 @@ class ClaimResult:
                 "as_written": self.as_written, "verdict": str(self.verdict), "diagnosis": self.diagnosis,
                 "checks": {k: v.as_dict() for k, v in self.checks.items()},
                 "assumptions": self.assumptions, "holds_if": self.holds_if, "message": self.message,
-                "reproduce": self.reproduce}
+                "reproduce": self.reproduce, "expect": None if self.expect is None else str(self.expect),
+                "reason": self.reason, "as_expected": self.as_expected}
