@@ -67,6 +67,8 @@ class NumericFigures:
     error_over_tolerance: float = 0.0
     estimator: str = ""
     mode: str = ""
+    #: examples not compared, and why ("3 near a kink"): counted, never silently dropped
+    set_aside: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
