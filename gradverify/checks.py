@@ -24,7 +24,9 @@ import numpy as np
 
 from . import numeric
 from .errors import DerivationError
-from .exploration import Point, draw_point, explore
+from .sampling import draw_point
+from .search import explore
+from .spec import Point
 from .spec import Claim, Derivation
 from .diagnosis import diagnose, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, NumericFigures, Status, SymbolicFigures, Verdict

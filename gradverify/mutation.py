@@ -32,7 +32,8 @@ import sympy as sp
 
 from . import numeric
 from .checks import Options, finite_difference
-from .exploration import RandomSource, draw_point, explore
+from .sampling import RandomSource, draw_point
+from .search import explore
 from .spec import Claim, Derivation, Index, Indices
 from .symbolic import (ShapeMismatch, build_namespace, check_symbolic, evaluate_by_substitution, symbolic_size_list,
                        term_parts, to_array)

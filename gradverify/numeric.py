@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DerivationError
-from .exploration import Point
+from .spec import Point
 from .spec import Derivation
 from .tolerances import Tolerance
 from .mca import MonteCarloArithmetic, one_ulp

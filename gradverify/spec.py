@@ -35,7 +35,35 @@ __all__ = [
     "Implementation",
     "Derivation",
     "resolve_sizes",
+    "Point",
 ]
+
+
+
+# ---------------------------------------------------------------- points
+@dataclass
+class Point:
+    """One input: sizes for every named dimension, a value for every variable, and the
+    scale the real values were drawn at."""
+
+    sizes: dict[str, int]
+    values: dict[str, Any]
+    scale: float
+    #: real variables whose value an assumption fixes (a one-hot y): not free symbols
+    fixed: frozenset = frozenset()
+
+    def namespace(self, **overrides) -> SimpleNamespace:
+        return SimpleNamespace(**{**self.sizes, **self.values, **overrides})
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.sizes.items()]
+        for name, v in self.values.items():
+            if isinstance(v, np.ndarray):
+                text = np.array2string(v, precision=4, separator=", ", max_line_width=10**6)
+                parts.append(f"{name}={' '.join(text.split())}")
+            else:
+                parts.append(f"{name}={v}")
+        return ", ".join(parts)
 
 
 

@@ -25,7 +25,8 @@ import sympy as sp
 
 from .diagnosis import diagnose, worst_entries
 from .errors import DerivationError
-from .exploration import Point, RandomSource, draw_point
+from .sampling import RandomSource, draw_point
+from .spec import Point
 from .spec import Claim, Derivation, Real, resolve_sizes
 from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_TIME_BUDGET, SYMBOLIC_ZERO
 

@@ -7,7 +7,7 @@ from gradverify.checks import Options
 from gradverify.cli import main
 from gradverify.mutation import make_mutants, run_mutants
 from gradverify.symbolic import build_namespace
-from gradverify.exploration import RandomSource, draw_point
+from gradverify.sampling import RandomSource, draw_point
 
 import numpy as np
 

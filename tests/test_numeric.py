@@ -7,7 +7,7 @@ import pytest
 from conftest import replace_impl
 from gradverify import numeric
 from gradverify.checks import Options, _numeric
-from gradverify.exploration import Point
+from gradverify.spec import Point
 from gradverify.tolerances import DEFAULT_TOLERANCE, TOLERANCES, Tolerance, tolerance_for
 from gradverify.errors import InvalidArgument
 

@@ -3,7 +3,8 @@
 import numpy as np
 from hypothesis import example, given, settings, strategies as st
 
-from gradverify.exploration import HypothesisSource, RandomSource, draw_point, explore
+from gradverify.sampling import HypothesisSource, RandomSource, draw_point
+from gradverify.search import explore
 
 
 def _all_points(derivation, assumptions, n=200, seed=0):

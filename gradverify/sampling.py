@@ -1,0 +1,137 @@
+"""Drawing inputs within a derivation's assumptions and domains.
+
+Points are drawn from a `Source` of choices, so the same code draws them from
+hypothesis (which can then shrink a failing point to a small one) and from a
+seeded numpy generator (the symbolic check's sample points, the mutants').
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import InvalidArgument
+from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Point, Real, resolve_sizes
+from .tolerances import TINY
+
+__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "draw_point"]
+
+
+# ---------------------------------------------------------------- sources of choices
+class Source:
+    def integer(self, lo: int, hi: int) -> int: ...
+    def unit_array(self, shape: tuple) -> np.ndarray: ...
+    def coin(self) -> bool: ...
+
+    def choice(self, options: Sequence):
+        return options[self.integer(0, len(options) - 1)]
+
+
+class RandomSource(Source):
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+
+    def integer(self, lo, hi):
+        return int(self.rng.integers(lo, hi + 1))
+
+    def unit_array(self, shape):
+        return self.rng.uniform(-1.0, 1.0, size=shape)
+
+    def coin(self):
+        return bool(self.rng.integers(0, 2))
+
+
+class HypothesisSource(Source):
+    def __init__(self, data):
+        from hypothesis import strategies as st
+        from hypothesis.extra import numpy as hnp
+
+        self.data, self.st, self.hnp = data, st, hnp
+
+    def integer(self, lo, hi):
+        return self.data.draw(self.st.integers(lo, hi))
+
+    def unit_array(self, shape):
+        elements = self.st.floats(-1.0, 1.0, allow_subnormal=False)
+        return self.data.draw(self.hnp.arrays(np.float64, shape, elements=elements))
+
+    def coin(self):
+        return self.data.draw(self.st.booleans())
+
+
+def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for name, rng in derivation.dims.items():
+        sizes[name] = resolve_sizes({name: rng}, sizes)[name] if callable(rng) else source.integer(*rng)
+    return sizes
+
+
+def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,
+               sizes: dict[str, int] | None = None, scale: float | None = None) -> Point:
+    """Draw one point within ``assumptions`` (by default every assumption)."""
+    sizes = dict(sizes) if sizes is not None else draw_sizes(derivation, source)
+    scale = float(source.choice(list(derivation.scales))) if scale is None else scale
+    values: dict[str, Any] = {}
+    fixed = set()
+    for name, kind in derivation.variables.items():
+        mine = [a for a in assumptions if a.target == name]
+        if isinstance(kind, Real):
+            onehot = next((a for a in mine if isinstance(a, OneHot)), None)
+            shape = tuple(sizes[d] for d in kind.dims)
+            if onehot is not None:
+                at = _need(values, onehot.at, name)
+                if len(shape) != 1:
+                    raise InvalidArgument("OneHot on a vector Real(dim)", f"{name} with shape dims {kind.dims}")
+                value = np.zeros(shape)
+                value[at] = 1.0
+                fixed.add(name)
+            else:
+                value = np.asarray(source.unit_array(shape) * scale, dtype=np.float64)
+                value[np.abs(value) < TINY] = 0.0
+            values[name] = value
+        elif isinstance(kind, Index):
+            values[name] = source.integer(0, sizes[kind.dim] - 1)
+        elif isinstance(kind, Indices):
+            values[name] = _draw_indices(name, kind, mine, sizes, values, source)
+    return Point(sizes=sizes, values=values, scale=scale, fixed=frozenset(fixed))
+
+
+def _need(values, other, name):
+    if other not in values:
+        raise InvalidArgument(f"variable {other!r} declared before {name!r}", f"the order {list(values)}",
+                              "Reorder variables= so that what an assumption refers to comes first.")
+    return values[other]
+
+
+def _draw_indices(name, kind: Indices, mine, sizes, values, source: Source):
+    rows = sizes[kind.rows] if kind.rows else None
+    count, n = sizes[kind.count], sizes[kind.dim]
+    distinct = any(isinstance(a, Distinct) for a in mine)
+    excluded = [_need(values, a.other, name) for a in mine if isinstance(a, Excludes)]
+
+    def one_row(r):
+        banned = set()
+        for ex in excluded:
+            banned.add(ex[r] if isinstance(ex, list) else ex)
+        candidates = [i for i in range(n) if i not in banned]
+        need = count if distinct else 1
+        if len(candidates) < need:
+            raise InvalidArgument(
+                f"at least {need} allowed values for {name!r} ({kind.describe()})",
+                f"{len(candidates)} at {kind.dim}={n}",
+                f"Raise the lower bound of {kind.dim} in dims=.")
+        row: list[int] = []
+        for _ in range(count):
+            if not distinct and row and source.coin():
+                row.append(row[source.integer(0, len(row) - 1)])  # repeats are where bugs hide
+                continue
+            pick = source.integer(0, len(candidates) - 1)
+            row.append(candidates[pick])
+            if distinct:
+                candidates.pop(pick)
+        return row
+
+    return [one_row(r) for r in range(rows)] if rows is not None else one_row(None)
+
+

@@ -1,0 +1,122 @@
+"""Driving hypothesis: the example loop over drawn points, shrinking, and its budgets.
+
+`Search` runs a check's ``evaluate`` on points hypothesis draws; each key (a
+claim and check) that fails anywhere is explored again alone so hypothesis
+shrinks it to the smallest failing point within `SHRINK_BUDGET` examples. Its
+counters live on the instance (as hypothesis keeps its engine's on the runner).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import DerivationError
+from .sampling import HypothesisSource, Source
+from .spec import Point
+from .tolerances import SHRINK_BUDGET
+
+__all__ = ["Found", "Exploration", "Search", "explore"]
+
+
+@dataclass
+class Found:
+    """What a check found at one point: ``detail`` is the check's own record."""
+
+    point: Point
+    detail: Any
+
+
+@dataclass
+class Exploration:
+    examples: int
+    #: per key (claim name), the first failure seen, then the shrunk one
+    failures: dict[str, Found]
+
+
+class _Stop(Exception):
+    pass
+
+
+class _ShrinkTimeout(BaseException):  # not an Exception: hypothesis must not take it for a failure
+    pass
+
+
+
+
+def _settings(examples: int):
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+    return settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+                    suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+                    phases=[Phase.explicit, Phase.generate, Phase.shrink], print_blob=False,
+                    report_multiple_bugs=False)
+
+
+class Search:
+    """One exploration: ``evaluate(point, target)`` returns ``{key: detail}`` for every key
+    that failed at the point (``target``: the one key being shrunk, all it needs to
+    evaluate then; None in the survey). A `DerivationError` raised by ``evaluate``
+    stops the search and is re-raised with the point that caused it. With ``until``,
+    the survey stops as soon as every key in it has failed."""
+
+    def __init__(self, draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, Any]], examples: int,
+                 seed: int, until: set | None = None):
+        self.draw, self.evaluate, self.examples, self.seed, self.until = draw, evaluate, examples, seed, until
+        self.failures: dict[Any, Found] = {}
+        #: examples evaluated, and shrink examples tried for the current key
+        self.count = self.tries = 0
+
+    def run(self, shrink: bool = True) -> Exploration:
+        self._pass(None)
+        surveyed = self.count
+        shrunk: set = set()
+        while shrink and set(self.failures) - shrunk:  # a shrink run may find failures of other keys
+            key = sorted(set(self.failures) - shrunk, key=str)[0]
+            shrunk.add(key)
+            self.tries = 0
+            self._pass(key)
+        return Exploration(examples=surveyed, failures=self.failures)
+
+    def _pass(self, target) -> None:
+        import hypothesis
+        from hypothesis import given, strategies as st
+
+        @_settings(self.examples)
+        @hypothesis.seed(self.seed)
+        @given(st.data())
+        def body(data):
+            self._example(self.draw(HypothesisSource(data)), target)
+
+        try:
+            body()
+        except (_Stop, _ShrinkTimeout):
+            pass
+        except DerivationError:
+            raise
+        except hypothesis.errors.HypothesisException as exc:  # flaky, unsatisfiable: say so plainly
+            raise DerivationError(f"hypothesis could not explore this derivation: {type(exc).__name__}: {exc}")
+
+    def _example(self, point: Point, target) -> None:
+        self.count += 1
+        try:
+            found = self.evaluate(point, target)
+        except DerivationError as exc:
+            raise DerivationError(f"{exc} (at {point.describe()})") from exc
+        for key, detail in found.items():
+            if key == target:
+                self.failures[key] = Found(point, detail)
+                raise _Stop
+            self.failures.setdefault(key, Found(point, detail))
+        if target is None and self.until and self.until <= set(self.failures):
+            raise _Stop
+        if target is not None:
+            self.tries += 1
+            if self.tries > SHRINK_BUDGET:
+                raise _ShrinkTimeout
+
+
+def explore(draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, Any]], examples: int, seed: int,
+            shrink: bool = True, until: set | None = None) -> Exploration:
+    """``Search(draw, evaluate, examples, seed, until).run(shrink)``: see `Search`."""
+    return Search(draw, evaluate, examples, seed, until).run(shrink)
