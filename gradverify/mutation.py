@@ -15,7 +15,7 @@ A mutant no check refutes is a *survivor*: a hole in the checks.
 Operators, each applied wherever it makes a different expression:
 flip the sign of the claim; scale it by 2; add 1 (the one mutant of a claim
 that is 0); transpose it (matrices); flip the
-sign of one kind of term or drop it (terms grouped as `symbolic.term_classes`
+sign of one kind of term or drop it (terms grouped as `terms.term_classes`
 groups them, so "the −u_o term" is one term at every size); exp(a) -> exp(−a)
 everywhere (σ(x) <-> σ(−x), softmax of the negated scores); shift an index
 variable by one; swap two variables of the same kind and shape.
@@ -35,8 +35,9 @@ from .checks import Options, finite_difference
 from .sampling import RandomSource, draw_point
 from .search import explore
 from .spec import Claim, Derivation, Index, Indices
-from .symbolic import (ShapeMismatch, build_namespace, check_symbolic, evaluate_by_substitution, symbolic_size_list,
-                       term_parts, to_array)
+from .symbolic import check_symbolic, symbolic_size_list
+from .sympy_eval import ShapeMismatch, build_namespace, evaluate_by_substitution, to_array
+from .terms import term_parts
 from .tolerances import MUTANT_SAME_RTOL, SYMBOLIC_ZERO
 
 __all__ = ["Mutant", "MutantResult", "make_mutants", "run_mutants"]
@@ -199,7 +200,7 @@ def _check(derivation, claim, mutant, sizes, options, printed) -> MutantResult:
     refuted_by, details = [], []
     variant = dataclasses.replace(derivation, claims=[dataclasses.replace(claim, expr=mutant.build)],
                                   symbolic_sizes=sizes)
-    symbolic = check_symbolic(variant, tuple(derivation.assumptions), options.seed, configs=2, budget=0.0)
+    symbolic = check_symbolic(variant, tuple(derivation.assumptions), options.seed, configs=2, prove=False)
     if symbolic[claim.name].status == "refuted":
         refuted_by.append("symbolic")
         details.append(symbolic[claim.name].diagnosis or symbolic[claim.name].detail[:120])

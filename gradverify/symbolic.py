@@ -8,17 +8,21 @@ from them, and sympy differentiates by each scalar.
 A claim is compared with sympy's derivative in two steps:
 1. the difference is evaluated at random points with 50 significant digits; a
    difference that is not ~1e-50 of the derivative *refutes* the claim;
-2. otherwise sympy tries to *prove* it zero (expand(numer(together(.))))
-   within a time budget; if it cannot, the claim is reported *sampled*.
+2. otherwise sympy tries to *prove* it zero (expand(numer(together(.)))) within
+   a budget counted in terms, not seconds: before an expansion is attempted, an
+   upper bound on the number of terms it can produce is computed from the
+   expression's structure (`proof_size`), and an expansion above
+   `SYMBOLIC_PROOF_TERMS` is not attempted: the claim is then reported
+   *sampled* (zero at every random point). A count needs no signal or thread,
+   works the same on every OS and in any thread, and gives the same verdict on
+   a fast machine and a slow one.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from math import comb, prod
 
 import numpy as np
 import sympy as sp
@@ -26,170 +30,15 @@ import sympy as sp
 from .diagnosis import diagnose, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point
-from .spec import Point
-from .spec import Claim, Derivation, Real, resolve_sizes
-from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_TIME_BUDGET, SYMBOLIC_ZERO
+from .spec import Claim, Derivation, Point, Real, resolve_sizes
+from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
+from .terms import term_classes
+from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
 
-__all__ = ["SymbolicResult", "check_symbolic", "evaluate_spec", "build_namespace", "to_layout",
-           "ShapeMismatch", "default_symbolic_sizes", "time_budget", "BudgetExceeded", "term_classes",
-           "index_values", "evaluate_by_substitution"]
-
-
-class ShapeMismatch(Exception):
-    pass
+__all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
+           "proof_size"]
 
 
-class BudgetExceeded(BaseException):  # BaseException: sympy code must not swallow it
-    pass
-
-
-@contextmanager
-def time_budget(seconds: float):
-    """Interrupt the block after ``seconds`` (main thread only; elsewhere: no limit
-    can be enforced, so the block is not run and BudgetExceeded is raised)."""
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        raise BudgetExceeded
-
-    def handler(signum, frame):
-        raise BudgetExceeded
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-# ---------------------------------------------------------------- namespaces
-def _number(mode):
-    kind, n = mode
-    if kind == "digits":
-        return lambda x: sp.Float(float(x), n)
-    return lambda x: sp.Float(float(x), precision=n)
-
-
-def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
-    """The namespace ``s`` the spec functions read. ``mode`` is ``"symbols"``,
-    ``("digits", 50)`` or ``("bits", 53)``. Returns (s, {variable: object array
-    of its symbols, laid out as the implementation sees it})."""
-    number = None if mode == "symbols" else _number(mode)
-    overrides, symbols = {}, {}
-    for name, kind in derivation.variables.items():
-        if not isinstance(kind, Real):
-            continue
-        value = np.asarray(point.values[name], dtype=float)
-        if name in point.fixed:
-            arr = np.vectorize(lambda x: sp.Integer(int(x)) if float(x).is_integer() else sp.Float(x),
-                               otypes=[object])(value) if value.size else value.astype(object)
-        elif number is None:
-            arr = np.empty(value.shape, dtype=object)
-            for idx in np.ndindex(value.shape):
-                label = name + ("[" + ",".join(map(str, idx)) + "]" if idx else "")
-                arr[idx] = sp.Symbol(label, real=True)
-            symbols[name] = arr
-        else:
-            arr = np.empty(value.shape, dtype=object)
-            for idx in np.ndindex(value.shape):
-                arr[idx] = number(value[idx])
-        overrides[name] = _to_sympy(arr, kind)
-    return point.namespace(**overrides), symbols
-
-
-def _to_sympy(arr: np.ndarray, kind: Real):
-    if arr.ndim == 0:
-        return arr[()]
-    if arr.ndim == 1:
-        return sp.Matrix(1, arr.shape[0], list(arr)) if kind.row else sp.Matrix(arr.shape[0], 1, list(arr))
-    return sp.Matrix(arr.tolist())
-
-
-def to_array(expr) -> np.ndarray:
-    if isinstance(expr, sp.MatrixBase):
-        out = np.empty(expr.shape, dtype=object)
-        for i in range(expr.rows):
-            for j in range(expr.cols):
-                out[i, j] = expr[i, j]
-        return out
-    if isinstance(expr, np.ndarray):
-        return expr.astype(object)
-    out = np.empty((), dtype=object)
-    out[()] = sp.sympify(expr)
-    return out
-
-
-def to_layout(expr, expected: tuple, what: str) -> np.ndarray:
-    """Lay a sympy result out as ``expected`` (numpy shape). A vector may be a
-    row or a column (a layout convention, not an error); a matrix must match."""
-    arr = to_array(expr)
-    if arr.shape == expected:
-        return arr
-    if len(expected) == 1 and arr.shape in ((expected[0], 1), (1, expected[0])):
-        return arr.reshape(expected)
-    if expected == () and arr.shape in ((1, 1), (1,)):
-        return arr.reshape(())
-    raise ShapeMismatch(f"{what} has shape {_shape_text(arr.shape)}; expected {_shape_text(expected)}")
-
-
-def _shape_text(shape):
-    return "scalar" if shape == () else "×".join(map(str, shape))
-
-
-def value_shape(J) -> tuple:
-    arr = to_array(J)
-    if arr.ndim == 2 and 1 in arr.shape:
-        return () if arr.shape == (1, 1) else (max(arr.shape),)
-    return arr.shape
-
-
-def _call_spec(fn, s, what):
-    try:
-        return fn(s)
-    except DerivationError:
-        raise
-    except Exception as exc:
-        raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}") from exc
-
-
-def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | None = None
-                  ) -> tuple[np.ndarray, dict[str, np.ndarray | str]]:
-    """The spec's function value and claims as float arrays at ``point``,
-    computed with sympy numbers in ``mode``; ``shape`` is the value's shape
-    (the implementation's: a 1×1 spec Matrix may be a scalar or a 1-vector).
-    A claim whose shape does not fit is returned as the message saying so."""
-    s, _ = build_namespace(derivation, point, mode)
-    J = _call_spec(derivation.function, s, "function")
-    if shape is None:
-        shape = value_shape(J)
-    try:
-        value = _floats(to_layout(J, shape, "the spec's function"), "function")
-    except ShapeMismatch as exc:
-        raise DerivationError(f"{exc}, the shape of the implementation's value") from exc
-    claims = {}
-    for claim in derivation.claims:
-        expected = claim.shape(point.namespace(), shape, np.shape(point.values.get(claim.wrt)))
-        try:
-            arr = to_layout(_call_spec(claim.expr, s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
-        except ShapeMismatch as exc:
-            claims[claim.name] = str(exc)
-            continue
-        claims[claim.name] = _floats(arr, f"claim {claim.name!r}")
-    return value, claims
-
-
-def _floats(arr: np.ndarray, what: str) -> np.ndarray:
-    out = np.empty(arr.shape)
-    for idx in np.ndindex(arr.shape):
-        try:
-            out[idx] = float(arr[idx])
-        except TypeError as exc:
-            raise DerivationError(f"spec {what} did not evaluate to a real number at entry {list(idx)}: "
-                                  f"{sp.sstr(arr[idx])[:80]}") from exc
-    return out
-
-
-# ---------------------------------------------------------------- the symbolic check
 @dataclass
 class SymbolicResult:
     status: str  # proved | sampled | refuted
@@ -227,18 +76,18 @@ def symbolic_size_list(derivation: Derivation) -> list[dict]:
 
 
 def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int = 1, points: int = 3,
-                   budget: float = SYMBOLIC_TIME_BUDGET) -> dict[str, SymbolicResult]:
+                   prove: bool = True) -> dict[str, SymbolicResult]:
     """Each claim against sympy's derivative, at every symbolic size tuple and
-    ``configs`` index choices drawn within ``assumptions`` at each."""
+    ``configs`` index choices drawn within ``assumptions`` at each (``prove=False``:
+    random points only, as the mutation self-test wants)."""
     rng = np.random.default_rng(seed)
     size_list = symbolic_size_list(derivation)
     results = {c.name: SymbolicResult("proved", sizes=size_list) for c in derivation.claims}
-    left = {c.name: budget for c in derivation.claims}
     for sizes in size_list:
         for _ in range(configs):
             point = draw_point(derivation, RandomSource(rng), assumptions, sizes=sizes, scale=1.0)
             s, symbols = build_namespace(derivation, point, "symbols")
-            J = to_array(_call_spec(derivation.function, s, "function"))
+            J = to_array(call_spec(derivation.function, s, "function"))
             out_shape = value_shape(J)
             config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
             for claim in derivation.claims:
@@ -246,7 +95,7 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
                 if res.status == "refuted":
                     continue
                 t0 = time.perf_counter()
-                _check_claim(derivation, claim, config, rng, points, res, left)
+                _check_claim(derivation, claim, config, rng, points, res, prove)
                 res.seconds += time.perf_counter() - t0
     return results
 
@@ -266,7 +115,7 @@ class _Config:
         return self._d[key]
 
 
-def _check_claim(derivation, claim, cfg: _Config, rng, points, res, left):
+def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool):
     s, out_shape = cfg.s, cfg.out_shape
     if claim.identity:
         truth, expected = cfg.J, out_shape
@@ -277,7 +126,7 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, left):
         for i in np.ndindex(out_shape):
             for j in np.ndindex(sel.shape):
                 truth[i + j] = cfg.derivative(i, sel[j])
-    built = _call_spec(claim.expr, s, f"claim {claim.name!r}")
+    built = call_spec(claim.expr, s, f"claim {claim.name!r}")
     try:
         claimed = to_layout(built, expected, f"claimed {claim.name}")
     except ShapeMismatch as exc:
@@ -285,27 +134,20 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, left):
         res.counterexample = _where(cfg.point)
         res.diagnosis = diagnose(np.zeros(to_array(built).shape), np.zeros(expected))
         return
-    diff = _as_object(claimed - truth)
+    diff = as_object(claimed - truth)
     # 1. one random point with 50 digits refutes a wrong claim (a right one leaves ~1e-50)
     if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
         return
-    # 2. try to prove the difference zero, within the budget left for this claim
+    # 2. try to prove the difference zero, within the term budget
     if res.status == "proved":
-        t0 = time.perf_counter()
-        try:
-            with time_budget(left[claim.name]):
-                proved = all(_is_zero(e) for e in diff.ravel())
-        except BudgetExceeded:
-            proved = False
-        left[claim.name] -= time.perf_counter() - t0
-        if proved:
+        if prove and all(_is_zero(e) for e in diff.ravel()):
             return
         res.status = "sampled"
     # 3. not proved: the evidence is more random points
     for _ in range(points - 1):
         if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
             return
-    res.detail = f"zero at {res.points} points with {SYMBOLIC_DIGITS} digits; not proved within the time budget"
+    res.detail = f"zero at {res.points} points with {SYMBOLIC_DIGITS} digits; not proved within the term budget"
 
 
 def _is_zero(e) -> bool:
@@ -320,26 +162,47 @@ def _is_zero(e) -> bool:
     if e == 0:
         return True
     if len({sp.denom(term) for term in sp.Add.make_args(e)}) <= 3:  # few denominators: together is cheap
-        return sp.expand(sp.numer(sp.together(e))) == 0
+        return _expands_to_zero(e)
     groups: dict = {}
     for term in sp.Add.make_args(sp.expand_mul(e)):
         key = frozenset(min(a.args[0], -a.args[0], key=sp.default_sort_key) for a in term.atoms(sp.exp))
         groups[key] = groups.get(key, 0) + term
     if len(groups) > 1:
-        rest = [g for g in groups.values() if sp.expand(sp.numer(sp.together(g))) != 0]
+        rest = [g for g in groups.values() if not _expands_to_zero(g)]
         if not rest:
             return True
         if len(rest) < len(groups):  # the groups that cancel each other, without the ones that vanished
             e = sp.Add(*rest)
-    return sp.expand(sp.numer(sp.together(e))) == 0
+    return _expands_to_zero(e)
+
+
+def _expands_to_zero(e) -> bool:
+    """expand(numer(together(e))) == 0, attempted only when its size is within the budget."""
+    numerator = sp.numer(sp.together(e))
+    return proof_size(numerator) <= SYMBOLIC_PROOF_TERMS and sp.expand(numerator) == 0
+
+
+def proof_size(e) -> int:
+    """An upper bound on the number of terms ``expand(e)`` can produce, from the structure
+    alone: a sum adds its terms' counts, a product multiplies them, a positive integer
+    power k of an m-term sum has at most C(m + k − 1, k) terms; anything else is one term.
+    Capped just above the budget so the count itself stays cheap."""
+    cap = SYMBOLIC_PROOF_TERMS + 1
+    if e.is_Add:
+        return min(cap, sum(proof_size(a) for a in e.args))
+    if e.is_Mul:
+        return min(cap, prod(proof_size(a) for a in e.args))
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        return min(cap, comb(proof_size(e.base) + int(e.exp) - 1, int(e.exp)))
+    return 1
 
 
 def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res) -> bool:
     values = rng.uniform(-1.0, 1.0, size=len(cfg.free))
     sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
     res.points += 1
-    d = _values_at(diff, sub)
-    t_arr = _values_at(truth, sub)
+    d = values_at(diff, sub)
+    t_arr = values_at(truth, sub)
     c_arr = t_arr + d
     scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)))
     if not d.size or float(np.max(np.abs(d))) <= SYMBOLIC_ZERO * scale:
@@ -350,88 +213,14 @@ def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, 
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
     res.diagnosis = diagnose(
         c_arr, t_arr, indices=index_values(derivation, cfg.point),
-        terms=[(label, _values_at(arr, sub)) for label, arr in term_classes(claimed)],
-        true_terms=[(label, _values_at(arr, sub)) for label, arr in term_classes(truth)])
+        terms=[(label, values_at(arr, sub)) for label, arr in term_classes(claimed)],
+        true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)])
     return True
-
-
-def _as_object(x) -> np.ndarray:
-    if isinstance(x, (np.ndarray, sp.MatrixBase)):
-        return to_array(x)
-    out = np.empty((), dtype=object)
-    out[()] = x
-    return out
-
-
-def _values_at(arr, sub) -> np.ndarray:
-    """Each entry at ``sub`` (50-digit numbers), as float64. An entry that comes
-    out complex (a log of a negative number) keeps its size: |value| with the
-    sign of its real part, so a difference never hides in the imaginary part."""
-    arr = _as_object(arr)
-    out = np.zeros(arr.shape)
-    for idx in np.ndindex(arr.shape):
-        e = sp.sympify(arr[idx])
-        if e == 0:
-            continue
-        v = complex(sp.N(e.xreplace(sub), SYMBOLIC_DIGITS))
-        out[idx] = v.real if v.imag == 0 else abs(v) * (1.0 if v.real >= 0 else -1.0)
-    return out
 
 
 def index_values(derivation: Derivation, point: Point) -> dict:
     """The index variables at ``point`` ({"o": 2, "samples": [1, 1]}), to name where a claim is wrong."""
     return {n: v for n, v in point.values.items() if not isinstance(derivation.variables[n], Real)}
-
-
-def _base_name(sym: sp.Symbol) -> sp.Symbol:
-    return sp.Symbol(sym.name.split("[")[0])
-
-
-def term_classes(arr) -> list[tuple[str, np.ndarray]]:
-    """The additive terms of a claim, grouped across entries by their shape with
-    indices left out (``U[0,2]*exp(...)`` and ``U[1,2]*exp(...)`` are one term,
-    ``-U[0,o]`` another): the terms as the derivation writes them, at any size.
-    Returns (label, array of that term's part of each entry), in order of first appearance."""
-    return [(label, part) for _, label, part in term_parts(arr)]
-
-
-def term_parts(arr) -> list[tuple[tuple, str, np.ndarray]]:
-    """`term_classes` with each class's key, for code that rebuilds an expression without one."""
-    arr = _as_object(arr)
-    classes: dict[tuple, tuple[str, np.ndarray]] = {}
-    for idx in np.ndindex(arr.shape):
-        entry = sp.sympify(arr[idx])
-        for term in sp.Add.make_args(sp.expand_mul(entry)):
-            if term == 0:
-                continue
-            key = _term_key(term)
-            if key not in classes:
-                label = sp.sstr(term)
-                classes[key] = (label if len(label) <= 60 else label[:57] + "...", np.zeros(arr.shape, dtype=object))
-            classes[key][1][idx] = classes[key][1][idx] + term
-    return [(key, label, part) for key, (label, part) in classes.items()]
-
-
-def _term_key(term) -> tuple:
-    """What kind of term this is, the same at every size: the variables in it,
-    the functions applied, whether it divides, and its sign."""
-    names = tuple(sorted({_base_name(s).name for s in term.free_symbols}))
-    heads = tuple(sorted({type(a).__name__ if not isinstance(a, sp.Pow) else
-                          ("divide" if a.exp.is_negative else "power")
-                          for a in sp.preorder_traversal(term) if isinstance(a, (sp.Function, sp.Pow))}))
-    return names, heads, term.could_extract_minus_sign()
-
-
-def evaluate_by_substitution(derivation: Derivation, point: Point, build, expected: tuple) -> np.ndarray:
-    """``build(s)`` with symbols, then the point's values substituted at 50 digits:
-    for builders that look at the structure of what they build (mutants)."""
-    s, symbols = build_namespace(derivation, point, "symbols")
-    arr = to_layout(build(s), expected, "the expression")
-    sub = {}
-    for name, syms in symbols.items():
-        for idx in np.ndindex(syms.shape):
-            sub[syms[idx]] = sp.Float(float(point.values[name][idx]), SYMBOLIC_DIGITS)
-    return _values_at(arr, sub)
 
 
 def _at_values(point: Point, symbols: dict, values: np.ndarray) -> Point:

@@ -6,7 +6,7 @@ from conftest import ROOT
 from gradverify.checks import Options
 from gradverify.cli import main
 from gradverify.mutation import make_mutants, run_mutants
-from gradverify.symbolic import build_namespace
+from gradverify.sympy_eval import build_namespace
 from gradverify.sampling import RandomSource, draw_point
 
 import numpy as np

@@ -1,0 +1,184 @@
+"""The spec evaluated: with symbols, with 50 significant digits, with float64's 53 bits.
+
+The same spec functions are called with a namespace ``s`` whose real variables
+are sympy Matrices of symbols (for differentiation), of 50-digit numbers (the
+exact reference) or of 53-bit numbers (float64's rounding of the formula).
+Results are laid out as the implementation lays them out (`to_layout`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .errors import DerivationError
+from .spec import Derivation, Point, Real
+from .tolerances import SYMBOLIC_DIGITS
+
+__all__ = ["ShapeMismatch", "build_namespace", "to_array", "to_layout", "value_shape", "call_spec", "evaluate_spec",
+           "as_object", "values_at", "evaluate_by_substitution"]
+
+
+class ShapeMismatch(Exception):
+    pass
+
+
+def _number(mode):
+    kind, n = mode
+    if kind == "digits":
+        return lambda x: sp.Float(float(x), n)
+    return lambda x: sp.Float(float(x), precision=n)
+
+
+def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
+    """The namespace ``s`` the spec functions read. ``mode`` is ``"symbols"``,
+    ``("digits", 50)`` or ``("bits", 53)``. Returns (s, {variable: object array
+    of its symbols, laid out as the implementation sees it})."""
+    number = None if mode == "symbols" else _number(mode)
+    overrides, symbols = {}, {}
+    for name, kind in derivation.variables.items():
+        if not isinstance(kind, Real):
+            continue
+        value = np.asarray(point.values[name], dtype=float)
+        if name in point.fixed:
+            arr = np.vectorize(lambda x: sp.Integer(int(x)) if float(x).is_integer() else sp.Float(x),
+                               otypes=[object])(value) if value.size else value.astype(object)
+        elif number is None:
+            arr = np.empty(value.shape, dtype=object)
+            for idx in np.ndindex(value.shape):
+                label = name + ("[" + ",".join(map(str, idx)) + "]" if idx else "")
+                arr[idx] = sp.Symbol(label, real=True)
+            symbols[name] = arr
+        else:
+            arr = np.empty(value.shape, dtype=object)
+            for idx in np.ndindex(value.shape):
+                arr[idx] = number(value[idx])
+        overrides[name] = _to_sympy(arr, kind)
+    return point.namespace(**overrides), symbols
+
+
+def _to_sympy(arr: np.ndarray, kind: Real):
+    if arr.ndim == 0:
+        return arr[()]
+    if arr.ndim == 1:
+        return sp.Matrix(1, arr.shape[0], list(arr)) if kind.row else sp.Matrix(arr.shape[0], 1, list(arr))
+    return sp.Matrix(arr.tolist())
+
+
+def to_array(expr) -> np.ndarray:
+    if isinstance(expr, sp.MatrixBase):
+        out = np.empty(expr.shape, dtype=object)
+        for i in range(expr.rows):
+            for j in range(expr.cols):
+                out[i, j] = expr[i, j]
+        return out
+    if isinstance(expr, np.ndarray):
+        return expr.astype(object)
+    out = np.empty((), dtype=object)
+    out[()] = sp.sympify(expr)
+    return out
+
+
+def to_layout(expr, expected: tuple, what: str) -> np.ndarray:
+    """Lay a sympy result out as ``expected`` (numpy shape). A vector may be a
+    row or a column (a layout convention, not an error); a matrix must match."""
+    arr = to_array(expr)
+    if arr.shape == expected:
+        return arr
+    if len(expected) == 1 and arr.shape in ((expected[0], 1), (1, expected[0])):
+        return arr.reshape(expected)
+    if expected == () and arr.shape in ((1, 1), (1,)):
+        return arr.reshape(())
+    raise ShapeMismatch(f"{what} has shape {_shape_text(arr.shape)}; expected {_shape_text(expected)}")
+
+
+def _shape_text(shape):
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def value_shape(J) -> tuple:
+    arr = to_array(J)
+    if arr.ndim == 2 and 1 in arr.shape:
+        return () if arr.shape == (1, 1) else (max(arr.shape),)
+    return arr.shape
+
+
+def call_spec(fn, s, what):
+    try:
+        return fn(s)
+    except DerivationError:
+        raise
+    except Exception as exc:
+        raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | None = None
+                  ) -> tuple[np.ndarray, dict[str, np.ndarray | str]]:
+    """The spec's function value and claims as float arrays at ``point``,
+    computed with sympy numbers in ``mode``; ``shape`` is the value's shape
+    (the implementation's: a 1×1 spec Matrix may be a scalar or a 1-vector).
+    A claim whose shape does not fit is returned as the message saying so."""
+    s, _ = build_namespace(derivation, point, mode)
+    J = call_spec(derivation.function, s, "function")
+    if shape is None:
+        shape = value_shape(J)
+    try:
+        value = _floats(to_layout(J, shape, "the spec's function"), "function")
+    except ShapeMismatch as exc:
+        raise DerivationError(f"{exc}, the shape of the implementation's value") from exc
+    claims = {}
+    for claim in derivation.claims:
+        expected = claim.shape(point.namespace(), shape, np.shape(point.values.get(claim.wrt)))
+        try:
+            arr = to_layout(call_spec(claim.expr, s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
+        except ShapeMismatch as exc:
+            claims[claim.name] = str(exc)
+            continue
+        claims[claim.name] = _floats(arr, f"claim {claim.name!r}")
+    return value, claims
+
+
+def _floats(arr: np.ndarray, what: str) -> np.ndarray:
+    out = np.empty(arr.shape)
+    for idx in np.ndindex(arr.shape):
+        try:
+            out[idx] = float(arr[idx])
+        except TypeError as exc:
+            raise DerivationError(f"spec {what} did not evaluate to a real number at entry {list(idx)}: "
+                                  f"{sp.sstr(arr[idx])[:80]}") from exc
+    return out
+
+
+def as_object(x) -> np.ndarray:
+    if isinstance(x, (np.ndarray, sp.MatrixBase)):
+        return to_array(x)
+    out = np.empty((), dtype=object)
+    out[()] = x
+    return out
+
+
+def values_at(arr, sub) -> np.ndarray:
+    """Each entry at ``sub`` (50-digit numbers), as float64. An entry that comes
+    out complex (a log of a negative number) keeps its size: |value| with the
+    sign of its real part, so a difference never hides in the imaginary part."""
+    arr = as_object(arr)
+    out = np.zeros(arr.shape)
+    for idx in np.ndindex(arr.shape):
+        e = sp.sympify(arr[idx])
+        if e == 0:
+            continue
+        v = complex(sp.N(e.xreplace(sub), SYMBOLIC_DIGITS))
+        out[idx] = v.real if v.imag == 0 else abs(v) * (1.0 if v.real >= 0 else -1.0)
+    return out
+
+
+def evaluate_by_substitution(derivation: Derivation, point: Point, build, expected: tuple) -> np.ndarray:
+    """``build(s)`` with symbols, then the point's values substituted at 50 digits:
+    for builders that look at the structure of what they build (mutants)."""
+    s, symbols = build_namespace(derivation, point, "symbols")
+    arr = to_layout(build(s), expected, "the expression")
+    sub = {}
+    for name, syms in symbols.items():
+        for idx in np.ndindex(syms.shape):
+            sub[syms[idx]] = sp.Float(float(point.values[name][idx]), SYMBOLIC_DIGITS)
+    return values_at(arr, sub)
