@@ -26,8 +26,3 @@ def one_hot_row(o, V):
 def u(U, w):
     """u_w, column w of U."""
     return U[:, w]
-
-
-def yhat_of(s):
-    """ŷ = softmax(Uᵀ v_c) for the namespace s."""
-    return softmax_row(s.U.T * s.v_c)

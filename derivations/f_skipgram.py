@@ -62,7 +62,8 @@ def skipgram_negsample(c, outside, samples, C, U):
     return skipgram(c, outside, C, U, e.neg_sampling_loss_and_gradient, samples)
 
 
-def _derivation(loss, J, dJ_dv_c, dJ_dU, extra_vars, assumptions, impl, args, sizes):
+def _derivation(loss, *, J, dJ_dv_c, dJ_dU, impl, args, sizes, extra_vars=None, assumptions=(), expect_U=None):
+    extra_vars = extra_vars or {}
     def inner(s, j):  # the arguments of one window word's loss: (v_c, o, [samples,] U)
         middle = (s.samples[j],) if "samples" in extra_vars else ()
         return (s.C[:, s.c], s.outside[j], *middle, s.U)
@@ -79,7 +80,7 @@ def _derivation(loss, J, dJ_dv_c, dJ_dU, extra_vars, assumptions, impl, args, si
         function=lambda s: window_sum(lambda j: J(*inner(s, j)), s),
         claims=[
             Claim("∂J_sg/∂U", lambda s: window_sum(lambda j: dJ_dU(*inner(s, j)), s), output="grad_U", wrt="U",
-                  as_written="Σ_j ∂J(v_c, w_{t+j}, U)/∂U"),
+                  as_written="Σ_j ∂J(v_c, w_{t+j}, U)/∂U", **(expect_U or {})),
             Claim("∂J_sg/∂v_c", lambda s: window_sum(lambda j: dJ_dv_c(*inner(s, j)), s), output="grad_C",
                   wrt="C", index=lambda s: (slice(None), s.c), as_written="Σ_j ∂J(v_c, w_{t+j}, U)/∂v_c"),
             Claim("∂J_sg/∂v_w, w ≠ c", lambda s: sp.zeros(s.d, s.V - 1), output="grad_C", wrt="C",
@@ -90,13 +91,15 @@ def _derivation(loss, J, dJ_dv_c, dJ_dU, extra_vars, assumptions, impl, args, si
     )
 
 
-softmax = _derivation("softmax", b.J, b.dJ_dv_c, c.dJ_dU, {}, [], skipgram_softmax,
-                      ("c", "outside", "C", "U"), [{"d": 2, "m": 1, "V": 3}, {"d": 3, "m": 1, "V": 4}])
+softmax = _derivation("softmax", J=b.J, dJ_dv_c=b.dJ_dv_c, dJ_dU=c.dJ_dU, impl=skipgram_softmax,
+                      args=("c", "outside", "C", "U"), sizes=[{"d": 2, "m": 1, "V": 3}, {"d": 3, "m": 1, "V": 4}])
 
 negsample = _derivation(
-    "negsample", e.J, e.dJ_dv_c, negsample_dJ_dU, {"samples": Indices("K", "V", rows="W")},
-    [Excludes("o ∉ {w_1, …, w_K} for each window word (from (e))", var="samples", other="outside"),
-     Distinct("each window word's K negative samples are distinct (implicit in (e))", var="samples",
-              source="implicit", why=e.ASSUMPTIONS[1].why)],
-    skipgram_negsample, ("c", "outside", "samples", "C", "U"),
-    [{"d": 2, "m": 1, "K": 3, "V": 5}, {"d": 3, "m": 1, "K": 2, "V": 4}])
+    "negsample", J=e.J, dJ_dv_c=e.dJ_dv_c, dJ_dU=negsample_dJ_dU, impl=skipgram_negsample,
+    args=("c", "outside", "samples", "C", "U"), sizes=[{"d": 2, "m": 1, "K": 3, "V": 5}, {"d": 3, "m": 1, "K": 2, "V": 4}],
+    extra_vars={"samples": Indices("K", "V", rows="W")},
+    assumptions=[Excludes("o ∉ {w_1, …, w_K} for each window word (from (e))", var="samples", other="outside"),
+                 Distinct("each window word's K negative samples are distinct (implicit in (e))", var="samples",
+                          source="implicit", why=e.ASSUMPTIONS[1].why)],
+    # (e)'s ∂J/∂u_k enters this sum, and with it (e)'s unstated assumption
+    expect_U={"expect": "conditional", "reason": e.U_K_REASON})

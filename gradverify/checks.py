@@ -61,23 +61,24 @@ def _assumption_rows(derivation):
 
 
 def error_rows(derivation_id: str, title: str, message: str, claims=(), reproduce: str = "") -> list[ClaimResult]:
-    names = [(c.name, c.as_written) for c in claims] or [("(all)", "")]
-    return [ClaimResult(derivation_id, title, name, text, Verdict.ERROR,
-                        {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message, reproduce=reproduce)
-            for name, text in names]
+    """One ERROR row per claim (one "(all)" row when the claims are unknown: the module did not load)."""
+    rows = [ClaimResult(derivation_id, title, c.name, c.as_written, Verdict.ERROR,
+                        {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message, reproduce=reproduce,
+                        expect=_expected(c), reason=c.reason) for c in claims]
+    return rows or [ClaimResult(derivation_id, title, "(all)", "", Verdict.ERROR,
+                                {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message,
+                                reproduce=reproduce)]
+
+
+def _expected(claim: Claim) -> Verdict | None:
+    return None if claim.expect is None else Verdict(claim.expect)
 
 
 def check_derivation(derivation: Derivation, options: Options, reproduce: str = "") -> list[ClaimResult]:
     """Every claim of ``derivation``, checked three ways. Never raises for a
     problem in the derivation: that becomes ERROR rows."""
     try:
-        stated = tuple(a for a in derivation.assumptions if a.source == "stated")
-        results = _run(derivation, stated, options)
-        implicit = [a for a in derivation.assumptions if a.source == "implicit"]
-        rescued: dict[str, dict[str, CheckResult]] = {}
-        failing = [c for c in derivation.claims if any(r.failed for r in results[c.name].values())]
-        if implicit and failing:  # only the failing claims: do they hold once the implicit ones are added?
-            rescued = _run(dataclasses.replace(derivation, claims=failing), tuple(derivation.assumptions), options)
+        results, rescued = _as_stated_then_rescued(derivation, options)
         necessity = _necessity(derivation, options) if options.assumptions else {}
     except _ImplementationFailed as exc:
         rows = error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce)
@@ -86,23 +87,36 @@ def check_derivation(derivation: Derivation, options: Options, reproduce: str = 
         return rows
     except DerivationError as exc:
         return error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce)
-    rows = []
-    for claim in derivation.claims:
-        checks = results[claim.name]
-        verdict, holds_if = Verdict.HOLDS, []
-        if any(c.failed for c in checks.values()):
-            verdict = Verdict.REFUTED
-            again = rescued.get(claim.name)
-            if again and not any(c.failed for c in again.values()):
-                verdict = Verdict.CONDITIONAL
-                holds_if = [a.text for a in derivation.assumptions if a.source == "implicit"]
-        assumptions = _assumption_rows(derivation)
-        for row, a in zip(assumptions, derivation.assumptions):
-            if a in necessity:
-                row.update(necessity[a][claim.name])
-        rows.append(ClaimResult(derivation.id, derivation.title, claim.name, claim.as_written, verdict, checks,
-                                assumptions, holds_if=holds_if, reproduce=reproduce))
-    return rows
+    return [_row(derivation, claim, results[claim.name], rescued.get(claim.name), necessity, reproduce)
+            for claim in derivation.claims]
+
+
+def _as_stated_then_rescued(derivation: Derivation, options: Options) -> tuple[dict, dict]:
+    """Every claim under the assumptions the source states; then the failing claims again with
+    the implicit assumptions added (do they hold once those are added?)."""
+    stated = tuple(a for a in derivation.assumptions if a.source == "stated")
+    results = _run(derivation, stated, options)
+    implicit = [a for a in derivation.assumptions if a.source == "implicit"]
+    failing = [c for c in derivation.claims if any(r.failed for r in results[c.name].values())]
+    if not (implicit and failing):
+        return results, {}
+    return results, _run(dataclasses.replace(derivation, claims=failing), tuple(derivation.assumptions), options)
+
+
+def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None, necessity: dict,
+         reproduce: str) -> ClaimResult:
+    verdict, holds_if = Verdict.HOLDS, []
+    if any(c.failed for c in checks.values()):
+        verdict = Verdict.REFUTED
+        if again and not any(c.failed for c in again.values()):
+            verdict = Verdict.CONDITIONAL
+            holds_if = [a.text for a in derivation.assumptions if a.source == "implicit"]
+    assumptions = _assumption_rows(derivation)
+    for row, a in zip(assumptions, derivation.assumptions):
+        if a in necessity:
+            row.update(necessity[a][claim.name])
+    return ClaimResult(derivation.id, derivation.title, claim.name, claim.as_written, verdict, checks, assumptions,
+                       holds_if=holds_if, reproduce=reproduce, expect=_expected(claim), reason=claim.reason)
 
 
 def _necessity(derivation: Derivation, options: Options) -> dict:

@@ -11,11 +11,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import InvalidArgument
-from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Point, Real, resolve_sizes
-from .tolerances import TINY
+from .errors import DerivationError, InvalidArgument
+from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Point, Real, Require, resolve_sizes
+from .tolerances import DOMAIN_MARGIN, TINY
 
-__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "draw_point"]
+__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "draw_point", "in_domain", "unmet"]
 
 
 # ---------------------------------------------------------------- sources of choices
@@ -27,8 +27,18 @@ class Source:
     def choice(self, options: Sequence):
         return options[self.integer(0, len(options) - 1)]
 
+    def reject(self, why: str):
+        raise _Rejected(why)
+
+
+class _Rejected(Exception):
+    pass
+
 
 class RandomSource(Source):
+    #: draws tried before giving up on a point where every Require holds
+    TRIES = 100
+
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
 
@@ -59,6 +69,11 @@ class HypothesisSource(Source):
     def coin(self):
         return self.data.draw(self.st.booleans())
 
+    def reject(self, why: str):
+        from hypothesis import assume
+
+        assume(False)  # hypothesis draws another example and counts this one as invalid
+
 
 def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:
     sizes: dict[str, int] = {}
@@ -69,7 +84,54 @@ def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:
 
 def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,
                sizes: dict[str, int] | None = None, scale: float | None = None) -> Point:
-    """Draw one point within ``assumptions`` (by default every assumption)."""
+    """Draw one point within ``assumptions`` and the variables' domains; a point where a
+    `Require` fails is drawn again (hypothesis: counted as an invalid example)."""
+    for _ in range(RandomSource.TRIES):
+        point = _draw_once(derivation, source, assumptions, sizes, scale)
+        failed = unmet(derivation, assumptions, point)
+        if failed is None:
+            return point
+        try:
+            source.reject(failed)
+        except _Rejected:
+            continue
+    raise DerivationError(f"no point where {failed!r} holds in {RandomSource.TRIES} draws; "
+                          "check the Require's condition against the declared dims and domains")
+
+
+def unmet(derivation: Derivation, assumptions: Sequence, point: Point) -> str | None:
+    """The text of the first `Require` in ``assumptions`` that ``point`` does not meet, else None."""
+    for a in assumptions:
+        if isinstance(a, Require):
+            try:
+                ok = a.holds(point.namespace())
+            except Exception as exc:
+                raise DerivationError(f"Require({a.text!r}) raised {type(exc).__name__}: {exc}") from exc
+            if not ok:
+                return a.text
+    return None
+
+
+def in_domain(kind: Real, unit: np.ndarray, scale: float) -> np.ndarray:
+    """Unit values in [-1, 1] mapped into ``kind``'s domain at ``scale``. Identity times
+    ``scale`` without a domain; bounded away from an excluded 0 or an open end by
+    `DOMAIN_MARGIN` of the scale, so a shrunk example stays inside the domain."""
+    unit = np.asarray(unit, dtype=np.float64)
+    domain = kind.domain
+    if domain is None:
+        return unit * scale
+    away = np.maximum(np.abs(unit), DOMAIN_MARGIN) * scale
+    if domain == "positive":
+        return away
+    if domain == "nonzero":
+        return np.where(unit < 0, -away, away)
+    lo, hi = domain
+    if lo is not None and hi is not None:
+        return lo + (hi - lo) * (DOMAIN_MARGIN + (1 - 2 * DOMAIN_MARGIN) * (unit + 1) / 2)
+    return lo + away if lo is not None else hi - away
+
+
+def _draw_once(derivation: Derivation, source: Source, assumptions: Sequence, sizes, scale) -> Point:
     sizes = dict(sizes) if sizes is not None else draw_sizes(derivation, source)
     scale = float(source.choice(list(derivation.scales))) if scale is None else scale
     values: dict[str, Any] = {}
@@ -87,7 +149,7 @@ def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,
                 value[at] = 1.0
                 fixed.add(name)
             else:
-                value = np.asarray(source.unit_array(shape) * scale, dtype=np.float64)
+                value = np.asarray(in_domain(kind, source.unit_array(shape), scale), dtype=np.float64)
                 value[np.abs(value) < TINY] = 0.0
             values[name] = value
         elif isinstance(kind, Index):

@@ -31,6 +31,7 @@ __all__ = [
     "OneHot",
     "Excludes",
     "Distinct",
+    "Require",
     "Claim",
     "Implementation",
     "Derivation",
@@ -73,20 +74,56 @@ class Real:
     """A real array over named dimensions: ``Real()`` scalar, ``Real("d")``,
     ``Real("d", "V")``. In the spec a vector is a column (d x 1) unless
     ``row=True`` (1 x d); the implementation always sees a numpy array of
-    shape ``(d,)`` or ``(d, V)``."""
+    shape ``(d,)`` or ``(d, V)``.
+
+    ``domain``: where the values may lie — ``"positive"`` (x > 0), ``"nonzero"``,
+    or an open interval ``(lo, hi)`` (either end may be None). Inputs are drawn
+    within it and the sympy symbols get the matching assumptions (positive=True,
+    nonzero=True). A condition on the whole point ("the entries are not all
+    equal") is a `Require` assumption."""
 
     dims: tuple = ()
     row: bool = False
+    domain: Any = None
 
-    def __init__(self, *dims: str, row: bool = False):
+    def __init__(self, *dims: str, row: bool = False, domain=None):
         if len(dims) > 2:
             raise InvalidArgument("at most 2 dimensions for Real", f"dims={dims}",
                                   "Split the variable or flatten it.")
+        if not (domain in (None, "positive", "nonzero") or _is_interval(domain)):
+            raise InvalidArgument('domain="positive", "nonzero" or an open interval (lo, hi)', f"domain={domain!r}",
+                                  "Use None for an end without a bound, e.g. (0, None); for a condition on "
+                                  "the whole point use a Require assumption.")
         object.__setattr__(self, "dims", tuple(dims))
         object.__setattr__(self, "row", row)
+        object.__setattr__(self, "domain", domain)
 
     def describe(self) -> str:
-        return "real " + ("scalar" if not self.dims else "×".join(self.dims))
+        text = "real " + ("scalar" if not self.dims else "×".join(self.dims))
+        if self.domain in ("positive", "nonzero"):
+            return f"{text}, {self.domain}"
+        if self.domain is not None:
+            lo, hi = self.domain
+            return f"{text}, in ({'-∞' if lo is None else lo}, {'∞' if hi is None else hi})"
+        return text
+
+    def symbol_assumptions(self) -> dict:
+        """sympy assumptions of this variable's symbols."""
+        if self.domain == "positive" or (_is_interval(self.domain) and self.domain[0] is not None
+                                         and self.domain[0] >= 0):
+            return {"real": True, "positive": True}
+        if self.domain == "nonzero":
+            return {"real": True, "nonzero": True}
+        return {"real": True}
+
+
+def _is_interval(domain) -> bool:
+    if not (isinstance(domain, tuple) and len(domain) == 2):
+        return False
+    lo, hi = domain
+    numbers = all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x))
+                  for x in domain)
+    return numbers and (lo is None or hi is None or lo < hi)
 
 
 @dataclass(frozen=True)
@@ -153,6 +190,22 @@ class Excludes(Assumption):
 
     var: str = ""
     other: str = ""
+
+    @property
+    def target(self) -> str:
+        return self.var
+
+
+@dataclass(frozen=True)
+class Require(Assumption):
+    """A condition on the whole point: ``holds(s)`` is true for every point drawn
+    (``s`` is the namespace the implementation's values live in: ``s.x`` a numpy
+    array). For what a per-variable domain cannot say, e.g. layer norm's
+    ``Require("x is not constant", var="x", holds=lambda s: np.ptp(s.x) > 1e-3)``.
+    Points where it fails are drawn again."""
+
+    var: str = ""
+    holds: Callable[[SimpleNamespace], bool] | None = None
 
     @property
     def target(self) -> str:
@@ -296,63 +349,9 @@ class Derivation:
         where = f"derivation {self.id!r}"
         if not isinstance(self.id, str) or not self.id or " " in self.id:
             raise InvalidArgument("a non-empty id without spaces", f"id={self.id!r}")
-        for name, rng in self.dims.items():
-            if not (callable(rng) or (isinstance(rng, tuple) and len(rng) == 2
-                                      and all(isinstance(x, int) for x in rng) and 1 <= rng[0] <= rng[1])):
-                raise InvalidArgument(
-                    "each dimension as (low, high) with 1 <= low <= high, or a function of the others",
-                    f"dims[{name!r}]={rng!r} in {where}")
-        kinds = (Real, Index, Indices)
-        for name, kind in self.variables.items():
-            if not isinstance(kind, kinds):
-                raise InvalidArgument("Real(...), Index(...) or Indices(...)",
-                                      f"variables[{name!r}]={kind!r} in {where}")
-            for dim in _dims_of(kind):
-                if dim not in self.dims:
-                    raise InvalidArgument(f"a dimension declared in dims ({', '.join(self.dims)})",
-                                          f"{dim!r} in variables[{name!r}] of {where}",
-                                          "Add it to dims=.")
-        for a in self.assumptions:
-            if a.target not in self.variables:
-                raise InvalidArgument(f"an assumption about a declared variable ({', '.join(self.variables)})",
-                                      f"{type(a).__name__}(var={a.target!r}) in {where}")
-            if a.source not in ("stated", "implicit"):
-                raise InvalidArgument('source="stated" or source="implicit"', f"source={a.source!r} in {where}",
-                                      'source="seed" is now "stated".' if a.source == "seed" else "")
-        impl = self.implementation
-        for name in impl.batched:
-            if name not in self.real_variables:
-                raise InvalidArgument(f"batched naming Real variables ({', '.join(self.real_variables)})",
-                                      f"batched contains {name!r} in {where}")
-        for arg in impl.args:
-            if arg not in self.variables:
-                raise InvalidArgument(f"implementation args among the variables ({', '.join(self.variables)})",
-                                      f"args contains {arg!r} in {where}")
-        if len(impl.returns) < 1:
-            raise InvalidArgument("at least one name in returns (the function value first)",
-                                  f"returns={impl.returns!r} in {where}")
-        if not self.claims:
-            raise InvalidArgument("at least one Claim", f"claims=[] in {where}")
-        names = [c.name for c in self.claims]
-        if len(set(names)) != len(names):
-            raise InvalidArgument("a different name for each claim", f"names {names} in {where}",
-                                  "Results are reported by claim name.")
-        clash = set(self.dims) & set(self.variables)
-        if clash:
-            raise InvalidArgument("dimension names different from variable names", f"{sorted(clash)} in {where}")
-        for c in self.claims:
-            if c.output not in impl.returns:
-                raise InvalidArgument(f"claim output among the implementation's returns ({', '.join(impl.returns)})",
-                                      f"output={c.output!r} for claim {c.name!r} in {where}")
-            if not c.identity and (c.wrt not in self.variables or not isinstance(self.variables[c.wrt], Real)):
-                raise InvalidArgument("wrt naming a Real variable", f"wrt={c.wrt!r} for claim {c.name!r} in {where}")
-        for sizes in self.symbolic_sizes:
-            if not all(isinstance(v, int) and v >= 1 for v in sizes.values()):
-                raise InvalidArgument("positive integer sizes in symbolic_sizes", f"{dict(sizes)} in {where}")
-            missing = set(self.dims) - set(sizes) - {k for k, v in self.dims.items() if callable(v)}
-            if missing:
-                raise InvalidArgument("every dimension in each symbolic_sizes entry",
-                                      f"{dict(sizes)} missing {sorted(missing)} in {where}")
+        for check in (_check_dims, _check_variables, _check_assumptions, _check_implementation, _check_claims,
+                      _check_symbolic_sizes):
+            check(self, where)
 
     def claim(self, name: str) -> Claim:
         for c in self.claims:
@@ -363,6 +362,114 @@ class Derivation:
     @property
     def real_variables(self) -> list[str]:
         return [n for n, k in self.variables.items() if isinstance(k, Real)]
+
+
+# ---------------------------------------------------------------- validation, one field at a time
+#: the widest range a dimension may be drawn from, and the most scalar symbols the
+#: symbolic check may build at one size tuple: beyond them a check runs for minutes
+#: (per-entry finite differences at 10**6 entries; sympy over 60×70 symbols took 123 s)
+MAX_DIM = 1000
+MAX_SYMBOLS = 400
+
+
+def _check_dims(d: "Derivation", where: str) -> None:
+    for name, rng in d.dims.items():
+        if callable(rng):
+            continue
+        if not (isinstance(rng, tuple) and len(rng) == 2 and all(isinstance(x, int) for x in rng)
+                and 1 <= rng[0] <= rng[1]):
+            raise InvalidArgument("each dimension as (low, high) with 1 <= low <= high, or a function of the others",
+                                  f"dims[{name!r}]={rng!r} in {where}")
+        if rng[1] > MAX_DIM:
+            raise InvalidArgument(f"dimension ranges up to {MAX_DIM}", f"dims[{name!r}]={rng!r} in {where}",
+                                  "Every entry is checked by finite differences at each example: small sizes "
+                                  "find the same mistakes. For large sizes use gradverify.gradcheck.")
+
+
+def _check_variables(d: "Derivation", where: str) -> None:
+    for name, kind in d.variables.items():
+        if not isinstance(kind, (Real, Index, Indices)):
+            raise InvalidArgument("Real(...), Index(...) or Indices(...)", f"variables[{name!r}]={kind!r} in {where}")
+        for dim in _dims_of(kind):
+            if dim not in d.dims:
+                raise InvalidArgument(f"a dimension declared in dims ({', '.join(d.dims)})",
+                                      f"{dim!r} in variables[{name!r}] of {where}", "Add it to dims=.")
+    clash = set(d.dims) & set(d.variables)
+    if clash:
+        raise InvalidArgument("dimension names different from variable names", f"{sorted(clash)} in {where}")
+
+
+#: the assumption kinds drawing knows how to honour; any other is refused, never ignored
+KNOWN_ASSUMPTIONS = ("OneHot", "Excludes", "Distinct", "Require")
+
+
+def _check_assumptions(d: "Derivation", where: str) -> None:
+    for a in d.assumptions:
+        if type(a) not in (OneHot, Excludes, Distinct, Require):
+            raise InvalidArgument(f"an assumption of a kind gradverify draws within ({', '.join(KNOWN_ASSUMPTIONS)})",
+                                  f"{type(a).__name__} in {where}",
+                                  "A subclass would be silently ignored; for any condition on the point use "
+                                  "Require(text, var=, holds=lambda s: ...).")
+        if a.target not in d.variables:
+            raise InvalidArgument(f"an assumption about a declared variable ({', '.join(d.variables)})",
+                                  f"{type(a).__name__}(var={a.target!r}) in {where}")
+        if a.source not in ("stated", "implicit"):
+            raise InvalidArgument('source="stated" or source="implicit"', f"source={a.source!r} in {where}",
+                                  'source="seed" is now "stated".' if a.source == "seed" else "")
+        if isinstance(a, Require) and not callable(a.holds):
+            raise InvalidArgument("Require(..., holds=a function of the point)", f"holds={a.holds!r} in {where}")
+
+
+def _check_implementation(d: "Derivation", where: str) -> None:
+    impl = d.implementation
+    for name in impl.batched:
+        if name not in d.real_variables:
+            raise InvalidArgument(f"batched naming Real variables ({', '.join(d.real_variables)})",
+                                  f"batched contains {name!r} in {where}")
+    for arg in impl.args:
+        if arg not in d.variables:
+            raise InvalidArgument(f"implementation args among the variables ({', '.join(d.variables)})",
+                                  f"args contains {arg!r} in {where}")
+    if len(impl.returns) < 1:
+        raise InvalidArgument("at least one name in returns (the function value first)",
+                              f"returns={impl.returns!r} in {where}")
+
+
+def _check_claims(d: "Derivation", where: str) -> None:
+    if not d.claims:
+        raise InvalidArgument("at least one Claim", f"claims=[] in {where}")
+    names = [c.name for c in d.claims]
+    if len(set(names)) != len(names):
+        raise InvalidArgument("a different name for each claim", f"names {names} in {where}",
+                              "Results are reported by claim name.")
+    verdicts = ("holds", "conditional", "refuted", "error")
+    for c in d.claims:
+        if c.output not in d.implementation.returns:
+            raise InvalidArgument(f"claim output among the implementation's returns "
+                                  f"({', '.join(d.implementation.returns)})",
+                                  f"output={c.output!r} for claim {c.name!r} in {where}")
+        if not c.identity and (c.wrt not in d.variables or not isinstance(d.variables[c.wrt], Real)):
+            raise InvalidArgument("wrt naming a Real variable", f"wrt={c.wrt!r} for claim {c.name!r} in {where}")
+        if c.expect is not None and c.expect not in verdicts:
+            raise InvalidArgument(f"expect= one of {', '.join(verdicts)}", f"expect={c.expect!r} for claim "
+                                  f"{c.name!r} in {where}", "Say which verdict the claim is known to get.")
+
+
+def _check_symbolic_sizes(d: "Derivation", where: str) -> None:
+    for sizes in d.symbolic_sizes:
+        if not all(isinstance(v, int) and v >= 1 for v in sizes.values()):
+            raise InvalidArgument("positive integer sizes in symbolic_sizes", f"{dict(sizes)} in {where}")
+        missing = set(d.dims) - set(sizes) - {k for k, v in d.dims.items() if callable(v)}
+        if missing:
+            raise InvalidArgument("every dimension in each symbolic_sizes entry",
+                                  f"{dict(sizes)} missing {sorted(missing)} in {where}")
+        symbols = sum(int(np.prod([resolve_sizes(d.dims, sizes).get(x, 1) for x in k.dims]))
+                      for k in d.variables.values() if isinstance(k, Real))
+        if symbols > MAX_SYMBOLS:
+            raise InvalidArgument(f"symbolic sizes with at most {MAX_SYMBOLS} scalar symbols in all",
+                                  f"{dict(sizes)} ({symbols} symbols) in {where}",
+                                  "sympy differentiates by each symbol; the smallest sizes with all dimensions "
+                                  "different catch the same mistakes.")
 
 
 def resolve_sizes(dims: Mapping[str, Any], given: Mapping[str, int]) -> dict[str, int]:

@@ -29,7 +29,7 @@ import sympy as sp
 
 from .diagnosis import diagnose, worst_entries
 from .errors import DerivationError
-from .sampling import RandomSource, draw_point
+from .sampling import RandomSource, draw_point, in_domain, unmet
 from .spec import Claim, Derivation, Point, Real, resolve_sizes
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes
@@ -197,8 +197,25 @@ def proof_size(e) -> int:
     return 1
 
 
+def _random_values(derivation: Derivation, cfg: _Config, rng, k: int) -> np.ndarray:
+    """The free symbols' values at the ``k``-th random point: within each variable's domain
+    and every Require, at the derivation's scales in turn (unit scale first), so that a
+    claim wrong only at large values (a Huber claim for |r| > 1) is seen."""
+    scales = [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
+    scale = scales[k % len(scales)]
+    for _ in range(RandomSource.TRIES):
+        unit = rng.uniform(-1.0, 1.0, size=len(cfg.free))
+        values, i = np.empty(len(cfg.free)), 0
+        for name, arr in cfg.symbols.items():
+            values[i:i + arr.size] = in_domain(derivation.variables[name], unit[i:i + arr.size], scale)
+            i += arr.size
+        if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, values)) is None:
+            return values
+    raise DerivationError(f"no random point where every Require holds in {RandomSource.TRIES} draws")
+
+
 def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res) -> bool:
-    values = rng.uniform(-1.0, 1.0, size=len(cfg.free))
+    values = _random_values(derivation, cfg, rng, res.points)
     sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
     res.points += 1
     d = values_at(diff, sub)

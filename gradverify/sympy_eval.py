@@ -47,7 +47,7 @@ def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
             arr = np.empty(value.shape, dtype=object)
             for idx in np.ndindex(value.shape):
                 label = name + ("[" + ",".join(map(str, idx)) + "]" if idx else "")
-                arr[idx] = sp.Symbol(label, real=True)
+                arr[idx] = sp.Symbol(label, **kind.symbol_assumptions())
             symbols[name] = arr
         else:
             arr = np.empty(value.shape, dtype=object)

@@ -50,6 +50,7 @@ __all__ = [
     "TINY",
     "SHRINK_BUDGET",
     "DEFAULT_SCALES",
+    "DOMAIN_MARGIN",
     "MUTANT_SAME_RTOL",
     "ENTRIES_UP_TO",
     "COMPLEX_STEP",
@@ -149,6 +150,10 @@ TINY = 1e-100
 #: scores u_w^T v_c reach +-50 at the drawn dimensions (where a naive exp of a
 #: sum overflows in float32 and saturates probabilities in float64).
 DEFAULT_SCALES = (1e-3, 1.0, 6.0)
+#: values in a domain that excludes 0 or has an open end keep this fraction of the
+#: scale away from it: log p at p = 1e-3·scale is still a number, and a shrunk
+#: example (hypothesis shrinks toward 0) stays inside the domain.
+DOMAIN_MARGIN = 1e-3
 #: examples hypothesis may try while shrinking one failure; then the smallest failing
 #: example found so far is reported (each one it accepts is smaller than the last).
 #: A count, not seconds, so that a seed reproduces the same counterexample on any machine.

@@ -1,5 +1,6 @@
 """A derivation with a mistake in its own description is a clear InvalidArgument."""
 
+import numpy as np
 import pytest
 
 from gradverify import Claim, Derivation, Distinct, Implementation, Index, Indices, InvalidArgument, Real
@@ -60,3 +61,77 @@ def test_kinds_describe_themselves():
     assert Real("d", "V").describe() == "real d×V"
     assert Index("V").describe() == "index in 0..V-1"
     assert Indices("K", "V", rows="W").describe() == "W×K indices in 0..V-1"
+
+
+# ---- domains, Require, refused declarations
+from gradverify.sampling import RandomSource, draw_point, in_domain  # noqa: E402
+from gradverify.spec import Require  # noqa: E402
+
+
+def _one_var(**changes):
+    fields = dict(id="t", title="t", dims={"n": (2, 4)}, variables={"x": Real("n")},
+                  function=lambda s: sum(s.x), claims=[Claim("g", lambda s: s.x * 0 + 1, output="g", wrt="x")],
+                  implementation=Implementation(lambda x: (x.sum(), np.ones_like(x)), args=("x",),
+                                                returns=("f", "g")))
+    fields.update(changes)
+    return Derivation(**fields)
+
+
+@pytest.mark.parametrize("domain, test", [
+    pytest.param("positive", lambda v: np.all(v > 0), id="positive"),
+    pytest.param("nonzero", lambda v: np.all(v != 0), id="nonzero"),
+    pytest.param((0.0, 1.0), lambda v: np.all((v > 0) & (v < 1)), id="open-interval"),
+    pytest.param((2.0, None), lambda v: np.all(v > 2), id="lower-bound-only"),
+])
+def test_drawn_values_stay_inside_the_declared_domain_even_at_zero(domain, test):
+    kind = Real("n", domain=domain)
+    for unit in (np.zeros(5), np.linspace(-1, 1, 5)):
+        for scale in (1e-3, 1.0, 6.0):
+            assert test(in_domain(kind, unit, scale))
+
+
+def test_sympy_symbols_carry_the_domain():
+    from gradverify.sympy_eval import build_namespace
+
+    d = _one_var(variables={"x": Real("n", domain="positive")})
+    point = draw_point(d, RandomSource(np.random.default_rng(0)), d.assumptions)
+    _, symbols = build_namespace(d, point, "symbols")
+    assert all(sym.is_positive for sym in symbols["x"].ravel())
+
+
+def test_require_redraws_points_until_the_condition_holds():
+    req = Require("x is not constant", var="x", holds=lambda s: np.ptp(s.x) > 0.5)
+    d = _one_var(assumptions=[req])
+    rng = np.random.default_rng(1)
+    assert all(np.ptp(draw_point(d, RandomSource(rng), d.assumptions).values["x"]) > 0.5 for _ in range(50))
+
+
+class _MyAssumption(Require):
+    pass
+
+
+@pytest.mark.parametrize("changes, expected", [
+    pytest.param({"assumptions": [_MyAssumption("mine", var="x", holds=lambda s: True)]}, "assumption of a kind",
+                 id="unknown-assumption-kind"),
+    pytest.param({"assumptions": [Require("r", var="x")]}, "holds=a function", id="require-without-a-test"),
+    pytest.param({"dims": {"n": (1, 10**6)}}, "dimension ranges up to", id="huge-dimension-range"),
+    pytest.param({"symbolic_sizes": [{"n": 900}]}, "at most 400 scalar symbols", id="huge-symbolic-sizes"),
+    pytest.param({"claims": [Claim("g", lambda s: s.x, output="g", wrt="x", expect="wrong")]}, "expect= one of",
+                 id="unknown-expected-verdict"),
+])
+def test_declarations_that_cannot_work_are_refused_at_registration(changes, expected):
+    with pytest.raises(InvalidArgument, match=expected):
+        _one_var(**changes)
+
+
+def test_a_domain_that_is_not_one_is_refused():
+    with pytest.raises(InvalidArgument, match="domain="):
+        Real("n", domain=(1.0, 0.0))
+
+
+def test_a_dims_function_that_returns_nonsense_is_the_derivations_error():
+    from gradverify.errors import DerivationError
+    from gradverify.spec import resolve_sizes
+
+    with pytest.raises(DerivationError, match="expected a positive int"):
+        resolve_sizes({"n": (1, 3), "m": lambda s: 0}, {"n": 2})
