@@ -42,25 +42,47 @@ def diagnose(claimed, true, *, indices: dict | None = None, terms: Sequence[tupl
     """
     C, T = np.asarray(claimed, float), np.asarray(true, float)
     if C.shape != T.shape:
-        if C.ndim == 2 and C.shape == T.shape[::-1]:
-            return f"transposed: shape {C.shape[0]}×{C.shape[1]} where {T.shape[0]}×{T.shape[1]} belongs"
-        return f"wrong shape: {C.shape} where {T.shape} belongs"
+        return _shape_relation(C, T)
     scale = max(float(np.max(np.abs(T), initial=0.0)), float(np.max(np.abs(C), initial=0.0)))
     if scale == 0.0 or _close(C, T, scale):
         return ""
-    repeat = _repeat_note(C - T, scale, indices or {})
-    if _close(C, -T, scale):
-        return "sign flipped" + repeat
-    if C.ndim == 2 and C.shape[0] == C.shape[1] and _close(C, T.T, scale):
-        return "transposed"
-    tt = float(np.sum(T * T))
-    if tt > 0:
-        k = float(np.sum(C * T)) / tt
-        if abs(k) > DIAGNOSIS_RTOL and _close(C, k * T, scale):
-            return f"off by a constant factor: claimed = {_factor_text(k)} × true" + repeat
+    indices = indices or {}
+    repeat = _repeat_note(C - T, scale, indices)
+    for relation in (_sign, _transposed, _factor):
+        found = relation(C, T, scale)
+        if found:
+            return found + ("" if found == "transposed" else repeat)
     if not np.any(T) and np.any(C):
         return "claimed nonzero where the truth is 0"
-    diff = C - T
+    return _term_relation(C - T, scale, terms, true_terms) or _where_wrong(C - T, scale, indices)
+
+
+def _shape_relation(C, T) -> str:
+    if C.ndim == 2 and C.shape == T.shape[::-1]:
+        return f"transposed: shape {C.shape[0]}×{C.shape[1]} where {T.shape[0]}×{T.shape[1]} belongs"
+    return f"wrong shape: {C.shape} where {T.shape} belongs"
+
+
+def _sign(C, T, scale) -> str:
+    return "sign flipped" if _close(C, -T, scale) else ""
+
+
+def _transposed(C, T, scale) -> str:
+    return "transposed" if C.ndim == 2 and C.shape[0] == C.shape[1] and _close(C, T.T, scale) else ""
+
+
+def _factor(C, T, scale) -> str:
+    tt = float(np.sum(T * T))
+    if tt <= 0:
+        return ""
+    k = float(np.sum(C * T)) / tt
+    if abs(k) > DIAGNOSIS_RTOL and _close(C, k * T, scale):
+        return f"off by a constant factor: claimed = {_factor_text(k)} × true"
+    return ""
+
+
+def _term_relation(diff, scale, terms, true_terms) -> str:
+    """One term of the claim extra or of the wrong sign, or one term of the truth missing."""
     for label, t in terms:
         t = np.asarray(t, float)
         if t.shape == diff.shape and np.any(t):
@@ -72,8 +94,7 @@ def diagnose(claimed, true, *, indices: dict | None = None, terms: Sequence[tupl
         t = np.asarray(t, float)
         if t.shape == diff.shape and np.any(t) and _close(-diff, t, scale):
             return f"missing term: {label}"
-    where = _where_wrong(diff, scale, indices or {})
-    return where
+    return ""
 
 
 def _repeat_note(diff: np.ndarray, scale: float, indices: dict) -> str:
