@@ -139,7 +139,7 @@ def _mutants(args) -> int:
     options = Options(seed=args.seed, examples=args.examples)
     print(f"gradverify {__version__} mutation self-test · seed {args.seed} · {args.examples} hypothesis examples "
           "per mutant · mutants run under every assumption, implicit ones included")
-    totals = {"made": 0, "equivalent": 0, "refuted": 0, "survived": 0, "errors": len(failures)}
+    totals = {"made": 0, "equivalent": 0, "refuted": 0, "survived": 0, "claim refuted": 0, "errors": len(failures)}
     for f in failures:
         print(f"\nERROR {f.path}: {f.message}")
     for d in derivations:
@@ -152,7 +152,9 @@ def _mutants(args) -> int:
         rows = [[r.mutant.claim, r.mutant.operator, r.mutant.description[:48],
                  "equivalent" if r.status == "equivalent" else
                  ("refuted by " + ", ".join(r.refuted_by) if r.refuted_by else "SURVIVED")] for r in results]
-        counts = {s: sum(r.status == s for r in results) for s in ("equivalent", "refuted", "survived")}
+        counts = {s: sum(r.status == s for r in results) for s in ("equivalent", "refuted", "survived",
+                                                                    "claim refuted")}
+        totals["errors"] += counts["claim refuted"]
         totals["made"] += len(results)
         for s, n in counts.items():
             totals[s] += n
@@ -160,6 +162,8 @@ def _mutants(args) -> int:
               f"{counts['equivalent']} equivalent, {counts['survived']} survived")
         print(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
         for r in results:
+            if r.status == "claim refuted":
+                print(f"  CLAIM REFUTED {r.mutant.claim}: its mutants prove nothing ({r.detail[:120]})")
             if r.status == "survived":
                 print(f"  SURVIVED {r.mutant.claim} / {r.mutant.description}: {r.expression}")
     print(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "

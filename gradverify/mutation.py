@@ -55,7 +55,8 @@ class Mutant:
 class MutantResult:
     derivation: str
     mutant: Mutant
-    #: "equivalent", "refuted" or "survived"
+    #: "equivalent", "refuted" or "survived"; "claim refuted" when the unmutated claim is
+    #: itself wrong under every assumption (then its mutants prove nothing and are not made)
     status: str
     refuted_by: list[str] = field(default_factory=list)
     expression: str = ""
@@ -170,7 +171,13 @@ def run_mutants(derivation: Derivation, options: Options) -> list[MutantResult]:
                        sizes=sizes[0], scale=1.0)
     sample, _ = build_namespace(derivation, point, "symbols")
     results: list[MutantResult] = []
+    truth = check_symbolic(derivation, tuple(derivation.assumptions), options.seed, prove=False)
     for claim in derivation.claims:
+        if truth[claim.name].status == "refuted":  # a wrong claim's mutants test nothing
+            results.append(MutantResult(derivation.id, Mutant(claim.name, "(none)", "the claim itself",
+                                                              claim.expr), "claim refuted",
+                                        detail=truth[claim.name].detail))
+            continue
         seen: list[np.ndarray] = []
         for mutant in make_mutants(derivation, claim, sample):
             difference, printed = _difference(derivation, claim, mutant, sizes, options.seed)

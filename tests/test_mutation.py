@@ -77,3 +77,32 @@ def test_mutants_command_exits_0_without_survivors_and_prints_a_table(capsys):
     assert code == 0
     assert "d-scalar: sigmoid: dσ/dx, scalar x: 8 mutants, 7 refuted, 1 equivalent, 0 survived" in out
     assert "refuted by symbolic, finite_difference, agreement" in out
+
+
+def test_a_refuted_claim_is_reported_as_such_and_its_mutants_are_not_counted(seed, capsys, tmp_path):
+    from conftest import replace_claim
+    import planted
+    from gradverify.mutation import run_mutants
+
+    wrong = replace_claim(seed["b"], "∂J/∂v_c", expr=planted.b_flipped_sign)
+    results = run_mutants(wrong, Options(seed=0, examples=3))
+    assert [r.status for r in results] == ["claim refuted"]
+    assert "worst entries" in results[0].detail
+
+
+def test_every_operator_changes_the_claim_it_mutates(seed):
+    """An operator that returned the claim unchanged would make only 'equivalent' mutants and
+    leave every other test green: here each one must move the value at a random point."""
+    from gradverify.sympy_eval import evaluate_by_substitution
+
+    d, claim = seed["c"], seed["c"].claim("∂J/∂U")
+    point = draw_point(d, RandomSource(np.random.default_rng(0)), d.assumptions, sizes={"d": 2, "V": 3}, scale=1.0)
+    s, _ = build_namespace(d, point)
+    original = evaluate_by_substitution(d, point, claim.expr, (2, 3))
+    for mutant in make_mutants(d, claim, s):
+        expected = (3, 2) if mutant.operator == "transpose" else (2, 3)
+        value = evaluate_by_substitution(d, point, mutant.build, expected)
+        if mutant.operator == "transpose":
+            assert np.allclose(value, original.T), mutant.description
+        else:
+            assert value.shape != original.shape or not np.allclose(value, original), mutant.description
