@@ -160,8 +160,8 @@ def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[s
 
 
 def _symbolic_result(r: SymbolicResult) -> CheckResult:
-    return CheckResult(Status(r.status), SymbolicFigures(r.sizes, r.points, r.seconds), r.detail, r.counterexample,
-                       r.diagnosis)
+    return CheckResult(Status(r.status), SymbolicFigures(r.sizes, r.points, r.seconds, r.degenerate), r.detail,
+                       r.counterexample, r.diagnosis)
 
 
 # ---------------------------------------------------------------- numeric checks at one point

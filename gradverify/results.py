@@ -52,10 +52,15 @@ class SymbolicFigures:
     #: random 50-digit points evaluated
     points: int = 0
     seconds: float = 0.0
+    #: what the sizes could not avoid and may hide a mistake ("K=1", "d=V=3")
+    degenerate: list[str] = field(default_factory=list)
+
+    def sizes_text(self) -> str:
+        return "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in self.sizes)
 
     def as_dict(self) -> dict:
-        return {"sizes": "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in self.sizes),
-                "points": self.points, "seconds": round(self.seconds, 3)}
+        return {"sizes": self.sizes_text(), "points": self.points, "seconds": round(self.seconds, 3),
+                "degenerate": self.degenerate}
 
 
 @dataclass

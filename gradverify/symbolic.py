@@ -36,7 +36,7 @@ from .terms import term_classes
 from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
 
 __all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
-           "proof_size"]
+           "proof_size", "degenerate_sizes"]
 
 
 @dataclass
@@ -48,26 +48,47 @@ class SymbolicResult:
     points: int = 0
     seconds: float = 0.0
     diagnosis: str = ""
+    #: what the size tuples could not avoid: a dimension of 1, two dimensions equal
+    degenerate: list[str] = field(default_factory=list)
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
-    """Two size tuples with all sizes different within each (so d != V), the
-    smallest the ranges allow."""
-    tuples, taken = [], set()
+    """Two size tuples, the smallest the ranges allow with every dimension at least 2
+    (a sum over K = 1 cannot tell Σ_k from one term), all dimensions different within
+    a tuple (so a transposed d×V cannot pass as V×d), and each dimension different in
+    the two tuples; each rule is given up only where a range leaves no choice."""
+    tuples: list[dict] = []
     for _ in range(2):
-        sizes, used = {}, set()
+        sizes: dict = {}
         for name, rng in derivation.dims.items():
             if callable(rng):
                 sizes[name] = resolve_sizes({name: rng}, sizes)[name]
                 continue
-            lo, hi = rng
-            options = [v for v in range(lo, hi + 1) if v not in used and (name, v) not in taken] or \
-                      [v for v in range(lo, hi + 1) if v not in used] or [lo]
-            sizes[name] = options[0]
-            used.add(options[0])
-            taken.add((name, options[0]))
+            before = {t[name] for t in tuples}
+            sizes[name] = _pick(range(rng[0], rng[1] + 1), set(sizes.values()), before)
         tuples.append(sizes)
     return tuples
+
+
+def _pick(values: range, used: set, before: set) -> int:
+    """The smallest value meeting the most rules, the first rules weighing most."""
+    def rank(v):
+        return (v < 2, v in used, v in before, v)
+    return min(values, key=rank)
+
+
+def degenerate_sizes(sizes_list: list[dict]) -> list[str]:
+    """What in these size tuples can hide a mistake: a dimension of 1, two dimensions equal."""
+    notes = []
+    for sizes in sizes_list:
+        ones = [k for k, v in sizes.items() if v == 1]
+        if ones:
+            notes.append(", ".join(f"{k}=1" for k in ones))
+        by_value: dict = {}
+        for k, v in sizes.items():
+            by_value.setdefault(v, []).append(k)
+        notes += ["=".join(ks) + f"={v}" for v, ks in by_value.items() if len(ks) > 1 and v > 1]
+    return sorted(set(notes))
 
 
 def symbolic_size_list(derivation: Derivation) -> list[dict]:
@@ -82,7 +103,8 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
     random points only, as the mutation self-test wants)."""
     rng = np.random.default_rng(seed)
     size_list = symbolic_size_list(derivation)
-    results = {c.name: SymbolicResult("proved", sizes=size_list) for c in derivation.claims}
+    degenerate = degenerate_sizes(size_list)
+    results = {c.name: SymbolicResult("proved", sizes=size_list, degenerate=degenerate) for c in derivation.claims}
     for sizes in size_list:
         for _ in range(configs):
             point = draw_point(derivation, RandomSource(rng), assumptions, sizes=sizes, scale=1.0)

@@ -98,6 +98,43 @@ def test_default_sizes_are_all_different_within_each_tuple(seed):
         assert len(set(sizes.values())) == len(sizes)
 
 
+def _correlation(flipped: bool):
+    """y_t = Σ_k w_k x_{t+k}, L = Σ_t g_t y_t; ∂L/∂w_k = Σ_t g_t x_{t+k} (flipped: the kernel reversed,
+    right only when K = 1)."""
+    import numpy as np
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    def dL_dw(s):
+        K = s.K
+        return sp.Matrix([sum(s.g[t] * s.x[t + (K - 1 - k if flipped else k)] for t in range(s.T)) for k in range(K)])
+
+    def code(x, w, g):
+        K, T = w.size, g.size
+        y = np.array([w @ x[t:t + K] for t in range(T)])
+        return g @ y, np.array([g @ x[k:k + T] for k in range(K)])
+
+    return Derivation(id="corr", title="1-D correlation", dims={"K": (1, 3), "T": (1, 4),
+                                                                 "N": lambda n: n["T"] + n["K"] - 1},
+                      variables={"x": Real("N"), "w": Real("K"), "g": Real("T")},
+                      function=lambda s: sum(s.g[t] * sum(s.w[k] * s.x[t + k] for k in range(s.K)) for t in range(s.T)),
+                      claims=[Claim("∂L/∂w", dL_dw, output="dw", wrt="w")],
+                      implementation=Implementation(code, args=("x", "w", "g"), returns=("L", "dw")))
+
+
+def test_default_sizes_avoid_a_dimension_of_one_so_a_flipped_kernel_is_refuted():
+    right, wrong = _correlation(False), _correlation(True)
+    assert all(v >= 2 for sizes in default_symbolic_sizes(right) for k, v in sizes.items() if k in "KT")
+    assert check_symbolic(right, (), 0)["∂L/∂w"].status == "proved"
+    assert check_symbolic(wrong, (), 0)["∂L/∂w"].status == "refuted"
+
+
+def test_sizes_that_cannot_avoid_degeneracy_are_named(seed):
+    from gradverify.symbolic import degenerate_sizes
+
+    assert degenerate_sizes([{"K": 1, "d": 3, "V": 3}]) == ["K=1", "d=V=3"]
+    assert check_symbolic(seed["d-scalar"], (), 0)["dσ/dx"].degenerate == []
+
+
 @pytest.mark.parametrize("shape, expected, ok", [
     pytest.param((3, 1), (3,), True, id="column-for-vector"),
     pytest.param((1, 3), (3,), True, id="row-for-vector"),
