@@ -243,7 +243,10 @@ def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, 
     d = values_at(diff, sub)
     t_arr = values_at(truth, sub)
     c_arr = t_arr + d
-    scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)))
+    # the residual of a right claim is ~1e-50 of the largest number in play, the inputs
+    # included: an identically-zero claim leaves 1e-52, not 0
+    scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)),
+                float(np.max(np.abs(values), initial=0.0)))
     if not d.size or float(np.max(np.abs(d))) <= SYMBOLIC_ZERO * scale:
         return False
     entries = "; ".join(f"{idx}: claimed {c:.6g}, sympy {r:.6g}" for idx, c, r in worst_entries(c_arr, t_arr))

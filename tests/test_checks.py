@@ -222,3 +222,81 @@ def test_code_that_converts_its_inputs_still_fails_when_wrong(seed):
 
     row = check_derivation(replace_impl(seed["d-scalar"], converting_wrong), FAST)[0]
     assert row.checks["finite_difference"].status == "fail"
+
+
+# ---- the agreement check at kinks and at a spec's 50-digit residual -------------------------
+from gradverify.checks import evaluate_point  # noqa: E402
+from gradverify.symbolic import check_symbolic  # noqa: E402
+from gradverify.spec import Point  # noqa: E402
+from gradverify.tolerances import DEFAULT_TOLERANCE  # noqa: E402
+
+
+def _relu_sum(mask, spec_mask):
+    """Σ relu(x) with the code's gradient ``mask(x)`` and the spec's claim ``spec_mask``."""
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    return Derivation(
+        id="relu", title="Σ relu(x)", dims={"n": (2, 4)}, variables={"x": Real("n")},
+        function=lambda s: sum(sp.Max(0, xi) for xi in s.x),
+        claims=[Claim("∂f/∂x", lambda s: s.x.applyfunc(spec_mask), output="g", wrt="x")],
+        implementation=Implementation(lambda x: (np.maximum(x, 0).sum(), mask(x)), args=("x",), returns=("f", "g")))
+
+
+def _agreement_at(derivation, x):
+    out = evaluate_point(derivation, Point({"n": len(x)}, {"x": np.array(x)}, 1.0), DEFAULT_TOLERANCE,
+                         only=(derivation.claims[0].name, "agreement"))
+    return next(iter(out.values()))
+
+
+@pytest.mark.parametrize("spec_mask", [
+    pytest.param(lambda xi: sp_heaviside(xi), id="heaviside-half-at-0"),
+    pytest.param(lambda xi: sp_piecewise(xi), id="piecewise-1-at-0"),
+])
+def test_code_and_spec_agree_exactly_at_a_kink_whichever_subgradient_the_code_picks(spec_mask):
+    d = _relu_sum(lambda x: (x > 0).astype(float), spec_mask)
+    assert _agreement_at(d, [0.0, 0.5, -0.25]).ok
+
+
+def test_a_wrong_mask_still_disagrees_at_a_kink_and_away_from_it():
+    d = _relu_sum(lambda x: 2.0 * (x >= 0), lambda xi: sp_heaviside(xi))
+    assert not _agreement_at(d, [0.0, 0.5, -0.25]).ok
+    assert not _agreement_at(d, [0.3, 0.5, -0.25]).ok
+
+
+def test_an_exact_zero_agrees_with_a_spec_whose_50_digit_residual_is_not_zero(monkeypatch):
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    def sigma(x):
+        return 1 / (1 + sp.exp(-x))
+
+    def zero(x):  # σ(x)(1 − σ(x)) − e^{−x}/(1 + e^{−x})²: identically 0, ~1e-52 at 50 digits
+        return sigma(x) * (1 - sigma(x)) - sp.exp(-x) / (1 + sp.exp(-x)) ** 2
+
+    d = Derivation(
+        id="zero", title="a claim that is identically 0", dims={"n": (2, 3)}, variables={"x": Real("n")},
+        function=lambda s: sum(zero(xi) for xi in s.x) * 0,
+        claims=[Claim("∂f/∂x", lambda s: s.x.applyfunc(zero), output="g", wrt="x")],
+        implementation=Implementation(lambda x: (np.sum(x * 0.0), x * 0.0), args=("x",), returns=("f", "g")))
+    assert _agreement_at(d, [0.123, 2.9]).ok
+    assert check_symbolic(d, (), 0)["∂f/∂x"].status in ("proved", "sampled")
+    import gradverify.checks
+    monkeypatch.setattr(gradverify.checks, "SYMBOLIC_ZERO", 0.0)  # without the floor: the false alarm of old
+    assert not _agreement_at(d, [0.123, 2.9]).ok
+    monkeypatch.undo()
+    wrong = dataclasses.replace(d, implementation=dataclasses.replace(
+        d.implementation, fn=lambda x: (np.sum(x * 0.0), x * 0.0 + 1e-12)))
+    assert not _agreement_at(wrong, [0.123, 2.9]).ok
+
+
+def sp_heaviside(xi):
+    import sympy as sp
+    return sp.Heaviside(xi)
+
+
+def sp_piecewise(xi):
+    import sympy as sp
+    return sp.Piecewise((1, xi >= 0), (0, True))
