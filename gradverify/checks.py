@@ -24,15 +24,15 @@ import numpy as np
 
 from . import numeric
 from .errors import DerivationError
-from .sampling import draw_point
-from .search import explore
+from .sampling import RandomSource, draw_point
+from .search import Found, explore
 from .spec import Point
 from .spec import Claim, Derivation
-from .diagnosis import diagnose, worst_entries
+from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import evaluate_spec
-from .tolerances import DEFAULT_TOLERANCE, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
+from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 
 __all__ = ["Options", "check_derivation", "error_rows"]
 
@@ -201,11 +201,29 @@ def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> di
             if found is None:
                 out[claim.name][check] = CheckResult(Status.PASS, figures)
             else:
-                diagnosis = "" if isinstance(found.detail, str) else diagnose(
-                    found.detail.claimed, found.detail.reference, indices=index_values(derivation, found.point))
+                diagnosis = _diagnosis(derivation, assumptions, options, (claim.name, check), exploration, found)
                 out[claim.name][check] = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail),
                                                      found.point.describe(), diagnosis)
     return out
+
+
+def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key, exploration, found) -> str:
+    """The diagnosis, when it is the same at several failing non-degenerate points: the shrunk
+    one, the first one the survey met, and fresh points at the shrunk point's sizes."""
+    if isinstance(found.detail, str):
+        return ""
+    seen = [found, exploration.first.get(key, found)]
+    rng = np.random.default_rng(options.seed + 1)
+    for _ in range(4 * DIAGNOSIS_POINTS):
+        if len(seen) >= DIAGNOSIS_POINTS + 1:
+            break
+        point = draw_point(derivation, RandomSource(rng), assumptions, sizes=found.point.sizes, scale=1.0)
+        comparison = evaluate_point(derivation, point, options.tolerance, options.seed, key)[key]
+        if not isinstance(comparison, str) and not comparison.ok:
+            seen.append(Found(point, comparison))
+    texts = [diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point))
+             for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
+    return agreed(texts)
 
 
 def _failure_text(claim: Claim, check: str, detail) -> str:
@@ -215,10 +233,11 @@ def _failure_text(claim: Claim, check: str, detail) -> str:
                "agreement": "the spec (exact)"}[check]
     what = f"claimed {claim.name}" if check == "finite_difference" else f"implementation's {claim.name}"
     other = "numeric" if check == "finite_difference" else "spec"
-    entries = "; ".join(f"{idx}: claimed {c:.6g}, {other} {r:.6g}"
+    entries = "; ".join("{}: claimed {}, {} {}".format(idx, pair_text(c, r)[0], other, pair_text(c, r)[1])
                         for idx, c, r in worst_entries(detail.claimed, detail.reference, detail.tolerance))
     return (f"{what} vs {against}, worst entries {entries} "
-            f"(error {detail.worst_ratio:.3g}× the tolerance; max relative error {detail.max_rel_err:.3g})")
+            f"(at the counterexample below: error {detail.worst_ratio:.3g}× its tolerance, max relative error "
+            f"{detail.max_rel_err:.3g}; the table shows the worst over all examples)")
 
 
 def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: int = 0, only=None) -> dict:

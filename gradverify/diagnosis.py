@@ -10,6 +10,8 @@ size of T; a relation that holds that closely at a random point is not chance.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from fractions import Fraction
 from typing import Sequence
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from .tolerances import DIAGNOSIS_RTOL
 
-__all__ = ["diagnose", "worst_entries"]
+__all__ = ["diagnose", "worst_entries", "agreed", "pair_text"]
 
 
 
@@ -153,6 +155,42 @@ def _repeated_positions(value: list) -> set:
 
 def _repeated(value: list) -> set:
     return _repeated_words(value) | _repeated_positions(value)
+
+
+def _shape_of(text: str) -> str:
+    """A diagnosis with the values of index variables and the indices of terms left out:
+    "wrong only at column o=2" and "... o=3" say the same thing about the claim."""
+    text = re.sub(r"(\w+)=(\[[\[\]\d, ]*\]|\d+)", r"\1=…", text)
+    return re.sub(r"\[[\d, ]*\]", "[…]", text)
+
+
+def agreed(diagnoses: Sequence[str], at_least: int = 2) -> str:
+    """The diagnosis made at several non-degenerate failing points: the one that at least two
+    of them and two thirds of them make (up to index values), else "". One point can mislead:
+    at N = 2 a dropped batch-norm term is proportional to the kept one and reads as "1.025 × true"."""
+    shapes = Counter(_shape_of(d) for d in diagnoses if d)
+    if not shapes:
+        return ""
+    shape, count = shapes.most_common(1)[0]
+    if count < max(at_least, -(-2 * len(diagnoses) // 3)):
+        return ""
+    return next(d for d in diagnoses if d and _shape_of(d) == shape)
+
+
+def degenerate(claimed, true) -> bool:
+    """A point where the truth or the claim is all zero tells little about how the claim is wrong
+    ("claimed nonzero where the truth is 0" at U = 0 is a missing term seen at the wrong place)."""
+    return not np.any(np.asarray(true, float)) or not np.any(np.asarray(claimed, float))
+
+
+def pair_text(c: float, r: float) -> tuple[str, str]:
+    """Two numbers with the significant digits it takes to see that they differ
+    (an off-by-1e-7 claim is not "claimed -0.5, numeric -0.5")."""
+    digits = 6
+    if c != r and np.isfinite(c) and np.isfinite(r):
+        rel = abs(c - r) / max(abs(c), abs(r))
+        digits = min(17, max(6, int(np.ceil(-np.log10(rel))) + 2))
+    return f"{c:.{digits}g}", f"{r:.{digits}g}"
 
 
 def worst_entries(claimed, reference, tolerance=None, n: int = 3) -> list[tuple[list[int], float, float]]:

@@ -8,7 +8,7 @@ counters live on the instance (as hypothesis keeps its engine's on the runner).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import DerivationError
@@ -30,8 +30,10 @@ class Found:
 @dataclass
 class Exploration:
     examples: int
-    #: per key (claim name), the first failure seen, then the shrunk one
+    #: per key (claim name), the shrunk failure (the first one seen when not shrunk)
     failures: dict[str, Found]
+    #: per key, the first failure seen, before any shrinking
+    first: dict = field(default_factory=dict)
 
 
 class _Stop(Exception):
@@ -64,6 +66,7 @@ class Search:
                  seed: int, until: set | None = None):
         self.draw, self.evaluate, self.examples, self.seed, self.until = draw, evaluate, examples, seed, until
         self.failures: dict[Any, Found] = {}
+        self.first: dict[Any, Found] = {}
         #: examples evaluated, and shrink examples tried for the current key
         self.count = self.tries = 0
 
@@ -76,7 +79,7 @@ class Search:
             shrunk.add(key)
             self.tries = 0
             self._pass(key)
-        return Exploration(examples=surveyed, failures=self.failures)
+        return Exploration(examples=surveyed, failures=self.failures, first=self.first)
 
     def _pass(self, target) -> None:
         import hypothesis
@@ -108,6 +111,7 @@ class Search:
                 self.failures[key] = Found(point, detail)
                 raise _Stop
             self.failures.setdefault(key, Found(point, detail))
+            self.first.setdefault(key, Found(point, detail))
         if target is None and self.until and self.until <= set(self.failures):
             raise _Stop
         if target is not None:

@@ -27,13 +27,13 @@ from math import comb, prod
 import numpy as np
 import sympy as sp
 
-from .diagnosis import diagnose, worst_entries
+from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, unmet
 from .spec import Claim, Derivation, Point, Real, resolve_sizes
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes
-from .tolerances import SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
+from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
 
 __all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
            "proof_size", "degenerate_sizes"]
@@ -249,15 +249,28 @@ def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, 
                 float(np.max(np.abs(values), initial=0.0)))
     if not d.size or float(np.max(np.abs(d))) <= SYMBOLIC_ZERO * scale:
         return False
-    entries = "; ".join(f"{idx}: claimed {c:.6g}, sympy {r:.6g}" for idx, c, r in worst_entries(c_arr, t_arr))
+    entries = "; ".join("{}: claimed {}, sympy {}".format(idx, *pair_text(c, r))
+                        for idx, c, r in worst_entries(c_arr, t_arr))
     res.status = "refuted"
     res.detail = f"claimed {claim.name} vs sympy's derivative, worst entries {entries}"
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
-    res.diagnosis = diagnose(
-        c_arr, t_arr, indices=index_values(derivation, cfg.point),
-        terms=[(label, values_at(arr, sub)) for label, arr in term_classes(claimed)],
-        true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)])
+    found = [_diagnosis_at(derivation, cfg, claimed, truth, sub)]
+    for k in range(1, DIAGNOSIS_POINTS):
+        more = _random_values(derivation, cfg, rng, 0)  # unit scale: saturation makes terms look alike
+        found.append(_diagnosis_at(derivation, cfg, claimed, truth,
+                                   {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, more)}))
+    res.diagnosis = agreed([d for d in found if d is not None])
     return True
+
+
+def _diagnosis_at(derivation, cfg, claimed, truth, sub) -> str | None:
+    """How the claim relates to the truth at the point ``sub``; None where that point is degenerate."""
+    c_arr, t_arr = values_at(claimed, sub), values_at(truth, sub)
+    if degenerate(c_arr, t_arr):
+        return None
+    return diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
+                    terms=[(label, values_at(arr, sub)) for label, arr in term_classes(claimed)],
+                    true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)])
 
 
 def index_values(derivation: Derivation, point: Point) -> dict:

@@ -47,6 +47,7 @@ __all__ = [
     "SYMBOLIC_PROOF_TERMS",
     "FLOAT64_BITS",
     "DIAGNOSIS_RTOL",
+    "DIAGNOSIS_POINTS",
     "TINY",
     "SHRINK_BUDGET",
     "DEFAULT_SCALES",
@@ -163,6 +164,9 @@ SHRINK_BUDGET = 150
 #: central differences are accurate to ~1e-8 of the gradient on the seed, sympy
 #: to 1e-40; 1e-5 separates "the same up to rounding" from a real difference.
 DIAGNOSIS_RTOL = 1e-5
+#: a diagnosis is stated only when it holds at this many failing, non-degenerate points
+#: (all of them, up to index values): one point can make a dropped term look like a factor
+DIAGNOSIS_POINTS = 3
 #: two mutants whose values agree this closely at a 50-digit sample point are one
 #: expression written twice (they differ at ~1e-40 when equal, at O(1) when not).
 MUTANT_SAME_RTOL = 1e-12

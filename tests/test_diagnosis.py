@@ -65,3 +65,41 @@ def test_report_rows_carry_the_diagnosis_of_a_planted_mistake(seed, did, claim, 
 def test_u_k_diagnosis_says_indices_repeat(seed):
     row = by_claim(check_derivation(seed["e"], FAST))["∂J/∂u_k"]
     assert "only where indices repeat: samples=" in row.diagnosis
+
+
+def _tanh(claim):
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    return Derivation(
+        id="tanh", title="Σ tanh(x)", dims={"n": (2, 4)}, variables={"x": Real("n")},
+        function=lambda s: sum(sp.tanh(xi) for xi in s.x),
+        claims=[Claim("∂f/∂x", lambda s: s.x.applyfunc(claim), output="g", wrt="x")],
+        implementation=Implementation(lambda x: (np.tanh(x).sum(), 1 - np.tanh(x)), args=("x",), returns=("f", "g")))
+
+
+def test_a_relation_seen_at_one_point_only_is_not_stated():
+    """tanh' claimed 1 − tanh: near 0 it looks like "0.999 × true"; at other points it does not."""
+    import sympy as sp
+
+    row = check_derivation(_tanh(lambda xi: 1 - sp.tanh(xi)), FAST)[0]
+    assert row.verdict == "refuted"
+    assert "constant factor" not in row.diagnosis
+    for check in row.checks.values():
+        assert "constant factor" not in check.diagnosis, check.diagnosis
+
+
+def test_agreed_needs_the_same_relation_at_every_point():
+    from gradverify.diagnosis import agreed
+
+    assert agreed(["off by a constant factor: claimed = 1.025 × true", "off by a constant factor: claimed = 0.9 × true"]) == ""
+    assert agreed(["wrong only at column o=2", "wrong only at column o=4"]) == "wrong only at column o=2"
+    assert agreed(["sign flipped"]) == ""  # one point is not enough
+
+
+def test_worst_entries_print_enough_digits_to_show_a_small_difference():
+    from gradverify.diagnosis import pair_text
+
+    claimed, numeric = pair_text(-0.5, -0.5 - 1e-7)
+    assert claimed != numeric and claimed == "-0.5"
