@@ -8,12 +8,13 @@ module (``gradverify.checks``, ``gradverify.mutation``, ``gradverify.report``, .
 
 from .errors import DerivationError, GradverifyError, InvalidArgument
 from .gradcheck import GradcheckResult, gradcheck
-from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Implementation, Index, Indices, OneHot,
-                   Real)
+from .checks import Options, check_derivation
+from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int, OneHot,
+                   Real, Require)
 from .tolerances import TOLERANCES, Tolerance
 
 __version__ = "0.1.0"
 
-__all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "GradcheckResult",
-           "GradverifyError", "Implementation", "Index", "Indices", "InvalidArgument", "OneHot", "Real", "TOLERANCES",
-           "Tolerance", "__version__", "gradcheck"]
+__all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "Fixed", "GradcheckResult",
+           "GradverifyError", "Implementation", "Index", "Indices", "Int", "InvalidArgument", "OneHot", "Options", "Real",
+           "Require", "TOLERANCES", "Tolerance", "__version__", "check_derivation", "gradcheck"]

@@ -29,7 +29,7 @@ def call(derivation: Derivation, point: Point, values: dict | None = None) -> di
     a wrong shape, NaN or inf) is a `DerivationError` with one clear line.
     """
     impl = derivation.implementation
-    vals = dict(point.values, **(values or {}))
+    vals = {**point.sizes, **point.values, **(values or {})}  # args may name a dimension: the code gets the int
     real = set(derivation.real_variables)
     # copies: an implementation that writes into its inputs must not change the point
     args = [_copy_real(vals[a]) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
@@ -92,7 +92,7 @@ def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.nd
 def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarray) -> np.ndarray:
     """The implementation's value for a batch of ``var`` (leading axis), checked like `call`."""
     impl = derivation.implementation
-    vals = dict(point.values, **{var: batch})
+    vals = {**point.sizes, **point.values, var: batch}
     real = set(derivation.real_variables)
     args = [np.array(vals[a], dtype=np.float64) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
     try:

@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import DerivationError, InvalidArgument
-from .spec import Derivation, Distinct, Excludes, Index, Indices, OneHot, Point, Real, Require, resolve_sizes
+from .spec import (Derivation, Distinct, Excludes, Fixed, Index, Indices, Int, OneHot, Point, Real, Require,
+                   resolve_sizes)
 from .tolerances import DOMAIN_MARGIN, TINY
 
 __all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "draw_point", "in_domain", "unmet"]
@@ -154,6 +155,11 @@ def _draw_once(derivation: Derivation, source: Source, assumptions: Sequence, si
             values[name] = value
         elif isinstance(kind, Index):
             values[name] = source.integer(0, sizes[kind.dim] - 1)
+        elif isinstance(kind, Int):
+            values[name] = source.integer(kind.lo, kind.hi)
+        elif isinstance(kind, Fixed):
+            values[name] = kind.at(sizes)
+            fixed.add(name)
         elif isinstance(kind, Indices):
             values[name] = _draw_indices(name, kind, mine, sizes, values, source)
     return Point(sizes=sizes, values=values, scale=scale, fixed=frozenset(fixed))

@@ -27,6 +27,8 @@ __all__ = [
     "Real",
     "Index",
     "Indices",
+    "Int",
+    "Fixed",
     "Assumption",
     "OneHot",
     "Excludes",
@@ -72,9 +74,10 @@ class Point:
 @dataclass(frozen=True)
 class Real:
     """A real array over named dimensions: ``Real()`` scalar, ``Real("d")``,
-    ``Real("d", "V")``. In the spec a vector is a column (d x 1) unless
-    ``row=True`` (1 x d); the implementation always sees a numpy array of
-    shape ``(d,)`` or ``(d, V)``.
+    ``Real("d", "V")``, ``Real("N", "C", "T")``. In the spec a vector is a column
+    (d x 1) unless ``row=True`` (1 x d), a matrix a sympy Matrix, and an array of
+    three or more dimensions a sympy Array (index it ``s.x[n, c, t]``); the
+    implementation always sees a numpy array of shape ``(d,)``, ``(d, V)``, ...
 
     ``domain``: where the values may lie — ``"positive"`` (x > 0), ``"nonzero"``,
     or an open interval ``(lo, hi)`` (either end may be None). Inputs are drawn
@@ -87,9 +90,9 @@ class Real:
     domain: Any = None
 
     def __init__(self, *dims: str, row: bool = False, domain=None):
-        if len(dims) > 2:
-            raise InvalidArgument("at most 2 dimensions for Real", f"dims={dims}",
-                                  "Split the variable or flatten it.")
+        if not all(isinstance(d, str) for d in dims):
+            raise InvalidArgument("dimension names (strings) for Real", f"dims={dims!r}",
+                                  'Name each dimension and give its range in dims=, e.g. Real("N", "C", "T").')
         if not (domain in (None, "positive", "nonzero") or _is_interval(domain)):
             raise InvalidArgument('domain="positive", "nonzero" or an open interval (lo, hi)', f"domain={domain!r}",
                                   "Use None for an end without a bound, e.g. (0, None); for a condition on "
@@ -124,6 +127,43 @@ def _is_interval(domain) -> bool:
     numbers = all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x))
                   for x in domain)
     return numbers and (lo is None or hi is None or lo < hi)
+
+
+@dataclass(frozen=True)
+class Int:
+    """An integer hyper-parameter drawn in ``lo..hi`` (a window size, a stride, a count):
+    the code and the spec receive a plain int; nothing is differentiated by it."""
+
+    lo: int
+    hi: int
+
+    def __post_init__(self):
+        if not (isinstance(self.lo, int) and isinstance(self.hi, int) and self.lo <= self.hi):
+            raise InvalidArgument("Int(lo, hi) with integers lo <= hi", f"Int({self.lo!r}, {self.hi!r})")
+
+    def describe(self) -> str:
+        return f"integer in {self.lo}..{self.hi}"
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Data the user supplies, not drawn and not differentiated: a constant, a data matrix,
+    a hyper-parameter such as GloVe's x_max. ``value`` is a number or array, or a function
+    of the sizes (``lambda n: np.eye(n["d"])``). The code receives it as a float array (a
+    float for a scalar); the spec as sympy numbers laid out as for `Real`."""
+
+    value: Any
+    row: bool = False
+
+    def at(self, sizes: Mapping[str, int]) -> np.ndarray:
+        try:
+            value = self.value(dict(sizes)) if callable(self.value) else self.value
+            return np.array(value, dtype=np.float64)
+        except Exception as exc:
+            raise DerivationError(f"Fixed value raised {type(exc).__name__}: {exc}") from exc
+
+    def describe(self) -> str:
+        return "fixed data"
 
 
 @dataclass(frozen=True)
@@ -388,8 +428,9 @@ def _check_dims(d: "Derivation", where: str) -> None:
 
 def _check_variables(d: "Derivation", where: str) -> None:
     for name, kind in d.variables.items():
-        if not isinstance(kind, (Real, Index, Indices)):
-            raise InvalidArgument("Real(...), Index(...) or Indices(...)", f"variables[{name!r}]={kind!r} in {where}")
+        if not isinstance(kind, (Real, Index, Indices, Int, Fixed)):
+            raise InvalidArgument("Real(...), Index(...), Indices(...), Int(lo, hi) or Fixed(value)",
+                                  f"variables[{name!r}]={kind!r} in {where}")
         for dim in _dims_of(kind):
             if dim not in d.dims:
                 raise InvalidArgument(f"a dimension declared in dims ({', '.join(d.dims)})",
@@ -427,9 +468,9 @@ def _check_implementation(d: "Derivation", where: str) -> None:
             raise InvalidArgument(f"batched naming Real variables ({', '.join(d.real_variables)})",
                                   f"batched contains {name!r} in {where}")
     for arg in impl.args:
-        if arg not in d.variables:
-            raise InvalidArgument(f"implementation args among the variables ({', '.join(d.variables)})",
-                                  f"args contains {arg!r} in {where}")
+        if arg not in d.variables and arg not in d.dims:
+            raise InvalidArgument(f"implementation args among the variables ({', '.join(d.variables)}) or the "
+                                  f"dimensions ({', '.join(d.dims)})", f"args contains {arg!r} in {where}")
     if len(impl.returns) < 1:
         raise InvalidArgument("at least one name in returns (the function value first)",
                               f"returns={impl.returns!r} in {where}")
@@ -493,6 +534,8 @@ def resolve_sizes(dims: Mapping[str, Any], given: Mapping[str, int]) -> dict[str
 def _dims_of(kind) -> list[str]:
     if isinstance(kind, Real):
         return list(kind.dims)
+    if isinstance(kind, (Int, Fixed)):
+        return []
     if isinstance(kind, Index):
         return [kind.dim]
     return [kind.count, kind.dim] + ([kind.rows] if kind.rows else [])

@@ -30,7 +30,7 @@ import sympy as sp
 from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, unmet
-from .spec import Claim, Derivation, Point, Real, resolve_sizes
+from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes
 from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
@@ -275,7 +275,7 @@ def _diagnosis_at(derivation, cfg, claimed, truth, sub) -> str | None:
 
 def index_values(derivation: Derivation, point: Point) -> dict:
     """The index variables at ``point`` ({"o": 2, "samples": [1, 1]}), to name where a claim is wrong."""
-    return {n: v for n, v in point.values.items() if not isinstance(derivation.variables[n], Real)}
+    return {n: v for n, v in point.values.items() if isinstance(derivation.variables[n], (Index, Indices))}
 
 
 def _at_values(point: Point, symbols: dict, values: np.ndarray) -> Point:

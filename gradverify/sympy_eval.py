@@ -12,7 +12,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import DerivationError
-from .spec import Derivation, Point, Real
+from .spec import Derivation, Fixed, Point, Real
 from .tolerances import SYMBOLIC_DIGITS
 
 __all__ = ["ShapeMismatch", "build_namespace", "to_array", "to_layout", "value_shape", "call_spec", "evaluate_spec",
@@ -37,11 +37,13 @@ def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
     number = None if mode == "symbols" else _number(mode)
     overrides, symbols = {}, {}
     for name, kind in derivation.variables.items():
-        if not isinstance(kind, Real):
+        if not isinstance(kind, (Real, Fixed)):
             continue
         value = np.asarray(point.values[name], dtype=float)
         if name in point.fixed:
-            arr = np.vectorize(lambda x: sp.Integer(int(x)) if float(x).is_integer() else sp.Float(x),
+            # exact: the float's own binary value, so that claim and truth built from the
+            # same data cancel exactly, whatever order sympy multiplies in
+            arr = np.vectorize(lambda x: sp.Integer(int(x)) if float(x).is_integer() else sp.Rational(float(x)),
                                otypes=[object])(value) if value.size else value.astype(object)
         elif number is None:
             arr = np.empty(value.shape, dtype=object)
@@ -57,12 +59,14 @@ def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
     return point.namespace(**overrides), symbols
 
 
-def _to_sympy(arr: np.ndarray, kind: Real):
+def _to_sympy(arr: np.ndarray, kind):
     if arr.ndim == 0:
         return arr[()]
     if arr.ndim == 1:
         return sp.Matrix(1, arr.shape[0], list(arr)) if kind.row else sp.Matrix(arr.shape[0], 1, list(arr))
-    return sp.Matrix(arr.tolist())
+    if arr.ndim == 2:
+        return sp.Matrix(arr.tolist())
+    return sp.Array(arr.tolist(), arr.shape)
 
 
 def to_array(expr) -> np.ndarray:
@@ -74,6 +78,12 @@ def to_array(expr) -> np.ndarray:
         return out
     if isinstance(expr, np.ndarray):
         return expr.astype(object)
+    if isinstance(expr, sp.NDimArray):
+        shape = tuple(int(n) for n in expr.shape)
+        out = np.empty(shape, dtype=object)
+        for idx in np.ndindex(shape):
+            out[idx] = expr[idx]
+        return out
     out = np.empty((), dtype=object)
     out[()] = sp.sympify(expr)
     return out

@@ -26,7 +26,7 @@ def test_a_well_formed_derivation_is_accepted():
     pytest.param({"id": "has space"}, "a non-empty id without spaces", "id='has space'", id="id-with-space"),
     pytest.param({"dims": {"n": (3, 1)}}, "1 <= low <= high", "dims['n']=(3, 1)", id="empty-range"),
     pytest.param({"variables": {"x": Real("m")}}, "a dimension declared in dims", "'m'", id="undeclared-dim"),
-    pytest.param({"variables": {"x": "real"}}, "Real(...), Index(...) or Indices(...)", "variables['x']='real'",
+    pytest.param({"variables": {"x": "real"}}, "Real(...), Index(...), Indices(...), Int(lo, hi) or Fixed(value)", "variables['x']='real'",
                  id="kind-not-a-kind"),
     pytest.param({"claims": []}, "at least one Claim", "claims=[]", id="no-claims"),
     pytest.param({"claims": [Claim("dx", lambda s: 1, output="nope", wrt="x")]},
@@ -48,9 +48,10 @@ def test_bad_derivation_says_what_was_expected_and_what_was_got(changes, expecte
     assert "derivation 't'" in message or "id=" in message
 
 
-def test_real_with_three_dims_is_refused_with_a_hint():
-    with pytest.raises(InvalidArgument, match="at most 2 dimensions"):
-        Real("a", "b", "c")
+def test_real_takes_any_number_of_named_dimensions():
+    assert Real("a", "b", "c").dims == ("a", "b", "c")
+    with pytest.raises(InvalidArgument, match="dimension names"):
+        Real("a", 3)
 
 
 def test_invalid_argument_is_a_value_error_for_callers_that_catch_those():
