@@ -14,7 +14,7 @@ from enum import StrEnum
 from ..results import CHECKS, CheckResult, ClaimResult, Status, Verdict
 from .figures import rel_text, ratio_text
 
-__all__ = ["Outcome", "Row", "build_rows", "failure_text", "COLUMNS"]
+__all__ = ["Outcome", "Row", "build_rows", "outcome", "verdict_text", "detail_lines", "failure_text", "COLUMNS"]
 
 #: the table's columns, in order; each is a field of `Row.cells`
 COLUMNS = ["derivation", "claim", "symbolic", "finite difference", "agreement", "verdict", "diagnosis"]
