@@ -78,8 +78,6 @@ def _temporary(target: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
     except BaseException:
         os.unlink(name)
         raise
