@@ -1,0 +1,123 @@
+"""Writing report files so that a reader never sees half a report.
+
+Every format of one run is written to a temporary file beside its target and
+renamed over it (`os.replace`, atomic on one file system) only once all are
+written, under an exclusive lock on the folder: Ctrl-C leaves the previous
+report whole, and two runs into one folder cannot interleave their files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InvalidArgument
+
+__all__ = ["check_writable", "write_report", "write_atomically", "folder_lock", "FILENAMES"]
+
+#: the file each format is written to
+FILENAMES = {"md": "report.md", "json": "report.json", "junit": "report.junit.xml", "html": "report.html"}
+LOCK_NAME = ".gradverify.lock"
+
+
+def _unwritable(folder: Path, exc: OSError) -> InvalidArgument:
+    return InvalidArgument("a folder the report can be written to", f"--out {folder} ({exc.strerror})",
+                           "Pass another --out, or --no-write to only print.")
+
+
+def _refuse_folders(folder: Path, names) -> None:
+    for name in names:
+        if (folder / name).is_dir():
+            raise InvalidArgument(f"{name} to be a file or absent", f"a folder at {folder / name}",
+                                  "Remove or rename that folder, or pass another --out.")
+
+
+def check_writable(folder: Path, formats=("md", "json")) -> None:
+    """Raise `InvalidArgument` unless the report can be written into ``folder``: before the work,
+    not after it. The probe is a fresh unique file, so runs at the same time cannot race on it."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".gradverify-write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _unwritable(folder, exc) from exc
+    _refuse_folders(folder, [FILENAMES[f] for f in formats if f in FILENAMES])
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path):
+    """An exclusive lock for writing into ``folder`` (POSIX: the folder itself, so no lock
+    file is left behind; Windows: a lock file in it)."""
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        with open(folder / LOCK_NAME, "a+b") as handle:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _temporary(target: Path, text: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def write_atomically(files: dict[Path, str]) -> list[Path]:
+    """Write every ``path: text`` to a temporary file beside it, then rename them all. If anything
+    fails (or Ctrl-C) before the renames, the temporary files are removed and the old files stay."""
+    written: dict[Path, Path] = {}
+    try:
+        for target, text in files.items():
+            written[target] = _temporary(target, text)
+    except BaseException:
+        for tmp in written.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for target, tmp in written.items():
+        os.replace(tmp, target)
+    return list(files)
+
+
+def render_format(report, fmt: str) -> str:
+    from .jsondoc import dumps
+
+    renderers = {"md": report.markdown, "json": lambda: dumps(report.as_dict()), "junit": report.junit,
+                 "html": report.html}
+    return renderers[fmt]()
+
+
+def write_report(report, folder: Path, formats=("md", "json")) -> list[Path]:
+    """Every format in ``formats`` into ``folder``, at once (see the module's docstring)."""
+    folder = Path(folder)
+    _refuse_folders(folder, [FILENAMES[f] for f in formats])
+    texts = {folder / FILENAMES[f]: render_format(report, f) for f in formats}  # render before touching files
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with folder_lock(folder):
+            _refuse_folders(folder, [FILENAMES[f] for f in formats])
+            return write_atomically(texts)
+    except OSError as exc:
+        raise _unwritable(folder, exc) from exc

@@ -1,0 +1,53 @@
+"""Each claim's function and claimed derivative as MathML (sympy's presentation printer),
+at the derivation's first symbolic size. A spec that cannot be built, or whose expression is
+too long to read (component-level expressions run to thousands of characters), is shown as
+the text the source writes instead."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .escape import html_text
+
+__all__ = ["claim_math", "MAX_MATHML"]
+
+#: longer MathML than this is unreadable: the as-written text is shown instead
+MAX_MATHML = 6000
+
+
+def _mathml(expr) -> str | None:
+    import sympy as sp
+
+    text = sp.mathml(expr, printer="presentation")
+    return None if len(text) > MAX_MATHML else f"<math display='block'>{text}</math>"
+
+
+def _text(text: str) -> str:
+    return f"<math display='block'><mtext>{html_text(text)}</mtext></math>"
+
+
+def _namespace(derivation):
+    from ..exploration import RandomSource, draw_point
+    from ..symbolic import build_namespace, symbolic_size_list
+
+    sizes = (symbolic_size_list(derivation) or [None])[0]
+    point = draw_point(derivation, RandomSource(np.random.default_rng(0)), derivation.assumptions, sizes=sizes)
+    return build_namespace(derivation, point, "symbols")[0]
+
+
+def claim_math(derivation) -> dict[str, tuple[str, str]]:
+    """claim name → (function, claimed derivative) as MathML, falling back to the as-written text."""
+    fallback = {c.name: (_text(derivation.title), _text(c.as_written or c.name)) for c in derivation.claims}
+    try:
+        s = _namespace(derivation)
+        function = _mathml(derivation.function(s))
+    except Exception:  # user code: the text is always there to show
+        return fallback
+    out = {}
+    for c in derivation.claims:
+        try:
+            claimed = _mathml(c.expr(s))
+        except Exception:
+            claimed = None
+        out[c.name] = (function or fallback[c.name][0], claimed or fallback[c.name][1])
+    return out

@@ -1,0 +1,94 @@
+"""The terminal table: abbreviated cells, wrapped to fit ``$COLUMNS`` (default 100).
+
+The full text of every cell is in the Markdown, JSON and HTML reports; the
+details below the table (what failed, where, the reproduce command) are
+printed whole, since a command must stay copyable.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+from tabulate import tabulate
+
+__all__ = ["render", "fit_widths", "terminal_columns", "DEFAULT_COLUMNS"]
+
+DEFAULT_COLUMNS = 100
+#: `rows.COLUMNS`, abbreviated
+HEADERS = ["derivation", "claim", "symbolic", "finite diff.", "agreement", "verdict", "diagnosis"]
+#: how narrow each column may get before the others are cut further: ids, claims and statuses
+#: stay whole; the verdict and the diagnosis wrap first
+FLOORS = [40, 20, 8, 12, 11, 11, 8]
+NECESSITY_COLUMNS = ["derivation", "claim", "assumption", "source", "dropped", "counterexample"]
+#: tabulate's "simple" format puts two spaces between columns
+GAP = 2
+NARROWEST = 6
+
+
+def terminal_columns() -> int:
+    """``$COLUMNS``, else the terminal's width, else 100."""
+    return shutil.get_terminal_size((DEFAULT_COLUMNS, 24)).columns
+
+
+def fit_widths(natural: list[int], total: int, floors: list[int] | None = None, gap: int = GAP,
+               narrowest: int = NARROWEST) -> list[int]:
+    """Column widths whose table (with ``gap`` between columns) fits ``total``: the widest column
+    above its floor gives up one character at a time; once all are at their floors, the widest of
+    all, down to ``narrowest``."""
+    widths = list(natural)
+    budget = total - gap * (len(widths) - 1)
+    for limits in (floors or [narrowest] * len(widths), [narrowest] * len(widths)):
+        while sum(widths) > budget:
+            above = [i for i in range(len(widths)) if widths[i] > max(limits[i], narrowest)]
+            if not above:
+                break
+            widths[max(above, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(str(text), width, break_on_hyphens=False) or [""])
+
+
+def _wrapped(rows: list[list[str]], headers: list[str], total: int, floors: list[int] | None = None) -> str:
+    """A table of ``rows`` that fits ``total`` columns; the header is a row like the others (tabulate
+    would pad it), underlined by hand."""
+    natural = [max(len(line) for r in [headers, *rows] for line in str(r[i]).splitlines() or [""])
+               for i in range(len(headers))]
+    widths = fit_widths(natural, total, [min(f, n) for f, n in zip(floors, natural)] if floors else None)
+    cells = [[_wrap(c, w) for c, w in zip(r, widths)] for r in [headers, *rows]]
+    cells.insert(1, ["-" * w for w in widths])
+    return tabulate(cells, tablefmt="plain", disable_numparse=True)
+
+
+def _paragraph(text: str, total: int, indent: str = "") -> list[str]:
+    return textwrap.wrap(text, total, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_on_hyphens=False) or [""]
+
+
+def _section(title: str, lines: list[str], total: int) -> list[str]:
+    out = [title]
+    for line in lines:
+        out += _paragraph(line, total, "  ")
+    return out + [""]
+
+
+def render(report, columns: int | None = None) -> str:
+    total = columns or terminal_columns()
+    parts = _paragraph(report.header(), total) + [""]
+    parts += [_wrapped([list(row.short) for row in report.table], HEADERS, total, FLOORS), ""]
+    if report.methods():
+        parts += _section("Estimators:", report.methods(), total)
+    if report.cost_lines():
+        parts += _section("Cost claims (element operations counted, fitted over a range of sizes):",
+                          report.cost_lines(), total)
+    if report.assumptions():
+        parts += _section("Assumptions (inputs are drawn within them):", report.assumptions(), total)
+    if report.necessity_rows():
+        parts += ["Each assumption dropped in turn:", _wrapped(report.necessity_rows(), NECESSITY_COLUMNS, total), ""]
+    if report.details():  # whole: they hold commands to paste
+        parts += ["Details:"] + ["  " + d for d in report.details()] + [""]
+    parts += _paragraph(report.summary_sentence(), total)
+    parts.append(f"Reproduce: {report.reproduce()}")
+    return "\n".join(parts)
