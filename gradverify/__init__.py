@@ -9,6 +9,7 @@ module (``gradverify.checks``, ``gradverify.mutation``, ``gradverify.report``, .
 from .errors import DerivationError, GradverifyError, InvalidArgument
 from .gradcheck import GradcheckResult, gradcheck
 from .checks import Options, check_derivation
+from .testing import Result, assert_holds, check
 from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int, OneHot,
                    Real, Require)
 from .tolerances import TOLERANCES, Tolerance
@@ -17,4 +18,5 @@ __version__ = "0.1.0"
 
 __all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "Fixed", "GradcheckResult",
            "GradverifyError", "Implementation", "Index", "Indices", "Int", "InvalidArgument", "OneHot", "Options", "Real",
-           "Require", "TOLERANCES", "Tolerance", "__version__", "check_derivation", "gradcheck"]
+           "Require", "Result", "TOLERANCES", "Tolerance", "__version__", "assert_holds", "check", "check_derivation",
+           "gradcheck"]

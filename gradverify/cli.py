@@ -14,7 +14,9 @@ from .checks import Options, check_derivation, error_rows
 from .cost import check_cost
 from .errors import GradverifyError, InvalidArgument
 from .plugin import DEFAULT_FOLDER, load, select
+from . import scaffold
 from .report import Report
+from .report.options import add_report_arguments, finish, prepare
 
 __all__ = ["main", "parser"]
 
@@ -65,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
                    help="also re-check every claim with each assumption dropped in turn")
     r.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
                    help="derivations checked at once, in separate processes (default: the number of cores)")
+    add_report_arguments(r)
+    scaffold.add_command(sub)
     m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
     common(m)
     m.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
@@ -78,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        return {"report": _report, "list": _list, "mutants": _mutants}[args.command](args)
+        return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run}[args.command](args)
     except InvalidArgument as exc:
         print(f"gradverify: error: {exc}", file=sys.stderr)
         return 2
@@ -96,8 +100,7 @@ def _paths(args) -> list[str]:
 
 def _report(args) -> int:
     paths = _paths(args)
-    if not args.no_write:  # before the work, not after it: say so at once
-        _writable(args.out)
+    prepare(args)  # the output folder checked before the work, not after it: say so at once
     derivations, failures = load(paths)
     # a module that failed to load may be the one --only asks for: show every load failure
     derivations = select(derivations, args.only, allow_none=bool(failures))
@@ -117,16 +120,8 @@ def _report(args) -> int:
                + (f" --only {args.only}" if args.only else "")
                + (" --assumptions" if args.assumptions else "") + extra)
     report = Report(rows, seed=args.seed, examples=args.examples, paths=paths, command=command, costs=costs,
-                    assumptions_checked=args.assumptions)
-    print(report.text())
-    if not args.no_write:
-        try:
-            written = report.write(args.out)
-        except OSError as exc:
-            raise InvalidArgument("a folder the report can be written to", f"--out {args.out} ({exc.strerror})",
-                                  "Pass another --out, or --no-write to only print.") from exc
-        print("wrote " + ", ".join(str(p) for p in written))
-    return report.exit_code
+                    assumptions_checked=args.assumptions, derivations=derivations)
+    return finish(report, args)
 
 
 def _mutants(args) -> int:
@@ -170,17 +165,6 @@ def _mutants(args) -> int:
           f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
           f"Reproduce: python -m gradverify mutants --seed {args.seed}")
     return 2 if totals["errors"] else (1 if totals["survived"] else 0)
-
-
-def _writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".gradverify-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise InvalidArgument("a folder the report can be written to", f"--out {folder} ({exc.strerror})",
-                              "Pass another --out, or --no-write to only print.") from exc
 
 
 def _check_one(job):
