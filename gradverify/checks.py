@@ -169,19 +169,30 @@ def _symbolic_result(r: SymbolicResult) -> CheckResult:
 class _Stats:
     max_rel_err: float = 0.0
     worst_ratio: float = 0.0
+    #: examples with entries set aside (near a kink), and examples with at least one entry compared
+    set_aside: int = 0
+    compared: int = 0
+
+    def count(self, comparison) -> None:
+        self.set_aside += comparison.set_aside > 0
+        self.compared += comparison.compared > 0
 
 
 def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
     tol = options.tolerance
     stats = {(c.name, check): _Stats() for c in derivation.claims for check in ("finite_difference", "agreement")}
 
+    log = numeric.CallLog()
+
     def evaluate(point: Point, target=None) -> dict[Any, Any]:
         found = {}
-        for key, comparison in evaluate_point(derivation, point, tol, options.seed, target).items():
+        for key, comparison in evaluate_point(derivation, point, tol, options.seed, target, log).items():
             st = stats[key]
             if isinstance(comparison, str):
                 found[key] = comparison
                 continue
+            if target is None:  # the survey, not the shrinking
+                st.count(comparison)
             st.max_rel_err = max(st.max_rel_err, comparison.max_rel_err)
             st.worst_ratio = max(st.worst_ratio, comparison.worst_ratio)
             if not comparison.ok:
@@ -191,14 +202,20 @@ def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> di
     def draw(source):
         return draw_point(derivation, source, assumptions)
 
-    exploration = explore(draw, evaluate, options.examples, options.seed)
+    with numeric.keeping_global_rng():  # every call seeds them (numeric.PINNED_SEED)
+        exploration = explore(draw, evaluate, options.examples, options.seed)
     out: dict[str, dict[str, CheckResult]] = {c.name: {} for c in derivation.claims}
     for claim in derivation.claims:
         for check in ("finite_difference", "agreement"):
             st = stats[(claim.name, check)]
-            figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check])
+            figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check],
+                                     set_aside={numeric.KINK: st.set_aside} if st.set_aside else {})
+            if log.rng_pinned:  # for the lead: a field of its own in NumericFigures
+                figures.mode += numeric.PINNED_NOTE
             found = exploration.failures.get((claim.name, check))
-            if found is None:
+            if found is None and not st.compared:  # nothing compared is no pass
+                out[claim.name][check] = CheckResult(Status.ERROR, figures, numeric.nothing_compared(st.set_aside))
+            elif found is None:
                 out[claim.name][check] = CheckResult(Status.PASS, figures)
             else:
                 diagnosis = _diagnosis(derivation, assumptions, options, (claim.name, check), exploration, found)
@@ -240,14 +257,15 @@ def _failure_text(claim: Claim, check: str, detail) -> str:
             f"{detail.max_rel_err:.3g}; the table shows the worst over all examples)")
 
 
-def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: int = 0, only=None) -> dict:
+def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: int = 0, only=None,
+                   log: numeric.CallLog | None = None) -> dict:
     """Finite-difference and agreement comparisons of every claim at one point
     (``only``: just this (claim name, check), as when hypothesis shrinks it).
 
     Returns {(claim name, check): Comparison or a one-line failure message}.
     """
     value_name = derivation.implementation.returns[0]
-    base = numeric.call(derivation, point)
+    base = numeric.call_twice(derivation, point, log)  # bitwise the same twice, or not deterministic
     noise, watched = numeric.noise(derivation, point, base, tol, np.random.default_rng(seed))
     f = base[value_name]
     wanted = [(c, check) for c in derivation.claims for check in ("agreement", "finite_difference")
@@ -289,10 +307,8 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
     if claim.identity:
         return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.unit_roundoff * np.abs(f)))
     positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
-    d_h, trunc, h, f_step = numeric.central_difference(derivation, point, claim.wrt, positions, tol)
-    # the rounding error of f(x +- h): the noise measured at x, and the final rounding at x +- h
-    err_step = noise[value_name].reshape(f.shape + (1,) * positions.ndim) + tol.unit_roundoff * f_step
-    return numeric.compare(claimed, d_h, tol.safety * (trunc + err_step / h + err_claimed))
+    return numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
+                                 noise[value_name], tol)
 
 
 def _raise_noise(noise: dict, claim: Claim, point: Point, f: np.ndarray, extra: np.ndarray) -> None:

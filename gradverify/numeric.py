@@ -7,6 +7,9 @@ at any size.
 from __future__ import annotations
 
 import copy
+import random
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,25 +22,95 @@ from .tolerances import Tolerance
 from .mca import MonteCarloArithmetic, one_ulp
 from .watching import Watched
 
-__all__ = ["call", "noise", "central_difference", "Comparison", "compare", "selected_positions"]
+__all__ = ["PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "central_difference", "Comparison", "compare", "selected_positions"]
+
+#: the seed of the global ``np.random`` and ``random`` states before every call of an
+#: implementation that draws from them (word2vec's assignment harness does the same): the
+#: reruns behind a check then see the same draws, and a spec can name them
+PINNED_SEED = 0
 
 
-def call(derivation: Derivation, point: Point, values: dict | None = None) -> dict[str, np.ndarray]:
+class CallLog:
+    """What calling one derivation's implementation showed, over a whole check."""
+
+    def __init__(self):
+        #: the code drew from the global ``np.random`` or ``random`` state: every call ran with
+        #: both seeded with `PINNED_SEED` (the report should say so)
+        self.rng_pinned = False
+
+
+#: one pinned call at a time: the global random states are shared by every thread
+_GLOBAL_RNG = threading.RLock()
+
+
+@contextmanager
+def _pinned_rng(log: CallLog | None):
+    """Run the user's code with ``np.random`` and ``random`` seeded with `PINNED_SEED`. With
+    ``log``, whether the code drew from them goes to it (reading the states costs ~0.3 ms, so
+    only `call_twice` asks). `keeping_global_rng` gives the caller's states back after a check."""
+    with _GLOBAL_RNG:
+        np.random.seed(PINNED_SEED)
+        random.seed(PINNED_SEED)
+        fresh = (np.random.get_state(), random.getstate()) if log is not None else None
+        yield
+        if fresh is not None and (random.getstate() != fresh[1] or not _same_state(np.random.get_state(), fresh[0])):
+            log.rng_pinned = True
+
+
+@contextmanager
+def keeping_global_rng():
+    """The global ``np.random`` and ``random`` states as they were before the block."""
+    saved_np, saved_py = np.random.get_state(), random.getstate()
+    try:
+        yield
+    finally:
+        np.random.set_state(saved_np)
+        random.setstate(saved_py)
+
+
+def _same_state(a, b) -> bool:
+    return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
+
+
+def _run(fn, args, names, log, what=""):
+    """``fn(*args)`` with the RNG pinned; an exception, or a change to an argument, is the derivation's error."""
+    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in args]
+    try:
+        with _pinned_rng(log), np.errstate(all="ignore"):  # an overflow that matters shows up as inf or NaN
+            out = fn(*args)
+    except Exception as exc:  # the user's code: any exception is theirs to see
+        raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}") from exc
+    for name, old, new in zip(names, before, args):
+        if not _unchanged(old, new):
+            raise DerivationError(
+                f"implementation {fn.__name__} modifies its argument `{name}` in place; the caller's array "
+                f"changes and every later use of it sees other numbers. Work on a copy: `{name} = {name}.copy()` "
+                f"first, or `{name} = {name} - ...` instead of `{name} -= ...`")
+    return out
+
+
+def _unchanged(old, new) -> bool:
+    if isinstance(old, np.ndarray):
+        new = np.asarray(new)
+        return old.shape == new.shape and old.tobytes() == new.tobytes()
+    return old == new
+
+
+def call(derivation: Derivation, point: Point, values: dict | None = None,
+         log: CallLog | None = None) -> dict[str, np.ndarray]:
     """Run the implementation at ``point`` (with ``values`` overriding some inputs).
 
-    Any way the code can go wrong (it raises, returns the wrong number of values,
-    a wrong shape, NaN or inf) is a `DerivationError` with one clear line.
+    Any way the code can go wrong (it raises, changes an argument in place, returns the
+    wrong number of values, a wrong shape, NaN or inf) is a `DerivationError` with one
+    clear line. The global random states are seeded with `PINNED_SEED` for the call and
+    given back after it (``log.rng_pinned`` says whether the code drew from them).
     """
     impl = derivation.implementation
     vals = {**point.sizes, **point.values, **(values or {})}  # args may name a dimension: the code gets the int
     real = set(derivation.real_variables)
-    # copies: an implementation that writes into its inputs must not change the point
+    # copies: the point must stay as it was even when the code writes into its inputs
     args = [_copy_real(vals[a]) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
-    try:
-        with np.errstate(all="ignore"):  # an overflow that matters shows up as inf or NaN below
-            out = impl.fn(*args)
-    except Exception as exc:  # the user's code: any exception is theirs to see
-        raise DerivationError(f"implementation {impl.fn.__name__} raised {type(exc).__name__}: {exc}") from exc
+    out = _run(impl.fn, args, impl.args, log)
     names = list(impl.returns)
     if len(names) == 1:
         out = (out,)
@@ -45,21 +118,49 @@ def call(derivation: Derivation, point: Point, values: dict | None = None) -> di
         got = f"{type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else type(out).__name__
         raise DerivationError(f"implementation {impl.fn.__name__} returned {got}; expected {len(names)} values "
                               f"({', '.join(names)})")
-    result = {}
-    for name, value in zip(names, out):
-        try:
-            arr = np.array(value, dtype=np.float64)  # a plain copy, also of a watched array
-        except (TypeError, ValueError) as exc:
-            raise DerivationError(f"implementation returned {name} of type {type(value).__name__}, "
-                                  f"not numbers: {exc}") from exc
-        if not np.all(np.isfinite(arr)):
-            bad = np.argwhere(~np.isfinite(arr))
-            where = f" at {list(map(int, bad[0]))}" if arr.ndim else ""
-            raise DerivationError(f"implementation returned {name} = {arr[tuple(bad[0])] if arr.ndim else arr}"
-                                  f"{where}; expected finite numbers")
-        result[name] = arr
+    result = {name: _finite(name, value) for name, value in zip(names, out)}
     _check_shapes(derivation, point, result)
     return result
+
+
+#: what to do about a NaN or inf where the code is run
+_DOMAIN_HINT = ("if the function is undefined there (log 0, 0/0, a constant input to a normalisation), declare "
+                "the domain of that input (Real(..., domain=...)) so that inputs are drawn within it")
+
+
+def _finite(name, value) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=np.float64)  # a plain copy, also of a watched array
+    except (TypeError, ValueError) as exc:
+        raise DerivationError(f"implementation returned {name} of type {type(value).__name__}, "
+                              f"not numbers: {exc}") from exc
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))
+        where = f" at {list(map(int, bad[0]))}" if arr.ndim else ""
+        raise DerivationError(f"implementation returned {name} = {arr[tuple(bad[0])] if arr.ndim else arr}"
+                              f"{where}; expected finite numbers ({_DOMAIN_HINT})")
+    return arr
+
+
+def call_twice(derivation: Derivation, point: Point, log: CallLog | None = None) -> dict[str, np.ndarray]:
+    """`call`, twice at the same point: the outputs must be the same bit for bit (with the global
+    random states pinned, as every call is). Code that still differs (an unseeded
+    ``np.random.default_rng()``, the time, threads) cannot be checked: every comparison would
+    measure a different function. Returns the first call's outputs."""
+    first = call(derivation, point, log=log)
+    second = call(derivation, point, log=log)
+    for name, a in first.items():
+        b = second[name]
+        if a.tobytes() != b.tobytes():
+            diff = np.abs(a - b)
+            worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+            at = f" at {list(map(int, worst))}" if worst else ""
+            raise DerivationError(
+                f"not deterministic: outputs differ between two calls at the same point by {float(diff[worst]):.3g} "
+                f"(in {name}{at}: {float(a[worst])!r} then {float(b[worst])!r}), with np.random and random "
+                f"seeded alike before each call. Draw random numbers from np.random or random (gradverify "
+                f"seeds both), or take a seeded generator or the random draws as an argument")
+    return first
 
 
 def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.ndarray,
@@ -95,12 +196,7 @@ def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarr
     vals = {**point.sizes, **point.values, var: batch}
     real = set(derivation.real_variables)
     args = [np.array(vals[a], dtype=np.float64) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
-    try:
-        with np.errstate(all="ignore"):
-            out = impl.fn(*args)
-    except Exception as exc:
-        raise DerivationError(f"implementation {impl.fn.__name__} raised {type(exc).__name__} on a batch of {var} "
-                              f"(it is declared batched): {exc}") from exc
+    out = _run(impl.fn, args, impl.args, None, f" on a batch of {var} (it is declared batched)")
     value = np.asarray(out[0] if len(impl.returns) > 1 else out, dtype=np.float64)
     if not np.all(np.isfinite(value)):
         raise DerivationError(f"implementation returned {impl.returns[0]} = {value[~np.isfinite(value)][0]} for a "
@@ -162,35 +258,88 @@ def selected_positions(shape: tuple, index) -> np.ndarray:
     return flat if index is None else np.asarray(flat[index])
 
 
-def central_difference(derivation: Derivation, point: Point, var: str, positions: np.ndarray,
-                       tol: Tolerance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Central differences of the implementation's value along each selected entry of ``var``.
-
-    Returns (D_h, truncation estimate, step h, max |f(x +- h)|), each laid out as
-    value dims + selected dims.
-    """
+def _stencil(derivation: Derivation, point: Point, var: str, positions: np.ndarray, tol: Tolerance):
+    """The implementation's value at x ± h and x ± 2h along each selected entry of ``var``:
+    ((f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims; the steps h, (n,))."""
     x0 = point.values[var]
     flat = positions.ravel()
     xs = x0.ravel()[flat]
     h = tol.fd_step * np.maximum(1.0, np.abs(xs))
     h = (xs + h) - xs  # steps exactly representable at each x
-    # the four moved copies of x for every entry: x + h, x - h, x + 2h, x - 2h
     moves = np.stack([h, -h, 2 * h, -2 * h])  # (4, n)
-    values = _values_at_moves(derivation, point, var, flat, moves)  # (4, n) + value dims
-    fp, fm, fp2, fm2 = values
+    return _values_at_moves(derivation, point, var, flat, moves), h  # (4, n) + value dims
+
+
+def _layout(a, positions):  # (n, *out) -> (*out, *selected)
+    a = np.moveaxis(a, 0, -1)
+    return a.reshape(a.shape[:-1] + positions.shape)
+
+
+def central_difference(derivation: Derivation, point: Point, var: str, positions: np.ndarray,
+                       tol: Tolerance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Central differences of the implementation's value along each selected entry of ``var``.
+
+    Returns (D_h, truncation estimate, step h, max |f(x +- h)|), each laid out as
+    value dims + selected dims.
+    """
+    (fp, fm, fp2, fm2), h = _stencil(derivation, point, var, positions, tol)
+    d_h, trunc, steps, sizes = _differences(fp, fm, fp2, fm2, h)
+    return tuple(_layout(a, positions) for a in (d_h, trunc, steps, sizes))
+
+
+def _differences(fp, fm, fp2, fm2, h):
     hb = h.reshape((-1,) + (1,) * (fp.ndim - 1))
     d_h, d_2h = (fp - fm) / (2 * hb), (fp2 - fm2) / (4 * hb)
     sizes = np.maximum(np.abs(fp), np.abs(fm))
-    steps = h
-    trunc = np.abs(d_2h - d_h) / 3.0
-    steps = np.array(steps).reshape((-1,) + (1,) * (d_h.ndim - 1))
-    steps = np.broadcast_to(steps, d_h.shape)
+    trunc = np.abs(d_2h - d_h) / 3.0  # Richardson: D_h's error is c h², D_2h's 4 c h²
+    return d_h, trunc, np.broadcast_to(hb, d_h.shape), sizes
 
-    def layout(a):  # (n, *out) -> (*out, *selected)
-        a = np.moveaxis(a, 0, -1)
-        return a.reshape(a.shape[:-1] + positions.shape)
 
-    return layout(d_h), layout(trunc), layout(steps), layout(sizes)
+#: why an entry is set aside (`NumericFigures.set_aside`)
+KINK = "near a kink"
+#: said of a check when the code drew from the global random states (`CallLog.rng_pinned`)
+PINNED_NOTE = (f"; the code draws from the global np.random / random state: both were seeded with {PINNED_SEED} "
+               "before every call")
+
+
+def nothing_compared(examples_aside: int) -> str:
+    """The detail of a check that could compare no entry at any example: not a pass."""
+    return (f"no example could be compared: every selected entry of the {examples_aside} examples was near a kink "
+            "(its finite-difference stencil crosses a point where the function is not differentiable)")
+
+
+def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.ndarray, claimed: np.ndarray,
+                  err_claimed: np.ndarray, f: np.ndarray, noise_f: np.ndarray, tol: Tolerance) -> "Comparison":
+    """``claimed`` against central differences of the implementation's value, entries whose
+    stencil crosses a kink set aside.
+
+    An entry fails when |claimed − D_h| > safety · (truncation + err(f)/h + err(claimed)).
+
+    **Kinks.** Where f is smooth on [x − 2h, x + 2h], the fourth difference
+    Δ⁴ = f(x+2h) − 4 f(x+h) + 6 f(x) − 4 f(x−h) + f(x−2h) is h⁴ f⁽⁴⁾ plus rounding (at most
+    16 err(f)): below both the rounding bound and h · truncation. A kink (a jump J of f')
+    inside the stencil makes it J·h·O(1). An entry is *near a kink* when |Δ⁴| exceeds
+    16 err(f), 4 h · truncation and h · safety · (truncation + err(f)/h), the estimate's own
+    error bound (so that only a kink that could move D_h beyond it counts; the claim's rounding
+    is left out: at x exactly on the kink a mask flips under a one-ulp move, and that must not
+    hide the kink); it is set aside, not compared, and counted
+    (``Comparison.set_aside``). Where the comparison would be a false alarm (the kink within
+    0.375 h of x: D_h is off by up to J/2 while the Richardson estimate stays small) |Δ⁴| is at
+    least 28 err(f), 28 h · truncation and 2.8 h · the tolerance, so those entries are always caught; a kink further
+    out inflates the truncation estimate enough to cover D_h's error. A wrong mask is still
+    refuted at every point whose stencil crosses no kink.
+    """
+    (fp, fm, fp2, fm2), h = _stencil(derivation, point, var, positions, tol)
+    d_h, trunc, steps, sizes = _differences(fp, fm, fp2, fm2, h)
+    fourth = np.abs(fp2 - 4 * fp + 6 * np.asarray(f) - 4 * fm + fm2)
+    # the rounding error of f(x ± h): the noise measured at x, and the final rounding at x ± h
+    err_step = noise_f + tol.unit_roundoff * sizes
+    err_stencil = err_step + tol.unit_roundoff * np.maximum(np.abs(fp2), np.abs(fm2))  # x ± 2h as well
+    d_h, trunc, steps, err_step, err_stencil, fourth = (_layout(a, positions) for a in (
+        d_h, trunc, steps, err_step, err_stencil, fourth))
+    numeric_tol = tol.safety * (trunc + err_step / steps)  # the estimate's own error: not the claim's
+    kink = (fourth > 16 * err_stencil) & (fourth > 4 * steps * trunc) & (fourth > steps * numeric_tol)
+    return compare(claimed, d_h, numeric_tol + tol.safety * err_claimed, skip=kink)
 
 
 @dataclass
@@ -205,6 +354,9 @@ class Comparison:
     worst_claimed: float
     worst_reference: float
     worst_ratio: float
+    #: entries not compared (near a kink), and entries compared
+    set_aside: int = 0
+    compared: int = 0
     claimed: np.ndarray = field(default=None, repr=False)
     reference: np.ndarray = field(default=None, repr=False)
     tolerance: np.ndarray = field(default=None, repr=False)
@@ -215,10 +367,14 @@ class Comparison:
                 "error_over_tolerance": self.worst_ratio}
 
 
-def compare(claimed: np.ndarray, reference: np.ndarray, tolerance: np.ndarray) -> Comparison:
+def compare(claimed: np.ndarray, reference: np.ndarray, tolerance: np.ndarray, skip=None) -> Comparison:
+    """Entry by entry; ``skip``: a mask of entries set aside (not compared, counted)."""
     claimed, reference = np.asarray(claimed, float), np.asarray(reference, float)
     err = np.abs(claimed - reference)
     tolerance = np.broadcast_to(tolerance, err.shape)
+    skip = np.zeros(err.shape, bool) if skip is None else np.broadcast_to(skip, err.shape)
+    aside = int(np.count_nonzero(skip))
+    err = np.where(skip, 0.0, err)
     # normwise: relative to the largest entry, floored at the tolerance so that
     # two numbers that are both rounding noise do not read as a 100% error
     scale = max(float(np.max(np.abs(claimed), initial=0.0)), float(np.max(np.abs(reference), initial=0.0)))
@@ -227,8 +383,9 @@ def compare(claimed: np.ndarray, reference: np.ndarray, tolerance: np.ndarray) -
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(err == 0, 0.0, err / tolerance)
     if ratio.size == 0:
-        return Comparison(True, 0.0, (), 0.0, 0.0, 0.0, claimed, reference, tolerance)
+        return Comparison(True, 0.0, (), 0.0, 0.0, 0.0, 0, 0, claimed, reference, tolerance)
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     return Comparison(ok=bool(np.all(ratio <= 1.0)), max_rel_err=rel, worst_index=tuple(int(i) for i in worst),
                       worst_claimed=float(claimed[worst]), worst_reference=float(reference[worst]),
-                      worst_ratio=float(ratio[worst]), claimed=claimed, reference=reference, tolerance=tolerance)
+                      worst_ratio=float(ratio[worst]), set_aside=aside, compared=err.size - aside,
+                      claimed=claimed, reference=reference, tolerance=tolerance)

@@ -1,15 +1,27 @@
 """The numeric machinery: central differences, the rounding-noise estimate, comparisons,
 and the no-false-alarm run over the right seed claims."""
 
+import dataclasses
+import random
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from conftest import replace_impl
 from gradverify import numeric
-from gradverify.checks import Options, _numeric
+from gradverify.checks import Options, _numeric, check_derivation
+from gradverify.errors import DerivationError
 from gradverify.spec import Point
 from gradverify.tolerances import DEFAULT_TOLERANCE, TOLERANCES, Tolerance, tolerance_for
 from gradverify.errors import InvalidArgument
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "catalogue"))
+import dropout_unseeded, entropy, in_place, least_squares, minibatch, relu_sum  # noqa: E401,E402
+
+#: few examples: each planted defect shows in the first handful
+CATALOGUE_FAST = Options(seed=0, examples=15)
 
 
 def point_b(scale=1.0, seed=0):
@@ -54,7 +66,7 @@ def test_compare_passes_within_tolerance_and_reads_noise_as_noise():
     assert c.ok and c.max_rel_err < 1e-5
 
 
-def test_the_implementation_may_not_change_the_point_by_writing_into_its_inputs(seed):
+def test_an_implementation_that_writes_into_its_argument_is_an_error_naming_it(seed):
     def writes_into_U(v_c, o, U):
         out = seed["b"].implementation.fn(v_c, o, U)
         U[:] = 0.0
@@ -62,8 +74,117 @@ def test_the_implementation_may_not_change_the_point_by_writing_into_its_inputs(
 
     p = point_b()
     before = p.values["U"].copy()
-    numeric.call(replace_impl(seed["b"], writes_into_U), p)
-    assert np.array_equal(p.values["U"], before)
+    with pytest.raises(DerivationError, match="modifies its argument `U` in place"):
+        numeric.call(replace_impl(seed["b"], writes_into_U), p)
+    assert np.array_equal(p.values["U"], before)  # the point is not changed either
+    numeric.call(seed["b"], p)  # the seed's code writes into nothing
+
+
+def test_in_place_change_is_an_error_row_and_the_copying_version_holds():
+    rows = {d.id: check_derivation(d, CATALOGUE_FAST) for d in (in_place.centre, in_place.centre_in_place)}
+    assert [r.verdict for r in rows["centre"]] == ["holds"]
+    (row,) = rows["centre-in-place"]
+    assert row.verdict == "error" and "in_place_centre modifies its argument `x` in place" in row.message
+
+
+# ---- randomness inside the implementation ------------------------------------------------
+def test_code_drawing_from_the_global_rng_is_pinned_and_the_callers_state_given_back():
+    d = minibatch.minibatch
+    p = Point({"N": 4, "D": 2}, {"X": np.arange(8.0).reshape(4, 2), "w": np.array([0.5, -1.0]),
+                                 "t": np.array([1.0, 2.0, 3.0, 4.0])}, 1.0)
+    log = numeric.CallLog()
+    first = numeric.call_twice(d, p, log)
+    assert log.rng_pinned
+    again = numeric.call(d, p)
+    assert all(first[k].tobytes() == again[k].tobytes() for k in first)
+    np.random.seed(123)
+    random.seed(123)
+    expected = np.random.RandomState(123).random_sample(), random.Random(123).random()
+    check_derivation(d, CATALOGUE_FAST)
+    assert (np.random.random_sample(), random.random()) == expected  # the caller's streams go on untouched
+
+
+def test_deterministic_code_is_not_reported_as_pinned(seed):
+    log = numeric.CallLog()
+    numeric.call_twice(seed["b"], point_b(), log)
+    assert not log.rng_pinned
+
+
+def test_an_unseeded_generator_is_an_error_never_a_pass():
+    p = Point({"n": 16}, {"x": np.linspace(-1.0, 2.0, 16)}, 1.0)
+    with pytest.raises(DerivationError, match="not deterministic: outputs differ between two calls at the same "
+                                              "point by .*seeded generator"):
+        numeric.call_twice(dropout_unseeded.dropout_unseeded, p)
+    (row,) = check_derivation(dropout_unseeded.dropout_unseeded, CATALOGUE_FAST)
+    assert row.verdict == "error" and "not deterministic" in row.message
+
+
+@pytest.mark.parametrize("did, verdict", [("minibatch", "holds"), ("minibatch-sign-flipped", "refuted")])
+def test_a_sign_flip_in_a_stochastic_loss_is_refuted_once_the_rng_is_pinned(did, verdict):
+    (row,) = check_derivation(getattr(minibatch, did.replace("-", "_")), CATALOGUE_FAST)
+    assert row.verdict == verdict
+    assert numeric.PINNED_NOTE in row.checks["finite_difference"].figures.mode
+
+
+@pytest.mark.parametrize("did", ["least-squares-noise-1", "least-squares-noise-1e-3"])
+def test_noise_added_to_the_gradient_is_refuted(did):
+    (row,) = check_derivation(getattr(least_squares, did.replace("-", "_").replace(".", "_")), CATALOGUE_FAST)
+    assert row.verdict == "refuted" and row.checks["finite_difference"].status == "fail"
+    (right,) = check_derivation(least_squares.least_squares, CATALOGUE_FAST)
+    assert right.verdict == "holds"
+
+
+# ---- kinks -----------------------------------------------------------------------------------
+def _relu_fd(derivation, x):
+    p = Point({"n": len(x)}, {"x": np.array(x)}, 1.0)
+    base = numeric.call(derivation, p)
+    noise, _ = numeric.noise(derivation, p, base, DEFAULT_TOLERANCE, np.random.default_rng(0))
+    pos = numeric.selected_positions((len(x),), None)
+    err = DEFAULT_TOLERANCE.unit_roundoff * np.abs(base["grad_x"])
+    return numeric.fd_comparison(derivation, p, "x", pos, base["grad_x"], err, base["J"], noise["J"],
+                                 DEFAULT_TOLERANCE)
+
+
+def test_an_entry_whose_stencil_crosses_a_kink_is_set_aside_not_failed():
+    """x = 1.95e-6 sits closer to relu's kink than the step (6e-6): D_h reads 0.66, not 1."""
+    c = _relu_fd(relu_sum.relu_sum, [1.95e-6, 0.0, -3e-6, 0.7, -0.4])
+    assert c.ok and c.set_aside == 3 and c.compared == 2
+
+
+@pytest.mark.parametrize("did", ["relu-sum-mask-ge-scaled", "relu-sum-mask-missing", "relu-sum-mask-wrong-side"])
+def test_a_wrong_mask_still_fails_away_from_the_kink(did):
+    c = _relu_fd(getattr(relu_sum, did.replace("-", "_")), [1.95e-6, 0.0, 0.7, -0.4])
+    assert not c.ok and c.set_aside == 2
+
+
+def test_smooth_code_sets_nothing_aside(seed):
+    p = point_b(scale=6.0)
+    base = numeric.call(seed["b"], p)
+    noise, _ = numeric.noise(seed["b"], p, base, DEFAULT_TOLERANCE, np.random.default_rng(0))
+    pos = numeric.selected_positions((3,), None)
+    c = numeric.fd_comparison(seed["b"], p, "v_c", pos, base["grad_v_c"],
+                              DEFAULT_TOLERANCE.unit_roundoff * np.abs(base["grad_v_c"]), base["J"], noise["J"],
+                              DEFAULT_TOLERANCE)
+    assert c.ok and c.set_aside == 0 and c.compared == 3
+
+
+def test_a_check_that_compares_nothing_does_not_pass():
+    """Inputs of size 1e-9 are all within one step of relu's kink: nothing can be compared."""
+    tiny = dataclasses.replace(relu_sum.relu_sum, scales=(1e-9,))
+    (row,) = check_derivation(tiny, CATALOGUE_FAST)
+    fd = row.checks["finite_difference"]
+    assert fd.status == "error" and "no example could be compared" in fd.detail
+    assert fd.figures.set_aside == {numeric.KINK: fd.figures.examples}
+    (normal,) = check_derivation(relu_sum.relu_sum, CATALOGUE_FAST)
+    assert normal.checks["finite_difference"].status == "pass"
+    assert 0 < normal.checks["finite_difference"].figures.set_aside[numeric.KINK] < normal.checks[
+        "finite_difference"].figures.examples
+
+
+def test_nan_inside_the_domain_names_the_point_and_the_domain_hint():
+    (row,) = check_derivation(entropy.entropy, CATALOGUE_FAST)
+    assert row.verdict == "error"
+    assert "returned J = nan" in row.message and "declare the domain" in row.message and "(at n=" in row.message
 
 
 def test_tolerance_table_has_float64_and_float32_with_derived_steps():

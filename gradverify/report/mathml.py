@@ -27,7 +27,7 @@ def _text(text: str) -> str:
 
 
 def _namespace(derivation):
-    from ..exploration import RandomSource, draw_point
+    from ..sampling import RandomSource, draw_point
     from ..symbolic import build_namespace, symbolic_size_list
 
     sizes = (symbolic_size_list(derivation) or [None])[0]

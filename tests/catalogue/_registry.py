@@ -1,0 +1,57 @@
+"""The catalogue's entries with their expected verdicts, read from each file's data.
+
+Each catalogue file defines its derivations and a module-level ``EXPECTED = {id: (verdict,
+planted mistake)}``, the verdict a string or, when the claims of one derivation differ,
+``{claim name: verdict}``; ``PENDING = {id: why}`` names the entries whose right verdict needs a
+feature gradverify does not have yet (they are run and shown, not asserted).
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradverify.plugin import load
+
+FOLDER = Path(__file__).resolve().parent
+
+
+@dataclass
+class Entry:
+    derivation: object
+    expected: str
+    mistake: str
+    #: why the right verdict cannot be reached yet ("" when it can)
+    pending: str
+    #: for an expected error: a phrase its message must contain
+    message: str = ""
+
+    def expect(self, claim: str) -> str:
+        return self.expected if isinstance(self.expected, str) else self.expected[claim]
+
+    def describe(self) -> str:
+        if isinstance(self.expected, str):
+            return self.expected
+        return ", ".join(f"{c}: {v}" for c, v in self.expected.items())
+
+
+def _module_of(path):
+    resolved = Path(path).resolve()
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve() == resolved:
+            return module
+    raise LookupError(f"{path} was not imported by the loader")
+
+
+def entries() -> list[Entry]:
+    derivations, failures = load([FOLDER])
+    if failures:
+        raise RuntimeError(f"catalogue files failed to load: {failures}")
+    out = []
+    for d in derivations:
+        module = _module_of(d.origin)
+        verdict, mistake = module.EXPECTED[d.id]
+        pending = getattr(module, "PENDING", {}).get(d.id, "")
+        message = mistake if verdict == "error" else ""
+        out.append(Entry(d, verdict, mistake, pending, message))
+    return out
