@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "derivations"))
 
 from gradverify.checks import Options, _numeric  # noqa: E402
-from gradverify.plugin import load  # noqa: E402
+from gradverify.loading import load  # noqa: E402
 
 
 def main() -> int:
