@@ -194,7 +194,9 @@ def _command(args, only: str | None = None, *, one: bool = False) -> str:
     argv += ["--assumptions"] if getattr(args, "assumptions", False) and not one else []
     argv += ["--timeout", f"{args.timeout:g}"] if args.timeout != DEFAULT_LIMITS.timeout else []
     if args.max_memory != DEFAULT_LIMITS.max_memory:
-        argv += ["--max-memory", "none" if args.max_memory is None else f"{args.max_memory // 2**20}M"]
+        size = args.max_memory
+        argv += ["--max-memory", "none" if size is None else f"{size // 2**30}G" if size % 2**30 == 0
+                 else f"{size // 2**20}M"]
     for p in args.derivations or []:
         argv += ["--derivations", p]
     argv += ["--no-write"] if one else []
