@@ -37,7 +37,7 @@ from .loading import LoadFailure, discover, duplicate, load_file
 __all__ = ["Runner", "Progress", "Interrupted", "Summary", "ClaimName", "DEFAULT_LIMITS", "find_derivations",
            "check_all", "mutants_all"]
 
-#: per derivation; the seed's slowest derivation takes ~5 s and ~1.3 GB of address space
+#: per derivation; the seed passes untouched with --timeout 60 --max-memory 256M (measured on 2 loaded cores)
 DEFAULT_LIMITS = Limits(timeout=300.0, max_memory=4 * 2**30)
 
 
