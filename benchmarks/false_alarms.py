@@ -30,7 +30,7 @@ CATALOGUE = ("relu-sum", "relu-net", "leaky-relu", "max-pool", "hinge", "huber",
              "batch-norm")
 
 from gradverify.checks import Options, _numeric  # noqa: E402
-from gradverify.plugin import load  # noqa: E402
+from gradverify.loading import load  # noqa: E402
 
 
 def main() -> int:

@@ -209,7 +209,7 @@ def report_timings():
     subprocess.run([sys.executable, "-m", "gradverify", "report", "--no-write"], cwd=ROOT, env=env,
                    capture_output=True, check=False)
     whole = time.perf_counter() - t0
-    from gradverify.plugin import load
+    from gradverify.loading import load
     from gradverify.symbolic import check_symbolic
 
     derivations, _ = load([ROOT / "derivations"])

@@ -1,26 +1,46 @@
-"""The command line: ``python -m gradverify report`` and ``python -m gradverify list``."""
+"""The command line: ``python -m gradverify report``, ``mutants`` and ``list``.
+
+This module parses arguments, builds the reproduce commands (one place:
+`_command`) and prints; the derivations themselves are imported and checked in
+worker processes by `gradverify.runner`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import re
+import shlex
+import signal
 import sys
-import time
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .checks import Options, check_derivation, error_rows
-from .cost import check_cost
-from .errors import GradverifyError, InvalidArgument
-from .plugin import DEFAULT_FOLDER, load, select
+from .checks import Options, error_rows
+from .errors import InvalidArgument
+from .isolation import Limits, describe_bytes
+from .loading import DEFAULT_FOLDER, select
 from . import scaffold
 from .report import Report
 from .report.options import add_report_arguments, finish, prepare
+from .runner import DEFAULT_LIMITS, Interrupted, Progress, Runner, check_all, find_derivations, mutants_all
 
-__all__ = ["main", "parser"]
+__all__ = ["main", "parser", "MAX_EXAMPLES", "MAX_JOBS"]
 
 DEFAULT_SEED = 0
+#: more examples than this cannot be checked in reasonable time (the default is 25)
+MAX_EXAMPLES = 100_000
+MAX_JOBS = 256
+MAX_TIMEOUT = 7 * 24 * 3600.0
+_DEFAULT_EXAMPLES = {"report": Options.examples, "mutants": 10}
+_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def _wrong(expected: str, flag: str, text: str, hint: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(str(InvalidArgument(expected, f"{flag}={text}", hint)))
 
 
 def _seed(text: str) -> int:
@@ -29,19 +49,43 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'random' but got {text!r}") from None
+        value = -1
     if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected a seed in 0..{2**32 - 1} but got {value}")
+        raise _wrong(f"an integer in 0..{2**32 - 1} or 'random'", "--seed", text, "The default is 0.")
     return value
 
 
-def _positive(text: str) -> int:
+def _count(flag: str, maximum: int, hint: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= maximum:
+            raise _wrong(f"a positive integer up to {maximum:,}", flag, text, hint)
+        return value
+    return parse
+
+
+def _seconds(text: str) -> float:
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer but got {text!r}")
+        value = 0.0
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan
+        raise _wrong(f"a number of seconds in (0, {MAX_TIMEOUT:g}]", "--timeout", text,
+                     f"It bounds each derivation; the default is {DEFAULT_LIMITS.timeout:g}.")
+    return value
+
+
+def _memory(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    value = int(float(match.group(1)) * _UNITS[match.group(2)]) if match and match.group(2) else 0
+    if value < 2**20:
+        raise _wrong("a size such as 512M or 4G (at least 1M), or 'none'", "--max-memory", text,
+                     f"It bounds each derivation; the default is {describe_bytes(DEFAULT_LIMITS.max_memory)}.")
     return value
 
 
@@ -49,43 +93,84 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradverify",
                                 description="Check hand-derived gradients: sympy, finite differences, code vs math.")
     sub = p.add_subparsers(dest="command", required=True)
-
-    def common(sp):
-        sp.add_argument("--derivations", action="append", metavar="PATH",
-                        help=f"a derivation file or folder (repeatable; default: ./{DEFAULT_FOLDER})")
-        sp.add_argument("--only", metavar="ID", help="only this derivation id (or its ID-* variants)")
-
     r = sub.add_parser("report", help="check every claim and print the pass/fail table")
-    common(r)
+    _common(r)
     r.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
                    help=f"seed of every random choice (default {DEFAULT_SEED}; 'random' for a fresh one)")
-    r.add_argument("--examples", type=_positive, default=Options.examples,
-                   help=f"hypothesis examples per derivation (default {Options.examples})")
+    r.add_argument("--examples", default=Options.examples,
+                   type=_count("--examples", MAX_EXAMPLES, f"The default is {Options.examples}; hypothesis finds "
+                                                          "most mistakes in the first dozen."),
+                   help=f"hypothesis examples per derivation (default {Options.examples}, at most {MAX_EXAMPLES:,})")
     r.add_argument("--out", type=Path, default=Path("reports"), help="folder for report.md and report.json")
     r.add_argument("--no-write", action="store_true", help="print only; do not write report files")
     r.add_argument("--assumptions", action="store_true",
                    help="also re-check every claim with each assumption dropped in turn")
-    r.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
-                   help="derivations checked at once, in separate processes (default: the number of cores)")
     add_report_arguments(r)
     scaffold.add_command(sub)
     m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
-    common(m)
+    _common(m)
     m.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
-    m.add_argument("--examples", type=_positive, default=10,
+    m.add_argument("--examples", default=_DEFAULT_EXAMPLES["mutants"],
+                   type=_count("--examples", MAX_EXAMPLES, "The default is 10."),
                    help="hypothesis examples per mutant for the numeric checks (default 10)")
-    lst = sub.add_parser("list", help="list the registered derivations and their claims")
-    common(lst)
+    _common(sub.add_parser("list", help="list the registered derivations and their claims"))
     return p
+
+
+def _common(sp) -> None:
+    sp.add_argument("--derivations", action="append", metavar="PATH",
+                    help=f"a derivation file or folder (repeatable; default: ./{DEFAULT_FOLDER})")
+    sp.add_argument("--only", metavar="ID", help="only this derivation id (or its ID-* variants)")
+    sp.add_argument("--jobs", default=os.cpu_count() or 1,
+                    type=_count("--jobs", MAX_JOBS, "The default is the number of cores."),
+                    help="derivations checked at once, each in its own process (default: the number of cores)")
+    sp.add_argument("--timeout", type=_seconds, default=DEFAULT_LIMITS.timeout, metavar="SECONDS",
+                    help=f"wall-clock limit per derivation (default {DEFAULT_LIMITS.timeout:g})")
+    sp.add_argument("--max-memory", type=_memory, default=DEFAULT_LIMITS.max_memory, metavar="SIZE",
+                    help=f"memory limit per derivation, e.g. 512M, 8G or none "
+                         f"(default {describe_bytes(DEFAULT_LIMITS.max_memory).replace(' ', '')})")
+    sp.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    sp.add_argument("--in-process", action="store_true",
+                    help="import and check the derivations in this process, one by one, with no limits and no "
+                         "isolation (for a debugger)")
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run}[args.command](args)
+        with _sigterm_interrupts():
+            return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run}[args.command](args)
     except InvalidArgument as exc:
         print(f"gradverify: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return _interrupted(signal.SIGINT)
+    except Interrupted as exc:
+        return _interrupted(exc.signum)
+
+
+def _interrupted(signum: int) -> int:
+    name = signal.Signals(signum).name
+    print(f"\ngradverify: interrupted by {name}; the workers are stopped and no report was written",
+          file=sys.stderr)
+    return 128 + signum
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM stops a run the way Ctrl-C does (main thread only: elsewhere signals are not ours to set)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Interrupted(signum)
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _paths(args) -> list[str]:
@@ -98,134 +183,106 @@ def _paths(args) -> list[str]:
     return [str(DEFAULT_FOLDER)]
 
 
+def _runner(args) -> Runner:
+    progress = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
+    return Runner(Limits(args.timeout, args.max_memory), args.jobs, progress, in_process=args.in_process)
+
+
+def _command(args, only: str | None = None, *, one: bool = False) -> str:
+    """The shell command that reproduces this run (``one``: one derivation's rows, printed only)."""
+    argv = ["python", "-m", "gradverify", args.command]
+    only = only or args.only
+    argv += ["--only", only] if only else []
+    argv += ["--seed", str(args.seed)]
+    argv += ["--examples", str(args.examples)] if args.examples != _DEFAULT_EXAMPLES[args.command] else []
+    argv += ["--assumptions"] if getattr(args, "assumptions", False) and not one else []
+    argv += ["--timeout", f"{args.timeout:g}"] if args.timeout != DEFAULT_LIMITS.timeout else []
+    if args.max_memory != DEFAULT_LIMITS.max_memory:
+        size = args.max_memory
+        argv += ["--max-memory", "none" if size is None else f"{size // 2**30}G" if size % 2**30 == 0
+                 else f"{size // 2**20}M"]
+    for p in args.derivations or []:
+        argv += ["--derivations", p]
+    argv += ["--no-write"] if one else []
+    return shlex.join(argv)
+
+
 def _report(args) -> int:
     paths = _paths(args)
-    prepare(args)  # the output folder checked before the work, not after it: say so at once
-    derivations, failures = load(paths)
+    prepare(args)  # an unwritable --out or a missing baseline: said at once, before the work
+    args.out = args.out.resolve()  # where the user asked, whatever a derivation does to its own folder
+    runner = _runner(args)
+    summaries, failures = find_derivations(paths, runner)
     # a module that failed to load may be the one --only asks for: show every load failure
-    derivations = select(derivations, args.only, allow_none=bool(failures))
+    summaries = select(summaries, args.only, allow_none=bool(failures))
     options = Options(seed=args.seed, examples=args.examples, assumptions=args.assumptions)
-    extra = "" if not args.derivations else "".join(f" --derivations {p}" for p in args.derivations)
-    rows, costs = [], []
+    rows = []
     for f in failures:
         rows += error_rows(f.id, f.path, f.message)
-    examples = f" --examples {args.examples}" if args.examples != Options.examples else ""
-    jobs = [(d, options, f"python -m gradverify report --only {d.id} --seed {args.seed}{examples}{extra} --no-write")
-            for d in derivations]
-    for claim_rows, cost_rows in _in_parallel(_check_one, jobs, args.jobs):
-        rows += claim_rows
-        costs += cost_rows
-    command = (f"python -m gradverify report --seed {args.seed}"
-               + (f" --examples {args.examples}" if args.examples != Options.examples else "")
-               + (f" --only {args.only}" if args.only else "")
-               + (" --assumptions" if args.assumptions else "") + extra)
-    report = Report(rows, seed=args.seed, examples=args.examples, paths=paths, command=command, costs=costs,
-                    assumptions_checked=args.assumptions, derivations=derivations)
+    claim_rows, costs = check_all(summaries, options, runner, lambda i: _command(args, i, one=True))
+    _notes(runner)
+    report = Report(rows + claim_rows, seed=args.seed, examples=args.examples, paths=paths, command=_command(args),
+                    costs=costs, assumptions_checked=args.assumptions)
     return finish(report, args)
 
 
+def _notes(runner: Runner) -> None:
+    for note in runner.notes:
+        print(f"gradverify: note: {note}", file=sys.stderr)
+
+
 def _mutants(args) -> int:
-    from tabulate import tabulate
-
-    from .mutation import run_mutants
-
-    derivations, failures = load(_paths(args))
-    derivations = select(derivations, args.only)
+    runner = _runner(args)
+    summaries, failures = find_derivations(_paths(args), runner)
+    summaries = select(summaries, args.only, allow_none=bool(failures))
     options = Options(seed=args.seed, examples=args.examples)
     print(f"gradverify {__version__} mutation self-test · seed {args.seed} · {args.examples} hypothesis examples "
           "per mutant · mutants run under every assumption, implicit ones included")
-    totals = {"made": 0, "equivalent": 0, "refuted": 0, "survived": 0, "claim refuted": 0, "errors": len(failures)}
     for f in failures:
         print(f"\nERROR {f.path}: {f.message}")
-    for d in derivations:
-        try:
-            results = run_mutants(d, options)
-        except GradverifyError as exc:
-            print(f"\n{d.id}: ERROR {exc}")
-            totals["errors"] += 1
-            continue
-        rows = [[r.mutant.claim, r.mutant.operator, r.mutant.description[:48],
-                 "equivalent" if r.status == "equivalent" else
-                 ("refuted by " + ", ".join(r.refuted_by) if r.refuted_by else "SURVIVED")] for r in results]
-        counts = {s: sum(r.status == s for r in results) for s in ("equivalent", "refuted", "survived",
-                                                                    "claim refuted")}
-        totals["errors"] += counts["claim refuted"]
-        totals["made"] += len(results)
-        for s, n in counts.items():
-            totals[s] += n
-        print(f"\n{d.id}: {d.title}: {len(results)} mutants, {counts['refuted']} refuted, "
-              f"{counts['equivalent']} equivalent, {counts['survived']} survived")
-        print(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
-        for r in results:
-            if r.status == "claim refuted":
-                print(f"  CLAIM REFUTED {r.mutant.claim}: its mutants prove nothing ({r.detail[:120]})")
-            if r.status == "survived":
-                print(f"  SURVIVED {r.mutant.claim} / {r.mutant.description}: {r.expression}")
+    totals = {"made": 0, "equivalent": 0, "refuted": 0, "survived": 0, "claim refuted": 0, "errors": len(failures)}
+    for summary, results in mutants_all(summaries, options, runner):
+        _print_mutants(summary, results, totals)
+    _notes(runner)
     print(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "
           f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
-          f"Reproduce: python -m gradverify mutants --seed {args.seed}")
+          f"Reproduce: {_command(args)}")
     return 2 if totals["errors"] else (1 if totals["survived"] else 0)
 
 
-def _check_one(job):
-    """Everything about one derivation: its claim rows and its cost claims. Never raises."""
-    d, options, reproduce = job
-    t0 = time.perf_counter()
-    try:
-        rows = check_derivation(d, options, reproduce)
-    except GradverifyError as exc:
-        rows = error_rows(d.id, d.title, str(exc), d.claims, reproduce)
-    except Exception as exc:  # a bug of ours must not stop the other derivations either
-        rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
-                          d.claims, reproduce)
-    costs = []
-    for claim in d.costs:
-        result = check_cost(claim, options.seed)
-        result.derivation = d.id
-        costs.append(result)
-    if sys.stderr.isatty():
-        print(f"  checked {d.id} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
-    return rows, costs
+def _print_mutants(summary, results, totals: dict) -> None:
+    """One derivation's mutants table (or its ERROR line); adds to ``totals``."""
+    from tabulate import tabulate
 
-
-_JOBS: list = []
-
-
-def _run_job(i):
-    return _check_one(_JOBS[i])
-
-
-def _in_parallel(fn, jobs: list, workers: int) -> list:
-    """``fn`` on every job, in order; on ``workers`` forked processes where the
-    platform can fork (the derivations are inherited, not re-imported: the same
-    modules are loaded, so hypothesis draws the same examples as a serial run)."""
-    import multiprocessing
-
-    workers = min(workers, len(jobs))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(job) for job in jobs]
-    from concurrent.futures import ProcessPoolExecutor
-
-    _JOBS[:] = jobs
-    # the costliest first (claims times assumptions: each assumption can mean a rerun), so that
-    # the last job to start is a short one
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0].claims) * (1 + len(jobs[i][0].assumptions)))
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = dict(zip(order, pool.map(_run_job, order)))
-        return [done[i] for i in range(len(jobs))]
-    finally:
-        _JOBS.clear()
+    if isinstance(results, str):
+        print(f"\n{summary.id}: ERROR {results}")
+        totals["errors"] += 1
+        return
+    rows = [[r.claim, r.operator, r.description[:48],
+             "equivalent" if r.status == "equivalent" else
+             ("refuted by " + ", ".join(r.refuted_by) if r.refuted_by else "SURVIVED")] for r in results]
+    counts = {s: sum(r.status == s for r in results) for s in ("equivalent", "refuted", "survived", "claim refuted")}
+    totals["made"] += len(results) - counts["claim refuted"]
+    for s, n in counts.items():
+        totals[s] += n
+    totals["errors"] += counts["claim refuted"]  # its mutants prove nothing: the self-test cannot pass
+    print(f"\n{summary.id}: {summary.title}: {len(results)} mutants, {counts['refuted']} refuted, "
+          f"{counts['equivalent']} equivalent, {counts['survived']} survived")
+    print(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
+    for r in results:
+        if r.status == "claim refuted":
+            print(f"  CLAIM REFUTED {r.claim}: the claim itself is wrong, so its mutants prove nothing ({r.detail[:120]})")
+        if r.status == "survived":
+            print(f"  SURVIVED {r.claim} / {r.description}: {r.expression}")
 
 
 def _list(args) -> int:
-    derivations, failures = load(_paths(args))
-    derivations = select(derivations, args.only)
-    for d in derivations:
+    summaries, failures = find_derivations(_paths(args), _runner(args))
+    for d in select(summaries, args.only, allow_none=bool(failures)):
         print(f"{d.id}: {d.title}   [{d.citation}; {d.origin}]")
-        print("  variables: " + ", ".join(f"{n} ({k.describe()})" for n, k in d.variables.items()))
-        for a in d.assumptions:
-            print(f"  assumes: {a.text}" + (" (implicit, not in the source)" if a.source == "implicit" else ""))
+        print("  variables: " + ", ".join(f"{n} ({kind})" for n, kind in d.variables))
+        for text, source in d.assumptions:
+            print(f"  assumes: {text}" + (" (implicit, not in the source)" if source == "implicit" else ""))
         for c in d.claims:
             print(f"  claim {c.name} = {c.as_written}")
     for f in failures:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .checks import Options, check_derivation
 from .errors import InvalidArgument
-from .plugin import load as load_derivations  # the loader; one import to switch when it moves to .loading
+from .loading import load as load_derivations
 from .report.rows import Outcome, failure_text, outcome
 from .results import ClaimResult, Verdict
 from .spec import Derivation

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gradverify.checks import Options
-from gradverify.plugin import load
+from gradverify.loading import load
 
 ROOT = Path(__file__).resolve().parent.parent
 DERIVATIONS = ROOT / "derivations"

@@ -10,7 +10,7 @@ import sympy as sp
 
 from conftest import FAST, ROOT, by_claim, replace_claim, replace_impl
 from gradverify import Claim, Derivation, Fixed, Implementation, Int, InvalidArgument, Real, check_derivation
-from gradverify.plugin import load
+from gradverify.loading import load
 
 sys.path.insert(0, str(ROOT / "examples"))
 

@@ -66,7 +66,7 @@ def test_mutants_command_exits_1_on_a_survivor(monkeypatch, capsys):
     blind = _blind(monkeypatch)
     real = mutation.run_mutants
     monkeypatch.setattr(mutation, "run_mutants", lambda d, options: real(d, blind))
-    code = main(["mutants", "--only", "b", "--derivations", str(ROOT / "derivations")])
+    code = main(["mutants", "--only", "b", "--in-process", "--derivations", str(ROOT / "derivations")])
     out = capsys.readouterr().out
     assert code == 1 and "SURVIVED ∂J/∂v_c / −(claim)" in out
 

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradverify.plugin import load
+from gradverify.loading import load
 
 FOLDER = Path(__file__).resolve().parent
 

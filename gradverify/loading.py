@@ -7,6 +7,10 @@ are helpers, not derivations. While a module runs, its folder is first on
 
 Loading never raises for a broken module: it becomes a `LoadFailure`, which
 the report shows as an ERROR row while the other derivations are checked.
+What a module changes while it is imported (numpy's error state, warning
+filters, ``sys.path``) is restored afterwards. The command line goes further:
+it imports each file in its own worker process (`gradverify.runner`), so
+nothing one derivation does can reach another.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidArgument
 from .spec import Derivation
 
-__all__ = ["LoadFailure", "load", "discover", "select", "DEFAULT_FOLDER"]
+__all__ = ["LoadFailure", "load", "load_file", "discover", "select", "DEFAULT_FOLDER"]
 
 DEFAULT_FOLDER = Path("derivations")
 
@@ -60,30 +65,48 @@ def discover(paths) -> list[Path]:
 
 
 def load(paths) -> tuple[list[Derivation], list[LoadFailure]]:
+    """Every derivation under ``paths``, imported into this process."""
     derivations: list[Derivation] = []
     failures: list[LoadFailure] = []
     seen_ids: dict[str, str] = {}
     for file in discover(paths):
-        try:
-            module = _import(file)
-        except _ImportFailed as exc:
-            failures.append(LoadFailure(str(file), str(exc)))
-            continue
-        found = [obj for obj in vars(module).values() if isinstance(obj, Derivation)]
-        if not found:
-            failures.append(LoadFailure(str(file), f"{file} defines no Derivation; create one at module level "
-                                                   "(see README, 'Add your own loss')"))
+        found, failed = load_file(file)
+        failures += failed
         for d in found:
             if any(d is known for known in derivations):
                 continue  # imported from a neighbour
             if d.id in seen_ids:
-                failures.append(LoadFailure(str(file), f"derivation id {d.id!r} in {file} is already used by "
-                                                       f"{seen_ids[d.id]}; give it another id"))
+                failures.append(duplicate(d.id, str(file), seen_ids[d.id]))
                 continue
-            d.origin = d.origin or str(file)
             seen_ids[d.id] = str(file)
             derivations.append(d)
     return derivations, failures
+
+
+def duplicate(derivation_id: str, file: str, first: str) -> LoadFailure:
+    return LoadFailure(file, f"derivation id {derivation_id!r} in {file} is already used by {first}; "
+                             "give it another id")
+
+
+def load_file(file, neighbours=()) -> tuple[list[Derivation], list[LoadFailure]]:
+    """The derivations ``file`` defines (in the order it defines them) and why it failed, if it did.
+    A derivation the module imported from one of the files in ``neighbours`` is theirs, not its own."""
+    file = Path(file)
+    try:
+        module, added = _import(file)
+    except _ImportFailed as exc:
+        return [], [LoadFailure(str(file), str(exc))]
+    found = [obj for obj in vars(module).values() if isinstance(obj, Derivation)]
+    if not found:
+        return [], [LoadFailure(str(file), f"{file} defines no Derivation; create one at module level "
+                                           "(see README, 'Add your own loss')")]
+    others = {Path(n).resolve() for n in neighbours} - {file.resolve()}
+    theirs = [obj for m in added if Path(getattr(m, "__file__", "") or "").resolve() in others
+              for obj in vars(m).values() if isinstance(obj, Derivation)]
+    found = [d for d in found if not any(d is t for t in theirs)]
+    for d in found:
+        d.origin = d.origin or str(file)
+    return found, []
 
 
 class _ImportFailed(Exception):
@@ -91,32 +114,47 @@ class _ImportFailed(Exception):
 
 
 def _import(file: Path):
+    """The module and the modules it imported; numpy's error state, warning filters and
+    ``sys.path`` as they were before."""
+    import numpy as np
+
     name = file.stem
     resolved = file.resolve()
     existing = sys.modules.get(name)
     if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == resolved:
-        return existing
+        return existing, []
     if existing is not None:  # another module of that name: load this one under a private name
         name = f"gradverify_user_{abs(hash(str(resolved)))}_{file.stem}"
-    folder = str(resolved.parent)
     spec = importlib.util.spec_from_file_location(name, resolved)
     module = importlib.util.module_from_spec(spec)
+    before, path = set(sys.modules), list(sys.path)
     sys.modules[name] = module
-    sys.path.insert(0, folder)
+    sys.path.insert(0, str(resolved.parent))
     try:
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:
+        with warnings.catch_warnings(), np.errstate():
+            spec.loader.exec_module(module)
+    except SystemExit as exc:
         sys.modules.pop(name, None)
-        raise _ImportFailed(f"{file} failed to import: {type(exc).__name__}: {exc}{_line_in(exc, resolved)}") from exc
+        raise _ImportFailed(f"{file} exited with status {_status(exc)} during import "
+                            f"(sys.exit{_line_in(exc, resolved)})") from exc
+    except (Exception, GeneratorExit) as exc:
+        sys.modules.pop(name, None)
+        raise _ImportFailed(f"{file} failed to import: {type(exc).__name__}: {exc}{_line_in(exc, resolved, ' ')}") \
+            from exc
     finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
-    return module
+        sys.path[:] = path
+    return module, [sys.modules[n] for n in set(sys.modules) - before - {name}]
 
 
-def _line_in(exc: BaseException, file: Path) -> str:
+def _status(exc: SystemExit):
+    return 0 if exc.code is None else exc.code
+
+
+def _line_in(exc: BaseException, file: Path, before: str = ", ") -> str:
     lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == file]
-    return f" (line {lines[-1]})" if lines else ""
+    if not lines:
+        return ""
+    return f"{before}(line {lines[-1]})" if before == " " else f"{before}line {lines[-1]}"
 
 
 def select(derivations: list[Derivation], only: str | None, allow_none: bool = False) -> list[Derivation]:

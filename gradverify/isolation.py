@@ -1,0 +1,349 @@
+"""Running user code in a worker process, under a wall-clock limit and a memory limit.
+
+A derivation file is user code: it may loop, eat memory, call ``sys.exit`` or
+``os._exit``, segfault, or raise ``KeyboardInterrupt``. `Worker` runs a
+picklable callable in a separate process and turns every way that can end into
+a typed `Outcome`, never a hang and never a traceback::
+
+    from gradverify.isolation import Limits, Worker
+
+    with Worker(Limits(timeout=30, max_memory=2 * 2**30)) as worker:
+        outcome = worker.call(fn, *args, timeout=5)   # timeout: this call only
+    if outcome.ok:
+        value = outcome.value
+    else:
+        print(outcome.kind, outcome.message)          # Ending.TIMEOUT "did not return within 5 s"
+
+* A call that passes its time limit is killed with its process; the next call
+  starts a new process (so a proof attempt can be cut off at a deadline).
+* The memory limit is the address space the user code may add to a fresh
+  worker's (``RLIMIT_AS``, POSIX). Where it cannot be set (Windows, some macOS
+  versions) the worker still runs and `Worker.memory_enforced` is False:
+  `Worker.notes` says why.
+* Workers start with the "forkserver" method where the platform has it (a fresh
+  worker is forked from a server that has already imported numpy, sympy and
+  gradverify), and with "spawn" elsewhere; never by forking the caller, so a
+  `Worker` may be used from any thread of a multi-threaded program.
+* Each worker ignores SIGINT (the caller decides what Ctrl-C means and calls
+  `Worker.kill`), and exits by itself when its caller's process dies.
+
+State lives on each `Worker`; the module has none.
+"""
+
+from __future__ import annotations
+
+import enum
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any, Callable
+
+__all__ = ["Limits", "Ending", "Outcome", "Worker", "call_here", "describe_bytes", "describe_seconds", "PRELOAD"]
+
+#: what a forkserver imports once, so that a fresh worker starts in milliseconds
+PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost", "gradverify.loading")
+
+
+def describe_bytes(n: int) -> str:
+    """``4 GB``, ``512 MB``, ``1.5 GB`` (powers of 1024)."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def describe_seconds(s: float) -> str:
+    return f"{s:g} s"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """``timeout``: seconds of wall-clock time per call; ``max_memory``: bytes the
+    called code may allocate beyond a fresh worker's own (None: no limit)."""
+
+    timeout: float = 300.0
+    max_memory: int | None = 4 * 2**30
+
+
+class Ending(enum.Enum):
+    RETURNED = "returned"
+    RAISED = "raised"        # an exception (or BaseException) came out of the call
+    EXITED = "exited"        # sys.exit, os._exit, or the process ended by itself
+    CRASHED = "crashed"      # killed by a signal (SIGSEGV, SIGABRT, ...)
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    KILLED = "killed"        # Worker.kill() from another thread (e.g. Ctrl-C)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one call ended. ``value``: the return value (RETURNED only).
+    ``message``: one line for a person ("crashed with SIGSEGV", "did not return
+    within 30 s", "exceeded 2 GB", "raised ValueError: ..."). ``error_type``:
+    the exception's class name (RAISED, MEMORY). ``traceback``: its formatted
+    traceback, for whoever wants more than the line."""
+
+    kind: Ending
+    value: Any = None
+    message: str = ""
+    error_type: str = ""
+    traceback: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind is Ending.RETURNED
+
+
+def _default_context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _exit_message(code: int | None) -> tuple[Ending, str]:
+    if code is None or code >= 0:
+        return Ending.EXITED, f"exited with status {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return Ending.CRASHED, f"crashed with {name}"
+
+
+class Worker:
+    """One worker process at a time, started on the first call and replaced
+    after a call that killed it. Use it as a context manager, or call `close`.
+
+    ``call(fn, *args, timeout=None, **kwargs) -> Outcome`` runs ``fn(*args,
+    **kwargs)`` in the worker; ``fn`` and its arguments and result must be
+    picklable (a module-level function). ``timeout`` overrides
+    ``limits.timeout`` for this call. `kill` may be called from any thread: the
+    call under way returns ``Ending.KILLED``.
+    """
+
+    def __init__(self, limits: Limits = Limits(), *, context=None, preload=PRELOAD):
+        self.limits = limits
+        self._context = context or _default_context()
+        if self._context.get_start_method() == "forkserver" and preload:
+            self._context.set_forkserver_preload(list(preload))
+        self._process = None
+        self._conn = None
+        self._lock = threading.Lock()
+        self._killed = False
+        #: whether the memory limit is enforced in the current worker (None before it starts)
+        self.memory_enforced: bool | None = None
+        #: what the worker could not enforce, one line each
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        """Start the worker process now (``call`` does it when needed)."""
+        with self._lock:
+            if self._process is not None:
+                return
+            parent, child = self._context.Pipe()
+            process = self._context.Process(target=_serve, args=(child, self.limits.max_memory, os.getcwd()),
+                                            daemon=True, name="gradverify-worker")
+            process.start()
+            child.close()
+            self._process, self._conn, self._killed = process, parent, False
+        ready = self._receive(60.0)
+        if ready is not None and ready[0] == "ready":
+            self.memory_enforced = ready[1]
+            if ready[2] and ready[2] not in self.notes:
+                self.notes.append(ready[2])
+
+    def kill(self) -> None:
+        """Kill the worker process now (thread-safe); a call under way returns ``Ending.KILLED``."""
+        with self._lock:
+            process, self._killed = self._process, True
+        if process is not None and process.is_alive():
+            process.kill()
+
+    def close(self) -> None:
+        """Stop the worker process and wait for it (a few seconds at most)."""
+        with self._lock:
+            process, conn = self._process, self._conn
+            self._process = self._conn = None
+        if conn is not None:
+            try:
+                conn.send(None)  # please exit
+            except (OSError, ValueError):
+                pass
+        if process is not None:
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        if conn is not None:
+            conn.close()
+
+    # ------------------------------------------------------------ calls
+    def call(self, fn: Callable, *args, timeout: float | None = None, **kwargs) -> Outcome:
+        limit = self.limits.timeout if timeout is None else timeout
+        self.start()
+        try:
+            self._conn.send((fn, args, kwargs))
+        except (OSError, ValueError, AttributeError):
+            return self._ended()
+        except Exception as exc:  # not picklable: a mistake of the caller, not of the worker
+            return Outcome(Ending.RAISED, message=f"could not send the call: {type(exc).__name__}: {exc}",
+                           error_type=type(exc).__name__)
+        reply = self._receive(limit)
+        if reply is None:
+            return self._ended(limit)
+        return _outcome(reply, self.limits)
+
+    def _receive(self, timeout: float):
+        """The worker's next message, or None when it died, was killed or took longer than ``timeout``."""
+        conn, process = self._conn, self._process
+        if conn is None or process is None:
+            return None
+        try:
+            ready = wait([conn, process.sentinel], timeout)
+            if conn in ready:
+                return conn.recv()
+        except (EOFError, OSError, ValueError):
+            ready = [process.sentinel]
+        if ready:  # it ended: let its exit status arrive before anyone asks for it
+            process.join(5)
+        return None
+
+    def _ended(self, limit: float | None = None) -> Outcome:
+        """The worker did not answer: say why, and drop it (the next call starts a new one)."""
+        with self._lock:
+            process, conn, killed = self._process, self._conn, self._killed
+            self._process = self._conn = None
+        alive = process is not None and process.is_alive()
+        timed_out = alive and limit is not None
+        if alive:
+            process.kill()
+        if process is not None:
+            process.join(5)
+        if conn is not None:
+            conn.close()
+        if killed:
+            return Outcome(Ending.KILLED, message="stopped (interrupted)")
+        if timed_out:
+            return Outcome(Ending.TIMEOUT, message=f"did not return within {describe_seconds(limit)}")
+        kind, message = _exit_message(process.exitcode if process is not None else None)
+        return Outcome(kind, message=message)
+
+def _outcome(reply, limits: Limits) -> Outcome:
+    tag = reply[0]
+    if tag == "ok":
+        return Outcome(Ending.RETURNED, value=reply[1])
+    if tag == "exit":
+        return Outcome(Ending.EXITED, message=f"exited with status {reply[1]} (sys.exit)")
+    _, type_name, text, tb = reply
+    if tag == "memory":
+        limit = describe_bytes(limits.max_memory) if limits.max_memory else "the memory available"
+        return Outcome(Ending.MEMORY, message=f"exceeded {limit} (MemoryError)", error_type=type_name,
+                       traceback=tb)
+    return Outcome(Ending.RAISED, message=f"raised {type_name}: {text}".rstrip(": "), error_type=type_name,
+                   traceback=tb)
+
+
+def call_here(fn: Callable, *args, **kwargs) -> Outcome:
+    """``fn`` in this process, its ending typed as `Worker.call` types it, with no limits and no
+    isolation (for a debugger). A KeyboardInterrupt goes on: here it may be the user's Ctrl-C."""
+    try:
+        return Outcome(Ending.RETURNED, value=fn(*args, **kwargs))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        return _outcome(_reply(exc), Limits(max_memory=None))
+
+
+# ---------------------------------------------------------------- in the worker process
+def _limit_memory(max_memory: int | None) -> tuple[bool, str]:
+    if max_memory is None:
+        return True, ""
+    try:
+        import resource
+    except ImportError:
+        return False, f"the memory limit ({describe_bytes(max_memory)}) is not enforced on {sys.platform}"
+    try:
+        with open("/proc/self/statm") as f:
+            base = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        base = 0
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = base + max_memory
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError) as exc:
+        return False, f"the memory limit ({describe_bytes(max_memory)}) is not enforced here: {exc}"
+    return True, ""
+
+
+def _watch_parent() -> None:
+    """Exit when the process that started this worker is gone (no orphan keeps looping)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        parent.join()
+        os._exit(70)
+
+    threading.Thread(target=watch, daemon=True, name="gradverify-parent-watch").start()
+
+
+def _serve(conn, max_memory: int | None, cwd: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.chdir(cwd)
+    except OSError:
+        pass
+    _watch_parent()
+    enforced, note = _limit_memory(max_memory)
+    conn.send(("ready", enforced, note))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        reply = _run(*job)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # the result cannot be pickled: say so instead of dying
+            conn.send(("raised", type(exc).__name__, f"the result cannot be sent back: {_one_line(exc)}", ""))
+
+
+def _run(fn, args, kwargs):
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except BaseException as exc:  # KeyboardInterrupt, GeneratorExit, ... from user code: a result, not our end
+        return _reply(exc)
+
+
+def _reply(exc: BaseException):
+    if isinstance(exc, SystemExit):
+        code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
+        return ("exit", 0 if code is None else code)
+    tb = "".join(traceback.format_exception(exc))
+    return ("memory" if isinstance(exc, MemoryError) else "raised", type(exc).__name__, _one_line(exc), tb)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else ""

@@ -1,0 +1,311 @@
+"""Running many derivations: one fresh worker process each, in parallel, under limits.
+
+Every derivation file is imported and checked in a worker process of its own
+(`gradverify.isolation.Worker`), never in the process that writes the report:
+
+* a derivation that loops, eats memory, exits, crashes or raises
+  ``KeyboardInterrupt`` becomes ERROR rows that say why, and every other
+  derivation still gets its verdict;
+* nothing one derivation changes (numpy's error state, the global RNGs, warning
+  filters, ``sys.path``, ``sys.modules``, the current folder) reaches another,
+  and two folders may each have a helper module of the same name;
+* a derivation's worker has the same modules loaded whether it runs alone
+  (``--only``) or in a full run, whatever ``--jobs`` is: hypothesis draws
+  constants it finds in loaded modules, so this is what keeps a seed's report
+  the same.
+
+First each file is imported in a worker to learn which derivations it defines
+(`Summary`); then each derivation is checked in a fresh worker that imports its
+file again. Ctrl-C (or SIGTERM, see `Interrupted`) kills the workers and
+returns at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .isolation import Ending, Limits, Outcome, Worker, call_here, describe_bytes, describe_seconds
+from .loading import LoadFailure, discover, duplicate, load_file
+
+__all__ = ["Runner", "Progress", "Interrupted", "Summary", "ClaimName", "DEFAULT_LIMITS", "find_derivations",
+           "check_all", "mutants_all"]
+
+#: per derivation; the seed passes untouched with --timeout 60 --max-memory 256M (measured on 2 loaded cores)
+DEFAULT_LIMITS = Limits(timeout=300.0, max_memory=4 * 2**30)
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal (SIGINT, SIGTERM); the workers are gone."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@dataclass(frozen=True)
+class ClaimName:
+    name: str
+    as_written: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the report needs to know of a derivation without importing it: enough for
+    ``list``, for ERROR rows when its check crashes, and for ordering the work."""
+
+    id: str
+    title: str
+    path: str
+    citation: str
+    origin: str
+    variables: tuple[tuple[str, str], ...]
+    assumptions: tuple[tuple[str, str], ...]
+    claims: tuple[ClaimName, ...]
+
+    @property
+    def weight(self) -> int:
+        """How long it takes, roughly: each assumption can mean a rerun of every claim."""
+        return len(self.claims) * (1 + len(self.assumptions))
+
+
+class Progress:
+    """One line on ``stream`` saying what is running, shown once a run takes longer
+    than ``delay`` seconds; off unless ``enabled`` (the CLI: stderr is a terminal, no ``--quiet``)."""
+
+    def __init__(self, stream=None, *, enabled: bool = False, delay: float = 2.0):
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled, self.delay = enabled, delay
+        self._start = time.monotonic()
+        self._shown = False
+
+    def update(self, phase: str, done: int, total: int, running: list[str]) -> None:
+        if not self.enabled or time.monotonic() - self._start < self.delay:
+            return
+        names = ", ".join(running[:4]) + (", …" if len(running) > 4 else "")
+        self.stream.write(f"\r\x1b[K{phase}: {done}/{total} done; running {names}")
+        self.stream.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._shown = False
+
+
+@dataclass
+class _Task:
+    label: str
+    fn: Callable
+    args: tuple
+    weight: int = 0
+
+
+@dataclass
+class Runner:
+    """Runs tasks each in a fresh `Worker` under ``limits``, ``jobs`` at a time.
+    ``in_process``: one after the other in this process instead, with no limits and
+    no isolation (``--in-process``: for a debugger, or a test that patches gradverify)."""
+
+    limits: Limits = DEFAULT_LIMITS
+    jobs: int = 1
+    progress: Progress = field(default_factory=Progress)
+    in_process: bool = False
+    _active: dict = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _stopping: bool = field(default=False, init=False, repr=False)
+    notes: list[str] = field(default_factory=list, init=False)
+
+    def map(self, phase: str, tasks: list[_Task]) -> list[Outcome]:
+        """Each task's outcome, in order (the heaviest start first). On Ctrl-C: the
+        workers are killed and the KeyboardInterrupt (or `Interrupted`) goes on."""
+        if not tasks:
+            return []
+        if self.in_process:
+            return [call_here(t.fn, *t.args) for t in tasks]
+        order = sorted(range(len(tasks)), key=lambda i: -tasks[i].weight)
+        results: dict[int, Outcome] = {}
+        pool = ThreadPoolExecutor(max(1, min(self.jobs, len(tasks))), thread_name_prefix="gradverify-run")
+        try:
+            futures = {pool.submit(self._one, tasks[i]): i for i in order}
+            pending = set(futures)
+            while pending:
+                done, pending = wait_futures(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                for f in done:
+                    results[futures[f]] = f.result()
+                self.progress.update(phase, len(results), len(tasks), self._running())
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.progress.finish()
+        return [results[i] for i in range(len(tasks))]
+
+    def stop(self) -> None:
+        """Kill every worker under way; tasks not started yet do not start (thread-safe)."""
+        with self._lock:
+            self._stopping = True
+            workers = list(self._active)
+        for w in workers:
+            w.kill()
+
+    def _running(self) -> list[str]:
+        with self._lock:
+            return list(self._active.values())
+
+    def _one(self, task: _Task) -> Outcome:
+        worker = Worker(self.limits)
+        with self._lock:
+            if self._stopping:
+                return Outcome(Ending.KILLED, message="stopped (interrupted)")
+            self._active[worker] = task.label
+        try:
+            outcome = worker.call(task.fn, *task.args)
+            for note in worker.notes:
+                if note not in self.notes:
+                    self.notes.append(note)
+            return outcome
+        finally:
+            with self._lock:
+                self._active.pop(worker, None)
+            worker.close()
+
+
+# ---------------------------------------------------------------- why a worker did not return
+def _why(outcome: Outcome, limits: Limits) -> str:
+    if outcome.kind is Ending.TIMEOUT:
+        return f"did not return within {describe_seconds(limits.timeout)} (raise --timeout if it needs longer)"
+    if outcome.kind is Ending.MEMORY and limits.max_memory:
+        return (f"exceeded {describe_bytes(limits.max_memory)} of memory "
+                "(raise --max-memory if it needs more)")
+    return outcome.message
+
+
+# ---------------------------------------------------------------- phase 1: which derivations
+def _describe(path: str, neighbours: tuple[str, ...]):
+    """In a worker: the summaries of the derivations ``path`` defines, and its load failures."""
+    found, failures = load_file(path, neighbours)
+    return [_summary(d, path) for d in found], failures
+
+
+def _summary(d, path: str) -> Summary:
+    return Summary(d.id, d.title, path, d.citation, d.origin,
+                   tuple((n, k.describe()) for n, k in d.variables.items()),
+                   tuple((a.text, a.source) for a in d.assumptions),
+                   tuple(ClaimName(c.name, c.as_written) for c in d.claims))
+
+
+def find_derivations(paths, runner: Runner) -> tuple[list[Summary], list[LoadFailure]]:
+    """Every derivation under ``paths``, each file imported in a worker of its own."""
+    files = [str(f) for f in discover(paths)]
+    tasks = [_Task(Path(f).name, _describe, (f, tuple(files))) for f in files]
+    summaries: list[Summary] = []
+    failures: list[LoadFailure] = []
+    seen: dict[str, str] = {}
+    for file, outcome in zip(files, runner.map("loading", tasks)):
+        if not outcome.ok:
+            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits)} during import"))
+            continue
+        found, failed = outcome.value
+        failures += [LoadFailure(file, f.message) for f in failed]
+        for s in found:
+            if s.id in seen:
+                failures.append(duplicate(s.id, file, seen[s.id]))
+                continue
+            seen[s.id] = file
+            summaries.append(s)
+    return summaries, failures
+
+
+# ---------------------------------------------------------------- phase 2: checking
+def _load_one(path: str, derivation_id: str):
+    found, failures = load_file(path)
+    for d in found:
+        if d.id == derivation_id:
+            return d
+    from .errors import DerivationError
+
+    raise DerivationError(failures[0].message if failures else f"{path} no longer defines {derivation_id!r}")
+
+
+def _check(path: str, derivation_id: str, options, reproduce: str):
+    """In a worker: the claim rows and cost results of one derivation (``cli``'s old ``_check_one``)."""
+    from .checks import check_derivation, error_rows
+    from .cost import check_cost
+    from .errors import GradverifyError
+
+    d = _load_one(path, derivation_id)
+    try:
+        rows = check_derivation(d, options, reproduce)
+    except GradverifyError as exc:
+        rows = error_rows(d.id, d.title, str(exc), d.claims, reproduce)
+    except Exception as exc:  # a bug of ours must not stop the other derivations either
+        rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
+                          d.claims, reproduce)
+    costs = []
+    for claim in d.costs:
+        result = check_cost(claim, options.seed)
+        result.derivation = d.id
+        costs.append(result)
+    return rows, costs
+
+
+def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Callable[[str], str]):
+    """Claim rows (in the order of ``summaries``) and cost results of every derivation."""
+    from .checks import error_rows
+
+    tasks = [_Task(s.id, _check, (s.path, s.id, options, reproduce(s.id)), s.weight)
+             for s in summaries]
+    rows, costs = [], []
+    for s, outcome in zip(summaries, runner.map("checking", tasks)):
+        if outcome.ok:
+            rows += outcome.value[0]
+            costs += outcome.value[1]
+        else:
+            message = f"{_why(outcome, runner.limits)} while checking {s.id} ({Path(s.path).name})"
+            rows += error_rows(s.id, s.title, message, s.claims, reproduce(s.id))
+    return rows, costs
+
+
+# ---------------------------------------------------------------- mutation self-test
+@dataclass(frozen=True)
+class MutantRow:
+    claim: str
+    operator: str
+    description: str
+    status: str
+    refuted_by: tuple[str, ...]
+    expression: str
+    detail: str = ""
+
+
+def _mutants(path: str, derivation_id: str, options) -> list[MutantRow] | str:
+    from .errors import GradverifyError
+    from .mutation import run_mutants
+
+    try:
+        results = run_mutants(_load_one(path, derivation_id), options)
+    except GradverifyError as exc:
+        return str(exc)
+    return [MutantRow(r.mutant.claim, r.mutant.operator, r.mutant.description, r.status, tuple(r.refuted_by),
+                      str(r.expression), r.detail) for r in results]
+
+
+def mutants_all(summaries: list[Summary], options, runner: Runner) -> list[tuple[Summary, list[MutantRow] | str]]:
+    """For each derivation: its mutants' results, or why they could not be made (one line)."""
+    tasks = [_Task(s.id, _mutants, (s.path, s.id, options), s.weight) for s in summaries]
+    out = []
+    for s, outcome in zip(summaries, runner.map("mutants", tasks)):
+        if outcome.ok:
+            out.append((s, outcome.value))
+        else:
+            out.append((s, f"{_why(outcome, runner.limits)} while making mutants of {s.id}"))
+    return out

@@ -1,0 +1,93 @@
+"""The runner: same rows whatever --jobs or --only; Ctrl-C and SIGTERM stop the run and its workers."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+from gradverify.cli import main
+from gradverify.runner import Progress
+
+from test_bad_inputs import GOOD
+
+
+def _rows(tmp_path, name, *args):
+    out = tmp_path / name
+    main(["report", "--derivations", str(ROOT / "derivations"), "--examples", "6", "--out", str(out), *args])
+    data = json.loads((out / "report.json").read_text())
+    return [r for r in data["rows"] if r["derivation"] == "d-vector"]
+
+
+def test_jobs_1_jobs_2_and_only_give_the_same_rows(tmp_path, capsys):
+    one = _rows(tmp_path, "one", "--jobs", "1")
+    assert one and one == _rows(tmp_path, "two", "--jobs", "2") == _rows(tmp_path, "only", "--only", "d-vector")
+
+
+def test_progress_names_what_is_running_and_clears_its_line():
+    stream = io.StringIO()
+    progress = Progress(stream, enabled=True, delay=0)
+    progress.update("checking", 1, 3, ["e", "f-softmax"])
+    progress.finish()
+    assert "checking: 1/3 done; running e, f-softmax" in stream.getvalue()
+    assert stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_progress_is_off_unless_enabled():
+    stream = io.StringIO()
+    Progress(stream, enabled=False, delay=0).update("checking", 0, 1, ["e"])
+    assert stream.getvalue() == ""
+
+
+def _wait_for(path, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return path.exists()
+
+
+def _gone(pid, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                if "\nState:\tZ" in f.read():
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see that the worker is gone")
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_and_its_workers(tmp_path, signum, code):
+    pid_file = tmp_path / "pid"
+    looping = GOOD.replace('id="half-square"', 'id="loops"').replace(
+        "return 0.5 * x @ x, x",
+        f"import os; open({str(pid_file)!r} + '.tmp', 'w').write(str(os.getpid())); "
+        f"os.replace({str(pid_file)!r} + '.tmp', {str(pid_file)!r})\n    while True: pass")
+    (tmp_path / "loops.py").write_text(looping)
+    (tmp_path / "good.py").write_text(GOOD)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "gradverify", "report", "--derivations", str(tmp_path),
+                             "--no-write", "--examples", "5"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert _wait_for(pid_file), "the looping derivation started"
+        worker = int(pid_file.read_text())
+        os.killpg(proc.pid, signum) if signum == signal.SIGINT else os.kill(proc.pid, signum)  # Ctrl-C: the group
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == code
+    assert f"gradverify: interrupted by {signal.Signals(signum).name}; the workers are stopped" in err
+    assert "Traceback" not in err
+    assert _gone(worker), "no worker is left behind"
