@@ -53,6 +53,8 @@ class Interrupted(BaseException):
 class ClaimName:
     name: str
     as_written: str
+    expect: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def _summary(d, path: str) -> Summary:
     return Summary(d.id, d.title, path, d.citation, d.origin,
                    tuple((n, k.describe()) for n, k in d.variables.items()),
                    tuple((a.text, a.source) for a in d.assumptions),
-                   tuple(ClaimName(c.name, c.as_written) for c in d.claims))
+                   tuple(ClaimName(c.name, c.as_written, c.expect, c.reason) for c in d.claims))
 
 
 def find_derivations(paths, runner: Runner) -> tuple[list[Summary], list[LoadFailure]]:
