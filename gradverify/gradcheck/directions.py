@@ -112,8 +112,9 @@ def claimed_along(grads: list, u: Direction) -> Claimed:
         flat = grads[slot].reshape(-1)
         for s, e in chunks(a, b):
             uu = u.values(slot, s, e)
-            p = flat[s:e] * uu
-            parts.append(float(p.sum()))
-            squares += float(p @ p)
+            with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf is reported by the caller
+                p = flat[s:e] * uu
+                parts.append(float(p.sum()))
+                squares += float(p @ p)
             total_u += float(np.abs(uu).sum())
     return Claimed(math.fsum(parts), math.sqrt(squares), u.hi - u.lo, total_u)
