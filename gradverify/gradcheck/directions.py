@@ -115,6 +115,6 @@ def claimed_along(grads: list, u: Direction) -> Claimed:
             with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf is reported by the caller
                 p = flat[s:e] * uu
                 parts.append(float(p.sum()))
-                squares += float(p @ p)
+                squares += float(np.square(p, out=p).sum())  # not p @ p: no BLAS call in this loop
             total_u += float(np.abs(uu).sum())
     return Claimed(math.fsum(parts), math.sqrt(squares), u.hi - u.lo, total_u)
