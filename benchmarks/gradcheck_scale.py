@@ -89,10 +89,10 @@ def largest(fn, args, wrt):
 
 
 # ---------------------------------------------------------------- parts
-def plants(seeds: int) -> list:
+def plants(seeds: int, sizes=(100_000, 1_500_000)) -> list:
     rows = []
     for kind in ("dense", "sparse"):
-        for n in (100_000, 1_500_000):
+        for n in sizes:
             fn, args, wrt = PROBLEMS[kind](n, 0)
             size = 1e-6 * largest(fn, args, wrt)
             for count in (1, 2, 16):
@@ -177,6 +177,7 @@ def main() -> int:
     p.add_argument("--parts", default="plants,dense,cost")
     p.add_argument("--seeds", type=int, default=100)
     p.add_argument("--dense-seeds", type=int, default=20)
+    p.add_argument("--plant-sizes", default="100000,1500000", help="N for the planted errors")
     p.add_argument("--one-cost", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one_cost:
@@ -190,7 +191,7 @@ def main() -> int:
     if "dense" in parts:
         print(dense_power(a.dense_seeds))
     if "plants" in parts:
-        plants(a.seeds)
+        plants(a.seeds, tuple(int(n) for n in a.plant_sizes.split(",")))
     return 0
 
 
