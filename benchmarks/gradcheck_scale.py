@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "derivations"))
 
-from gradverify.gradcheck import gradcheck  # noqa: E402
+from gradverify.gradcheck import gradcheck
 
 
 # ---------------------------------------------------------------- problems: (fn, args, wrt, gradient)

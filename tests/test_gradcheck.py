@@ -1,9 +1,9 @@
 """gradcheck: estimators and modes, each failing on a planted error and passing the right gradient."""
 
+import b_softmax_grad_center as b
 import numpy as np
 import pytest
 
-import b_softmax_grad_center as b
 from gradverify import InvalidArgument
 from gradverify.gradcheck import gradcheck
 

@@ -21,4 +21,4 @@ Modules, one concept each:
 from .api import gradcheck
 from .results import GradcheckError, GradcheckResult, WrongEntry
 
-__all__ = ["gradcheck", "GradcheckResult", "GradcheckError", "WrongEntry"]
+__all__ = ["GradcheckError", "GradcheckResult", "WrongEntry", "gradcheck"]

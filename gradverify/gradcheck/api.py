@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -121,12 +121,26 @@ def _is_int(value) -> bool:
 
 def _wrt(args: list, wrt) -> list:
     if wrt is None:
-        wrt = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
-        if not wrt:
-            raise InvalidArgument("at least one floating-point numpy array in args (wrt defaults to those)",
-                                  f"args of types {[type(a).__name__ for a in args]}",
-                                  "Pass the parameters as float arrays, or name them with wrt=.")
-        return wrt
+        return _default_wrt(args)
+    wrt = _positions(wrt)
+    if not all(0 <= i < len(args) for i in wrt):
+        raise InvalidArgument(f"positions of args (0..{len(args) - 1}) in wrt", f"wrt={tuple(wrt)!r}")
+    for i in wrt:
+        _checkable(args, i)
+    return wrt
+
+
+def _default_wrt(args: list) -> list:
+    wrt = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    if not wrt:
+        raise InvalidArgument("at least one floating-point numpy array in args (wrt defaults to those)",
+                              f"args of types {[type(a).__name__ for a in args]}",
+                              "Pass the parameters as float arrays, or name them with wrt=.")
+    return wrt
+
+
+def _positions(wrt) -> list:
+    """wrt as a list of distinct ints (numpy integers too)."""
     if _is_int(wrt) or not isinstance(wrt, (tuple, list)) or not all(_is_int(i) for i in wrt):
         raise InvalidArgument("wrt as a sequence of argument positions, like wrt=(0, 2)", f"wrt={wrt!r}")
     wrt = [int(i) for i in wrt]
@@ -134,10 +148,6 @@ def _wrt(args: list, wrt) -> list:
         raise InvalidArgument("at least one position in wrt", "wrt=()", "Leave wrt out to check every float array.")
     if len(set(wrt)) != len(wrt):
         raise InvalidArgument("each position once in wrt", f"wrt={tuple(wrt)!r}")
-    if not all(0 <= i < len(args) for i in wrt):
-        raise InvalidArgument(f"positions of args (0..{len(args) - 1}) in wrt", f"wrt={tuple(wrt)!r}")
-    for i in wrt:
-        _checkable(args, i)
     return wrt
 
 

@@ -18,6 +18,7 @@ nothing kept at module level, so calls in several threads never meet.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import warnings
 from dataclasses import dataclass
@@ -30,14 +31,14 @@ from ..tolerances import Tolerance
 from ..watching import Watcher
 from .directions import Direction, chunks
 
-__all__ = ["Calls", "NotAnalytic", "NotDeterministic", "ModifiesArgument", "Evaluation"]
+__all__ = ["Calls", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic"]
 
-_NON_ANALYTIC = {np.absolute, np.fabs, np.sign, np.greater, np.greater_equal, np.less, np.less_equal,
-                 np.equal, np.not_equal, np.floor, np.ceil, np.trunc, np.rint, np.fmod, np.remainder,
-                 np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
+_NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.greater, np.greater_equal, np.less, np.less_equal,
+                           np.equal, np.not_equal, np.floor, np.ceil, np.trunc, np.rint, np.fmod, np.remainder,
+                           np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin})
 #: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
-_NON_ANALYTIC_FUNCTIONS = {np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
-                           np.sort, np.argsort, np.clip, np.linalg.norm}
+_NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
+                                     np.sort, np.argsort, np.clip, np.linalg.norm})
 
 
 class NotAnalytic(Exception):
@@ -139,10 +140,8 @@ class Calls:
     def _which_is_modified(self) -> str:
         """Call on copies and name the arrays that changed."""
         copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in self.args]
-        try:
+        with contextlib.suppress(Exception):  # the write was seen already; only the name is sought
             self.fn(*copies)
-        except Exception:  # noqa: BLE001 (the write was seen already; only the name is sought)
-            pass
         changed = [i for i, (a, c) in enumerate(zip(self.args, copies))
                    if isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=True)]
         names = ", ".join(f"args[{i}]" for i in changed) or "an argument"

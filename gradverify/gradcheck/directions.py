@@ -23,7 +23,7 @@ import numpy as np
 
 from ..tolerances import CHUNK, DIRECTION_LEVELS
 
-__all__ = ["Direction", "Claimed", "random_direction", "unit_direction", "claimed_along", "chunks"]
+__all__ = ["Claimed", "Direction", "chunks", "claimed_along", "random_direction", "unit_direction"]
 
 
 def chunks(a: int, b: int):
@@ -66,7 +66,7 @@ class Direction:
             u *= (np.arange(first, first + b - a) + 0.5) / (self.hi - self.lo)
         return u
 
-    def restricted(self, lo: int, hi: int, weighted: bool = False) -> "Direction":
+    def restricted(self, lo: int, hi: int, weighted: bool = False) -> Direction:
         return replace(self, lo=lo, hi=hi, weighted=weighted)
 
     def where(self, k: int) -> tuple[int, int]:

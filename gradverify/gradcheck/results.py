@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..errors import GradverifyError
 
-__all__ = ["WrongEntry", "GradcheckResult", "GradcheckError"]
+__all__ = ["GradcheckError", "GradcheckResult", "WrongEntry"]
 
 
 @dataclass(frozen=True)

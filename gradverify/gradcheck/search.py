@@ -19,7 +19,7 @@ from .directions import Direction, unit_direction
 from .estimators import Estimate, Estimators
 from .results import WrongEntry
 
-__all__ = ["locate", "entry_at"]
+__all__ = ["entry_at", "locate"]
 
 
 def locate(est: Estimators, u: Direction, failed: Estimate) -> WrongEntry | None:
