@@ -398,3 +398,24 @@ def test_from_four_threads_at_once_the_results_are_the_serial_ones():
         threaded = list(pool.map(run, cases * 2))
     assert threaded == serial * 2
     assert [s[0] for s in serial] == [True] * 4 + [False] * 4
+
+
+def regularised_least_squares(W, x, t, error=None):
+    """J = ½‖Wx − t‖² + ½λ‖W‖², ∂J/∂W = (Wx − t)xᵀ + λW, with a planted ``error``."""
+    r = W @ x - t
+    g = np.outer(r, x)
+    if error == "transposed":
+        g = g.T
+    value = 0.5 * (r @ r) + 0.05 * np.sum(W * W)
+    return value, g if error == "dropped term" else g + 0.1 * W
+
+
+@pytest.mark.parametrize("mode", ["entries", "directional"])
+@pytest.mark.parametrize("error", ["transposed", "dropped term"])
+def test_a_transposed_gradient_or_a_dropped_term_fails_and_the_right_one_passes(mode, error):
+    n = 12 if mode == "entries" else 60
+    rng = np.random.default_rng(3)
+    W, x, t = rng.normal(size=(n, n)), rng.normal(size=n), rng.normal(size=n)
+    assert gradcheck(regularised_least_squares, (W, x, t), wrt=(0,), mode=mode).ok
+    wrong = gradcheck(lambda W, x, t: regularised_least_squares(W, x, t, error), (W, x, t), wrt=(0,), mode=mode)
+    assert not wrong.ok and wrong.located and wrong.located[0].argument == 0, wrong.message
