@@ -183,3 +183,18 @@ CONFIRM_RUNS = 4
 #: a +-1 direction is this many random signs tiled over the arguments (a prime, so no
 #: row pattern of a matrix lines up with it); never materialised at full size
 DIRECTION_BLOCK = 4099
+#: gradcheck's a-priori rounding model: a sum is taken in blocks of at most this many
+#: terms (BLAS dots, numpy's pairwise sum), each block off by about eps*sqrt(block)*||terms||_2
+#: for terms of random sign (measured: shared/notes/summation-error.md); longer sums
+#: grow no faster. A comparison above this bound is measured (Monte Carlo arithmetic) before it fails.
+SUM_BLOCK = 4096
+#: a random direction's entries are (m + 1/2) / 2**15, m a uniform 16-bit integer: uniform
+#: in (-1, 1), never 0, 2 bytes of randomness per entry (drawing float64 costs twice the time).
+#: The chance that one direction misses an error is at most tol/|largest error| + 2**-16.
+DIRECTION_LEVELS = 2**16
+#: entries handled per chunk when a direction is applied or summed (512 KiB of float64):
+#: large enough that Python's loop costs nothing, small enough to stay in cache
+CHUNK = 2**16
+#: when locating a wrong entry, the position read from a weighted direction is trusted
+#: to this many times its own uncertainty before the window around it is checked
+LOCATE_MARGIN = 8.0

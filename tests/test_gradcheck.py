@@ -1,9 +1,9 @@
 """gradcheck: estimators and modes, each failing on a planted error and passing the right gradient."""
 
+import b_softmax_grad_center as b
 import numpy as np
 import pytest
 
-import b_softmax_grad_center as b
 from gradverify import InvalidArgument
 from gradverify.gradcheck import gradcheck
 
@@ -43,13 +43,15 @@ def test_each_estimator_and_mode_catches_a_planted_error_and_passes_the_right_on
     assert right.ok and right.mode == mode and right.estimator == estimator, right.message
     wrong = gradcheck(planted(r), args, wrt=(0, 2), mode=mode, estimator=estimator)
     assert not wrong.ok and wrong.message
-    assert wrong.located and wrong.located[0][:2] == (2, (1, 7))
+    assert wrong.located and (wrong.located[0].argument, wrong.located[0].index) == (2, (1, 7))
+    assert "args[2] at index (1, 7)" in wrong.message
 
 
 def test_directional_cost_does_not_grow_with_the_number_of_entries():
     small = gradcheck(b.naive_softmax_loss_and_gradient, problem(20, 100), wrt=(0, 2), mode="directional")
     large = gradcheck(b.naive_softmax_loss_and_gradient, problem(50, 4000), wrt=(0, 2), mode="directional")
-    assert small.evaluations == large.evaluations == 1
+    assert small.ok and large.ok
+    assert small.evaluations == large.evaluations == 3  # two real calls (determinism), one complex
 
 
 def test_auto_picks_entries_for_small_and_directional_for_large():
@@ -79,7 +81,7 @@ def test_forcing_the_complex_step_on_code_that_cannot_take_it_is_a_clear_error()
 @pytest.mark.parametrize("kwargs, words", [
     pytest.param({"mode": "fast"}, "mode='fast'", id="bad-mode"),
     pytest.param({"estimator": "forward"}, "estimator='forward'", id="bad-estimator"),
-    pytest.param({"wrt": (1,)}, "args[1] of type int", id="wrt-not-an-array"),
+    pytest.param({"wrt": (1,)}, "of type int", id="wrt-not-an-array"),
 ])
 def test_bad_arguments_say_what_was_expected(kwargs, words):
     call = {"wrt": (0, 2), **kwargs}
@@ -95,29 +97,6 @@ def test_no_false_alarm_over_seeds_and_scales(d, V):
         for scale in (1e-3, 1.0, 5.0):
             result = gradcheck(b.naive_softmax_loss_and_gradient, (v_c * scale, o, U * scale), wrt=(0, 2), seed=seed)
             assert result.ok, (seed, scale, result.message)
-
-
-def test_spot_checks_find_errors_that_cancel_along_the_direction():
-    """Two errors placed so that they cancel along the ±1 direction pass the directional
-    comparison; entries checked one by one do not let them hide."""
-    from gradverify.gradcheck import _signs
-
-    v_c, o, U = problem(3, 40)
-    rng = np.random.default_rng(0)  # the directions gradcheck(seed=0) draws: v_c's, then U's
-    _signs(rng, v_c.shape)
-    u_U = _signs(rng, U.shape).dense()
-    a, b2 = (0, 0), next((0, j) for j in range(1, U.shape[1]) if u_U[0, j] == u_U[0, 0])
-
-    def cancelling(v_c, o, U):
-        loss, g_v, g_U = b.naive_softmax_loss_and_gradient(v_c, o, U)
-        g_U = np.array(g_U, copy=True)
-        g_U[a] += 0.01
-        g_U[b2] -= 0.01
-        return loss, g_v, g_U
-
-    assert gradcheck(cancelling, (v_c, o, U), wrt=(0, 2), mode="directional").ok  # the blind spot
-    spotted = gradcheck(cancelling, (v_c, o, U), wrt=(0, 2), mode="directional", spot=U.size + v_c.size)
-    assert not spotted.ok and spotted.located
 
 
 @pytest.mark.parametrize("estimator", ["auto", "central"])
@@ -152,3 +131,291 @@ def test_gradcheck_argument_mistakes_are_clear(fn, args, wrt, words):
     with pytest.raises(InvalidArgument, match="Expected") as info:
         gradcheck(fn, args, wrt=wrt)
     assert words in str(info.value)
+
+
+# ---------------------------------------------------------------- verdicts gradcheck must not get wrong
+def square(x):
+    return float(np.sum(x ** 2)), 2 * x
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+@pytest.mark.parametrize("estimator", ["auto", "central"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_in_the_gradient_is_a_failure_that_says_so(n, estimator, bad):
+    x = np.random.default_rng(0).normal(size=n)
+    result = gradcheck(lambda x: (np.sum(x ** 2), 2 * x * bad), (x,), estimator=estimator)
+    assert not result.ok and str(bad) in result.message and "not finite" in result.message
+    assert gradcheck(square, (x,), estimator=estimator).ok
+
+
+def test_nan_in_one_entry_is_located():
+    x = np.random.default_rng(0).normal(size=1000)
+
+    def fn(x):
+        g = 2 * x
+        g[321] = np.nan
+        return np.sum(x ** 2), g
+
+    result = gradcheck(fn, (x,))
+    assert not result.ok and result.located[0].index == (321,) and "(321,)" in result.message
+
+
+def test_nan_in_the_value_is_a_failure_that_says_so():
+    x = np.ones(4)
+    result = gradcheck(lambda x: (np.nan * np.sum(x), 2 * x), (x,))
+    assert not result.ok and "value is nan" in result.message
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+def test_zero_mean_noise_in_the_gradient_fails(n):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n)
+    result = gradcheck(lambda x: (np.sum(x ** 2), 2 * x + rng.normal(size=x.shape)), (x,))
+    assert not result.ok and "not deterministic" in result.message
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+def test_noise_from_the_global_generator_is_pinned_and_then_fails(n):
+    x = np.random.default_rng(0).normal(size=n)
+    result = gradcheck(lambda x: (np.sum(x ** 2), 2 * x + 1e-3 * np.random.normal(size=x.shape)), (x,))
+    assert not result.ok and result.pinned_rng
+
+
+def test_randomness_inside_fn_is_pinned_so_a_sign_flip_is_caught_and_the_right_gradient_passes():
+    """A loss that draws its own mini-batch with np.random on every call."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(200, 30))
+
+    def loss(w, sign=1.0):
+        batch = data[np.random.choice(len(data), size=20, replace=False)]
+        r = batch @ w
+        return 0.5 * float(r @ r), sign * batch.T @ r
+
+    w = rng.normal(size=30)
+    state = np.random.get_state()
+    right = gradcheck(loss, (w,), mode="directional")
+    assert right.ok and right.pinned_rng, right.message
+    assert np.all(np.random.get_state()[1] == state[1])  # the caller's global state is put back
+    wrong = gradcheck(lambda w: loss(w, -1.0), (w,), mode="directional")
+    assert not wrong.ok
+
+
+def test_nondet_tol_accepts_a_stated_difference_between_calls():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+
+    def jittery(x):
+        return np.sum(x ** 2), 2 * x + 1e-12 * rng.uniform(-1, 1, size=x.shape)
+
+    assert not gradcheck(jittery, (x,)).ok
+    assert gradcheck(jittery, (x,), nondet_tol=1e-11).ok
+    assert not gradcheck(lambda x: (np.sum(x ** 2), 2.001 * x + 1e-12 * rng.uniform(-1, 1, size=x.shape)),
+                         (x,), nondet_tol=1e-11).ok
+
+
+@pytest.mark.parametrize("mode", ["entries", "directional"])
+def test_float32_inputs_follow_their_dtype(mode):
+    W = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    if mode == "directional":
+        W = np.random.default_rng(0).normal(size=(30, 40)).astype(np.float32)
+
+    def fn(W, scale=2.0):
+        u = np.zeros_like(W)  # float32: the 1e-20 step must not be rounded away in here
+        u += W
+        return np.sum(u * u), scale * W
+
+    right = gradcheck(fn, (W,), mode=mode)
+    assert right.ok, right.message
+    assert not gradcheck(lambda W: fn(W, 2.01), (W,), mode=mode).ok
+
+
+# ---------------------------------------------------------------- complex step through code that drops imaginary parts
+def layer_norm(x, wrong=False):
+    mu, sigma = x.mean(), np.std(x)
+    xhat = (x - mu) / sigma
+    w = np.arange(1.0, x.size + 1)
+    value = float(np.real(w @ xhat)) if not np.iscomplexobj(xhat) else w @ xhat
+    dxhat = w
+    g = (dxhat - dxhat.mean() - xhat * np.mean(dxhat * xhat)) / sigma
+    return value, (np.real(g) if not np.iscomplexobj(g) else g) * (1.5 if wrong else 1.0)
+
+
+DROPPING = [
+    pytest.param(lambda x: (np.std(x), (x - x.mean()) / (x.size * np.std(x))), id="np.std"),
+    pytest.param(lambda x: (np.var(x), 2 * (x - x.mean()) / x.size), id="np.var"),
+    pytest.param(lambda x: (np.linalg.norm(x), x / np.linalg.norm(x)), id="np.linalg.norm"),
+    pytest.param(lambda x: (np.sqrt(np.sum(np.abs(x) ** 2)), x / np.sqrt(np.sum(x * x))), id="abs"),
+    pytest.param(lambda x: (np.sum(np.maximum(x, 0.3) ** 2), 2 * np.maximum(x, 0.3) * (x > 0.3)), id="np.maximum"),
+    pytest.param(lambda x: (np.sum(np.minimum(x, 0.3) ** 2), 2 * np.minimum(x, 0.3) * (x < 0.3)), id="np.minimum"),
+    pytest.param(lambda x: (np.sum(x.real ** 3), 3 * x ** 2), id=".real"),
+]
+
+
+@pytest.mark.parametrize("fn", DROPPING)
+@pytest.mark.parametrize("n", [7, 600])
+def test_code_that_drops_the_imaginary_part_passes_when_right_and_fails_when_wrong(fn, n):
+    x = np.random.default_rng(1).normal(size=n)
+    right = gradcheck(fn, (x,))
+    assert right.ok, (right.message, right.fallback)
+
+    def flipped(x):
+        value, g = fn(x)
+        return value, -np.asarray(g)
+
+    def one_entry(x):
+        value, g = fn(x)
+        g = np.array(g, copy=True)
+        g[n // 2] += 1e-3 * np.max(np.abs(g))
+        return value, g
+
+    assert not gradcheck(flipped, (x,)).ok
+    wrong = gradcheck(one_entry, (x,))
+    assert not wrong.ok and wrong.located and wrong.located[0].index == (n // 2,), wrong.message
+
+
+@pytest.mark.parametrize("n", [7, 600])
+def test_layer_norm_complex_step_disagreement_falls_back_and_says_why(n):
+    x = np.random.default_rng(2).normal(size=n)
+    right = gradcheck(layer_norm, (x,))
+    assert right.ok, right.message
+    if right.estimator == "central":
+        assert right.fallback
+    assert not gradcheck(lambda x: layer_norm(x, wrong=True), (x,)).ok
+
+
+# ---------------------------------------------------------------- in-place changes
+def test_an_implementation_that_normalises_its_argument_in_place_is_reported_and_the_callers_array_kept():
+    x = np.random.default_rng(0).normal(size=50)
+    keep = x.copy()
+
+    def normalising(o, x):
+        x /= np.linalg.norm(x)
+        return float(np.sum(x)), np.ones_like(x)
+
+    result = gradcheck(normalising, (3, x))
+    assert not result.ok and "modifies its argument args[1] in place" in result.message
+    assert np.array_equal(x, keep)
+    assert gradcheck(lambda o, x: (float(np.sum(x)), np.ones_like(x)), (3, x)).ok
+
+
+# ---------------------------------------------------------------- no cancellation
+@pytest.mark.parametrize("count", [2, 16])
+@pytest.mark.parametrize("signs", ["equal", "opposite", "random"])
+def test_errors_in_several_entries_do_not_cancel(count, signs):
+    rng = np.random.default_rng(count)
+    x = rng.normal(size=3000)
+    where = rng.choice(x.size, size=count, replace=False)
+    sign = {"equal": np.ones(count), "opposite": np.resize([1.0, -1.0], count),
+            "random": rng.choice([-1.0, 1.0], size=count)}[signs]
+
+    scale = np.max(np.abs(2 * x))
+
+    def planted_many(x):
+        g = 2 * x
+        g[where] += sign * 1e-6 * scale
+        return np.sum(x ** 2), g
+
+    for seed in range(10):
+        result = gradcheck(planted_many, (x,), seed=seed)
+        assert result.estimator == "complex-step"
+        assert not result.ok and result.located[0].index[0] in where, (seed, result.message)
+
+
+# ---------------------------------------------------------------- the API
+def test_raise_exception_names_the_wrong_entry():
+    from gradverify.gradcheck import GradcheckError
+
+    args = problem(20, 500)
+    with pytest.raises(GradcheckError, match=r"args\[2\] at index \(1, 7\): claimed .*estimate") as info:
+        gradcheck(planted(1e-4), args, wrt=(0, 2), raise_exception=True)
+    assert not info.value.result.ok
+    assert gradcheck(b.naive_softmax_loss_and_gradient, args, wrt=(0, 2), raise_exception=True).ok
+
+
+def test_wrt_defaults_to_every_float_array_argument():
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=3), rng.normal(size=(2, 3))
+
+    def fn(x, k, w):
+        return float(np.sum(w @ x)), w.sum(axis=0), np.tile(x, (2, 1))
+
+    assert gradcheck(fn, (x, 4, w)).ok
+    wrong = gradcheck(lambda x, k, w: (*fn(x, k, w)[:2], -fn(x, k, w)[2]), (x, 4, w))
+    assert not wrong.ok and wrong.located[0].argument == 2
+
+
+def f_sq(x):
+    return float(x @ x), 2 * x
+
+
+BAD_ARGUMENTS = [
+    pytest.param({"wrt": ()}, "wrt=()", id="wrt-empty"),
+    pytest.param({"directions": 0}, "directions=0", id="directions-0"),
+    pytest.param({"directions": -1}, "directions=-1", id="directions-negative"),
+    pytest.param({"spot": -1}, "spot=-1", id="spot-negative"),
+    pytest.param({"wrt": (0, 0)}, "wrt=(0, 0)", id="wrt-repeated"),
+    pytest.param({"args": 5}, "args=5", id="args-not-a-sequence"),
+    pytest.param({"seed": -1}, "seed=-1", id="seed-negative"),
+    pytest.param({"seed": "abc"}, "seed='abc'", id="seed-string"),
+    pytest.param({"tolerance": None}, "tolerance=None", id="tolerance-none"),
+    pytest.param({"args": ("abc",), "wrt": (0,)}, "args[0]='abc' of type str", id="string-argument"),
+    pytest.param({"args": ("abc",)}, "args of types ['str']", id="no-float-array"),
+    pytest.param({"args": (np.arange(3),), "wrt": (0,)}, "args[0] of dtype int64", id="int-array"),
+    pytest.param({"args": (np.ones(3, complex),), "wrt": (0,)}, "args[0] of dtype complex128", id="complex-array"),
+    pytest.param({"mode": "entries", "directions": 3}, "directions=3", id="entries-with-directions"),
+    pytest.param({"mode": "entries", "spot": 2}, "spot=2", id="entries-with-spot"),
+    pytest.param({"mode": "entries", "locate": False}, "locate=False", id="entries-with-locate"),
+    pytest.param({"nondet_tol": -1.0}, "nondet_tol=-1.0", id="nondet-tol-negative"),
+    pytest.param({"raise_exception": "yes"}, "raise_exception='yes'", id="raise-exception-string"),
+    pytest.param({"fn": 3}, "fn=3", id="fn-not-callable"),
+]
+
+
+@pytest.mark.parametrize("change, words", BAD_ARGUMENTS)
+def test_every_bad_argument_is_an_invalid_argument(change, words):
+    call = {"fn": f_sq, "args": (np.ones(3),), **change}
+    with pytest.raises(InvalidArgument, match="^Expected .* but got ") as info:
+        gradcheck(**call)
+    assert words in str(info.value)
+
+
+def test_numpy_integers_are_positions_too():
+    assert gradcheck(f_sq, (np.ones(3),), wrt=(np.int64(0),)).ok
+
+
+def test_from_four_threads_at_once_the_results_are_the_serial_ones():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [(b.naive_softmax_loss_and_gradient, problem(20, 500, s)) for s in range(4)]
+    cases += [(planted(1e-6, (s, 3 * s)), problem(20, 500, s)) for s in range(4)]
+
+    def run(case):
+        r = gradcheck(case[0], case[1], wrt=(0, 2), seed=1)
+        return r.ok, r.located, r.error_over_tolerance, r.evaluations
+
+    serial = [run(c) for c in cases]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(run, cases * 2))
+    assert threaded == serial * 2
+    assert [s[0] for s in serial] == [True] * 4 + [False] * 4
+
+
+def regularised_least_squares(W, x, t, error=None):
+    """J = ½‖Wx − t‖² + ½λ‖W‖², ∂J/∂W = (Wx − t)xᵀ + λW, with a planted ``error``."""
+    r = W @ x - t
+    g = np.outer(r, x)
+    if error == "transposed":
+        g = g.T
+    value = 0.5 * (r @ r) + 0.05 * np.sum(W * W)
+    return value, g if error == "dropped term" else g + 0.1 * W
+
+
+@pytest.mark.parametrize("mode", ["entries", "directional"])
+@pytest.mark.parametrize("error", ["transposed", "dropped term"])
+def test_a_transposed_gradient_or_a_dropped_term_fails_and_the_right_one_passes(mode, error):
+    n = 12 if mode == "entries" else 60
+    rng = np.random.default_rng(3)
+    W, x, t = rng.normal(size=(n, n)), rng.normal(size=n), rng.normal(size=n)
+    assert gradcheck(regularised_least_squares, (W, x, t), wrt=(0,), mode=mode).ok
+    wrong = gradcheck(lambda W, x, t: regularised_least_squares(W, x, t, error), (W, x, t), wrt=(0,), mode=mode)
+    assert not wrong.ok and wrong.located and wrong.located[0].argument == 0, wrong.message

@@ -1,0 +1,199 @@
+"""gradcheck at scale: blind spots, dense gradients, first-call cost and the time to locate.
+
+    python benchmarks/gradcheck_scale.py [--parts plants,dense,cost] [--seeds 100] [--dense-seeds 20]
+
+plants: errors of 1e-6 × max|g| planted in 1, 2 and 16 entries (equal, opposite and
+  random signs) at N = 10⁵ and 1.5·10⁶ entries, for a dense gradient (least squares
+  J = ½‖Wx − t‖², ∂J/∂W = (Wx − t)xᵀ) and a sparse one (an embedding table E of which
+  8 rows are used: J = ½‖Σ_rows E − t‖², every other row's gradient 0); the count of
+  seeds on which gradcheck (default arguments, seed = the seed) reports the failure.
+dense: W 3000 × 5000 (1.5·10⁷ entries): false alarms on the right gradient and
+  catches of a single-entry error of 1e-8 × max|g|, over --dense-seeds seeds.
+cost: in a fresh process each (the first call, as a user makes it), the time of
+  gradcheck on the right gradient and on one with a 1e-6 × max|g| error in one entry
+  (reported *and* located), as a multiple of one loss-and-gradient evaluation (the
+  median of 3 in the same process), for the dense case and word2vec (d=300, V=50,000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "derivations"))
+
+from gradverify.gradcheck import gradcheck
+
+
+# ---------------------------------------------------------------- problems: (fn, args, wrt, gradient)
+def dense(n_entries: int, seed: int, m: int | None = None):
+    m = m or int(np.sqrt(n_entries * 3 / 5))
+    n = n_entries // m
+    rng = np.random.default_rng(seed)
+    W, x, t = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+
+    def fn(W, x, t):
+        r = W @ x - t
+        return 0.5 * (r @ r), np.outer(r, x)
+
+    return fn, (W, x, t), (0,)
+
+
+def sparse(n_entries: int, seed: int, d: int = 100):
+    rng = np.random.default_rng(seed)
+    E = rng.normal(size=(n_entries // d, d))
+    rows, t = rng.choice(E.shape[0], size=8, replace=False), rng.normal(size=d)
+
+    def fn(E):
+        r = E[rows].sum(axis=0) - t
+        g = np.zeros_like(E)
+        g[rows] = r
+        return 0.5 * (r @ r), g
+
+    return fn, (E,), (0,)
+
+
+def word2vec(seed: int, d: int = 300, V: int = 50_000):
+    import b_softmax_grad_center as b
+
+    rng = np.random.default_rng(seed)
+    return b.naive_softmax_loss_and_gradient, (rng.normal(size=d) * 0.3, int(rng.integers(V)),
+                                               rng.normal(size=(d, V)) * 0.3), (0, 2)
+
+
+PROBLEMS = {"dense": dense, "sparse": sparse}
+
+
+def planted(fn, wrt, where, signs, size):
+    """fn with size × signs added to the gradient of args[wrt[0]] at the flat positions ``where``."""
+    def wrong(*args):
+        out = list(fn(*args))
+        g = np.array(out[1], copy=True)
+        g.reshape(-1)[where] += signs * size
+        out[1] = g
+        return tuple(out)
+    return wrong
+
+
+def largest(fn, args, wrt):
+    return max(float(np.max(np.abs(g))) for g in fn(*args)[1:1 + len(wrt)])
+
+
+# ---------------------------------------------------------------- parts
+def plants(seeds: int, sizes=(100_000, 1_500_000)) -> list:
+    rows = []
+    for kind in ("dense", "sparse"):
+        for n in sizes:
+            fn, args, wrt = PROBLEMS[kind](n, 0)
+            size = 1e-6 * largest(fn, args, wrt)
+            for count in (1, 2, 16):
+                for pattern in (("equal",) if count == 1 else ("equal", "opposite", "random")):
+                    caught, t0 = 0, time.perf_counter()
+                    for seed in range(seeds):
+                        rng = np.random.default_rng(10_000 + seed)
+                        where = rng.choice(args[wrt[0]].size, size=count, replace=False)
+                        signs = {"equal": np.ones(count), "opposite": np.resize([1.0, -1.0], count),
+                                 "random": rng.choice([-1.0, 1.0], size=count)}[pattern]
+                        caught += not gradcheck(planted(fn, wrt, where, signs, size), args, wrt, seed=seed,
+                                                locate=False).ok
+                    rows.append({"gradient": kind, "N": n, "wrong entries": count, "signs": pattern,
+                                 "caught": f"{caught}/{seeds}", "seconds": round(time.perf_counter() - t0, 1)})
+                    print(rows[-1], flush=True)
+    return rows
+
+
+def dense_power(seeds: int) -> dict:
+    false_alarms = caught = 0
+    worst_right = 0.0
+    for seed in range(seeds):
+        fn, args, wrt = dense(15_000_000, seed, m=3000)
+        right = gradcheck(fn, args, wrt, seed=seed)
+        false_alarms += not right.ok
+        worst_right = max(worst_right, right.error_over_tolerance)
+        rng = np.random.default_rng(seed)
+        where = rng.choice(args[0].size, size=1)
+        size = 1e-8 * largest(fn, args, wrt)
+        caught += not gradcheck(planted(fn, wrt, where, np.ones(1), size), args, wrt, seed=seed, locate=False).ok
+        print(f"dense seed {seed}: false alarms {false_alarms}, caught {caught}", flush=True)
+    return {"seeds": seeds, "false alarms": false_alarms, "worst error/tolerance (right)": round(worst_right, 4),
+            "caught 1e-8": f"{caught}/{seeds}"}
+
+
+def one_cost(problem: str, wrong: bool) -> dict:
+    """Run in a fresh process: times of one evaluation and of the first gradcheck call."""
+    fn, args, wrt = dense(15_000_000, 0, m=3000) if problem == "dense" else word2vec(0)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t0)
+    evaluation = sorted(times)[1]
+    if wrong:
+        k = 1 * args[wrt[-1]].shape[-1] + 7
+        fn = planted_last(fn, wrt, k, 1e-6 * largest(fn, args, wrt))
+    t0 = time.perf_counter()
+    result = gradcheck(fn, args, wrt)
+    seconds = time.perf_counter() - t0
+    return {"problem": problem, "gradient": "wrong (1e-6, one entry)" if wrong else "right", "ok": result.ok,
+            "located": [str(e) for e in result.located], "evaluations": result.evaluations,
+            "seconds": round(seconds, 3), "one evaluation (s)": round(evaluation, 4),
+            "× one evaluation": round(seconds / evaluation, 1)}
+
+
+def planted_last(fn, wrt, k, size):
+    """fn with ``size`` added to the last wrt gradient at flat position k (index (1, 7) here)."""
+    def wrong(*args):
+        out = list(fn(*args))
+        g = np.array(out[len(wrt)], copy=True)
+        g.reshape(-1)[k] += size
+        out[len(wrt)] = g
+        return tuple(out)
+    return wrong
+
+
+def cost() -> list:
+    rows = []
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for problem in ("dense", "word2vec"):
+        for wrong in (False, True):
+            out = subprocess.run([sys.executable, __file__, "--one-cost", problem, str(int(wrong))], env=env,
+                                 capture_output=True, text=True, check=True)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", default="plants,dense,cost")
+    p.add_argument("--seeds", type=int, default=100)
+    p.add_argument("--dense-seeds", type=int, default=20)
+    p.add_argument("--plant-sizes", default="100000,1500000", help="N for the planted errors")
+    p.add_argument("--one-cost", nargs=2, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.one_cost:
+        print(json.dumps(one_cost(a.one_cost[0], bool(int(a.one_cost[1])))))
+        return 0
+    print(f"{time.strftime('%Y-%m-%d')} · {platform.machine()} · {os.cpu_count()} cores · Python "
+          f"{platform.python_version()} · numpy {np.__version__} · load {os.getloadavg()[0]:.1f}", flush=True)
+    parts = a.parts.split(",")
+    if "cost" in parts:
+        cost()
+    if "dense" in parts:
+        print(dense_power(a.dense_seeds))
+    if "plants" in parts:
+        plants(a.seeds, tuple(int(n) for n in a.plant_sizes.split(",")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""gradcheck: one implementation's gradients against its own value, at any size.
+
+    result = gradcheck(loss_and_grads, (v_c, o, U), wrt=(0, 2))
+    assert result, result.message
+
+``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``
+(as torch's gradcheck users write a function and its backward). No spec, no sympy:
+the numeric check alone, sized for word2vec (U of 50,000 × 300).
+
+Modules, one concept each:
+
+* `api`: ``gradcheck`` itself: its arguments, checked, and the call;
+* `results`: what it returns or raises (`GradcheckResult`, `WrongEntry`, `GradcheckError`);
+* `calls`: calling ``fn`` safely (read-only arguments, twice for determinism) and in complex arithmetic;
+* `directions`: random directions and the claimed side Σ gradᵀu;
+* `estimators`: complex step and central differences, the rounding bound, confirmation;
+* `modes`: directional and per-entry checks;
+* `search`: locating the wrong entry of a failed direction.
+"""
+
+from .api import gradcheck
+from .results import GradcheckError, GradcheckResult, WrongEntry
+
+__all__ = ["GradcheckError", "GradcheckResult", "WrongEntry", "gradcheck"]

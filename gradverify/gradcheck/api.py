@@ -1,0 +1,209 @@
+"""``gradcheck``: its arguments, checked, and the call that puts the parts together."""
+
+from __future__ import annotations
+
+import numbers
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..tolerances import ENTRIES_UP_TO, Tolerance, tolerance_for
+from .calls import Calls, ModifiesArgument, NotDeterministic
+from .estimators import Estimators, NonFinite
+from .modes import Verdict, directional, entries
+from .results import GradcheckError, GradcheckResult, WrongEntry
+
+__all__ = ["gradcheck"]
+
+MODES = ("auto", "entries", "directional")
+ESTIMATORS = ("auto", "complex-step", "central")
+
+
+@dataclass(frozen=True)
+class _Options:
+    fn: Callable
+    args: list
+    wrt: list
+    mode: str
+    estimator: str
+    directions: int
+    spot: int
+    locate: bool
+    seed: int
+    tolerance: Tolerance
+    nondet_tol: float
+
+
+def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *, mode: str = "auto",
+              estimator: str = "auto", directions: int | None = None, spot: int | None = None,
+              locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
+              nondet_tol: float = 0.0, raise_exception: bool = False) -> GradcheckResult:
+    """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``.
+
+    ``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``.
+    ``wrt``: argument positions (default: every floating-point array argument).
+    ``mode``: "entries" (each entry), "directional" (random directions) or "auto"
+    (entries up to ``ENTRIES_UP_TO`` entries). Directional only: ``directions``
+    (default 1), ``spot`` (entries also checked one by one, default 0), ``locate``
+    (search a failed direction for the wrong entry, default True).
+    ``estimator``: "complex-step", "central" or "auto". ``tolerance``: a `Tolerance`,
+    or "auto" for the inputs' dtype. ``nondet_tol``: how far two calls at the same
+    point may differ (torch's sense; default 0: bitwise equal). ``raise_exception``:
+    raise `GradcheckError` instead of returning a failed result."""
+    t0 = time.perf_counter()
+    options = _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol)
+    if not isinstance(raise_exception, bool):
+        raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
+    calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol)
+    est = Estimators(calls, options.estimator)
+    saved = np.random.get_state(), random.getstate()
+    try:
+        mode_used, verdict = _run(options, calls, est)
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
+    result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
+                             time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned)
+    if raise_exception and not result.ok:
+        raise GradcheckError(result)
+    return result
+
+
+def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
+    mode = o.mode
+    if mode == "auto":
+        mode = "entries" if sum(calls.sizes) <= ENTRIES_UP_TO else "directional"
+    try:
+        base = calls.start()
+        if not np.isfinite(base.value):
+            return mode, Verdict(False, f"fn's value is {base.value} at the point checked")
+        if mode == "entries":
+            return mode, entries(est)
+        return mode, directional(est, np.random.default_rng(o.seed), o.directions, o.spot, o.locate)
+    except (NotDeterministic, ModifiesArgument) as exc:
+        return mode, Verdict(False, str(exc))
+    except NonFinite as exc:
+        return mode, Verdict(False, f"wrong gradient: {exc}",
+                             [WrongEntry(exc.argument, exc.index, exc.claimed, float("nan"))])
+
+
+# ---------------------------------------------------------------- arguments
+def _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol) -> _Options:
+    if not callable(fn):
+        raise InvalidArgument("a callable fn", f"fn={fn!r}")
+    if not isinstance(args, (tuple, list)):
+        raise InvalidArgument("args as a tuple or list of fn's arguments", f"args={args!r}",
+                              "Wrap a single argument: args=(x,).")
+    args = list(args)
+    _choice("mode", mode, MODES)
+    _choice("estimator", estimator, ESTIMATORS)
+    wrt = _wrt(args, wrt)
+    if mode == "entries":
+        _not_for_entries(directions=directions, spot=spot, locate=locate)
+    return _Options(fn, args, wrt, mode, estimator,
+                    _count("directions", directions, 1, minimum=1), _count("spot", spot, 0, minimum=0),
+                    _flag("locate", locate, True), _seed(seed), _tolerance(tolerance, args, wrt),
+                    _nondet_tol(nondet_tol))
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise InvalidArgument(f"{name} " + ", ".join(repr(a) for a in allowed), f"{name}={value!r}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _wrt(args: list, wrt) -> list:
+    if wrt is None:
+        return _default_wrt(args)
+    wrt = _positions(wrt)
+    if not all(0 <= i < len(args) for i in wrt):
+        raise InvalidArgument(f"positions of args (0..{len(args) - 1}) in wrt", f"wrt={tuple(wrt)!r}")
+    for i in wrt:
+        _checkable(args, i)
+    return wrt
+
+
+def _default_wrt(args: list) -> list:
+    wrt = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    if not wrt:
+        raise InvalidArgument("at least one floating-point numpy array in args (wrt defaults to those)",
+                              f"args of types {[type(a).__name__ for a in args]}",
+                              "Pass the parameters as float arrays, or name them with wrt=.")
+    return wrt
+
+
+def _positions(wrt) -> list:
+    """wrt as a list of distinct ints (numpy integers too)."""
+    if _is_int(wrt) or not isinstance(wrt, (tuple, list)) or not all(_is_int(i) for i in wrt):
+        raise InvalidArgument("wrt as a sequence of argument positions, like wrt=(0, 2)", f"wrt={wrt!r}")
+    wrt = [int(i) for i in wrt]
+    if not wrt:
+        raise InvalidArgument("at least one position in wrt", "wrt=()", "Leave wrt out to check every float array.")
+    if len(set(wrt)) != len(wrt):
+        raise InvalidArgument("each position once in wrt", f"wrt={tuple(wrt)!r}")
+    return wrt
+
+
+def _checkable(args: list, i: int) -> None:
+    a = args[i]
+    if not isinstance(a, np.ndarray):
+        raise InvalidArgument("a float numpy array at each wrt position",
+                              f"args[{i}]={a!r:.40} of type {type(a).__name__}", "Pass the parameters as arrays.")
+    if a.dtype.kind != "f":
+        raise InvalidArgument("a float numpy array at each wrt position", f"args[{i}] of dtype {a.dtype}",
+                              "Convert it: x.astype(np.float64); complex parameters are not supported.")
+    if a.dtype.name not in ("float64", "float32"):
+        raise InvalidArgument("float64 or float32 arrays", f"args[{i}] of dtype {a.dtype}",
+                              "Convert it: x.astype(np.float64).")
+
+
+def _not_for_entries(**given) -> None:
+    for name, value in given.items():
+        if value is not None:
+            raise InvalidArgument(f"no {name}= with mode='entries' (it checks every entry)", f"{name}={value!r}",
+                                  "Use mode='directional' or 'auto', or leave it out.")
+
+
+def _count(name, value, default, minimum):
+    if value is None:
+        return default
+    if not _is_int(value) or value < minimum:
+        raise InvalidArgument(f"{name} an integer ≥ {minimum}", f"{name}={value!r}")
+    return int(value)
+
+
+def _flag(name, value, default):
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name} True or False", f"{name}={value!r}")
+    return value
+
+
+def _seed(seed):
+    if not _is_int(seed) or seed < 0:
+        raise InvalidArgument("seed a non-negative integer", f"seed={seed!r}")
+    return int(seed)
+
+
+def _tolerance(tolerance, args, wrt) -> Tolerance:
+    if isinstance(tolerance, Tolerance):
+        return tolerance
+    if isinstance(tolerance, str) and tolerance == "auto":
+        widest = np.result_type(*(args[i].dtype for i in wrt))
+        return tolerance_for(widest)
+    raise InvalidArgument("tolerance a Tolerance (gradverify.TOLERANCES['float64']) or 'auto'",
+                          f"tolerance={tolerance!r}", "Leave it out to follow the inputs' dtype.")
+
+
+def _nondet_tol(value) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0 or not np.isfinite(value):
+        raise InvalidArgument("nondet_tol a finite number ≥ 0", f"nondet_tol={value!r}")
+    return float(value)

@@ -1,0 +1,256 @@
+"""Calling the user's ``fn``: safely, repeatably, and in complex arithmetic.
+
+`Calls` holds everything one gradcheck call needs between evaluations (its
+buffers, the claimed gradients, the count of evaluations): one object per call,
+nothing kept at module level, so calls in several threads never meet.
+
+- The caller's arrays are never handed to ``fn``: it gets read-only views, so an
+  implementation that writes into its argument raises instead of changing the
+  caller's data, and is reported as modifying its argument in place.
+- Before any comparison ``fn`` is called twice at the same point. The outputs
+  must match bitwise; if they do not, the global ``np.random`` and ``random``
+  states are seeded identically before every call (what word2vec's own
+  harness does) and the two calls repeated; if they still differ by more than
+  ``nondet_tol``, `NotDeterministic` is raised (a failure, never a pass).
+- The complex step evaluates ``fn`` on arguments x + i·h·u, watched so that
+  non-analytic numpy operations raise `NotAnalytic`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..mca import MonteCarloArithmetic
+from ..tolerances import Tolerance
+from ..watching import Watcher
+from .directions import Direction, chunks
+
+__all__ = ["Calls", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic"]
+
+_NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.greater, np.greater_equal, np.less, np.less_equal,
+                           np.equal, np.not_equal, np.floor, np.ceil, np.trunc, np.rint, np.fmod, np.remainder,
+                           np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin})
+#: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
+_NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
+                                     np.sort, np.argsort, np.clip, np.linalg.norm})
+
+
+class NotAnalytic(Exception):
+    """The code did something the complex step cannot see through; str() says what."""
+
+
+class NotDeterministic(Exception):
+    """Two calls at the same point gave different outputs; str() says by how much."""
+
+
+class ModifiesArgument(Exception):
+    """``fn`` wrote into one of its arguments; str() names it."""
+
+
+class _ComplexGuard(Watcher):
+    """Follows complex arrays and refuses non-analytic numpy operations."""
+
+    kinds = "c"
+
+    def before(self, ufunc, method, args):
+        if ufunc in _NON_ANALYTIC:
+            raise NotAnalytic(ufunc.__name__)
+
+    def function(self, func, args, kwargs):
+        if func in _NON_ANALYTIC_FUNCTIONS:
+            raise NotAnalytic(func.__name__)
+        return NotImplemented
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One real evaluation: the value and the gradients for the ``wrt`` arguments."""
+
+    value: float
+    grads: list
+
+
+def _read_only(x):
+    if not isinstance(x, np.ndarray):
+        return x
+    view = x.view()
+    view.flags.writeable = False
+    return view
+
+
+def _largest_difference(a: Evaluation, b: Evaluation) -> float:
+    """0.0 when bitwise equal (NaN where NaN), else the largest absolute difference."""
+    pairs = [(np.asarray(a.value), np.asarray(b.value))] + list(zip(a.grads, b.grads))
+    worst = 0.0
+    for p, q in pairs:
+        if np.array_equal(p, q) or np.array_equal(p, q, equal_nan=True):  # the fast test first
+            continue
+        with np.errstate(invalid="ignore"):
+            d = np.abs(np.asarray(p, dtype=float) - np.asarray(q, dtype=float))
+        worst = max(worst, float(np.nanmax(d)) if np.any(~np.isnan(d)) else float("inf"))
+        worst = worst or float("inf")  # they differ only in where NaN is
+    return worst
+
+
+class Calls:
+    """``fn`` and its arguments for one gradcheck call; counts evaluations."""
+
+    read_only = staticmethod(_read_only)
+
+    def __init__(self, fn, args: list, wrt: list, tol: Tolerance, seed: int, nondet_tol: float):
+        self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
+        self.seed, self.nondet_tol = seed, nondet_tol
+        self.evaluations = 0
+        self.pinned = False  # True once the global RNGs are seeded before every call
+        self.nondeterminism = 0.0  # the difference between two identical calls, when accepted
+        self.sizes = tuple(int(args[i].size) for i in wrt)
+        self.complex_dtype = np.result_type(*(args[i].dtype for i in wrt), np.complex64)
+        self._buffers: dict = {}
+        self.base: Evaluation | None = None
+
+    # ------------------------------------------------------------ calling
+    def _call(self, args):
+        if self.pinned:
+            np.random.seed(self.seed)
+            random.seed(self.seed)
+        self.evaluations += 1
+        try:
+            return self.fn(*args)
+        except (NotAnalytic, np.exceptions.ComplexWarning):
+            raise
+        except ValueError as exc:
+            if "read-only" in str(exc):
+                raise ModifiesArgument(self._which_is_modified()) from exc
+            raise self._failed(exc, args) from exc
+        except Exception as exc:
+            raise self._failed(exc, args) from exc
+
+    def _failed(self, exc, args):
+        if isinstance(exc, TypeError) and any(np.iscomplexobj(a) for a in args):
+            return NotAnalytic(f"TypeError: {exc}")
+        return InvalidArgument("a function that runs on the arguments given", f"{type(exc).__name__}: {exc}",
+                               "Call fn(*args) yourself first.")
+
+    def _which_is_modified(self) -> str:
+        """Call on copies and name the arrays that changed."""
+        copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in self.args]
+        with contextlib.suppress(Exception):  # the write was seen already; only the name is sought
+            self.fn(*copies)
+        changed = [i for i, (a, c) in enumerate(zip(self.args, copies))
+                   if isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=True)]
+        names = ", ".join(f"args[{i}]" for i in changed) or "an argument"
+        return (f"fn modifies its argument {names} in place; gradcheck passes read-only arrays and never "
+                f"changes yours. Work on a copy inside fn (x = x.copy()).")
+
+    def real(self, moved: dict | None = None) -> Evaluation:
+        """fn at the arguments, ``moved`` replacing some wrt arrays (by argument position)."""
+        args = [_read_only(a) for a in self.args]
+        for i, x in (moved or {}).items():
+            args[i] = x
+        out = self._call(args)
+        if self.base is None:
+            self._validate(out)
+        value = out[0]
+        return Evaluation(float(np.real(value)), [np.asarray(g) for g in out[1:1 + len(self.wrt)]])
+
+    def _validate(self, out) -> None:
+        """fn must return a scalar value and a gradient per wrt of its argument's shape."""
+        if not isinstance(out, (tuple, list)) or len(out) < 1 + len(self.wrt):
+            got = len(out) if isinstance(out, (tuple, list)) else 1
+            raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradients, one per wrt)",
+                                  f"{got} value{'s' if got != 1 else ''}")
+        if np.ndim(out[0]) != 0:
+            raise InvalidArgument("a scalar value as fn's first output", f"shape {np.shape(out[0])}",
+                                  "gradcheck checks the gradient of one number; sum or pick an entry.")
+        for g, i in zip(out[1:], self.wrt):
+            if np.shape(g) != self.args[i].shape:
+                raise InvalidArgument(f"the gradient for args[{i}] with its shape {self.args[i].shape}",
+                                      f"shape {np.shape(g)}")
+
+    def start(self) -> Evaluation:
+        """The two calls at the same point; pins the global RNGs if that makes them agree."""
+        first = self.real()
+        self.base = first
+        second = self.real()
+        if _largest_difference(first, second) == 0.0:
+            return first
+        self.pinned = True
+        first, second = self.real(), self.real()
+        diff = _largest_difference(first, second)
+        if diff > self.nondet_tol:
+            raise NotDeterministic(
+                f"not deterministic: outputs differ between two calls at the same point by {diff:.3g} "
+                f"(even with np.random and random seeded identically before each call). Seed any "
+                f"generator fn makes (np.random.default_rng(seed)), or pass nondet_tol= the difference "
+                f"you accept.")
+        self.nondeterminism = diff
+        self.base = first
+        return first
+
+    # ------------------------------------------------------------ the complex step
+    def _complex_args(self, u: Direction, h: float, watcher: Watcher) -> list:
+        args = [_read_only(a) for a in self.args]
+        for slot, i in enumerate(self.wrt):
+            z = self._buffers.get(slot)
+            fresh = z is None
+            if fresh:
+                z = self._buffers[slot] = np.empty(self.args[i].shape, dtype=self.complex_dtype)
+            z.flags.writeable = True
+            flat = z.reshape(-1)
+            if fresh:
+                flat.real = self.args[i].reshape(-1)
+            _fill_imaginary(flat.imag, u, slot, h)
+            z.flags.writeable = False
+            args[i] = watcher.watch(z)
+        return args
+
+    def complex(self, u: Direction, h: float, jitter: np.random.Generator | None = None):
+        """One evaluation at x + i·h·u: (Im f / h, the complex gradients), or NotAnalytic.
+        With ``jitter``, in Monte Carlo arithmetic (one rounding error per operation)."""
+        watcher: Watcher = _ComplexGuard()
+        if jitter is not None:
+            watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,
+                                           kinds="fc", guard=watcher)
+        args = self._complex_args(u, h, watcher)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            try:
+                out = self._call(args)
+            except np.exceptions.ComplexWarning as exc:
+                raise NotAnalytic(f"ComplexWarning: {exc}") from exc
+        value = np.asarray(out[0])
+        if value.dtype.kind != "c":
+            raise NotAnalytic("the value came back real: the imaginary part was dropped")
+        return float(value.imag) / h, [np.asarray(g).real for g in out[1:1 + len(self.wrt)]]
+
+    # ------------------------------------------------------------ moved real arguments
+    def moved(self, u: Direction, step: float) -> dict:
+        """{argument position: x + step·u} for the wrt arrays the direction covers."""
+        out = {}
+        for slot, a, b in u.pieces():
+            i = self.wrt[slot]
+            x = np.array(self.args[i], copy=True)
+            flat = x.reshape(-1)
+            for s, e in chunks(a, b):
+                flat[s:e] += step * u.values(slot, s, e)
+            out[i] = x
+        return out
+
+
+def _fill_imaginary(imag: np.ndarray, u: Direction, slot: int, h: float) -> None:
+    """imag = h·u on the slot's entries, 0 elsewhere, written into the strided imaginary part."""
+    covered = [(a, b) for s, a, b in u.pieces() if s == slot]
+    if not covered:
+        imag[:] = 0.0
+        return
+    a, b = covered[0]
+    imag[:a] = 0.0
+    imag[b:] = 0.0
+    for s, e in chunks(a, b):
+        np.multiply(u.values(slot, s, e), h, out=imag[s:e])

@@ -1,0 +1,220 @@
+"""Estimating the derivative along a direction, and deciding whether the claim agrees.
+
+* complex step: Im f(x + i·h·u)/h, h = 1e-20. No difference of nearby values is
+  taken, so it is accurate to the code's own rounding (relative ~1e-15).
+* central: (f(x+hu) − f(x−hu))/2h at h and 2h, Richardson-extrapolated; the
+  difference of the two is the truncation estimate.
+
+The claimed side is Σ gradᵀu from the real evaluation. A comparison first meets
+an a-priori rounding bound (`SUM_BLOCK`): safety·eps·√min(N, block)·(‖grad∘u‖₂ + …),
+the size of the rounding a blocked sum of N random-sign terms really makes, not
+the worst case. A comparison above it is never reported alone:
+
+1. a complex-step failure is compared with a real-valued central estimate; if the
+   two estimates disagree beyond the central one's own error, the code drops the
+   imaginary part somewhere (np.std, np.var, np.linalg.norm, abs, np.maximum,
+   .real) and the check falls back to central differences, saying why;
+2. where they agree, the rounding really there is measured: the code is run
+   ``CONFIRM_RUNS`` times in Monte Carlo arithmetic and the spread it shows is
+   added to the tolerance (a gradient computed by cancellation, v_c(ŷ − y) when
+   ŷ_o ≈ 1, is rounding at its own size; only a measurement sees that).
+
+`Estimators` keeps, for one gradcheck call, which estimator is in use and the
+noise measured so far; `quick` reuses them without new confirmation (locating
+a wrong entry needs many estimates, not many confirmations).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..mca import MonteCarloArithmetic
+from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, SUM_BLOCK
+from .calls import Calls, NotAnalytic
+from .directions import Claimed, Direction, claimed_along
+
+__all__ = ["Estimate", "Estimators", "NonFinite"]
+
+
+class NonFinite(Exception):
+    """The claimed gradient has a NaN or an infinity; str() says where."""
+
+    def __init__(self, message: str, argument: int, index: tuple, claimed: float):
+        super().__init__(message)
+        self.argument, self.index, self.claimed = argument, index, claimed
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One comparison: the estimated and the claimed derivative along a direction."""
+
+    estimator: str
+    numeric: float
+    claimed: float
+    tolerance: float
+
+    @property
+    def error(self) -> float:
+        return self.numeric - self.claimed
+
+    @property
+    def ratio(self) -> float:
+        """|error| / tolerance (inf for a NaN)."""
+        err = abs(self.error)
+        if math.isnan(err):
+            return math.inf
+        if self.tolerance > 0:
+            return err / self.tolerance
+        return 0.0 if err == 0 else math.inf
+
+    @property
+    def fails(self) -> bool:
+        return self.ratio > 1.0
+
+
+class Estimators:
+    """The estimator in use for one gradcheck call, and the noise measured so far."""
+
+    def __init__(self, calls: Calls, choice: str):
+        self.calls, self.choice = calls, choice
+        self.fallback = ""
+        #: rounding measured by Monte Carlo arithmetic on a failing comparison (derivative units)
+        self.noise = 0.0
+        #: the largest error / tolerance seen so far
+        self.worst = 0.0
+        self._largest: float | None = None
+        self._scales: dict = {}
+
+    @property
+    def used(self) -> str:
+        return "central" if self.choice == "central" else "complex-step"
+
+    # ------------------------------------------------------------ bounds
+    def largest(self) -> float:
+        """max |grad| over every checked entry (computed once)."""
+        if self._largest is None:
+            self._largest = max(float(np.max(np.abs(g), initial=0.0)) for g in self.calls.base.grads)
+        return self._largest
+
+    def _bound(self, claimed: Claimed, u: Direction) -> float:
+        """The a-priori rounding bound of one comparison (both sides), and the accepted nondeterminism."""
+        tol = self.calls.tol
+        whole = u.lo == 0 and u.hi == sum(u.sizes) and not u.weighted
+        size = claimed.norm + (0.0 if whole else self.largest())
+        rounding = tol.unit_roundoff * math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK)) * size
+        return tol.safety * (rounding + self.calls.nondeterminism * (1.0 + claimed.total_u))
+
+    def _claimed(self, u: Direction) -> Claimed:
+        claimed = claimed_along(self.calls.base.grads, u)
+        if not math.isfinite(claimed.value):
+            raise self._non_finite()
+        return claimed
+
+    def _non_finite(self) -> NonFinite:
+        for slot, g in enumerate(self.calls.base.grads):
+            bad = np.flatnonzero(~np.isfinite(g))
+            if bad.size:
+                i = self.calls.wrt[slot]
+                index = tuple(int(j) for j in np.unravel_index(int(bad[0]), g.shape))
+                value = float(g.reshape(-1)[bad[0]])
+                return NonFinite(f"the gradient for args[{i}] is {value} at index {index} "
+                                 f"({bad.size} entries not finite)", i, index, value)
+        return NonFinite("Σ gradᵀu is not finite (the gradient overflows)", self.calls.wrt[0], (), math.inf)
+
+    # ------------------------------------------------------------ estimates
+    def _seen(self, e: Estimate) -> Estimate:
+        self.worst = max(self.worst, e.ratio)
+        return e
+
+    def estimate(self, u: Direction) -> Estimate:
+        """The comparison along ``u``, confirmed before it is allowed to fail."""
+        return self._seen(self._estimate(u))
+
+    def _estimate(self, u: Direction) -> Estimate:
+        claimed = self._claimed(u)
+        if self.choice != "central":
+            try:
+                e = self._complex(u, claimed)
+            except NotAnalytic as exc:
+                if self.choice == "complex-step":
+                    raise InvalidArgument("an implementation the complex step can run",
+                                          f"estimator='complex-step' but {exc}",
+                                          "Use estimator='central' or 'auto'.") from exc
+                self.choice, self.fallback = "central", f"complex step not possible ({exc})"
+                return self._estimate(u)
+            return e if not e.fails else self._confirm_complex(u, claimed, e)
+        e = self._central(u, claimed)
+        return e if not e.fails else self._confirm_central(u, claimed, e)
+
+    def quick(self, u: Direction) -> Estimate:
+        """One estimate with the estimator in use and the noise measured so far, unconfirmed."""
+        claimed = self._claimed(u)
+        e = self._central(u, claimed) if self.choice == "central" else self._complex(u, claimed)
+        return self._seen(replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise))
+
+    def _complex(self, u: Direction, claimed: Claimed) -> Estimate:
+        numeric, _ = self.calls.complex(u, COMPLEX_STEP)
+        return Estimate("complex-step", numeric, claimed.value, self._bound(claimed, u))
+
+    def _step(self, u: Direction) -> float:
+        """The central difference step: fd_step times the size of the moved arguments."""
+        for slot, _, _ in u.pieces():
+            if slot not in self._scales:
+                x = self.calls.args[self.calls.wrt[slot]]
+                self._scales[slot] = float(np.max(np.abs(x), initial=0.0))
+        scale = max([1.0] + [self._scales[slot] for slot, _, _ in u.pieces()])
+        return self.calls.tol.fd_step * scale
+
+    def _central(self, u: Direction, claimed: Claimed) -> Estimate:
+        calls, h = self.calls, self._step(u)
+        diffs, sizes = [], []
+        for step in (h, 2 * h):
+            fp = calls.real(calls.moved(u, step)).value
+            fm = calls.real(calls.moved(u, -step)).value
+            diffs.append((fp - fm) / (2 * step))
+            sizes.append(max(abs(fp), abs(fm)))
+        truncation = abs(diffs[1] - diffs[0]) / 3
+        numeric = diffs[0] + (diffs[0] - diffs[1]) / 3  # Richardson: the h² terms cancel
+        block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
+        rounding = calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value)) / h
+        tolerance = calls.tol.safety * (truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
+        return Estimate("central", numeric, claimed.value, tolerance)
+
+    # ------------------------------------------------------------ confirmation
+    def _confirm_complex(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:
+        """A failing complex step: checked against central differences, then against measured rounding."""
+        c = self._central(u, claimed)
+        if not abs(c.numeric - e.numeric) <= c.tolerance:
+            self.choice = "central"
+            self.fallback = (f"the complex step ({e.numeric:.9g}) and central differences ({c.numeric:.9g}) "
+                             f"disagree: the code drops the imaginary part somewhere (np.std, np.var, "
+                             f"np.linalg.norm, abs, np.maximum, .real, a cast); central differences used")
+            return c if not c.fails else self._confirm_central(u, claimed, c)
+        self.noise = max(self.noise, self._complex_noise(u, e, claimed))
+        return replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise)
+
+    def _complex_noise(self, u: Direction, e: Estimate, claimed: Claimed) -> float:
+        """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu."""
+        rng = np.random.default_rng(self.calls.seed)
+        worst = 0.0
+        for _ in range(CONFIRM_RUNS):
+            d, grads = self.calls.complex(u, COMPLEX_STEP, jitter=rng)
+            c = claimed_along(grads, u).value
+            worst = max(worst, abs(d - e.numeric) + abs(c - claimed.value))
+        return worst
+
+    def _confirm_central(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:
+        """Monte Carlo arithmetic on the real code: how far f and Σ gradᵀu move."""
+        calls = self.calls
+        mca = MonteCarloArithmetic(np.random.default_rng(calls.seed), calls.tol.unit_roundoff, calls.tol.mca_spread)
+        noise_f = noise_c = 0.0
+        for _ in range(CONFIRM_RUNS):
+            ev = calls.real({i: mca.watch(calls.read_only(calls.args[i])) for i in calls.wrt})
+            noise_f = max(noise_f, abs(ev.value - calls.base.value))
+            noise_c = max(noise_c, abs(claimed_along(ev.grads, u).value - claimed.value))
+        self.noise = max(self.noise, noise_f / self._step(u) + noise_c)
+        return replace(e, tolerance=e.tolerance + calls.tol.safety * self.noise)

@@ -1,0 +1,67 @@
+"""The two ways of covering the entries: random directions, or every entry on its own.
+
+* directional: the derivative along ``directions`` random directions over all the
+  ``wrt`` arrays together, each compared with Σ gradᵀu (cost does not grow with
+  the number of entries); a failed direction is searched for its wrong entry
+  (`search.locate`); ``spot`` entries drawn at random are also compared one by one.
+* entries: every entry (cost grows with size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .directions import random_direction
+from .estimators import Estimate, Estimators
+from .search import entry_at, locate
+
+__all__ = ["Verdict", "directional", "entries"]
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    message: str = ""
+    located: list = field(default_factory=list)
+
+
+def _located_message(located, what: str) -> str:
+    if located:
+        return f"wrong gradient for {located[0]} ({what})"
+    return f"wrong gradient, not narrowed to one entry ({what})"
+
+
+def directional(est: Estimators, rng: np.random.Generator, count: int, spot: int, search: bool) -> Verdict:
+    sizes = est.calls.sizes
+    for _ in range(count):
+        u = random_direction(rng, sizes)
+        e = est.estimate(u)
+        if e.fails:
+            return _failed_direction(est, u, e, search)
+    if spot:
+        picks = rng.choice(sum(sizes), size=min(spot, sum(sizes)), replace=False)
+        return entries(est, sorted(int(p) for p in picks))
+    return Verdict(True)
+
+
+def _failed_direction(est: Estimators, u, e: Estimate, search: bool) -> Verdict:
+    what = (f"directional derivative along a random direction: claimed Σ gradᵀu = {e.claimed:.12g}, "
+            f"{est.used} estimate {e.numeric:.12g}, error {e.ratio:.3g}× the tolerance {e.tolerance:.3g}")
+    found = locate(est, u, e) if search else None
+    located = [found] if found is not None else []
+    if not search:
+        return Verdict(False, f"wrong gradient ({what}); locate=False", [])
+    return Verdict(False, _located_message(located, what), located)
+
+
+def entries(est: Estimators, picks=None) -> Verdict:
+    """Every entry (or the ``picks``, global flat positions), one confirmed estimate each."""
+    for k in range(sum(est.calls.sizes)) if picks is None else picks:
+        found = entry_at(est, est.calls.sizes, k, confirm=True)
+        if found is not None:
+            what = f"{est.used}, error {est.worst:.3g}× the tolerance"
+            return Verdict(False, _located_message([found], what), [found])
+    return Verdict(True)
+

@@ -1,0 +1,56 @@
+"""What a gradcheck call returns or raises: the result, the wrong entry it names, its error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import GradverifyError
+
+__all__ = ["GradcheckError", "GradcheckResult", "WrongEntry"]
+
+
+@dataclass(frozen=True)
+class WrongEntry:
+    """One entry of a claimed gradient found wrong."""
+
+    #: position of the argument in ``args``
+    argument: int
+    #: index of the entry in that argument
+    index: tuple
+    claimed: float
+    #: the estimator's value of the true derivative there
+    estimate: float
+
+    def __str__(self) -> str:
+        return (f"args[{self.argument}] at index {self.index}: claimed {self.claimed:.12g}, "
+                f"estimate {self.estimate:.12g}")
+
+
+@dataclass
+class GradcheckResult:
+    ok: bool
+    mode: str
+    estimator: str
+    #: worst |numeric − claimed| / tolerance over the comparisons made (≤ 1 passes)
+    error_over_tolerance: float
+    evaluations: int
+    seconds: float
+    #: why the check failed, naming the wrong entry when one was located ("" when ok)
+    message: str = ""
+    #: the wrong entries found (a failed check locates one when it can)
+    located: list = field(default_factory=list)
+    #: why the complex step was not used, when it was not
+    fallback: str = ""
+    #: True when fn drew from np.random/random and those were seeded before every call
+    pinned_rng: bool = False
+
+    def __bool__(self):
+        return self.ok
+
+
+class GradcheckError(GradverifyError, AssertionError):
+    """Raised by ``gradcheck(..., raise_exception=True)`` on a failed check; ``.result`` has it all."""
+
+    def __init__(self, result: GradcheckResult):
+        self.result = result
+        super().__init__(result.message)

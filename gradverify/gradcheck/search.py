@@ -1,0 +1,70 @@
+"""Locating a wrong entry once a direction has failed.
+
+A failed direction u over the entries [lo, hi) leaves an error E = Σ e_k u_k.
+If one entry is wrong, the same direction weighted by each entry's position
+t_k ∈ (0, 1) leaves e_k u_k t_k, so t = E_weighted / E says where it is, to
+within the estimates' tolerance over |E|: one evaluation narrows [lo, hi) by a
+factor of about |E|/tolerance (10³–10⁸), and one more checks that the window
+around t fails. When it does not (several wrong entries, or errors near the
+tolerance), the range is halved instead (bisection, one evaluation a step).
+The last entry is compared on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tolerances import LOCATE_MARGIN
+from .directions import Direction, unit_direction
+from .estimators import Estimate, Estimators
+from .results import WrongEntry
+
+__all__ = ["entry_at", "locate"]
+
+
+def locate(est: Estimators, u: Direction, failed: Estimate) -> WrongEntry | None:
+    """A wrong entry within the failed direction ``u``, or None when none can be pinned down."""
+    lo, hi, err, tol = u.lo, u.hi, failed.error, failed.tolerance
+    for _ in range(2 * int(np.log2(max(hi - lo, 2))) + 2):
+        if hi - lo <= 1:
+            break
+        lo, hi, err, tol = _narrow(est, u, lo, hi, err, tol)
+    return entry_at(est, u.sizes, lo)
+
+
+def _narrow(est, u, lo, hi, err, tol):
+    window = _window(est, u, lo, hi, err, tol)
+    if window is not None:
+        w = est.quick(u.restricted(*window))
+        if w.fails:
+            return window[0], window[1], w.error, w.tolerance
+    mid = (lo + hi) // 2
+    first = est.quick(u.restricted(lo, mid))
+    if first.fails:
+        return lo, mid, first.error, first.tolerance
+    return mid, hi, err - first.error, tol + first.tolerance
+
+
+def _window(est, u, lo, hi, err, tol) -> tuple[int, int] | None:
+    """[a, b) around the position a weighted direction reads, or None if it says nothing useful."""
+    if hi - lo < 8:
+        return None
+    w = est.quick(u.restricted(lo, hi, weighted=True))
+    t = w.error / err
+    half = LOCATE_MARGIN * (w.tolerance + abs(t) * tol) / abs(err) * (hi - lo)
+    if not 0.0 <= t <= 1.0 or 4 * half >= hi - lo:
+        return None
+    centre = lo + t * (hi - lo)
+    return max(lo, int(centre - half)), min(hi, int(centre + half) + 1)
+
+
+def entry_at(est: Estimators, sizes: tuple, k: int, confirm: bool = False) -> WrongEntry | None:
+    """Entry ``k`` (global flat position) compared on its own: a WrongEntry if it fails."""
+    u = unit_direction(sizes, k)
+    e = est.estimate(u) if confirm else est.quick(u)
+    if not e.fails:
+        return None
+    slot, j = u.where(k)
+    i = est.calls.wrt[slot]
+    index = tuple(int(v) for v in np.unravel_index(j, est.calls.args[i].shape))
+    return WrongEntry(i, index, e.claimed, e.numeric)
