@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DerivationError
+from .sampling import room_in_domain
 from .spec import Point
 from .spec import Derivation
 from .tolerances import Tolerance
@@ -265,6 +266,8 @@ def _stencil(derivation: Derivation, point: Point, var: str, positions: np.ndarr
     flat = positions.ravel()
     xs = x0.ravel()[flat]
     h = tol.fd_step * np.maximum(1.0, np.abs(xs))
+    # x ± 2h stays inside the variable's domain (log p at p = 1e-6 with h = 6e-6 is NaN)
+    h = np.minimum(h, room_in_domain(derivation.variables[var], xs) / 4)
     h = (xs + h) - xs  # steps exactly representable at each x
     moves = np.stack([h, -h, 2 * h, -2 * h])  # (4, n)
     return _values_at_moves(derivation, point, var, flat, moves), h  # (4, n) + value dims

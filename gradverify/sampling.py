@@ -16,7 +16,7 @@ from .spec import (Derivation, Distinct, Excludes, Fixed, Index, Indices, Int, O
                    resolve_sizes)
 from .tolerances import DOMAIN_MARGIN, TINY
 
-__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "draw_point", "in_domain", "unmet"]
+__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "draw_point", "in_domain", "unmet", "room_in_domain"]
 
 
 # ---------------------------------------------------------------- sources of choices
@@ -130,6 +130,23 @@ def in_domain(kind: Real, unit: np.ndarray, scale: float) -> np.ndarray:
     if lo is not None and hi is not None:
         return lo + (hi - lo) * (DOMAIN_MARGIN + (1 - 2 * DOMAIN_MARGIN) * (unit + 1) / 2)
     return lo + away if lo is not None else hi - away
+
+
+def room_in_domain(kind, x: np.ndarray) -> np.ndarray:
+    """How far each value may move either way and stay inside ``kind``'s domain (inf without one)."""
+    x = np.asarray(x, dtype=np.float64)
+    domain = getattr(kind, "domain", None)
+    if domain in ("positive", "nonzero"):
+        return np.abs(x)
+    if domain is None:
+        return np.full(x.shape, np.inf)
+    lo, hi = domain
+    room = np.full(x.shape, np.inf)
+    if lo is not None:
+        room = np.minimum(room, x - lo)
+    if hi is not None:
+        room = np.minimum(room, hi - x)
+    return room
 
 
 def _draw_once(derivation: Derivation, source: Source, assumptions: Sequence, sizes, scale) -> Point:

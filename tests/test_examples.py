@@ -29,7 +29,7 @@ def test_a_rank_3_convolution_holds_without_flattening(examples):
 
 
 def test_a_flipped_kernel_is_refuted_by_all_three_checks(examples):
-    import conv1d
+    import conv_layer as conv1d
 
     def flipped(s):
         return conv1d.dL_dW(s)[:, :, ::-1]

@@ -181,10 +181,20 @@ def test_a_check_that_compares_nothing_does_not_pass():
         "finite_difference"].figures.examples
 
 
-def test_nan_inside_the_domain_names_the_point_and_the_domain_hint():
-    (row,) = check_derivation(entropy.entropy, CATALOGUE_FAST)
+def test_nan_without_a_declared_domain_names_the_point_and_the_domain_hint():
+    import dataclasses
+
+    from gradverify import Real
+
+    undeclared = dataclasses.replace(entropy.entropy, variables={"p": Real("n")})  # p may be 0 or negative
+    (row,) = check_derivation(undeclared, CATALOGUE_FAST)
     assert row.verdict == "error"
     assert "returned J = nan" in row.message and "declare the domain" in row.message and "(at n=" in row.message
+
+
+def test_with_its_domain_declared_the_same_loss_gets_its_verdict_and_steps_stay_inside():
+    (row,) = check_derivation(entropy.entropy, CATALOGUE_FAST)
+    assert row.verdict == "holds", row.message
 
 
 def test_tolerance_table_has_float64_and_float32_with_derived_steps():

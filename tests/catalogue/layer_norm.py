@@ -2,7 +2,7 @@
 ∂J/∂x = (g − mean(g) − y·mean(g ⊙ y)) / σ.
 
 Defined only where x is not constant (σ > 0): the right verdict needs a domain on x
-(`Real("n", domain=...)`, being added), without which the first example, all zeros, is NaN.
+declared with a `Require` (x not constant), without which the first example, all zeros, is NaN.
 Planted: the y·mean(g ⊙ y) term dropped. `layer-norm-eps` is the form libraries use,
 σ² = mean((x − μ)²) + ε with ε = 1e-5, defined everywhere (the same ∂J/∂x with that σ).
 """
@@ -10,7 +10,7 @@ Planted: the y·mean(g ⊙ y) term dropped. `layer-norm-eps` is the form librari
 import numpy as np
 import sympy as sp
 
-from gradverify import Claim, Derivation, Implementation, Real
+from gradverify import Claim, Derivation, Implementation, Real, Require
 
 
 EPS = sp.Rational(1, 100000)
@@ -50,14 +50,13 @@ def code(full, eps=0.0):
 
 
 EXPECTED = {"layer-norm": ("holds", "none"), "layer-norm-eps": ("holds", "none"), "layer-norm-dropped-term": ("refuted", "dropped term y·mean(g ⊙ y)")}
-#: not asserted yet: these need Real(domain=...) (x not constant), the lead's work
-PENDING = {"layer-norm": "needs a domain on x (σ > 0): all-zero x gives NaN",
-           "layer-norm-dropped-term": "needs a domain on x (σ > 0): all-zero x gives NaN"}
+#: σ = 0 where x is constant (the all-zero first example): without ε the loss is not defined there
+NOT_CONSTANT = Require("x is not constant (σ > 0)", var="x", holds=lambda s: np.ptp(s.x) > 1e-3)
 
 for _id, _full in (("layer-norm", True), ("layer-norm-dropped-term", False)):
     globals()[_id.replace("-", "_")] = Derivation(
         id=_id, title="layer norm (no ε)", citation="catalogue: layer norm",
-        dims={"n": (2, 4)}, variables={"x": Real("n"), "g": Real("n")}, function=J,
+        dims={"n": (2, 4)}, variables={"x": Real("n"), "g": Real("n")}, function=J, assumptions=[NOT_CONSTANT],
         claims=[Claim("∂J/∂x", lambda s, f=_full: grad(s, f), output="grad_x", wrt="x",
                       as_written="(g − mean(g) − y·mean(g ⊙ y)) / σ")],
         implementation=Implementation(code(_full), args=("x", "g"), returns=("J", "grad_x")),

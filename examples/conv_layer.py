@@ -51,7 +51,7 @@ def conv1d_loss_and_grads(x, W):
 derivation = Derivation(
     id="conv1d",
     title="1-D convolution layer: ∂L/∂W and ∂L/∂x at rank 3",
-    citation="examples/conv1d.py",
+    citation="examples/conv_layer.py",
     dims={"N": (1, 2), "C": (1, 2), "F": (1, 2), "K": (1, 3), "T": (3, 5)},
     variables={"x": Real("N", "C", "T"), "W": Real("F", "C", "K")},
     function=L,
