@@ -105,8 +105,11 @@ def _as_stated_then_rescued(derivation: Derivation, options: Options) -> tuple[d
 
 def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None, necessity: dict,
          reproduce: str) -> ClaimResult:
-    verdict, holds_if = Verdict.HOLDS, []
-    if any(c.failed for c in checks.values()):
+    verdict, holds_if, message = Verdict.HOLDS, [], ""
+    errors = [f"{name}: {c.detail}" for name, c in checks.items() if Status(c.status) == Status.ERROR]
+    if errors:  # a check that could compare nothing is no pass
+        verdict, message = Verdict.ERROR, "; ".join(errors)
+    elif any(c.failed for c in checks.values()):
         verdict = Verdict.REFUTED
         if again and not any(c.failed for c in again.values()):
             verdict = Verdict.CONDITIONAL
@@ -116,7 +119,8 @@ def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None,
         if a in necessity:
             row.update(necessity[a][claim.name])
     return ClaimResult(derivation.id, derivation.title, claim.name, claim.as_written, verdict, checks, assumptions,
-                       holds_if=holds_if, reproduce=reproduce, expect=_expected(claim), reason=claim.reason)
+                       holds_if=holds_if, message=message, reproduce=reproduce, expect=_expected(claim),
+                       reason=claim.reason)
 
 
 def _necessity(derivation: Derivation, options: Options) -> dict:
@@ -210,8 +214,7 @@ def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> di
             st = stats[(claim.name, check)]
             figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check],
                                      set_aside={numeric.KINK: st.set_aside} if st.set_aside else {})
-            if log.rng_pinned:  # for the lead: a field of its own in NumericFigures
-                figures.mode += numeric.PINNED_NOTE
+            figures.rng_pinned = log.rng_pinned
             found = exploration.failures.get((claim.name, check))
             if found is None and not st.compared:  # nothing compared is no pass
                 out[claim.name][check] = CheckResult(Status.ERROR, figures, numeric.nothing_compared(st.set_aside))

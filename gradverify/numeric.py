@@ -300,9 +300,6 @@ def _differences(fp, fm, fp2, fm2, h):
 
 #: why an entry is set aside (`NumericFigures.set_aside`)
 KINK = "near a kink"
-#: said of a check when the code drew from the global random states (`CallLog.rng_pinned`)
-PINNED_NOTE = (f"; the code draws from the global np.random / random state: both were seeded with {PINNED_SEED} "
-               "before every call")
 
 
 def nothing_compared(examples_aside: int) -> str:

@@ -40,6 +40,12 @@ class _Stop(Exception):
     pass
 
 
+class _Abort(BaseException):  # not an Exception: hypothesis must not replay or shrink it
+    def __init__(self, error: DerivationError):
+        super().__init__(str(error))
+        self.error = error
+
+
 class _ShrinkTimeout(BaseException):  # not an Exception: hypothesis must not take it for a failure
     pass
 
@@ -95,8 +101,8 @@ class Search:
             body()
         except (_Stop, _ShrinkTimeout):
             pass
-        except DerivationError:
-            raise
+        except _Abort as abort:
+            raise abort.error from abort.error.__cause__
         except hypothesis.errors.HypothesisException as exc:  # flaky, unsatisfiable: say so plainly
             raise DerivationError(f"hypothesis could not explore this derivation: {type(exc).__name__}: {exc}")
 
@@ -105,7 +111,11 @@ class Search:
         try:
             found = self.evaluate(point, target)
         except DerivationError as exc:
-            raise DerivationError(f"{exc} (at {point.describe()})") from exc
+            # said at once, as it is: replaying it (code that is not deterministic may not fail
+            # twice) would turn it into hypothesis's FlakyFailure
+            error = DerivationError(f"{exc} (at {point.describe()})")
+            error.__cause__ = exc
+            raise _Abort(error) from exc
         for key, detail in found.items():
             if key == target:
                 self.failures[key] = Found(point, detail)

@@ -300,3 +300,20 @@ def sp_heaviside(xi):
 def sp_piecewise(xi):
     import sympy as sp
     return sp.Piecewise((1, xi >= 0), (0, True))
+
+
+def test_a_check_that_could_compare_nothing_is_an_error_not_a_pass():
+    """Σ|x| with every x within 1e-7 of the kink at 0: every central-difference stencil crosses it,
+    every entry is set aside, and the verdict says so instead of passing."""
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    d = Derivation(
+        id="abs-near-0", title="Σ|x|, x near 0", dims={"n": (2, 3)}, variables={"x": Real("n")}, scales=(1e-7,),
+        function=lambda s: sum(sp.Abs(xi) for xi in s.x),
+        claims=[Claim("∂f/∂x", lambda s: s.x.applyfunc(sp.sign), output="g", wrt="x")],
+        implementation=Implementation(lambda x: (np.sum(np.abs(x)), np.sign(x)), args=("x",), returns=("f", "g")))
+    row = check_derivation(d, FAST)[0]
+    assert row.checks["finite_difference"].status == "error", row.checks["finite_difference"]
+    assert row.verdict == "error" and "no example could be compared" in row.message

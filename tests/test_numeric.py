@@ -123,7 +123,7 @@ def test_an_unseeded_generator_is_an_error_never_a_pass():
 def test_a_sign_flip_in_a_stochastic_loss_is_refuted_once_the_rng_is_pinned(did, verdict):
     (row,) = check_derivation(getattr(minibatch, did.replace("-", "_")), CATALOGUE_FAST)
     assert row.verdict == verdict
-    assert numeric.PINNED_NOTE in row.checks["finite_difference"].figures.mode
+    assert row.checks["finite_difference"].figures.rng_pinned
 
 
 @pytest.mark.parametrize("did", ["least-squares-noise-1", "least-squares-noise-1e-3"])

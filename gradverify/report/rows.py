@@ -53,10 +53,11 @@ def _symbolic_cell(c: CheckResult, short: bool) -> str:
         return status.value.upper()
     if short:
         return status.value
+    sizes = c.figures.sizes_text() or "no sizes"
+    degenerate = f"; degenerate: {', '.join(c.figures.degenerate)}" if c.figures.degenerate else ""
     if status == Status.PROVED:
-        n = len(c.figures.sizes)
-        return f"proved ({n} size{'s' if n != 1 else ''})"
-    return f"sampled ({c.figures.points} pts)"
+        return f"proved at {sizes}{degenerate}"
+    return f"sampled ({c.figures.points} pts) at {sizes}{degenerate}"
 
 
 def _numeric_cell(name: str, c: CheckResult, short: bool) -> str:
@@ -66,7 +67,10 @@ def _numeric_cell(name: str, c: CheckResult, short: bool) -> str:
     word = "pass" if status == Status.PASS else "FAIL"
     if short:
         return f"{word} {ratio_text(name, c)}"
-    return f"{word} · {c.figures.examples} ex · rel {rel_text(name, c)} · {ratio_text(name, c)} tol"
+    aside = "".join(f" ({n} {why}, not compared)" for why, n in c.figures.set_aside.items())
+    pinned = " · RNG pinned" if c.figures.rng_pinned else ""
+    return (f"{word} · {c.figures.examples} ex{aside} · worst over them: rel {rel_text(name, c)} · "
+            f"{ratio_text(name, c)} tol{pinned}")
 
 
 def verdict_text(r: ClaimResult) -> str:
@@ -104,7 +108,7 @@ def detail_lines(r: ClaimResult) -> list[str]:
     if r.verdict == Verdict.ERROR:
         lines.append(f"  error: {r.message}")
     for name, c in r.checks.items():
-        if c.failed:
+        if c.failed or (Status(c.status) == Status.ERROR and c.detail):
             lines.append(f"  {name}: {c.detail}")
             if c.diagnosis:
                 lines.append(f"    diagnosis: {c.diagnosis}")
