@@ -7,7 +7,7 @@ module (``gradverify.checks``, ``gradverify.mutation``, ``gradverify.report``, .
 """
 
 from .errors import DerivationError, GradverifyError, InvalidArgument
-from .gradcheck import GradcheckResult, gradcheck
+from .gradcheck import GradcheckError, GradcheckResult, WrongEntry, gradcheck
 from .checks import Options, check_derivation
 from .testing import Result, assert_holds, check
 from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int, OneHot,
@@ -16,7 +16,7 @@ from .tolerances import TOLERANCES, Tolerance
 
 __version__ = "0.1.0"
 
-__all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "Fixed", "GradcheckResult",
+__all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "Fixed", "GradcheckError", "GradcheckResult",
            "GradverifyError", "Implementation", "Index", "Indices", "Int", "InvalidArgument", "OneHot", "Options", "Real",
            "Require", "Result", "TOLERANCES", "Tolerance", "__version__", "assert_holds", "check", "check_derivation",
-           "gradcheck"]
+           "gradcheck", "WrongEntry"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import DerivationError
 from .sampling import room_in_domain
+from .sympy_eval import user_frame
 from .spec import Point
 from .spec import Derivation
 from .tolerances import Tolerance
@@ -80,7 +81,8 @@ def _run(fn, args, names, log, what=""):
         with _pinned_rng(log), np.errstate(all="ignore"):  # an overflow that matters shows up as inf or NaN
             out = fn(*args)
     except Exception as exc:  # the user's code: any exception is theirs to see
-        raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}") from exc
+        raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}"
+                              f"{user_frame(exc)}") from exc
     for name, old, new in zip(names, before, args):
         if not _unchanged(old, new):
             raise DerivationError(
@@ -130,8 +132,12 @@ _DOMAIN_HINT = ("if the function is undefined there (log 0, 0/0, a constant inpu
 
 
 def _finite(name, value) -> np.ndarray:
+    if np.iscomplexobj(value) and np.any(np.imag(value) != 0):
+        raise DerivationError(f"implementation returned {name} with a nonzero imaginary part "
+                              f"(largest {float(np.max(np.abs(np.imag(value)))):.3g}); expected real numbers. "
+                              "Return the real result (np.real only where the imaginary part is rounding).")
     try:
-        arr = np.array(value, dtype=np.float64)  # a plain copy, also of a watched array
+        arr = np.array(np.real(value) if np.iscomplexobj(value) else value, dtype=np.float64)  # a plain copy
     except (TypeError, ValueError) as exc:
         raise DerivationError(f"implementation returned {name} of type {type(value).__name__}, "
                               f"not numbers: {exc}") from exc

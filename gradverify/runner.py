@@ -228,7 +228,17 @@ def find_derivations(paths, runner: Runner) -> tuple[list[Summary], list[LoadFai
 
 
 # ---------------------------------------------------------------- phase 2: checking
+def _hypothesis_home_outside_the_project() -> None:
+    """In a worker: hypothesis keeps its cache of constants under the system's temporary folder,
+    not in ./.hypothesis (a report with --no-write writes nothing where it runs). The cache is
+    keyed by each module's source, so runs may share it; the examples database is off."""
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gradverify-hypothesis")
 def _load_one(path: str, derivation_id: str):
+    _hypothesis_home_outside_the_project()
     found, failures = load_file(path)
     for d in found:
         if d.id == derivation_id:

@@ -114,12 +114,44 @@ def value_shape(J) -> tuple:
 
 
 def call_spec(fn, s, what):
+    """``fn(s)``, a spec function of the user's: what it raises is the derivation's error, named
+    with the file, line and function in the user's code; what it returns must be sympy (or numbers)."""
     try:
-        return fn(s)
+        out = fn(s)
     except DerivationError:
         raise
     except Exception as exc:
-        raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}") from exc
+        raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}{user_frame(exc)}{_hint(exc)}") from exc
+    if not _is_math(out):
+        raise DerivationError(f"spec {what} returned {type(out).__name__}; expected a sympy expression, Matrix or "
+                              "Array (or a number)" + (" — is a `return` missing?" if out is None else ""))
+    return out
+
+
+def _is_math(out) -> bool:
+    if isinstance(out, (sp.Basic, sp.MatrixBase, sp.NDimArray, int, float)) and not isinstance(out, bool):
+        return True
+    return isinstance(out, np.ndarray) and out.dtype == object and all(_is_math(x) for x in out.ravel())
+
+
+def user_frame(exc: BaseException) -> str:
+    """" (at file.py:12 in dJ_dU)": the innermost frame of the traceback in the user's own code
+    (not gradverify's, numpy's or sympy's), where the mistake is."""
+    import traceback
+
+    ours = ("/gradverify/", "/sympy/", "/numpy/", "/mpmath/", "<frozen", "/hypothesis/")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not any(p in f.filename for p in ours)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (at {f.filename}:{f.lineno} in {f.name})"
+
+
+def _hint(exc: BaseException) -> str:
+    text = str(exc)
+    if "ufunc" in text or "loop of ufunc" in text or isinstance(exc, AttributeError) and "'exp'" in text:
+        return "; a spec builds sympy expressions: use sp.exp, sp.log, ... not np.exp, np.log"
+    return ""
 
 
 def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | None = None

@@ -56,7 +56,6 @@ __all__ = [
     "ENTRIES_UP_TO",
     "COMPLEX_STEP",
     "CONFIRM_RUNS",
-    "DIRECTION_BLOCK",
 ]
 
 
@@ -180,9 +179,6 @@ ENTRIES_UP_TO = 256
 COMPLEX_STEP = 1e-20
 #: Monte Carlo runs made to confirm a failing comparison before it is reported
 CONFIRM_RUNS = 4
-#: a +-1 direction is this many random signs tiled over the arguments (a prime, so no
-#: row pattern of a matrix lines up with it); never materialised at full size
-DIRECTION_BLOCK = 4099
 #: gradcheck's a-priori rounding model: a sum is taken in blocks of at most this many
 #: terms (BLAS dots, numpy's pairwise sum), each block off by about eps*sqrt(block)*||terms||_2
 #: for terms of random sign (measured: shared/notes/summation-error.md); longer sums

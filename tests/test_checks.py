@@ -317,3 +317,34 @@ def test_a_check_that_could_compare_nothing_is_an_error_not_a_pass():
     row = check_derivation(d, FAST)[0]
     assert row.checks["finite_difference"].status == "error", row.checks["finite_difference"]
     assert row.verdict == "error" and "no example could be compared" in row.message
+
+
+# ---- errors in the user's spec and code name the place in the user's file -------------------
+def _one_claim(function, claim, code):
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    return Derivation(id="t", title="t", dims={"n": (2, 3)}, variables={"x": Real("n")}, function=function,
+                      claims=[Claim("g", claim, output="g", wrt="x")],
+                      implementation=Implementation(code, args=("x",), returns=("f", "g")))
+
+
+def _exp_code(x):
+    return np.exp(x).sum(), np.exp(x)
+
+
+@pytest.mark.parametrize("function, claim, code, words", [
+    pytest.param(lambda s: sum(np.exp(xi) for xi in s.x), lambda s: s.x, _exp_code,
+                 ["use sp.exp", "test_checks.py:"], id="np-exp-in-a-spec"),
+    pytest.param(lambda s: sum(s.x), lambda s: None, _exp_code, ["returned NoneType", "`return` missing"],
+                 id="claim-returns-none"),
+    pytest.param(lambda s: sum(s.x), lambda s: "1", _exp_code, ["returned str"], id="claim-returns-text"),
+    pytest.param(lambda s: sum(s.x), lambda s: s.x, lambda x: (x.sum(), x[5]), ["IndexError", "test_checks.py:"],
+                 id="code-raises-names-its-line"),
+    pytest.param(lambda s: sum(s.x), lambda s: s.x, lambda x: (x.sum(), np.ones_like(x) * (1 + 1j)),
+                 ["nonzero imaginary part"], id="complex-gradient"),
+])
+def test_a_mistake_in_the_users_spec_or_code_is_an_error_that_says_where(function, claim, code, words):
+    row = check_derivation(_one_claim(function, claim, code), FAST)[0]
+    assert row.verdict == "error"
+    for w in words:
+        assert w in row.message, row.message

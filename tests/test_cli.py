@@ -211,3 +211,12 @@ def test_the_report_shows_the_cost_claim(capsys):
     main(["report", "--only", "e", "--no-write", "--examples", "8", "--derivations", str(ROOT / "derivations")])
     out = capsys.readouterr().out
     assert "e · cost grows with K·d, not V·d · holds: naive softmax: work ∝ V^1.00" in out
+
+
+def test_no_write_leaves_the_folder_it_runs_in_untouched(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    write(work, "good.py", GOOD.replace("{claim}", "s.x"))
+    result = run_cli("report", "--derivations", "good.py", "--no-write", "--examples", "5", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["good.py"]  # no .hypothesis/, no reports/
