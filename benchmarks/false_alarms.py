@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests" / "catalogue"))
 CATALOGUE = ("relu-sum", "relu-net", "leaky-relu", "max-pool", "hinge", "huber", "l1", "layer-norm-eps",
              "batch-norm")
 
-from gradverify.checks import Options, _numeric  # noqa: E402
+from gradverify.checks import Options, numeric_checks  # noqa: E402
 from gradverify.loading import load  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def main() -> int:
 
 def _run(d, examples, seed):
     t0 = time.perf_counter()
-    results = _numeric(d, tuple(d.assumptions), Options(seed=seed, examples=examples))
+    results = numeric_checks(d, tuple(d.assumptions), Options(seed=seed, examples=examples))
     seconds = time.perf_counter() - t0
     checks = [c for claim in results.values() for c in claim.values()]
     failed = [c for c in checks if c.status != "pass"]

@@ -34,7 +34,7 @@ from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import evaluate_spec
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 
-__all__ = ["Options", "check_derivation", "error_rows"]
+__all__ = ["Options", "check_derivation", "error_rows", "numeric_checks", "evaluate_point"]
 
 #: how each numeric check estimates and where it looks (shown in the report and its JSON)
 METHOD = {
@@ -154,7 +154,7 @@ class _ImplementationFailed(DerivationError):
 def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
     symbolic = check_symbolic(derivation, assumptions, options.seed, configs=options.symbolic_configs)
     try:
-        numeric_results = _numeric(derivation, assumptions, options)
+        numeric_results = numeric_checks(derivation, assumptions, options)
     except DerivationError as exc:
         raise _ImplementationFailed(str(exc), {c: _symbolic_result(r) for c, r in symbolic.items()}) from exc
     out = {}
@@ -182,7 +182,10 @@ class _Stats:
         self.compared += comparison.compared > 0
 
 
-def _numeric(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+    """The finite-difference and agreement checks of every claim over hypothesis's examples drawn
+    within ``assumptions``: {claim name: {check: CheckResult}}. Raises `DerivationError` when the
+    implementation cannot run (the caller turns it into ERROR rows)."""
     tol = options.tolerance
     stats = {(c.name, check): _Stats() for c in derivation.claims for check in ("finite_difference", "agreement")}
 

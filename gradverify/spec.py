@@ -38,6 +38,7 @@ __all__ = [
     "Implementation",
     "Derivation",
     "resolve_sizes",
+    "by_name",
     "Point",
 ]
 
@@ -194,33 +195,30 @@ class Indices:
 # ---------------------------------------------------------------- assumptions
 @dataclass(frozen=True)
 class Assumption:
-    """An assumption the inputs are drawn within.
+    """An assumption about the variable ``var`` that the inputs are drawn within.
 
     ``source`` is ``"stated"`` when the derivation's source states it,
     ``"implicit"`` when the claim needs it but the source does not say so (then
     ``why`` says how we know). Drawing honours every assumption in force;
-    dropping one lets the inputs leave it.
+    dropping one lets the inputs leave it. Only the kinds below are drawn within
+    (`sampling`); another subclass is refused at registration, never ignored.
     """
 
     text: str
     source: str = "stated"
     why: str = ""
+    var: str = ""
 
     @property
     def target(self) -> str:
-        raise NotImplementedError
+        return self.var
 
 
 @dataclass(frozen=True)
 class OneHot(Assumption):
     """``var`` (a ``Real(dim)``) is the one-hot vector with a 1 at index ``at``."""
 
-    var: str = ""
     at: str = ""
-
-    @property
-    def target(self) -> str:
-        return self.var
 
 
 @dataclass(frozen=True)
@@ -228,12 +226,7 @@ class Excludes(Assumption):
     """The indices in ``var`` never equal ``other`` (an Index, or one Index per
     row when ``other`` is an Indices list as long as ``var`` has rows)."""
 
-    var: str = ""
     other: str = ""
-
-    @property
-    def target(self) -> str:
-        return self.var
 
 
 @dataclass(frozen=True)
@@ -244,23 +237,12 @@ class Require(Assumption):
     ``Require("x is not constant", var="x", holds=lambda s: np.ptp(s.x) > 1e-3)``.
     Points where it fails are drawn again."""
 
-    var: str = ""
     holds: Callable[[SimpleNamespace], bool] | None = None
-
-    @property
-    def target(self) -> str:
-        return self.var
 
 
 @dataclass(frozen=True)
 class Distinct(Assumption):
     """The indices in ``var`` (each row) are all different."""
-
-    var: str = ""
-
-    @property
-    def target(self) -> str:
-        return self.var
 
 
 # ---------------------------------------------------------------- claims
@@ -394,10 +376,7 @@ class Derivation:
             check(self, where)
 
     def claim(self, name: str) -> Claim:
-        for c in self.claims:
-            if c.name == name:
-                return c
-        raise InvalidArgument(f"one of the claims {[c.name for c in self.claims]}", f"claim={name!r}")
+        return by_name(self.claims, name, lambda c: c.name)
 
     @property
     def real_variables(self) -> list[str]:
@@ -511,6 +490,14 @@ def _check_symbolic_sizes(d: "Derivation", where: str) -> None:
                                   f"{dict(sizes)} ({symbols} symbols) in {where}",
                                   "sympy differentiates by each symbol; the smallest sizes with all dimensions "
                                   "different catch the same mistakes.")
+
+
+def by_name(items, name: str, name_of: Callable[[Any], str]):
+    """The item called ``name`` (a claim, a claim's result); a clear error naming the others if none is."""
+    for item in items:
+        if name_of(item) == name:
+            return item
+    raise InvalidArgument(f"one of the claims ({', '.join(name_of(i) for i in items)})", f"claim={name!r}")
 
 
 def resolve_sizes(dims: Mapping[str, Any], given: Mapping[str, int]) -> dict[str, int]:

@@ -20,7 +20,7 @@ from .errors import InvalidArgument
 from .loading import load as load_derivations
 from .report.rows import Outcome, failure_text, outcome
 from .results import ClaimResult, Verdict
-from .spec import Derivation
+from .spec import Derivation, by_name
 
 __all__ = ["Result", "check", "assert_holds", "load_derivations", "reproduce_command"]
 
@@ -39,10 +39,7 @@ class Result:
         return {r.claim: Verdict(r.verdict) for r in self.rows}
 
     def claim(self, name: str) -> ClaimResult:
-        for r in self.rows:
-            if r.claim == name:
-                return r
-        raise InvalidArgument(f"one of the claims ({', '.join(self.verdicts)})", f"claim {name!r}")
+        return by_name(self.rows, name, lambda r: r.claim)
 
     @property
     def failures(self) -> list[ClaimResult]:

@@ -84,7 +84,7 @@ CASES = {
     "spec raises": (bad("function=lambda s: (s.x.T * s.x)[0, 0] / 2", "function=lambda s: 1/0"), [],
                     "spec function raised ZeroDivisionError: division by zero"),
     "spec returns text": (bad("function=lambda s: (s.x.T * s.x)[0, 0] / 2", "function=lambda s: 'text'"), [],
-                          "spec function did not evaluate to a real number"),
+                          "spec function returned str; expected a sympy expression"),
     "claim exits": (bad("lambda s: s.x, output", "lambda s: __import__('sys').exit(4), output"), [],
                     "exited with status 4 (sys.exit) while checking bad"),
     "claim segfaults": (bad("lambda s: s.x, output", "lambda s: __import__('ctypes').string_at(0), output"), [],

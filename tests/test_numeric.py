@@ -11,7 +11,7 @@ import pytest
 
 from conftest import replace_impl
 from gradverify import numeric
-from gradverify.checks import Options, _numeric, check_derivation
+from gradverify.checks import Options, check_derivation, numeric_checks
 from gradverify.errors import DerivationError
 from gradverify.spec import Point
 from gradverify.tolerances import DEFAULT_TOLERANCE, TOLERANCES, Tolerance, tolerance_for
@@ -217,7 +217,7 @@ def test_a_smaller_safety_factor_can_only_make_more_failures(seed):
     """The tolerance is used: with safety 1e-6 the right claims fail (and the
     documented safety 10 is what makes them pass)."""
     strict = Options(seed=0, examples=10, tolerance=DEFAULT_TOLERANCE.replace(safety=1e-6))
-    results = _numeric(seed["b"], (), strict)
+    results = numeric_checks(seed["b"], (), strict)
     assert results["∂J/∂v_c"]["finite_difference"].status == "fail"
 
 
@@ -231,7 +231,7 @@ NO_FALSE_ALARM_EXAMPLES = 1250
 @pytest.mark.parametrize("did", ["a", "b", "c", "d-scalar", "d-vector", "e", "f-softmax", "f-negsample"])
 def test_no_false_alarm_on_right_claims_over_many_examples(seed, did):
     derivation = seed[did]
-    results = _numeric(derivation, tuple(derivation.assumptions),
+    results = numeric_checks(derivation, tuple(derivation.assumptions),
                        Options(seed=20261124, examples=NO_FALSE_ALARM_EXAMPLES))
     for claim, checks in results.items():
         for name, check in checks.items():
