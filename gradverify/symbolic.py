@@ -1,7 +1,7 @@
 """The symbolic side: sympy differentiates the function, component by component.
 
 Matrix-level differentiation in sympy silently drops terms on these losses (see
-README, "why component-wise"), so every real variable becomes an array of
+README, "How each check decides"), so every real variable becomes an array of
 scalar symbols at concrete sizes, the spec builds the function and the claims
 from them, and sympy differentiates by each scalar.
 
