@@ -313,8 +313,9 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
     if claim.identity:
         return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.unit_roundoff * np.abs(f)))
     positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
+    upstream = None if claim.upstream is None else np.asarray(point.values[claim.upstream])
     return numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
-                                 noise[value_name], tol)
+                                 noise[value_name], tol, upstream)
 
 
 def _raise_noise(noise: dict, claim: Claim, point: Point, f: np.ndarray, extra: np.ndarray) -> None:

@@ -228,7 +228,7 @@ def _check_shapes(derivation, point, result):
         if claim.identity:
             expected = out_shape
         else:
-            expected = out_shape + point.values[claim.wrt].shape
+            expected = (() if claim.upstream else out_shape) + point.values[claim.wrt].shape
         got = result[claim.output].shape
         if got != expected:
             what = "the value's shape" if claim.identity else \
@@ -315,7 +315,8 @@ def nothing_compared(examples_aside: int) -> str:
 
 
 def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.ndarray, claimed: np.ndarray,
-                  err_claimed: np.ndarray, f: np.ndarray, noise_f: np.ndarray, tol: Tolerance) -> "Comparison":
+                  err_claimed: np.ndarray, f: np.ndarray, noise_f: np.ndarray, tol: Tolerance,
+                  upstream: np.ndarray | None = None) -> "Comparison":
     """``claimed`` against central differences of the implementation's value, entries whose
     stencil crosses a kink set aside.
 
@@ -345,6 +346,11 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
         d_h, trunc, steps, err_step, err_stencil, fourth))
     numeric_tol = tol.safety * (trunc + err_step / steps)  # the estimate's own error: not the claim's
     kink = (fourth > 16 * err_stencil) & (fourth > 4 * steps * trunc) & (fourth > steps * numeric_tol)
+    if upstream is not None:  # a backward pass: the derivative of Σ dout ⊙ out, its error bounded alike
+        axes = (list(range(np.ndim(upstream))), list(range(np.ndim(upstream))))
+        d_h = np.tensordot(upstream, d_h, axes=axes)
+        numeric_tol = np.tensordot(np.abs(upstream), numeric_tol, axes=axes)
+        kink = np.tensordot(np.ones_like(upstream), kink, axes=axes) > 0
     return compare(claimed, d_h, numeric_tol + tol.safety * err_claimed, skip=kink)
 
 

@@ -264,6 +264,10 @@ class Claim:
       (the same ``index`` is applied to it).
     * ``identity=True``: the claim is an identity ``function == expr``, not a
       derivative (then ``wrt`` and ``index`` are unused).
+    * ``upstream``: a backward pass, as a layer's code is written (``dx = backward(dout,
+      cache)``): the function is the layer's output (a vector or tensor), ``upstream`` names
+      the Real variable holding dout (the output's shape), and the claim is the
+      vector–Jacobian product Σ_i dout_i ∂out_i/∂wrt, laid out as the selected part of wrt.
     * ``expect``: the verdict this claim is known to get ("conditional",
       "refuted", ...), with the ``reason``; like pytest's ``xfail(strict=True)``
       the run passes while the verdict is the expected one and fails when it
@@ -279,6 +283,7 @@ class Claim:
     identity: bool = False
     expect: str | None = None
     reason: str = ""
+    upstream: str | None = None
     seed_text: InitVar[str | None] = None
 
     def __post_init__(self, seed_text):
@@ -300,12 +305,14 @@ class Claim:
         """The selection in the implementation's output that holds the claim: the function
         value's own dimensions first (all of them), then the claim's selection."""
         index = self.select(s)
+        out_ndim = 0 if self.upstream else out_ndim  # a backward pass has the shape of its input
         return (slice(None),) * out_ndim + (index if isinstance(index, tuple) else (index,))
 
     def shape(self, s, out_shape: tuple, wrt_shape: tuple) -> tuple:
         """The claimed array's shape: the function value's dimensions, then the selected ones."""
         if self.identity:
             return tuple(out_shape)
+        out_shape = () if self.upstream else out_shape
         try:
             selected = np.empty(wrt_shape)[self.select(s)].shape
         except (IndexError, TypeError, ValueError) as exc:
@@ -470,6 +477,9 @@ def _check_claims(d: "Derivation", where: str) -> None:
                                   f"output={c.output!r} for claim {c.name!r} in {where}")
         if not c.identity and (c.wrt not in d.variables or not isinstance(d.variables[c.wrt], Real)):
             raise InvalidArgument("wrt naming a Real variable", f"wrt={c.wrt!r} for claim {c.name!r} in {where}")
+        if c.upstream is not None and (c.identity or not isinstance(d.variables.get(c.upstream), Real)):
+            raise InvalidArgument("upstream naming a Real variable (the cotangent dout, the output's shape)",
+                                  f"upstream={c.upstream!r} for claim {c.name!r} in {where}")
         if c.expect is not None and c.expect not in verdicts:
             raise InvalidArgument(f"expect= one of {', '.join(verdicts)}", f"expect={c.expect!r} for claim "
                                   f"{c.name!r} in {where}", "Say which verdict the claim is known to get.")

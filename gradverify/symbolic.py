@@ -143,11 +143,7 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
         truth, expected = cfg.J, out_shape
     else:
         sel = np.asarray(cfg.symbols[claim.wrt][claim.select(s)])
-        expected = out_shape + sel.shape
-        truth = np.empty(expected, dtype=object)
-        for i in np.ndindex(out_shape):
-            for j in np.ndindex(sel.shape):
-                truth[i + j] = cfg.derivative(i, sel[j])
+        truth, expected = _truth(claim, cfg, sel)
     built = call_spec(claim.expr, s, f"claim {claim.name!r}")
     try:
         claimed = to_layout(built, expected, f"claimed {claim.name}")
@@ -170,6 +166,23 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
         if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
             return
     res.detail = f"zero at {res.points} points with {SYMBOLIC_DIGITS} digits; not proved within the term budget"
+
+
+def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """sympy's derivative of the function by the selected symbols, laid out as the claim is: the
+    output's dimensions first, or (a backward pass) contracted with the cotangent dout."""
+    out_shape = cfg.out_shape
+    if claim.upstream is not None:
+        dout = np.asarray(to_array(getattr(cfg.s, claim.upstream))).reshape(out_shape)
+        truth = np.empty(sel.shape, dtype=object)
+        for j in np.ndindex(sel.shape):
+            truth[j] = sum((dout[i] * cfg.derivative(i, sel[j]) for i in np.ndindex(out_shape)), sp.S.Zero)
+        return truth, sel.shape
+    truth = np.empty(out_shape + sel.shape, dtype=object)
+    for i in np.ndindex(out_shape):
+        for j in np.ndindex(sel.shape):
+            truth[i + j] = cfg.derivative(i, sel[j])
+    return truth, out_shape + sel.shape
 
 
 def _is_zero(e) -> bool:

@@ -82,3 +82,46 @@ def test_a_dropped_regulariser_is_refuted_with_fixed_data():
 def test_bad_kinds_are_refused(kind, words):
     with pytest.raises(InvalidArgument, match=words):
         kind()
+
+
+def _tanh_layer_backward(code_dx, spec_dx):
+    """y = tanh(W x) with its backward pass as a layer writes it: dx = backward(dout, cache)."""
+    def forward_backward(W, x, dout):
+        y = np.tanh(W @ x)
+        return y, code_dx(W, y, dout)
+
+    return Derivation(
+        id="tanh-layer", title="tanh layer, backward pass", dims={"m": (2, 3), "n": (2, 4)},
+        variables={"W": Real("m", "n"), "x": Real("n"), "dout": Real("m")},
+        function=lambda s: (s.W * s.x).applyfunc(sp.tanh),
+        claims=[Claim("dx", spec_dx, output="dx", wrt="x", upstream="dout", as_written="Wᵀ (dout ⊙ (1 − y²))")],
+        implementation=Implementation(forward_backward, args=("W", "x", "dout"), returns=("y", "dx")))
+
+
+def _spec_dx(s, derivative=True):
+    y = (s.W * s.x).applyfunc(sp.tanh)
+    local = y.applyfunc(lambda v: 1 - v ** 2) if derivative else sp.ones(*y.shape)
+    return s.W.T * s.dout.multiply_elementwise(local)
+
+
+def test_a_backward_pass_is_checked_as_a_vector_jacobian_product():
+    right = _tanh_layer_backward(lambda W, y, dout: W.T @ (dout * (1 - y ** 2)), _spec_dx)
+    row = check_derivation(right, FAST)[0]
+    assert row.verdict == "holds", row.message
+    assert {k: c.status for k, c in row.checks.items()} == {"symbolic": "proved", "finite_difference": "pass",
+                                                             "agreement": "pass"}
+
+
+def test_a_backward_pass_missing_the_local_derivative_is_refuted_by_every_check():
+    wrong = _tanh_layer_backward(lambda W, y, dout: W.T @ dout, lambda s: _spec_dx(s, derivative=False))
+    row = check_derivation(wrong, FAST)[0]
+    assert row.verdict == "refuted"
+    assert row.checks["symbolic"].status == "refuted" and row.checks["finite_difference"].status == "fail"
+
+
+def test_upstream_must_name_a_real_variable():
+    with pytest.raises(InvalidArgument, match="upstream naming a Real"):
+        Derivation(
+            id="t", title="t", dims={"n": (2, 3)}, variables={"x": Real("n")}, function=lambda s: s.x,
+            claims=[Claim("dx", lambda s: s.x, output="dx", wrt="x", upstream="nope")],
+            implementation=Implementation(lambda x: (x, x), args=("x",), returns=("y", "dx")))
