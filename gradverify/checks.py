@@ -29,7 +29,7 @@ from .search import Found, explore
 from .spec import Point
 from .spec import Claim, Derivation
 from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
-from .results import CHECKS, CheckResult, ClaimResult, NumericFigures, Status, SymbolicFigures, Verdict
+from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import evaluate_spec
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
@@ -165,7 +165,7 @@ def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[s
 
 def _symbolic_result(r: SymbolicResult) -> CheckResult:
     return CheckResult(Status(r.status), SymbolicFigures(r.sizes, r.points, r.seconds, r.degenerate), r.detail,
-                       r.counterexample, r.diagnosis)
+                       r.counterexample, r.diagnosis, evidence=r.evidence)
 
 
 # ---------------------------------------------------------------- numeric checks at one point
@@ -226,8 +226,52 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
             else:
                 diagnosis = _diagnosis(derivation, assumptions, options, (claim.name, check), exploration, found)
                 out[claim.name][check] = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail),
-                                                     found.point.describe(), diagnosis)
+                                                     found.point.describe(), diagnosis,
+                                                     evidence=_evidence(derivation, claim, check, found))
     return out
+
+
+#: what each numeric check compares the claim with (report.html's picture titles)
+REFERENCE = {"finite_difference": "central difference", "agreement": "the spec at 50 digits"}
+
+
+def _evidence(derivation: Derivation, claim: Claim, check: str, found) -> Evidence | None:
+    """What report.html draws for a failed numeric check: claimed − reference at the shrunk
+    counterexample and, for a derivative, the finite-difference error against the step at
+    its worst entry."""
+    detail = found.detail
+    if isinstance(detail, str):
+        return None
+    reference = "the identity's other side" if claim.identity and check == "finite_difference" else REFERENCE[check]
+    evidence = Evidence.of(reference, found.point.describe(), detail.claimed, detail.reference)
+    if not claim.identity:
+        try:
+            with numeric.keeping_global_rng():
+                _add_curve(evidence, derivation, claim, found.point, detail)
+        except DerivationError:  # the code fails at a larger step: the failure stands, without its curve
+            pass
+    return evidence
+
+
+def _add_curve(evidence: Evidence, derivation: Derivation, claim: Claim, point: Point, detail) -> None:
+    """|D_h − claimed| and |D_h − D_{h_best}| against the step h at the comparison's worst entry
+    (h_best: the step nearest the optimal step of a central difference, ∛ε · max(1, |x|), where
+    truncation (∝ h²) and rounding (∝ ε/h) are about equal)."""
+    worst = tuple(detail.worst_index)
+    positions = numeric.selected_positions(np.shape(point.values[claim.wrt]), claim.select(point.namespace()))
+    value_dims = len(worst) - positions.ndim
+    position = int(positions[worst[value_dims:]])
+    h, d_h = numeric.step_curve(derivation, point, claim.wrt, position, worst[:value_dims])
+    if h.size < 2:
+        return
+    claimed = float(detail.claimed[worst])
+    x = float(np.ravel(point.values[claim.wrt])[position])
+    optimal = np.cbrt(np.finfo(float).eps) * max(1.0, abs(x))
+    best = d_h[int(np.argmin(np.abs(np.log(h / optimal))))]
+    evidence.entry = list(worst)
+    evidence.steps, evidence.claim_gap = h.tolist(), np.abs(d_h - claimed).tolist()
+    evidence.spread = np.abs(d_h - best).tolist()
+    evidence.claim_error = abs(claimed - float(detail.reference[worst]))
 
 
 def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key, exploration, found) -> str:

@@ -24,7 +24,7 @@ from .tolerances import Tolerance
 from .mca import MonteCarloArithmetic, one_ulp
 from .watching import Watched
 
-__all__ = ["PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "central_difference", "Comparison", "compare", "selected_positions"]
+__all__ = ["PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "central_difference", "CURVE_STEPS", "step_curve", "Comparison", "compare", "selected_positions"]
 
 #: the seed of the global ``np.random`` and ``random`` states before every call of an
 #: implementation that draws from them (word2vec's assignment harness does the same): the
@@ -302,6 +302,29 @@ def _differences(fp, fm, fp2, fm2, h):
     sizes = np.maximum(np.abs(fp), np.abs(fm))
     trunc = np.abs(d_2h - d_h) / 3.0  # Richardson: D_h's error is c h², D_2h's 4 c h²
     return d_h, trunc, np.broadcast_to(hb, d_h.shape), sizes
+
+
+#: the steps of the finite-difference error curve (report.html), largest first
+CURVE_STEPS = tuple(10.0 ** -k for k in range(1, 13))
+
+
+def step_curve(derivation: Derivation, point: Point, var: str, position: int, output: tuple,
+               steps=CURVE_STEPS) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences D_h of the implementation's value entry ``output`` along entry
+    ``position`` (flat) of ``var``, at each step h · max(1, |x|) for h in ``steps``: the curve
+    of report.html. Steps whose stencil would leave the variable's domain are left out, and each
+    step is made exactly representable at x, as in `central_difference`. Returns (h, D_h)."""
+    x = float(np.asarray(point.values[var], dtype=np.float64).ravel()[position])
+    h = np.asarray(steps, dtype=np.float64) * max(1.0, abs(x))
+    h = h[h < room_in_domain(derivation.variables[var], np.full(h.shape, x))]
+    h = (x + h) - x
+    h = h[h > 0]
+    if not h.size:
+        return h, h
+    moves = np.concatenate([h, -h])[:, None]  # (2k, 1)
+    values = _values_at_moves(derivation, point, var, np.array([position]), moves)[:, 0]  # (2k, *value dims)
+    values = values[(slice(None),) + tuple(output)]
+    return h, (values[:h.size] - values[h.size:]) / (2 * h)
 
 
 #: why an entry is set aside (`NumericFigures.set_aside`)

@@ -8,11 +8,12 @@ the words the JSON report has always used ("holds", "proved", "pass").
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-__all__ = ["Verdict", "Status", "CHECKS", "SymbolicFigures", "NumericFigures", "CheckResult", "ClaimResult",
-           "Necessity"]
+__all__ = ["Verdict", "Status", "CHECKS", "SymbolicFigures", "NumericFigures", "Evidence", "CheckResult",
+           "ClaimResult", "Necessity"]
 
 
 class Verdict(StrEnum):
@@ -83,6 +84,56 @@ class NumericFigures:
 
 
 @dataclass
+class Evidence:
+    """What report.html draws for a failed check: plain lists and floats (it pickles between
+    processes and is JSON as it stands). Not part of the JSON report."""
+
+    #: what the claim was compared with: "central difference", "sympy's derivative", "the spec at 50 digits"
+    reference: str
+    #: the point, as the counterexample is written
+    point: str
+    #: the gradient's shape (the claim's selection) as checked
+    shape: list[int]
+    #: claimed − reference, as rows of a 2-D table (a vector is one row; rank ≥ 3 is flattened to
+    #: (all but the last axis) × last axis), at most `MAX_SIDE` rows and columns of it
+    difference: list[list[float]]
+    #: the finite-difference error against the step: the worst entry (its index in the gradient) ...
+    entry: list[int] = field(default_factory=list)
+    #: ... the steps h, largest first ...
+    steps: list[float] = field(default_factory=list)
+    #: ... |D_h − claimed| ...
+    claim_gap: list[float] = field(default_factory=list)
+    #: ... |D_h − D_{h_best}| (the truncation/rounding V of a right gradient) ...
+    spread: list[float] = field(default_factory=list)
+    #: ... and |claimed − reference| at that entry: the gap no step closes
+    claim_error: float = 0.0
+
+    #: the most rows and columns of the difference kept (and drawn)
+    MAX_SIDE = 50
+
+    @classmethod
+    def of(cls, reference: str, point: str, claimed, truth) -> "Evidence":
+        import numpy as np
+
+        diff = np.asarray(claimed, dtype=float) - np.asarray(truth, dtype=float)
+        table = diff.reshape(1, -1) if diff.ndim < 2 else diff.reshape(-1, diff.shape[-1])
+        table = table[:cls.MAX_SIDE, :cls.MAX_SIDE]
+        return cls(reference, point, list(diff.shape), table.tolist())
+
+    @property
+    def flattened(self) -> bool:
+        """The gradient has rank ≥ 3: the table is (all but the last axis) × the last axis."""
+        return len(self.shape) >= 3
+
+    @property
+    def clipped(self) -> bool:
+        """Only the first `MAX_SIDE` rows or columns are kept."""
+        rows = 1 if len(self.shape) < 2 else math.prod(self.shape[:-1])
+        cols = math.prod(self.shape[-1:])
+        return rows > self.MAX_SIDE or cols > self.MAX_SIDE
+
+
+@dataclass
 class CheckResult:
     status: Status
     figures: SymbolicFigures | NumericFigures | None = None
@@ -90,6 +141,8 @@ class CheckResult:
     counterexample: str | None = None
     #: for a failure: how the claim relates to the reference, when a simple relation holds
     diagnosis: str = ""
+    #: for a failure: what report.html draws (None for a pass, or a failure not at a point)
+    evidence: Evidence | None = None
 
     @property
     def failed(self) -> bool:

@@ -31,6 +31,7 @@ from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, unmet
 from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
+from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes
 from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
@@ -50,6 +51,8 @@ class SymbolicResult:
     diagnosis: str = ""
     #: what the size tuples could not avoid: a dimension of 1, two dimensions equal
     degenerate: list[str] = field(default_factory=list)
+    #: for a refuted claim: claimed − sympy's derivative at the refuting point (report.html's heatmap)
+    evidence: Evidence | None = None
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
@@ -267,6 +270,7 @@ def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, 
     res.status = "refuted"
     res.detail = f"claimed {claim.name} vs sympy's derivative, worst entries {entries}"
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
+    res.evidence = Evidence.of("sympy's derivative", res.counterexample, c_arr, t_arr)
     found = [_diagnosis_at(derivation, cfg, claimed, truth, sub)]
     for k in range(1, DIAGNOSIS_POINTS):
         more = _random_values(derivation, cfg, rng, 0)  # unit scale: saturation makes terms look alike

@@ -1,12 +1,19 @@
 """report.html: self-contained, escaped, every row there; loaded in a real headless Chromium."""
 
+import dataclasses
 import re
 import shutil
 
+import numpy as np
 import pytest
+import sympy as sp
 
+from gradverify import Claim, Derivation, Implementation, Real, numeric
+from gradverify.checks import Options, check_derivation
+from gradverify.report import pictures
 from gradverify.report.htmlpage import pictures_note
-from gradverify.results import Verdict
+from gradverify.results import Evidence, Verdict
+from gradverify.spec import Point
 from test_report import NASTY, claim_row, report
 
 
@@ -29,8 +36,118 @@ def test_the_page_shows_the_claims_math_when_it_has_the_derivations(seed):
     assert "<math display='block'><mrow><mfrac>" in html
 
 
-def test_the_page_says_why_there_are_no_pictures():
-    assert "matplotlib" in pictures_note() or "not drawn yet" in pictures_note()
+def test_without_matplotlib_the_page_says_so_in_one_line_and_draws_nothing(monkeypatch):
+    monkeypatch.setattr(pictures, "available", lambda: False)
+    html = report(refuted_row()).html()
+    assert "need matplotlib, which is not installed" in pictures_note() and "\n" not in pictures_note()
+    assert "<svg" not in html and "gradverify[html]" in html
+
+
+# ---- pictures of refuted claims (they need matplotlib: the html extra) ---------------------------
+def _x_sin_x(offset=0.0):
+    """Σ x sin x with its right gradient, or the gradient off by ``offset`` (a planted error that is
+    the same at every point, so the curve must flatten exactly there)."""
+    def fn(x):
+        return np.sum(x * np.sin(x)), np.sin(x) + x * np.cos(x) + offset
+
+    return Derivation(
+        id="x-sin-x", title="Σ x sin x", citation="test", dims={"n": (2, 3)}, variables={"x": Real("n")},
+        function=lambda s: sum(xi * sp.sin(xi) for xi in s.x),
+        claims=[Claim("∂f/∂x", lambda s: s.x.applyfunc(lambda xi: sp.sin(xi) + xi * sp.cos(xi) + offset),
+                      output="g", wrt="x")],
+        implementation=Implementation(fn, args=("x",), returns=("f", "g")))
+
+
+TINY = Options(seed=0, examples=5)
+OFFSET = 0.5
+
+
+@pytest.fixture(scope="module")
+def refuted():
+    return check_derivation(_x_sin_x(OFFSET), TINY)[0]
+
+
+@pytest.fixture(scope="module")
+def holding():
+    return check_derivation(_x_sin_x(), TINY)[0]
+
+
+def refuted_row():
+    return check_derivation(_x_sin_x(OFFSET), TINY)[0]
+
+
+def test_a_refuted_claim_has_both_pictures_inline_and_a_holding_one_none(refuted, holding):
+    pytest.importorskip("matplotlib", reason="pictures need matplotlib (pip install -e '.[html]')")
+    assert refuted.verdict == "refuted" and holding.verdict == "holds"
+    assert all(c.evidence is None for c in holding.checks.values())
+    html = report(refuted, holding).html()
+    sections = re.findall(r"<section class='pictures'.*?</section>", html, re.S)
+    assert len(sections) == 1 and "data-claim='∂f/∂x'" in sections[0]
+    (section,) = sections
+    # one heatmap per failed check (code and spec agree, both wrong: sympy and central differences refute), one curve
+    assert {k for k, c in refuted.checks.items() if c.failed} == {"symbolic", "finite_difference"}
+    assert section.count("<figure class='heatmap'") == 2 and section.count("<figure class='fd-curve'") == 1
+    assert section.count("<svg") == 3 and "<?xml" not in html and "<!DOCTYPE svg" not in html
+    assert "claimed − sympy&#x27;s derivative at" in section and "claimed − central difference at" in section
+    assert report(holding).html().count("<svg") == 0
+
+
+def test_the_heatmap_is_claimed_minus_reference_at_the_counterexample(refuted):
+    fd = refuted.checks["finite_difference"].evidence
+    assert fd.reference == "central difference" and fd.point == refuted.checks["finite_difference"].counterexample
+    assert len(fd.difference) == 1 and len(fd.difference[0]) == fd.shape[0]  # a vector: one row
+    assert np.allclose(fd.difference, OFFSET, rtol=1e-6)
+    assert np.allclose(refuted.checks["symbolic"].evidence.difference, OFFSET)
+
+
+def test_a_wide_or_high_rank_gradient_is_flattened_and_capped():
+    big = Evidence.of("central difference", "x=…", np.ones((3, 4, 60)), np.zeros((3, 4, 60)))
+    assert big.flattened and big.clipped and len(big.difference) == 12 and len(big.difference[0]) == 50
+    assert not Evidence.of("c", "p", np.ones(3), np.zeros(3)).flattened
+    scalar = Evidence.of("c", "p", 2.0, 1.5)
+    assert scalar.difference == [[0.5]] and scalar.shape == [] and not scalar.clipped
+
+
+def test_the_curve_of_a_wrong_gradient_flattens_at_its_error_and_a_right_one_dips_below_it(refuted):
+    fd = refuted.checks["finite_difference"].evidence
+    gap = np.array(fd.claim_gap)
+    assert len(fd.steps) == 12 and fd.steps[0] > fd.steps[-1] and fd.entry
+    assert fd.claim_error == pytest.approx(OFFSET, rel=1e-6)
+    # wrong: no step closes the gap; from h = 1e-3 down it sits at the planted error
+    assert gap.min() > 0.9 * OFFSET and np.allclose(gap[2:], OFFSET, rtol=1e-3)
+    # right: the same curve, against the right value, dips to rounding level (the V of the spread)
+    point = _point(fd.point)
+    h, d_h = numeric.step_curve(_x_sin_x(), point, "x", fd.entry[-1], ())
+    x = point.values["x"][fd.entry[-1]]
+    right = np.abs(d_h - (np.sin(x) + x * np.cos(x)))
+    assert right.min() < 1e-8 * OFFSET
+    assert right[0] > 10 * right.min() and right[-1] > 10 * right.min()  # truncation left, rounding right
+    spread = np.array(fd.spread)
+    assert spread.min() < 1e-8 and spread[0] > 1e-6  # |D_h − D_h*|: the V a right claim would follow
+
+
+def _point(text):
+    """The counterexample "n=2, x=[a, b]" back as a Point."""
+    n = int(re.search(r"n=(\d+)", text).group(1))
+    x = np.array([float(v) for v in re.search(r"x=\[(.*)\]", text).group(1).split(",")])
+    assert len(x) == n
+    return Point({"n": n}, {"x": x}, 1.0)
+
+
+def test_the_same_evidence_gives_the_same_svg_bytes(refuted):
+    pytest.importorskip("matplotlib", reason="pictures need matplotlib (pip install -e '.[html]')")
+    fd = refuted.checks["finite_difference"].evidence
+    assert pictures.heatmap_svg(fd, "s") == pictures.heatmap_svg(fd, "s")
+    assert pictures.curve_svg(fd, "s") == pictures.curve_svg(fd, "s")
+    assert report(refuted).html() == report(refuted).html()
+    assert "Date" not in pictures.curve_svg(fd, "s")
+
+
+def test_pictures_keep_user_text_escaped():
+    pytest.importorskip("matplotlib", reason="pictures need matplotlib (pip install -e '.[html]')")
+    row = dataclasses.replace(refuted_row(), derivation="<b>x</b>", claim=NASTY)
+    html = report(row).html()
+    assert "<b>x</b>" not in html and "<img" not in html and "<script" not in html
 
 
 def _chromium():
@@ -47,7 +164,8 @@ def test_a_real_browser_finds_every_row(tmp_path):
     browser_path = _chromium()
     if browser_path is None:
         pytest.skip("no Chromium installed (apt-get install -y chromium)")
-    rep = page()
+    rep = report(*page().rows, refuted_row())
+    drawn = pictures.available()
     path = tmp_path / "report.html"
     path.write_text(rep.html(), encoding="utf-8")
     with sync_api.sync_playwright() as p:
@@ -57,8 +175,20 @@ def test_a_real_browser_finds_every_row(tmp_path):
             tab.goto(path.as_uri())
             claims = tab.locator("tr.claim").evaluate_all("rows => rows.map(r => r.dataset.claim)")
             assert claims == [r.claim for r in rep.rows]
-            assert tab.locator("tr.failed").count() == 2 and tab.locator("tr.expected").count() == 1
-            assert "4 claims" in tab.locator("#summary").inner_text()
+            assert tab.locator("tr.failed").count() == 3 and tab.locator("tr.expected").count() == 1
+            assert "5 claims" in tab.locator("#summary").inner_text()
+            # the pictures of the refuted x-sin-x claim: drawn, with a size, for the one claim that has evidence
+            sections = tab.locator("section.pictures")
+            assert sections.count() == (1 if drawn else 0)
+            if drawn:
+                assert sections.first.get_attribute("data-claim") == "∂f/∂x"
+                for kind, n in (("heatmap", 2), ("fd-curve", 1)):
+                    svgs = tab.locator(f"figure.{kind} svg")
+                    assert svgs.count() == n
+                    for i in range(n):
+                        box = svgs.nth(i).bounding_box()
+                        assert box and box["width"] > 100 and box["height"] > 50
+                sections.first.screenshot(path=str(tmp_path / "pictures.png"))
             tab.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
             browser.close()

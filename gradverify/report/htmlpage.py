@@ -4,8 +4,7 @@ Every user-written text is HTML-escaped; the page has no script."""
 
 from __future__ import annotations
 
-import importlib.util
-
+from . import pictures
 from .escape import html_text
 from .rows import COLUMNS
 
@@ -17,15 +16,25 @@ table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 3
 tr.failed td, tr.error td, tr.unexpected_pass td { background: #fde8e8; }
 tr.expected td { background: #fff6dd; } pre { background: #f6f6f6; padding: .6em; white-space: pre-wrap; }
 .math { overflow-x: auto; max-width: 40em; } .note { color: #666; }
+section.pictures { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+section.pictures h3 { flex-basis: 100%; margin: .8em 0 0; } figure { margin: 0; max-width: 100%; }
+figure svg { max-width: 100%; height: auto; } figcaption { color: #666; font-size: 12px; max-width: 36em; }
 """
 
 
 def pictures_note() -> str:
     """What the page says about pictures of refuted claims."""
-    if importlib.util.find_spec("matplotlib") is None:
+    if not pictures.available():
         return ("Pictures of refuted claims need matplotlib, which is not installed: "
                 "pip install 'gradverify[html]'.")
-    return "Pictures of refuted claims (heatmap of claimed − reference; error against the step h) are not drawn yet."
+    return ("For each refuted claim: a heatmap of claimed − reference over the gradient's entries, per failed "
+            "check, and the finite-difference error against the step h at its worst entry.")
+
+
+def _pictures(report) -> str:
+    if not pictures.available():
+        return ""
+    return "\n".join(filter(None, (pictures.claim_pictures(row.result, i) for i, row in enumerate(report.table))))
 
 
 def _math_cells(report) -> dict:
@@ -66,7 +75,9 @@ def render(report) -> str:
 </tbody></table>
 <h2>Details</h2>
 {details or "<p>Every claim holds.</p>"}
+<h2>Pictures</h2>
 <p class="note">{html_text(pictures_note())}</p>
+{_pictures(report)}
 <h2>Summary</h2>
 <p id="summary">{html_text(report.summary_sentence())}</p>
 <p>Reproduce: <code>{html_text(report.reproduce())}</code></p>
