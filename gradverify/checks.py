@@ -261,7 +261,8 @@ def _add_curve(evidence: Evidence, derivation: Derivation, claim: Claim, point: 
     positions = numeric.selected_positions(np.shape(point.values[claim.wrt]), claim.select(point.namespace()))
     value_dims = len(worst) - positions.ndim
     position = int(positions[worst[value_dims:]])
-    h, d_h = numeric.step_curve(derivation, point, claim.wrt, position, worst[:value_dims])
+    upstream = None if claim.upstream is None else np.asarray(point.values[claim.upstream])
+    h, d_h = numeric.step_curve(derivation, point, claim.wrt, position, worst[:value_dims], upstream=upstream)
     if h.size < 2:
         return
     claimed = float(detail.claimed[worst])

@@ -309,7 +309,7 @@ CURVE_STEPS = tuple(10.0 ** -k for k in range(1, 13))
 
 
 def step_curve(derivation: Derivation, point: Point, var: str, position: int, output: tuple,
-               steps=CURVE_STEPS) -> tuple[np.ndarray, np.ndarray]:
+               steps=CURVE_STEPS, upstream: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Central differences D_h of the implementation's value entry ``output`` along entry
     ``position`` (flat) of ``var``, at each step h · max(1, |x|) for h in ``steps``: the curve
     of report.html. Steps whose stencil would leave the variable's domain are left out, and each
@@ -323,7 +323,10 @@ def step_curve(derivation: Derivation, point: Point, var: str, position: int, ou
         return h, h
     moves = np.concatenate([h, -h])[:, None]  # (2k, 1)
     values = _values_at_moves(derivation, point, var, np.array([position]), moves)[:, 0]  # (2k, *value dims)
-    values = values[(slice(None),) + tuple(output)]
+    if upstream is not None:  # a backward pass: the value read out along the cotangent, Σ dout ⊙ out
+        values = values.reshape(values.shape[0], -1) @ np.ravel(upstream)
+    else:
+        values = values[(slice(None),) + tuple(output)]
     return h, (values[:h.size] - values[h.size:]) / (2 * h)
 
 
