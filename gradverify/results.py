@@ -182,6 +182,8 @@ class ClaimResult:
     #: the verdict the derivation says this claim gets (``Claim(expect=, reason=)``), if any
     expect: Verdict | None = None
     reason: str = ""
+    #: (function, claimed derivative) as MathML, made where the derivation was loaded (report.html)
+    math: tuple[str, str] | None = None
 
     @property
     def as_expected(self) -> bool | None:

@@ -262,12 +262,23 @@ def _check(path: str, derivation_id: str, options, reproduce: str):
     except Exception as exc:  # a bug of ours must not stop the other derivations either
         rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
                           d.claims, reproduce)
+    _attach_math(d, rows)
     costs = []
     for claim in d.costs:
         result = check_cost(claim, options.seed)
         result.derivation = d.id
         costs.append(result)
     return rows, costs
+
+
+def _attach_math(d, rows) -> None:
+    """Each row's function and claim as MathML, made here where the derivation is loaded (the
+    report, in the parent process, never imports user code)."""
+    from .report.mathml import claim_math
+
+    math = claim_math(d)
+    for row in rows:
+        row.math = math.get(row.claim)
 
 
 def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Callable[[str], str]):

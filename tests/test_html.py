@@ -36,6 +36,17 @@ def test_the_page_shows_the_claims_math_when_it_has_the_derivations(seed):
     assert "<math display='block'><mrow><mfrac>" in html
 
 
+def test_the_command_line_page_shows_math_made_where_the_derivation_was_loaded(tmp_path):
+    """The report's parent process never imports user code: the MathML is made in the worker."""
+    from conftest import DERIVATIONS
+    from gradverify.cli import main
+
+    assert main(["report", "--only", "b", "--format", "html", "--examples", "5", "--out", str(tmp_path),
+                 "--derivations", str(DERIVATIONS)]) == 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<msup><mi>&ExponentialE;</mi>" in html  # the softmax's exponentials, printed by sympy
+
+
 def test_without_matplotlib_the_page_says_so_in_one_line_and_draws_nothing(monkeypatch):
     monkeypatch.setattr(pictures, "available", lambda: False)
     html = report(refuted_row()).html()
@@ -158,7 +169,7 @@ def _chromium():
 
 
 def test_a_real_browser_finds_every_row(tmp_path):
-    """The screenshot stays in the pytest tmp path (CI can keep tmp_path's report.png as an artifact)."""
+    """Loads report.html in headless Chromium; the screenshots are kept in artifacts/ (git-ignored)."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed "
                                    "(pip install -e '.[browser]')")
     browser_path = _chromium()
@@ -193,3 +204,10 @@ def test_a_real_browser_finds_every_row(tmp_path):
         finally:
             browser.close()
     assert (tmp_path / "report.png").stat().st_size > 0
+    # kept where CI (and a person) can find them: artifacts/ at the repository's root, git-ignored
+    from conftest import ROOT
+
+    keep = ROOT / "artifacts"
+    keep.mkdir(exist_ok=True)
+    for shot in tmp_path.glob("*.png"):
+        shutil.copy(shot, keep / shot.name)

@@ -40,7 +40,7 @@ def _pictures(report) -> str:
 def _math_cells(report) -> dict:
     from .mathml import claim_math
 
-    out = {}
+    out = {(r.derivation, r.claim): r.math for r in report.rows if r.math}
     for d in report.derivations:
         for name, pair in claim_math(d).items():
             out[(d.id, name)] = pair

@@ -28,7 +28,8 @@ def _text(text: str) -> str:
 
 def _namespace(derivation):
     from ..sampling import RandomSource, draw_point
-    from ..symbolic import build_namespace, symbolic_size_list
+    from ..symbolic import symbolic_size_list
+    from ..sympy_eval import build_namespace
 
     sizes = (symbolic_size_list(derivation) or [None])[0]
     point = draw_point(derivation, RandomSource(np.random.default_rng(0)), derivation.assumptions, sizes=sizes)
