@@ -220,3 +220,13 @@ def test_no_write_leaves_the_folder_it_runs_in_untouched(tmp_path):
     result = run_cli("report", "--derivations", "good.py", "--no-write", "--examples", "5", cwd=work)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in work.iterdir()) == ["good.py"]  # no .hypothesis/, no reports/
+
+
+def test_a_missing_dependency_is_one_line_with_the_install_command(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tabulate" else real(name, *a))
+    assert main(["list", "--only", "b", "--derivations", str(ROOT / "derivations")]) == 2
+    err = capsys.readouterr().err
+    assert "tabulate missing" in err and "pip install -e ." in err and "Traceback" not in err

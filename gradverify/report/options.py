@@ -65,6 +65,14 @@ def _update_baseline(report, path: Path, out) -> None:
     print(f"baseline {path} updated", file=out)
 
 
+def _shown(path: Path) -> str:
+    """A written file as the user would name it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def finish(report, args, out=None) -> int:
     """Print and write the formats ``args`` asks for; with ``--baseline``, the exit code is whether
     a verdict changed (1) or not (0); else the report's own (0, 1, or 2)."""
@@ -73,7 +81,7 @@ def finish(report, args, out=None) -> int:
         print(report.text(), file=out)
     if _files(args):
         written = report.write(args.out, _files(args))
-        print("wrote " + ", ".join(str(p) for p in written), file=out)
+        print("wrote " + ", ".join(_shown(p) for p in written), file=out)
     baseline = getattr(args, "baseline", None)
     if baseline is None:
         return report.exit_code
