@@ -4,9 +4,10 @@ A figure at rounding level (the agreement check compares float64 code with the
 spec at 50 digits: when it passes, its error *is* the code's rounding) differs
 in its last digits between CPUs (numpy's vector loops round differently). Such
 a figure is shown, in every format, as the decade that bounds it ("≤ 1e-14"),
-and the JSON says ``"rounding_level": true``. A figure that decides a verdict
-(a failing check) and the truncation-dominated finite-difference figures are
-shown exactly, as before.
+and the JSON says ``"rounding_level": true``. A passing finite-difference figure
+is treated the same way: central differences carry rounding of ε·|f|/h, about
+1e-10 of the derivative, the very size of the figure, so its digits too depend
+on the CPU. A figure that decides a verdict (a failing check) is shown exactly.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ __all__ = ["ROUNDING_LEVEL", "at_rounding_level", "decade_bound", "ratio_bound",
 
 #: a passing relative error below this is rounding, whatever the check
 ROUNDING_LEVEL = 1e-12
-#: checks whose passing error is rounding by construction (float64 against 50 digits)
-ROUNDING_CHECKS = frozenset({"agreement"})
+#: checks whose passing error is rounding by construction: float64 against 50 digits, and
+#: central differences (whose own rounding, ε·|f|/h, is the size of their passing error)
+ROUNDING_CHECKS = frozenset({"agreement", "finite_difference"})
 #: the smallest bound a rounding-level ratio is shown with
 RATIO_FLOOR = 0.1
 
