@@ -201,7 +201,9 @@ def _paths(args) -> list[str]:
 
 
 def _runner(args) -> Runner:
-    progress = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
+    examples = getattr(args, "examples", None)
+    progress = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet,
+                        detail=f"{examples} hypothesis examples each" if examples else "")
     return Runner(Limits(args.timeout, args.max_memory), args.jobs, progress, in_process=args.in_process)
 
 

@@ -81,9 +81,9 @@ class Progress:
     """One line on ``stream`` saying what is running, shown once a run takes longer
     than ``delay`` seconds; off unless ``enabled`` (the CLI: stderr is a terminal, no ``--quiet``)."""
 
-    def __init__(self, stream=None, *, enabled: bool = False, delay: float = 2.0):
+    def __init__(self, stream=None, *, enabled: bool = False, delay: float = 2.0, detail: str = ""):
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled, self.delay = enabled, delay
+        self.enabled, self.delay, self.detail = enabled, delay, detail
         self._start = time.monotonic()
         self._shown = False
 
@@ -91,7 +91,8 @@ class Progress:
         if not self.enabled or time.monotonic() - self._start < self.delay:
             return
         names = ", ".join(running[:4]) + (", …" if len(running) > 4 else "")
-        self.stream.write(f"\r\x1b[K{phase}: {done}/{total} done; running {names}")
+        detail = f" ({self.detail})" if self.detail else ""
+        self.stream.write(f"\r\x1b[K{phase}{detail}: {done}/{total} done; running {names}")
         self.stream.flush()
         self._shown = True
 

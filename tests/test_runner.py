@@ -38,6 +38,12 @@ def test_progress_names_what_is_running_and_clears_its_line():
     assert stream.getvalue().endswith("\r\x1b[K")
 
 
+def test_progress_says_how_many_examples_each_derivation_gets():
+    stream = io.StringIO()
+    Progress(stream, enabled=True, delay=0, detail="25 hypothesis examples each").update("checking", 0, 2, ["e"])
+    assert "checking (25 hypothesis examples each): 0/2 done; running e" in stream.getvalue()
+
+
 def test_progress_is_off_unless_enabled():
     stream = io.StringIO()
     Progress(stream, enabled=False, delay=0).update("checking", 0, 1, ["e"])
