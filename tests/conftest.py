@@ -36,3 +36,21 @@ def replace_impl(derivation, fn):
 
 def by_claim(rows):
     return {r.claim: r for r in rows}
+
+
+#: a tiny right derivation file (½‖x‖², its gradient x) for command-line tests; ``{claim}`` is the
+#: claimed gradient's sympy expression ("s.x" is right)
+HALF_SQUARE = '''
+import numpy as np
+from gradverify import Claim, Derivation, Implementation, Real
+
+def loss_and_grad(x):
+    return 0.5 * x @ x, x
+
+derivation = Derivation(
+    id="half-square", title="half square", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
+    function=lambda s: (s.x.T * s.x)[0, 0] / 2,
+    claims=[Claim("dJ/dx", lambda s: {claim}, output="g", wrt="x", as_written="x")],
+    implementation=Implementation(loss_and_grad, args=("x",), returns=("J", "g")),
+)
+'''

@@ -5,22 +5,10 @@ under bad input is listed in the README; each promise is tested here."""
 
 import pytest
 
+from conftest import HALF_SQUARE
 from gradverify.cli import main
 
-GOOD = '''
-import numpy as np
-from gradverify import Claim, Derivation, Implementation, Real
-
-def loss_and_grad(x):
-    return 0.5 * x @ x, x
-
-derivation = Derivation(
-    id="half-square", title="half square", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
-    function=lambda s: (s.x.T * s.x)[0, 0] / 2,
-    claims=[Claim("dJ/dx", lambda s: s.x, output="g", wrt="x", as_written="x")],
-    implementation=Implementation(loss_and_grad, args=("x",), returns=("J", "g")),
-)
-'''
+GOOD = HALF_SQUARE.replace("{claim}", "s.x")
 IMPL = "return 0.5 * x @ x, x"
 BAD = GOOD.replace('id="half-square"', 'id="bad"')
 

@@ -8,23 +8,10 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT
+from conftest import HALF_SQUARE, ROOT
 from gradverify.cli import main
 
-GOOD = '''
-import numpy as np
-from gradverify import Claim, Derivation, Implementation, Real
-
-def loss_and_grad(x):
-    return 0.5 * x @ x, x
-
-derivation = Derivation(
-    id="half-square", title="½‖x‖²", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
-    function=lambda s: (s.x.T * s.x)[0, 0] / 2,
-    claims=[Claim("∂J/∂x", lambda s: {claim}, output="g", wrt="x", as_written="x")],
-    implementation=Implementation(loss_and_grad, args=("x",), returns=("J", "g")),
-)
-'''
+GOOD = HALF_SQUARE
 
 
 def write(folder, name, text):
