@@ -378,8 +378,9 @@ def _agreement(derivation, point, claim, a, err_a, exact_claims, value_agrees, v
     if spec_exact.shape != a.shape:
         return f"implementation's {claim.name} has shape {a.shape}, the spec's {spec_exact.shape}"
     if not value_agrees.ok:
-        return (f"the implementation's value {value_name} = {value_agrees.worst_claimed:.6g} vs the spec's "
-                f"{value_agrees.worst_reference:.6g} (error {value_agrees.worst_ratio:.3g}× the tolerance)")
+        code, spec = pair_text(value_agrees.worst_claimed, value_agrees.worst_reference)
+        return (f"the implementation's value {value_name} = {code} vs the spec's {spec} "
+                f"(error {value_agrees.worst_ratio:.3g}× the tolerance)")
     # the spec at 50 digits is exact to ~1e-50 of its own magnitude, not to 0: an exact 0 in the
     # code against a 1e-50 residual of the spec is agreement
     floor = SYMBOLIC_ZERO * max(float(np.max(np.abs(spec_exact), initial=0.0)),

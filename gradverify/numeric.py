@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DerivationError
+from .errors import DerivationError, InvalidArgument
+from .frameworks import framework
 from .sampling import room_in_domain
 from .sympy_eval import user_frame
 from .spec import Point
-from .spec import Derivation
+from .spec import Derivation, Implementation
 from .tolerances import Tolerance
 from .mca import MonteCarloArithmetic, one_ulp
 from .watching import Watched
@@ -74,15 +75,21 @@ def _same_state(a, b) -> bool:
     return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
 
 
-def _run(fn, args, names, log, what=""):
-    """``fn(*args)`` with the RNG pinned; an exception, or a change to an argument, is the derivation's error."""
+def _run(impl: Implementation, args, log, what=""):
+    """``fn(*args)`` with the RNG pinned, in the library the code is written in; an exception, or a
+    change to an argument, is the derivation's error."""
+    fn, names, written_in = impl.fn, impl.args, impl.written_in
     before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in args]
     try:
+        code = framework(written_in)
+    except InvalidArgument as exc:
+        raise DerivationError(str(exc)) from None
+    try:
         with _pinned_rng(log), np.errstate(all="ignore"):  # an overflow that matters shows up as inf or NaN
-            out = fn(*args)
+            out = code.call(fn, args)
     except Exception as exc:  # the user's code: any exception is theirs to see
         raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}"
-                              f"{user_frame(exc)}") from exc
+                              f"{user_frame(exc)}{_framework_hint(exc, written_in)}") from exc
     for name, old, new in zip(names, before, args):
         if not _unchanged(old, new):
             raise DerivationError(
@@ -90,6 +97,15 @@ def _run(fn, args, names, log, what=""):
                 f"changes and every later use of it sees other numbers. Work on a copy: `{name} = {name}.copy()` "
                 f"first, or `{name} = {name} - ...` instead of `{name} -= ...`")
     return out
+
+
+def _framework_hint(exc: BaseException, written_in: str) -> str:
+    """What to say when numpy arrays reached code written in torch or jax (detection missed it)."""
+    text = str(exc)
+    if written_in == "numpy" and ("Tensor" in text or "jax" in text.lower()):
+        return ("; the code looks written in torch or jax: say so with Implementation(..., "
+                "framework='torch') or framework='jax', and its inputs arrive as float64 tensors")
+    return ""
 
 
 def _unchanged(old, new) -> bool:
@@ -113,7 +129,7 @@ def call(derivation: Derivation, point: Point, values: dict | None = None,
     real = set(derivation.real_variables)
     # copies: the point must stay as it was even when the code writes into its inputs
     args = [_copy_real(vals[a]) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
-    out = _run(impl.fn, args, impl.args, log)
+    out = _run(impl, args, log)
     names = list(impl.returns)
     if len(names) == 1:
         out = (out,)
@@ -203,7 +219,7 @@ def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarr
     vals = {**point.sizes, **point.values, var: batch}
     real = set(derivation.real_variables)
     args = [np.array(vals[a], dtype=np.float64) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
-    out = _run(impl.fn, args, impl.args, None, f" on a batch of {var} (it is declared batched)")
+    out = _run(impl, args, None, f" on a batch of {var} (it is declared batched)")
     value = np.asarray(out[0] if len(impl.returns) > 1 else out, dtype=np.float64)
     if not np.all(np.isfinite(value)):
         raise DerivationError(f"implementation returned {impl.returns[0]} = {value[~np.isfinite(value)][0]} for a "

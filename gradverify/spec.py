@@ -323,7 +323,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Implementation:
-    """The numpy code: ``fn(*args)`` returns the values named by ``returns``;
+    """The code: ``fn(*args)`` returns the values named by ``returns``;
     ``returns[0]`` is the function value, the others hold claimed gradients.
     Real variables arrive as float64 arrays, indices as ints / lists of ints.
 
@@ -335,6 +335,17 @@ class Implementation:
     args: Sequence[str]
     returns: Sequence[str]
     batched: Sequence[str] = ()
+    #: the array library ``fn`` is written in: "numpy", "torch" or "jax"; None: read from the
+    #: names its code uses (`gradverify.frameworks.detect`). torch and jax code gets float64
+    #: CPU tensors and its outputs are converted back to numpy, at the boundary.
+    framework: str | None = None
+
+    @property
+    def written_in(self) -> str:
+        """The framework ``fn`` is written in: the one given, else the one detected."""
+        from .frameworks import detect
+
+        return self.framework or detect(self.fn)
 
 
 @dataclass
@@ -460,6 +471,9 @@ def _check_implementation(d: "Derivation", where: str) -> None:
     if len(impl.returns) < 1:
         raise InvalidArgument("at least one name in returns (the function value first)",
                               f"returns={impl.returns!r} in {where}")
+    if impl.framework is not None and impl.framework not in ("numpy", "torch", "jax"):
+        raise InvalidArgument("framework 'numpy', 'torch' or 'jax' (or None: detected from the code)",
+                              f"framework={impl.framework!r} in {where}")
 
 
 def _check_claims(d: "Derivation", where: str) -> None:

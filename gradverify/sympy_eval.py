@@ -8,6 +8,8 @@ Results are laid out as the implementation lays them out (`to_layout`).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import sympy as sp
 
@@ -136,15 +138,27 @@ def _is_math(out) -> bool:
 
 def user_frame(exc: BaseException) -> str:
     """" (at file.py:12 in dJ_dU)": the innermost frame of the traceback in the user's own code
-    (not gradverify's, numpy's or sympy's), where the mistake is."""
+    (not gradverify's, nor an installed library's such as numpy, sympy or torch), where the
+    mistake is."""
     import traceback
 
-    ours = ("/gradverify/", "/sympy/", "/numpy/", "/mpmath/", "<frozen", "/hypothesis/")
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not any(p in f.filename for p in ours)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _library_file(f.filename)]
     if not frames:
         return ""
     f = frames[-1]
     return f" (at {f.filename}:{f.lineno} in {f.name})"
+
+
+def _library_file(filename: str) -> bool:
+    """Code that is not the user's: gradverify's own package, Python's and installed libraries."""
+    import sysconfig
+
+    if filename.startswith("<"):  # <frozen ...>, <string>: no file of the user's
+        return True
+    ours = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    installed = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    path = os.path.abspath(filename)
+    return path.startswith(ours) or any(path.startswith(os.path.abspath(p) + os.sep) for p in installed)
 
 
 def _hint(exc: BaseException) -> str:

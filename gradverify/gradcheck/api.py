@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..tolerances import ENTRIES_UP_TO, Tolerance, tolerance_for
+from .boundary import at_boundary
 from .calls import Calls, ModifiesArgument, NotDeterministic
 from .estimators import Estimators, NonFinite
 from .modes import Verdict, directional, entries
@@ -41,7 +42,8 @@ class _Options:
 def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *, mode: str = "auto",
               estimator: str = "auto", directions: int | None = None, spot: int | None = None,
               locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
-              nondet_tol: float = 0.0, raise_exception: bool = False) -> GradcheckResult:
+              nondet_tol: float = 0.0, raise_exception: bool = False,
+              framework: str | None = None) -> GradcheckResult:
     """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``.
 
     ``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``.
@@ -53,8 +55,13 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     ``estimator``: "complex-step", "central" or "auto". ``tolerance``: a `Tolerance`,
     or "auto" for the inputs' dtype. ``nondet_tol``: how far two calls at the same
     point may differ (torch's sense; default 0: bitwise equal). ``raise_exception``:
-    raise `GradcheckError` instead of returning a failed result."""
+    raise `GradcheckError` instead of returning a failed result. ``framework``: "numpy", "torch" or
+    "jax", the library ``fn`` is written in (default: read from tensors in ``args``, else from
+    ``fn``'s code); ``args`` may then hold that library's tensors, and ``fn`` is called with CPU
+    tensors of the same dtype. The complex step watches numpy operations only, so "auto" is the
+    central difference for torch and jax code."""
     t0 = time.perf_counter()
+    fn, args, estimator = at_boundary(fn, args, estimator, framework)
     options = _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol)
     if not isinstance(raise_exception, bool):
         raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
