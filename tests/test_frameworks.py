@@ -150,6 +150,21 @@ def test_torch_code_declared_as_numpy_gets_a_hint_to_say_framework():
     assert "test_frameworks.py" in message  # the line in the user's file
 
 
+# ---------------------------------------------------------------- rounding seen through the framework's hooks
+@pytest.mark.parametrize("written_in", ["torch", "jax"])
+def test_monte_carlo_arithmetic_sees_the_operations_of_torch_and_jax_code(written_in):
+    from gradverify.mca import MonteCarloArithmetic
+
+    code = {"torch": torch_logistic, "jax": jax_logistic}[written_in]
+    (_torch if written_in == "torch" else _jnp)()
+    x, w, t = (np.linspace(-1.0, 1.0, 4) + k for k in range(3))
+    plain = framework(written_in).call(code, [x, w, t])
+    mca = MonteCarloArithmetic(np.random.default_rng(0), 2.0**-53, 16.0)  # the default spread
+    moved = framework(written_in).call(code, [mca.watch(x), mca.watch(w), mca.watch(t)])
+    assert mca.seen > 3  # every multiply, exp, log1p, sum was perturbed
+    assert 0 < abs(float(moved[0]) - float(plain[0])) < 1e-13 * abs(float(plain[0])) + 1e-15
+
+
 # ---------------------------------------------------------------- gradcheck on torch and jax functions
 def _least_squares_torch(W, v, t):
     import torch
@@ -158,46 +173,120 @@ def _least_squares_torch(W, v, t):
     return 0.5 * torch.sum(r * r), torch.outer(r, v)
 
 
+def _least_squares_jax(W, v, t):
+    import jax.numpy as jnp
+
+    r = W @ v - t
+    return 0.5 * jnp.sum(r * r), jnp.outer(r, v)
+
+
+def _problem(shape, written_in):
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=s) for s in (shape, shape[1:], shape[:1])]
+    if written_in == "torch":
+        torch = _torch()
+        return [torch.from_numpy(a) for a in arrays]
+    _jnp()
+    return arrays  # jax code on numpy arrays: detected from the code
+
+
+@pytest.mark.parametrize("written_in", ["torch", "jax"])
 @pytest.mark.parametrize("shape", [(4, 5), (300, 500)], ids=["entries", "directional"])
-def test_gradcheck_takes_torch_tensors_and_passes_a_right_gradient(shape):
-    torch = _torch()
-    g = torch.Generator().manual_seed(0)
-    W, v, t = (torch.randn(*s, generator=g, dtype=torch.float64) for s in (shape, shape[1:], shape[:1]))
-    result = gradcheck(_least_squares_torch, (W, v, t), wrt=(0,))
+def test_gradcheck_on_torch_and_jax_code_passes_a_right_gradient_by_the_complex_step(shape, written_in):
+    code = {"torch": _least_squares_torch, "jax": _least_squares_jax}[written_in]
+    result = gradcheck(code, _problem(shape, written_in), wrt=(0,))
     assert result.ok, result.message
-    assert result.estimator == "central"
+    assert (result.estimator, result.fallback) == ("complex-step", "")
 
 
+@pytest.mark.parametrize("written_in", ["torch", "jax"])
 @pytest.mark.parametrize("shape", [(4, 5), (300, 500)], ids=["entries", "directional"])
-def test_gradcheck_on_torch_code_fails_a_transposed_residual_and_locates_it(shape):
-    torch = _torch()
-    g = torch.Generator().manual_seed(0)
-    W, v, t = (torch.randn(*s, generator=g, dtype=torch.float64) for s in (shape, shape[1:], shape[:1]))
+def test_gradcheck_on_torch_and_jax_code_finds_a_one_in_a_million_error_and_locates_it(shape, written_in):
+    code = {"torch": _least_squares_torch, "jax": _least_squares_jax}[written_in]
+    args = _problem(shape, written_in)
+    bump = np.zeros(shape)
+    bump[1, 2] = 1e-6 * float(abs(code(*args)[1]).max())  # (abs inside fn would stop the complex step)
+    if written_in == "torch":
+        bump = _torch().from_numpy(bump)
 
     def wrong(W, v, t):
-        J, grad = _least_squares_torch(W, v, t)
-        grad = grad.clone()
-        grad[1, 2] += 0.1 * float(grad.abs().max())
-        return J, grad
+        J, grad = code(W, v, t)
+        return J, grad + bump
 
-    result = gradcheck(wrong, (W, v, t), wrt=(0,))
+    result = gradcheck(wrong, args, wrt=(0,), framework=written_in)
     assert not result.ok
     assert [(e.argument, e.index) for e in result.located] == [(0, (1, 2))]
 
 
-def test_gradcheck_takes_jax_code_on_numpy_arrays_and_keeps_float64():
-    jnp = _jnp()
-    x = np.linspace(-1.0, 1.0, 50)
-    right = gradcheck(lambda x: (jnp.sum(jnp.tanh(x)), 1 - jnp.tanh(x) ** 2), (x,))
-    wrong = gradcheck(lambda x: (jnp.sum(jnp.tanh(x)), 1 + jnp.tanh(x) ** 2), (x,))
-    assert right.ok, right.message
-    assert not wrong.ok
+def _torch_softmax_loss(v_c, o, U):
+    import torch
+
+    s = U.T @ v_c
+    e = torch.exp(s - torch.max(s))  # torch refuses max on complex numbers: central differences
+    y = e / e.sum()
+    d = y.clone()
+    d[o] = d[o] - 1
+    return -torch.log(y[o]), U @ d, torch.outer(v_c, d)
 
 
-def test_gradcheck_refuses_the_complex_step_for_torch_code():
+@pytest.mark.parametrize("mode", ["entries", "directional"])
+def test_no_false_alarm_on_torch_code_when_the_model_is_sure(mode):
+    """ŷ_o ≈ 1: the gradient is all cancellation, seen only by Monte Carlo arithmetic on torch's operations."""
     torch = _torch()
-    with pytest.raises(InvalidArgument, match="estimator 'central' or 'auto' for code written in torch"):
-        gradcheck(lambda x: (torch.sum(x * x), 2 * x), (torch.ones(3, dtype=torch.float64),),
+    rng = np.random.default_rng(1)
+    for trial in range(24):
+        d, V, scale = int(rng.integers(1, 6)), int(rng.integers(2, 8)), (0.1, 1.0, 3.0, 10.0)[trial % 4]
+        U, v_c = rng.normal(size=(d, V)) * scale, rng.normal(size=d) * scale
+        o = int(np.argmax(U.T @ v_c))
+        result = gradcheck(_torch_softmax_loss, (torch.from_numpy(v_c), o, torch.from_numpy(U)), wrt=(0, 2),
+                           mode=mode)
+        assert result.ok, (trial, result.message)
+        assert "torch max refused a complex tensor" in result.fallback
+
+
+def test_a_flipped_sign_in_torch_softmax_code_is_found_with_central_differences():
+    torch = _torch()
+    rng = np.random.default_rng(2)
+    U, v_c = rng.normal(size=(3, 5)), rng.normal(size=3)
+
+    def flipped(v_c, o, U):
+        J, g_v, g_U = _torch_softmax_loss(v_c, o, U)
+        return J, -g_v, g_U
+
+    result = gradcheck(flipped, (torch.from_numpy(v_c), 1, torch.from_numpy(U)), wrt=(0, 2))
+    assert not result.ok and result.estimator == "central"
+    assert result.located[0].argument == 0
+
+
+@pytest.mark.parametrize("written_in, body, refused", [
+    pytest.param("torch", "torch.sum(torch.abs(x) * x)", "torch abs", id="torch-abs"),
+    pytest.param("torch", "torch.sum(x.real * x)", "torch real", id="torch-real"),
+    pytest.param("torch", "torch.sum(x.conj() * x)", "torch conj", id="torch-conj"),
+    pytest.param("torch", "torch.sum(torch.where(x > 0, x, -x) * x)", "torch gt", id="torch-comparison"),
+    pytest.param("jax", "jnp.sum(jnp.abs(x) * x)", "jax abs", id="jax-abs"),
+    pytest.param("jax", "jnp.vdot(x, x)", "jax conj", id="jax-vdot"),
+    pytest.param("jax", "jnp.sum(jnp.sort(x) * x)", "jax sort", id="jax-sort"),
+])
+def test_the_complex_step_guard_refuses_what_is_not_analytic_and_central_differences_decide(written_in, body,
+                                                                                              refused):
+    module = _torch() if written_in == "torch" else _jnp()
+    name = "torch" if written_in == "torch" else "jnp"
+    namespace = {name: module}
+    # the claimed gradient of x ↦ Σ |x|·x is 2|x|; of Σ x·x (real part, conj, vdot, sort of sorted x) 2x
+    exec(f"def f(x):\n    return {body}, 2 * x\n", namespace)
+    x = np.linspace(0.5, 2.0, 6)  # positive: every body is Σ x² here, and its gradient is 2x
+    args = (module.from_numpy(x),) if written_in == "torch" else (x,)
+    right = gradcheck(namespace["f"], args)
+    assert right.ok, right.message
+    assert right.estimator == "central" and refused in right.fallback
+    exec(f"def g(x):\n    return {body}, 2 * x + 1e-3\n", namespace)
+    assert not gradcheck(namespace["g"], args).ok
+
+
+def test_forcing_the_complex_step_on_torch_code_it_cannot_run_is_a_clear_error():
+    torch = _torch()
+    with pytest.raises(InvalidArgument, match="torch abs"):
+        gradcheck(lambda x: (torch.sum(torch.abs(x)), torch.sign(x)), (torch.ones(3, dtype=torch.float64),),
                   estimator="complex-step")
 
 

@@ -4,8 +4,9 @@ gradcheck works on numpy arrays. When ``fn`` is written in torch or jax (said wi
 ``framework=``, else read from tensors among ``args``, else from ``fn``'s code), its
 tensors are converted to numpy arrays of the same dtype, and ``fn`` is wrapped to take
 numpy arrays and return numpy arrays (`gradverify.frameworks`). The complex step's guard
-against non-analytic operations sees numpy operations only: for torch and jax code
-"auto" picks the central difference, and the complex step is refused.
+against non-analytic operations is the framework's own: a TorchFunctionMode for torch, the
+traced program (jaxpr) for jax; what it refuses makes "auto" fall back to central
+differences, as numpy code's does.
 """
 
 from __future__ import annotations
@@ -27,14 +28,8 @@ def at_boundary(fn: Callable, args, estimator: str, name: str | None) -> tuple[C
     name = name or _detected(fn, args)
     if name == "numpy":
         return fn, args, estimator
-    if estimator == "complex-step":
-        raise InvalidArgument(f"estimator 'central' or 'auto' for code written in {name}",
-                              "estimator='complex-step'",
-                              f"The complex step is guarded by watching numpy's operations for non-analytic ones "
-                              f"(abs, comparisons); {name}'s are not seen, so a wrong result could pass. "
-                              f"Leave estimator out: 'auto' is the central difference for {name} code.")
     code = framework(name)
-    return code.wrap(fn), type(args)(to_numpy_values(args)), "central" if estimator == "auto" else estimator
+    return code.wrap(fn), type(args)(to_numpy_values(args)), estimator
 
 
 def _detected(fn: Callable, args) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..frameworks import NotAnalyticCode
 from ..mca import MonteCarloArithmetic
 from ..tolerances import Tolerance
 from ..watching import Watcher
@@ -132,6 +133,8 @@ class Calls:
             raise self._failed(exc, args) from exc
 
     def _failed(self, exc, args):
+        if isinstance(exc, NotAnalyticCode):  # torch's or jax's guard refused an operation
+            return NotAnalytic(str(exc))
         if isinstance(exc, TypeError) and any(np.iscomplexobj(a) for a in args):
             return NotAnalytic(f"TypeError: {exc}")
         return InvalidArgument("a function that runs on the arguments given", f"{type(exc).__name__}: {exc}",

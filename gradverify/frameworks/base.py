@@ -1,0 +1,133 @@
+"""The boundary between gradverify's numpy arrays and a framework's tensors."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..mca import MonteCarloArithmetic
+from ..watching import Watched
+
+__all__ = ["FRAMEWORKS", "Framework", "NotAnalyticCode", "framework", "framework_of_values", "to_numpy_values"]
+
+#: the array libraries a user's function may be written in
+FRAMEWORKS = ("numpy", "torch", "jax")
+
+#: the extra that installs each optional library (pyproject's optional-dependencies)
+_EXTRA = {"torch": "pip install 'gradverify[torch]'", "jax": "pip install 'gradverify[jax]'"}
+
+
+class NotAnalyticCode(Exception):
+    """Code in torch or jax did something to a complex input that the complex step cannot see
+    through (abs, a comparison, the real part, a conjugate, a cast to real); str() says what.
+    Not a TypeError: torch turns a TypeError inside an operator into NotImplemented."""
+
+
+def is_float_array(value) -> bool:
+    """Real or complex floating point: what is converted (complex: the complex step's inputs)."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in "fc"
+
+
+def _rounding_watch(args) -> MonteCarloArithmetic | None:
+    """The Monte Carlo arithmetic watching the inputs, if any (`gradverify.mca`)."""
+    for a in args:
+        if isinstance(a, Watched) and isinstance(a.watcher, MonteCarloArithmetic):
+            return a.watcher
+    return None
+
+
+class Framework:
+    """numpy: the identity at the boundary. Subclasses convert to and from their tensors and
+    run the code under their own rounding watch and complex-step guard."""
+
+    name = "numpy"
+
+    def to_code(self, value):
+        """An input as the function takes it (a float array becomes a CPU tensor of its dtype)."""
+        return value
+
+    def to_numpy(self, value):
+        """An output as gradverify reads it (a tensor becomes a numpy array)."""
+        return value
+
+    def is_array(self, value) -> bool:
+        return isinstance(value, np.ndarray)
+
+    def context(self):
+        """Held around every call of the function (jax: 64-bit mode)."""
+        return contextlib.nullcontext()
+
+    def run(self, fn: Callable, args: list, rounding: MonteCarloArithmetic | None, guarded: bool):
+        """``fn(*args)`` on the framework's inputs; ``rounding``: perturb every operation's result
+        as that Monte Carlo arithmetic does; ``guarded``: complex inputs, refuse what is not
+        analytic. numpy's watchers ride on the arrays themselves."""
+        return fn(*args)
+
+    def call(self, fn: Callable, args) -> object:
+        """``fn`` on ``args`` converted in, its result (or each element of a tuple) converted out."""
+        rounding = _rounding_watch(args) if self.name != "numpy" else None
+        with self.context():
+            args = [self.to_code(a) for a in args]
+            guarded = self.name != "numpy" and any(np.iscomplexobj(a) for a in args if self.is_array(a))
+            out = self.run(fn, args, rounding, guarded)
+            if isinstance(out, (tuple, list)):
+                return type(out)(self.to_numpy(o) for o in out)
+            return self.to_numpy(out)
+
+    def wrap(self, fn: Callable) -> Callable:
+        """``fn`` as a function of numpy arrays that returns numpy arrays."""
+        if self.name == "numpy":
+            return fn
+
+        def on_numpy(*args):
+            return self.call(fn, args)
+
+        on_numpy.__name__ = getattr(fn, "__name__", "fn")
+        on_numpy.__wrapped__ = fn
+        return on_numpy
+
+
+def framework(name: str) -> Framework:
+    """The converter for ``name`` ("numpy", "torch" or "jax"), importing the library now."""
+    if name not in FRAMEWORKS:
+        raise InvalidArgument("framework 'numpy', 'torch' or 'jax'", f"framework={name!r}")
+    if name == "numpy":
+        return Framework()
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise InvalidArgument(f"{name} installed, to check code written in {name}",
+                              f"ImportError: {exc}", f"Install it: {_EXTRA[name]}") from None
+    if name == "torch":
+        from .torch_code import TorchCode
+
+        return TorchCode(module)
+    from .jax_code import JaxCode
+
+    return JaxCode(module)
+
+
+def framework_of_values(values) -> str:
+    """"torch" or "jax" when any of ``values`` is a tensor of that library (checked without
+    importing it), else "numpy"."""
+    for value in values:
+        for name, kind in (("torch", "Tensor"), ("jax", "Array")):
+            module = sys.modules.get(name)
+            if module is not None and isinstance(value, getattr(module, kind)):
+                return name
+    return "numpy"
+
+
+def to_numpy_values(values) -> list:
+    """Each torch tensor or jax array in ``values`` as a numpy array of its dtype (on the CPU,
+    detached); anything else as it is."""
+    out = []
+    for value in values:
+        name = framework_of_values([value])
+        out.append(framework(name).to_numpy(value) if name != "numpy" else value)
+    return out

@@ -1,0 +1,68 @@
+"""Which library a function is written in, read from the names its code uses."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+
+__all__ = ["DETECT_DEPTH", "detect", "library_of"]
+
+#: how many calls deep `detect` follows the user's own helper functions
+DETECT_DEPTH = 3
+
+#: the top-level modules of each library
+_ROOTS = {"torch": "torch", "jax": "jax", "jaxlib": "jax"}
+
+
+def library_of(obj) -> str | None:
+    """"torch" or "jax" when ``obj`` is that library, a part of it, or something defined in it."""
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
+    if not isinstance(module, str):
+        module = getattr(type(obj), "__module__", "") or ""
+    return _ROOTS.get(module.partition(".")[0])
+
+
+def _names(code: types.CodeType):
+    yield from code.co_names
+    for const in code.co_consts:  # nested functions and lambdas
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # a cell not yet assigned
+        return False
+    return True
+
+
+def _libraries(fn, seen: set, depth: int) -> set:
+    """The libraries ``fn``'s code names, and those of the user's functions it calls by name."""
+    code = getattr(fn, "__code__", None)
+    if code is None or fn in seen or depth < 0:
+        return set()
+    seen.add(fn)
+    found = set()
+    closure = dict(zip(code.co_freevars, (c.cell_contents for c in fn.__closure__ or () if _filled(c))))
+    for name in list(_names(code)) + list(closure):
+        if name.partition(".")[0] in _ROOTS:  # imported inside the function: import torch
+            found.add(_ROOTS[name.partition(".")[0]])
+        obj = closure.get(name, fn.__globals__.get(name))
+        if obj is None:
+            continue
+        library = library_of(obj)
+        if library:
+            found.add(library)
+        elif isinstance(obj, types.FunctionType):  # a helper of the user's: read it too
+            found |= _libraries(obj, seen, depth - 1)
+    return found
+
+
+def detect(fn: Callable) -> str:
+    """"torch" or "jax" when ``fn``'s code refers to that library (``torch.exp``, ``jnp.sum``,
+    ``from torch import tanh``, ``import torch`` inside it, a closure over a tensor), directly or
+    in a function of the user's it calls by name (`DETECT_DEPTH` deep), else "numpy". Nothing is
+    imported. When both or neither are found but the code needs one, say ``framework=``."""
+    found = _libraries(getattr(fn, "__wrapped__", fn), set(), DETECT_DEPTH)
+    return found.pop() if len(found) == 1 else "numpy"

@@ -1,0 +1,115 @@
+"""Code written in torch: float64 CPU tensors in, numpy out; rounding and the complex step
+watched by a TorchFunctionMode, which sees every torch function, method and operator."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .base import Framework, NotAnalyticCode, is_float_array
+
+__all__ = ["TorchCode", "CONJUGATING"]
+
+#: operations that take complex numbers to complex numbers but are not analytic (the conjugate,
+#: z/|z|): the complex step through them is wrong with no real number ever appearing
+CONJUGATING = frozenset({"conj", "conj_physical", "sgn", "sign", "vdot", "adjoint", "H", "mH", "conj_transpose"})
+
+
+class TorchCode(Framework):
+    name = "torch"
+
+    def __init__(self, torch):
+        self.torch = torch
+
+    def to_code(self, value):
+        if is_float_array(value):
+            # shares memory with a writable array it is given: a write into the tensor shows in the array,
+            # so gradverify's in-place check still sees it (callers pass a copy, never the user's data); a
+            # read-only array (gradcheck's) is copied, as torch cannot make a read-only tensor
+            array = np.ascontiguousarray(value)
+            if not array.flags.writeable:
+                array = array.copy()
+            return self.torch.from_numpy(array)
+        return value
+
+    def to_numpy(self, value):
+        if isinstance(value, self.torch.Tensor):
+            return value.detach().cpu().resolve_conj().numpy()
+        return value
+
+    def is_array(self, value) -> bool:
+        return isinstance(value, self.torch.Tensor)
+
+    def run(self, fn, args, rounding, guarded):
+        if guarded:
+            # torch's matmul does not mix complex and real: every real input becomes complex (imaginary
+            # part 0), which changes nothing an analytic function computes
+            complex_dtype = next(a.dtype for a in args if self.is_array(a) and a.is_complex())
+            args = [a.to(complex_dtype) if self.is_array(a) and a.is_floating_point() else a for a in args]
+        if rounding is None and not guarded:
+            return fn(*args)
+        with _watch(self.torch, rounding, guarded):
+            return fn(*args)
+
+
+def _watch(torch, rounding, guarded: bool):
+    """A TorchFunctionMode: with ``rounding`` (a `MonteCarloArithmetic`), each operation's
+    floating-point result is multiplied by 1 + δ as that watcher draws it (views and shapes
+    are exact and left alone); ``guarded``: on complex inputs, refuse what the complex step
+    cannot see through: a result that is not complex (abs, .real, a comparison, a cast to
+    real, float()), a conjugate, and an operation torch refuses for complex numbers."""
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._pytree import tree_flatten
+
+    getters = {getattr(torch.Tensor, n).__get__: n for n in ("real", "imag", "H", "mH")}
+    kinds = rounding.kinds if rounding is not None else ""
+
+    def complex_in(values) -> bool:
+        return any(isinstance(v, torch.Tensor) and v.is_complex() for v in tree_flatten(values)[0])
+
+    def refuse_non_analytic(func, args, kwargs):
+        name = getters.get(func) or getattr(func, "__name__", repr(func))
+        if name in CONJUGATING or name in getters.values():
+            raise NotAnalyticCode(f"torch {name} on a complex tensor")
+        try:
+            with warnings.catch_warnings():  # torch warns as it drops an imaginary part: refused below
+                warnings.simplefilter("ignore", UserWarning)
+                out = func(*args, **kwargs)
+        except Exception as exc:
+            raise NotAnalyticCode(f"torch {name} refused a complex tensor ({exc})") from exc
+        flat = tree_flatten(out)[0]
+        if any(isinstance(v, torch.Tensor) and not v.is_complex() for v in flat) or \
+                any(isinstance(v, float) for v in flat):
+            raise NotAnalyticCode(f"torch {name} turned a complex tensor into real numbers")
+        return out
+
+    def perturbed(out, first):
+        if not isinstance(out, torch.Tensor) or not (out.is_floating_point() and "f" in kinds
+                                                     or out.is_complex() and "c" in kinds):
+            return out
+        rounding.seen += 1
+        shape = tuple(out.shape) if rounding.per_entry else ()
+        delta = torch.as_tensor(rounding.rng.uniform(-1.0, 1.0, size=shape) * rounding.size)
+        if out is first:  # an in-place operation: perturb it in place
+            return out.mul_(1.0 + delta.to(out.dtype))
+        if out._base is not None:  # a view: no rounding happened
+            return out
+        return out * (1.0 + delta.to(out.dtype))
+
+    class Watch(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if guarded and complex_in((args, kwargs)):
+                out = refuse_non_analytic(func, args, kwargs)
+            else:
+                out = func(*args, **kwargs)
+            if rounding is None:
+                return out
+            first = args[0] if args else None
+            if isinstance(out, tuple):
+                return type(out)(perturbed(o, first) for o in out) if not hasattr(out, "_fields") else \
+                    type(out)(*(perturbed(o, first) for o in out))
+            return perturbed(out, first)
+
+    return Watch()
