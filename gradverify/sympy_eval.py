@@ -14,6 +14,7 @@ import sympy as sp
 from .errors import DerivationError
 from .spec import Derivation, Fixed, Point, Real
 from .tolerances import SYMBOLIC_DIGITS
+from .tracebacks import user_frame
 
 __all__ = ["ShapeMismatch", "build_namespace", "to_array", "to_layout", "value_shape", "call_spec", "evaluate_spec",
            "as_object", "values_at", "evaluate_by_substitution"]
@@ -124,7 +125,7 @@ def call_spec(fn, s, what):
         raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}{user_frame(exc)}{_hint(exc)}") from exc
     if not _is_math(out):
         raise DerivationError(f"spec {what} returned {type(out).__name__}; expected a sympy expression, Matrix or "
-                              "Array (or a number)" + (" — is a `return` missing?" if out is None else ""))
+                              "Array (or a number)" + (" — is a `return` missing?" if out is None else ""), fn=fn)
     return out
 
 
@@ -132,19 +133,6 @@ def _is_math(out) -> bool:
     if isinstance(out, (sp.Basic, sp.MatrixBase, sp.NDimArray, int, float)) and not isinstance(out, bool):
         return True
     return isinstance(out, np.ndarray) and out.dtype == object and all(_is_math(x) for x in out.ravel())
-
-
-def user_frame(exc: BaseException) -> str:
-    """" (at file.py:12 in dJ_dU)": the innermost frame of the traceback in the user's own code
-    (not gradverify's, numpy's or sympy's), where the mistake is."""
-    import traceback
-
-    ours = ("/gradverify/", "/sympy/", "/numpy/", "/mpmath/", "<frozen", "/hypothesis/")
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not any(p in f.filename for p in ours)]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f" (at {f.filename}:{f.lineno} in {f.name})"
 
 
 def _hint(exc: BaseException) -> str:
