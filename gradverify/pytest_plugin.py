@@ -181,12 +181,12 @@ class _Item(pytest.Item):
 class LoadFailureItem(_Item):
     def __init__(self, *, message: str, traceback: str = "", **kw):
         super().__init__(**kw)
-        self.message, self.traceback = message, traceback
+        self.message, self.error_traceback = message, traceback
 
     def runtest(self):
         from .tracebacks import NO_TRACEBACK
 
-        raise ClaimFailure(f"ERROR: {self.message}", self.traceback or NO_TRACEBACK)
+        raise ClaimFailure(f"ERROR: {self.message}", self.error_traceback or NO_TRACEBACK)
 
 
 class ClaimItem(_Item):

@@ -187,3 +187,11 @@ def test_tb_long_adds_the_traceback_of_an_error_in_the_users_code(pytester, tb, 
     assert ("Traceback (most recent call last)" in out) == shown
     if shown:
         assert 'raising.py", line 4, in half_square' in out and "return 0.5 * x @ x, x[7]" in out
+
+
+def test_tb_long_shows_where_a_derivation_file_failed_to_import(pytester):
+    pytester.makepyfile(**{"derivations/broken": "import numpy\n\nvalue = numpy.zeros(2)[5]\n"})
+    result = pytester.runpytest("--gradverify", "derivations", *FAST, "--tb=long")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "broken.py failed to import: IndexError" in out and 'broken.py", line 3, in <module>' in out
