@@ -33,6 +33,7 @@ from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures,
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import evaluate_spec
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
+from .tracebacks import describe
 
 __all__ = ["Options", "check_derivation", "error_rows", "numeric_checks", "evaluate_point"]
 
@@ -60,14 +61,16 @@ def _assumption_rows(derivation):
     return [{"text": a.text, "source": a.source, "why": a.why} for a in derivation.assumptions]
 
 
-def error_rows(derivation_id: str, title: str, message: str, claims=(), reproduce: str = "") -> list[ClaimResult]:
-    """One ERROR row per claim (one "(all)" row when the claims are unknown: the module did not load)."""
+def error_rows(derivation_id: str, title: str, message: str, claims=(), reproduce: str = "",
+               traceback: str = "") -> list[ClaimResult]:
+    """One ERROR row per claim (one "(all)" row when the claims are unknown: the module did not load).
+    ``traceback``: what ``report --traceback`` shows (`gradverify.tracebacks.describe`)."""
     rows = [ClaimResult(derivation_id, title, c.name, c.as_written, Verdict.ERROR,
                         {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message, reproduce=reproduce,
-                        expect=_expected(c), reason=c.reason) for c in claims]
+                        expect=_expected(c), reason=c.reason, traceback=traceback) for c in claims]
     return rows or [ClaimResult(derivation_id, title, "(all)", "", Verdict.ERROR,
                                 {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message,
-                                reproduce=reproduce)]
+                                reproduce=reproduce, traceback=traceback)]
 
 
 def _expected(claim: Claim) -> Verdict | None:
@@ -81,12 +84,12 @@ def check_derivation(derivation: Derivation, options: Options, reproduce: str = 
         results, rescued = _as_stated_then_rescued(derivation, options)
         necessity = _necessity(derivation, options) if options.assumptions else {}
     except _ImplementationFailed as exc:
-        rows = error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce)
+        rows = error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce, describe(exc))
         for row in rows:
             row.checks["symbolic"] = exc.symbolic.get(row.claim, row.checks["symbolic"])
         return rows
     except DerivationError as exc:
-        return error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce)
+        return error_rows(derivation.id, derivation.title, str(exc), derivation.claims, reproduce, describe(exc))
     return [_row(derivation, claim, results[claim.name], rescued.get(claim.name), necessity, reproduce)
             for claim in derivation.claims]
 

@@ -105,6 +105,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-write", action="store_true", help="print only; do not write report files")
     r.add_argument("--assumptions", action="store_true",
                    help="also re-check every claim with each assumption dropped in turn")
+    r.add_argument("--traceback", action="store_true",
+                   help="after the table, the whole traceback of each error in a spec or the code (in your "
+                        "files' frames); without it an error is one line naming your file, line and function")
     add_report_arguments(r)
     scaffold.add_command(sub)
     m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
@@ -237,11 +240,11 @@ def _report(args) -> int:
     options = Options(seed=args.seed, examples=args.examples, assumptions=args.assumptions)
     rows = []
     for f in failures:
-        rows += error_rows(f.id, f.path, f.message)
+        rows += error_rows(f.id, f.path, f.message, traceback=f.traceback)
     claim_rows, costs = check_all(summaries, options, runner, lambda i: _command(args, i, one=True))
     _notes(runner)
     report = Report(rows + claim_rows, seed=args.seed, examples=args.examples, paths=paths, command=_command(args),
-                    costs=costs, assumptions_checked=args.assumptions)
+                    costs=costs, assumptions_checked=args.assumptions, show_tracebacks=args.traceback)
     return finish(report, args)
 
 

@@ -26,4 +26,10 @@ class InvalidArgument(GradverifyError, ValueError):
 
 
 class DerivationError(GradverifyError):
-    """A derivation could not be loaded or run; `str()` is one clear line."""
+    """A derivation could not be loaded or run; `str()` is one clear line. ``fn``: the user's
+    function it is about, when the error is not an exception of theirs (code that is not
+    deterministic, changes an argument in place): ``report --traceback`` names where it is."""
+
+    def __init__(self, *args, fn=None):
+        super().__init__(*args)
+        self.fn = fn

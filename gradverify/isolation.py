@@ -85,8 +85,8 @@ class Outcome:
     """How one call ended. ``value``: the return value (RETURNED only).
     ``message``: one line for a person ("crashed with SIGSEGV", "did not return
     within 30 s", "exceeded 2 GB", "raised ValueError: ..."). ``error_type``:
-    the exception's class name (RAISED, MEMORY). ``traceback``: its formatted
-    traceback, for whoever wants more than the line."""
+    the exception's class name (RAISED, MEMORY, and EXITED by sys.exit). ``traceback``:
+    its formatted traceback, for whoever wants more than the line."""
 
     kind: Ending
     value: Any = None
@@ -248,7 +248,8 @@ def _outcome(reply, limits: Limits) -> Outcome:
     if tag == "ok":
         return Outcome(Ending.RETURNED, value=reply[1])
     if tag == "exit":
-        return Outcome(Ending.EXITED, message=f"exited with status {reply[1]} (sys.exit)")
+        return Outcome(Ending.EXITED, message=f"exited with status {reply[1]} (sys.exit)", error_type="SystemExit",
+                       traceback=reply[2])
     _, type_name, text, tb = reply
     if tag == "memory":
         limit = describe_bytes(limits.max_memory) if limits.max_memory else "the memory available"
@@ -337,10 +338,10 @@ def _run(fn, args, kwargs):
 
 
 def _reply(exc: BaseException):
+    tb = "".join(traceback.format_exception(exc))
     if isinstance(exc, SystemExit):
         code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
-        return ("exit", 0 if code is None else code)
-    tb = "".join(traceback.format_exception(exc))
+        return ("exit", 0 if code is None else code, tb)
     return ("memory" if isinstance(exc, MemoryError) else "raised", type(exc).__name__, _one_line(exc), tb)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .errors import InvalidArgument
 from .spec import Derivation
+from .tracebacks import describe
 
 __all__ = ["LoadFailure", "load", "load_file", "discover", "select", "DEFAULT_FOLDER"]
 
@@ -34,6 +35,8 @@ DEFAULT_FOLDER = Path("derivations")
 class LoadFailure:
     path: str
     message: str
+    #: the import's traceback in the user's frames, or why there is none (``report --traceback``)
+    traceback: str = ""
 
     @property
     def id(self) -> str:
@@ -95,7 +98,7 @@ def load_file(file, neighbours=()) -> tuple[list[Derivation], list[LoadFailure]]
     try:
         module, added = _import(file)
     except _ImportFailed as exc:
-        return [], [LoadFailure(str(file), str(exc))]
+        return [], [LoadFailure(str(file), str(exc), describe(exc.__cause__))]
     found = [obj for obj in vars(module).values() if isinstance(obj, Derivation)]
     if not found:
         return [], [LoadFailure(str(file), f"{file} defines no Derivation; create one at module level "

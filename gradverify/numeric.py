@@ -95,7 +95,7 @@ def _run(impl: Implementation, args, log, what=""):
             raise DerivationError(
                 f"implementation {fn.__name__} modifies its argument `{name}` in place; the caller's array "
                 f"changes and every later use of it sees other numbers. Work on a copy: `{name} = {name}.copy()` "
-                f"first, or `{name} = {name} - ...` instead of `{name} -= ...`")
+                f"first, or `{name} = {name} - ...` instead of `{name} -= ...`", fn=fn)
     return out
 
 
@@ -136,7 +136,7 @@ def call(derivation: Derivation, point: Point, values: dict | None = None,
     if not isinstance(out, (tuple, list)) or len(out) != len(names):
         got = f"{type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else type(out).__name__
         raise DerivationError(f"implementation {impl.fn.__name__} returned {got}; expected {len(names)} values "
-                              f"({', '.join(names)})")
+                              f"({', '.join(names)})", fn=impl.fn)
     result = {name: _finite(name, value) for name, value in zip(names, out)}
     _check_shapes(derivation, point, result)
     return result
@@ -182,7 +182,8 @@ def call_twice(derivation: Derivation, point: Point, log: CallLog | None = None)
                 f"not deterministic: outputs differ between two calls at the same point by {float(diff[worst]):.3g} "
                 f"(in {name}{at}: {float(a[worst])!r} then {float(b[worst])!r}), with np.random and random "
                 f"seeded alike before each call. Draw random numbers from np.random or random (gradverify "
-                f"seeds both), or take a seeded generator or the random draws as an argument")
+                f"seeds both), or take a seeded generator or the random draws as an argument",
+                fn=derivation.implementation.fn)
     return first
 
 

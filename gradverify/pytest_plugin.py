@@ -4,7 +4,9 @@
 
 Items are named ``e::∂J/∂u_k`` (derivation id :: claim name) and also match ``-k`` by an
 ASCII form (``e::dJ/du_k``). A failing item shows the verdict, the diagnosis, the shrunk
-counterexample and the command that reproduces it, not a traceback into gradverify. A claim
+counterexample and the command that reproduces it, not a traceback into gradverify; an error in
+a spec or the code is one line naming the user's file, line and function, and with ``--tb=long``
+(or ``native``) also its whole traceback in the user's frames. A claim
 marked ``expect=`` that gets that verdict is an xfail with its reason; one that now holds
 fails (strict). ``--gradverify-seed`` reproduces a run (the header prints the seed);
 ``--gradverify-baseline report.json`` fails only the claims whose verdict, diagnosis or check
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["ClaimItem", "DerivationFile", "DerivationNode", "LoadFailureItem", "ClaimFailure", "ascii_id"]
+__all__ = ["ClaimItem", "DerivationFile", "DerivationNode", "LoadFailureItem", "ClaimFailure", "ascii_id",
+           "LONG_STYLES"]
 
 _STATE = pytest.StashKey["_Run"]()
 #: how a few symbols read in ASCII, for -k
@@ -33,8 +36,24 @@ def ascii_id(text: str) -> str:
     return re.sub(r"[^\w:/.\-]+", "_", text).strip("_")
 
 
+#: pytest's ``--tb`` styles under which an error's traceback is shown (the default, auto, shows its line)
+LONG_STYLES = ("long", "native")
+
+
 class ClaimFailure(Exception):
-    """A claim that fails the run; its text is the whole report of the item."""
+    """A claim that fails the run; its text is the whole report of the item. ``traceback``: for an
+    error, its traceback in the user's frames (or why there is none), shown under ``--tb=long``."""
+
+    def __init__(self, text: str, traceback: str = ""):
+        super().__init__(text)
+        self.traceback = traceback
+
+
+def _error_traceback(row) -> str:
+    from .results import Verdict
+    from .tracebacks import NO_TRACEBACK
+
+    return (row.traceback or NO_TRACEBACK) if Verdict(row.verdict) == Verdict.ERROR else ""
 
 
 def pytest_addoption(parser):
@@ -127,7 +146,8 @@ class DerivationFile(pytest.File):
 
         derivations, failures = load_derivations([self.path])
         for failure in failures:
-            yield LoadFailureItem.from_parent(self, name=Path(failure.path).stem, message=failure.message)
+            yield LoadFailureItem.from_parent(self, name=Path(failure.path).stem, message=failure.message,
+                                              traceback=failure.traceback)
         for d in derivations:
             yield DerivationNode.from_parent(self, name=d.id, derivation=d)
 
@@ -146,8 +166,12 @@ class DerivationNode(pytest.Collector):
 
 class _Item(pytest.Item):
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, ClaimFailure):
-            return str(excinfo.value)
+        failure = excinfo.value
+        if isinstance(failure, ClaimFailure):
+            style = style or self.config.getoption("tbstyle", "auto")
+            if failure.traceback and style in LONG_STYLES:
+                return f"{failure}\n\n{failure.traceback}"
+            return str(failure)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -155,12 +179,14 @@ class _Item(pytest.Item):
 
 
 class LoadFailureItem(_Item):
-    def __init__(self, *, message: str, **kw):
+    def __init__(self, *, message: str, traceback: str = "", **kw):
         super().__init__(**kw)
-        self.message = message
+        self.message, self.error_traceback = message, traceback
 
     def runtest(self):
-        raise ClaimFailure(f"ERROR: {self.message}")
+        from .tracebacks import NO_TRACEBACK
+
+        raise ClaimFailure(f"ERROR: {self.message}", self.error_traceback or NO_TRACEBACK)
 
 
 class ClaimItem(_Item):
@@ -186,7 +212,7 @@ def _on_its_own(row) -> None:
     if kind == Outcome.EXPECTED:
         pytest.xfail(f"expected {row.verdict}: {row.reason}" if row.reason else f"expected {row.verdict}")
     if kind.fails_run:
-        raise ClaimFailure(failure_text(row))
+        raise ClaimFailure(failure_text(row), _error_traceback(row))
 
 
 def _against_baseline(row, old: dict, path) -> None:
@@ -199,7 +225,7 @@ def _against_baseline(row, old: dict, path) -> None:
                for k in dict.fromkeys([*before, *after]) if before.get(k, "") != after.get(k, "")]
     if changed:
         raise ClaimFailure(f"changed since the baseline {path}:\n  " + "\n  ".join(changed) + "\n"
-                           + failure_text(row))
+                           + failure_text(row), _error_traceback(row))
     if outcome(row).fails_run:
         pytest.xfail(f"unchanged since the baseline {path}: {row.verdict}")
     _on_its_own(row)  # an expected verdict is still an xfail with its reason

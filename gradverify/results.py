@@ -184,6 +184,9 @@ class ClaimResult:
     reason: str = ""
     #: (function, claimed derivative) as MathML, made where the derivation was loaded (report.html)
     math: tuple[str, str] | None = None
+    #: for an error: the traceback in the user's frames, or why there is none (``report --traceback``;
+    #: not in the JSON report)
+    traceback: str = ""
 
     @property
     def as_expected(self) -> bool | None:

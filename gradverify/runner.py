@@ -25,6 +25,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from typing import Callable
 
 from .isolation import Ending, Limits, Outcome, Worker, call_here, describe_bytes, describe_seconds
 from .loading import LoadFailure, discover, duplicate, load_file
+from .tracebacks import describe, trim_text
 
 __all__ = ["Runner", "Progress", "Interrupted", "Summary", "ClaimName", "DEFAULT_LIMITS", "find_derivations",
            "check_all", "mutants_all"]
@@ -192,6 +194,23 @@ def _why(outcome: Outcome, limits: Limits) -> str:
     return outcome.message
 
 
+def _traceback_of(outcome: Outcome) -> str:
+    """What ``report --traceback`` shows for a worker that did not return: the traceback of what
+    it raised, in the user's frames, or why there is none."""
+    if outcome.traceback:
+        return trim_text(outcome.traceback)
+    return "no traceback: " + _NO_TRACEBACK.get(outcome.kind, "the worker raised no exception")
+
+
+_NO_TRACEBACK = {
+    Ending.EXITED: "the code ended its process without an exception (os._exit), which leaves none behind",
+    Ending.CRASHED: "the process was killed by a signal, which leaves none behind",
+    Ending.TIMEOUT: "the worker was stopped at the time limit, wherever it was",
+    Ending.MEMORY: "the worker ran out of memory",
+    Ending.KILLED: "the run was interrupted",
+}
+
+
 # ---------------------------------------------------------------- phase 1: which derivations
 def _describe(path: str, neighbours: tuple[str, ...]):
     """In a worker: the summaries of the derivations ``path`` defines, and its load failures."""
@@ -215,10 +234,11 @@ def find_derivations(paths, runner: Runner) -> tuple[list[Summary], list[LoadFai
     seen: dict[str, str] = {}
     for file, outcome in zip(files, runner.map("loading", tasks)):
         if not outcome.ok:
-            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits)} during import"))
+            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits)} during import",
+                                        _traceback_of(outcome)))
             continue
         found, failed = outcome.value
-        failures += [LoadFailure(file, f.message) for f in failed]
+        failures += [LoadFailure(file, f.message, f.traceback) for f in failed]
         for s in found:
             if s.id in seen:
                 failures.append(duplicate(s.id, file, seen[s.id]))
@@ -259,10 +279,10 @@ def _check(path: str, derivation_id: str, options, reproduce: str):
     try:
         rows = check_derivation(d, options, reproduce)
     except GradverifyError as exc:
-        rows = error_rows(d.id, d.title, str(exc), d.claims, reproduce)
-    except Exception as exc:  # a bug of ours must not stop the other derivations either
+        rows = error_rows(d.id, d.title, str(exc), d.claims, reproduce, describe(exc))
+    except Exception as exc:  # a bug of ours must not stop the other derivations either: its whole traceback
         rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
-                          d.claims, reproduce)
+                          d.claims, reproduce, "".join(traceback.format_exception(exc)).rstrip("\n"))
     _attach_math(d, rows)
     costs = []
     for claim in d.costs:
@@ -295,7 +315,7 @@ def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Call
             costs += outcome.value[1]
         else:
             message = f"{_why(outcome, runner.limits)} while checking {s.id} ({Path(s.path).name})"
-            rows += error_rows(s.id, s.title, message, s.claims, reproduce(s.id))
+            rows += error_rows(s.id, s.title, message, s.claims, reproduce(s.id), _traceback_of(outcome))
     return rows, costs
 
 

@@ -8,7 +8,6 @@ Results are laid out as the implementation lays them out (`to_layout`).
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import sympy as sp
@@ -16,6 +15,7 @@ import sympy as sp
 from .errors import DerivationError
 from .spec import Derivation, Fixed, Point, Real
 from .tolerances import SYMBOLIC_DIGITS
+from .tracebacks import user_frame
 
 __all__ = ["ShapeMismatch", "build_namespace", "to_array", "to_layout", "value_shape", "call_spec", "evaluate_spec",
            "as_object", "values_at", "evaluate_by_substitution"]
@@ -126,7 +126,7 @@ def call_spec(fn, s, what):
         raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}{user_frame(exc)}{_hint(exc)}") from exc
     if not _is_math(out):
         raise DerivationError(f"spec {what} returned {type(out).__name__}; expected a sympy expression, Matrix or "
-                              "Array (or a number)" + (" — is a `return` missing?" if out is None else ""))
+                              "Array (or a number)" + (" — is a `return` missing?" if out is None else ""), fn=fn)
     return out
 
 
@@ -134,31 +134,6 @@ def _is_math(out) -> bool:
     if isinstance(out, (sp.Basic, sp.MatrixBase, sp.NDimArray, int, float)) and not isinstance(out, bool):
         return True
     return isinstance(out, np.ndarray) and out.dtype == object and all(_is_math(x) for x in out.ravel())
-
-
-def user_frame(exc: BaseException) -> str:
-    """" (at file.py:12 in dJ_dU)": the innermost frame of the traceback in the user's own code
-    (not gradverify's, nor an installed library's such as numpy, sympy or torch), where the
-    mistake is."""
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _library_file(f.filename)]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f" (at {f.filename}:{f.lineno} in {f.name})"
-
-
-def _library_file(filename: str) -> bool:
-    """Code that is not the user's: gradverify's own package, Python's and installed libraries."""
-    import sysconfig
-
-    if filename.startswith("<"):  # <frozen ...>, <string>: no file of the user's
-        return True
-    ours = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    installed = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    path = os.path.abspath(filename)
-    return path.startswith(ours) or any(path.startswith(os.path.abspath(p) + os.sep) for p in installed)
 
 
 def _hint(exc: BaseException) -> str:

@@ -171,3 +171,23 @@ def test_mutants_survive_an_implementation_that_exits(tmp_path, capsys):
     code = main(["mutants", "--derivations", str(tmp_path), "--examples", "3"])
     out = capsys.readouterr().out
     assert code == 2 and "bad: ERROR exited with status 0 (sys.exit) while making mutants of bad" in out
+
+
+SLOW = {"loop at import", "memory at import", "implementation loops", "implementation memory", "duplicate id"}
+
+
+def test_with_traceback_every_bad_derivation_shows_its_traceback_in_its_own_file_or_why_there_is_none(tmp_path,
+                                                                                                     capsys):
+    names = [n for n in CASES if n not in SLOW]
+    for i, name in enumerate(names):
+        (tmp_path / f"case{i}.py").write_text(CASES[name][0].replace('id="bad"', f'id="case{i}"'))
+    (tmp_path / "good.py").write_text(GOOD)
+    code, out = run(tmp_path, "--traceback", capsys=capsys)
+    assert code == 2 and neighbour_holds(out)
+    shown = out.split("Tracebacks (--traceback):\n", 1)[1].split("\n\n")[:-1]
+    headings = {section.splitlines()[0].split(" · ")[0].strip(): section for section in shown}
+    assert sorted(headings) == sorted(f"case{i}" for i in range(len(names)))  # one each, none for good.py
+    for i, name in enumerate(names):
+        body = headings[f"case{i}"].split("\n", 1)[1]
+        assert f'File "{tmp_path / f"case{i}.py"}", line ' in body or body.lstrip().startswith("no traceback: "), \
+            (name, body)

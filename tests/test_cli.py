@@ -217,3 +217,62 @@ def test_a_missing_dependency_is_one_line_with_the_install_command(monkeypatch, 
     assert main(["list", "--only", "b", "--derivations", str(ROOT / "derivations")]) == 2
     err = capsys.readouterr().err
     assert "tabulate missing" in err and "pip install -e ." in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- --traceback
+SPEC_MISTAKE = "s.x * (3)[0]"  # an int subscripted: TypeError in the claim's own lambda
+IMPL_MISTAKE = "return 0.5 * x @ x, x['a']"  # a string index into a numpy array: IndexError in the code
+
+
+def _mistake(tmp_path, where):
+    good = GOOD.replace("{claim}", "s.x")
+    text = (GOOD.replace("{claim}", SPEC_MISTAKE) if where == "spec"
+            else good.replace("return 0.5 * x @ x, x", IMPL_MISTAKE))
+    path = write(tmp_path, f"{where}_mistake.py", text)
+    mistake = SPEC_MISTAKE if where == "spec" else IMPL_MISTAKE
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if mistake in text)
+    return path, line, mistake
+
+
+def _report(capsys, path, *flags):
+    code = main(["report", "--derivations", str(path), "--no-write", "--examples", "5", *flags])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("where, function", [("spec", "<lambda>"), ("implementation", "loss_and_grad")])
+def test_an_error_is_one_line_by_default_and_its_traceback_with_the_flag(tmp_path, capsys, where, function):
+    path, line, mistake = _mistake(tmp_path, where)
+    code, out, err = _report(capsys, path)
+    assert code == 2
+    assert "Traceback (most recent call last)" not in out + err
+    assert f"(at {path}:{line} in {function})" in out  # the one line names the user's file, line and function
+    assert "(--traceback shows the whole traceback of each error" in out
+
+    code, out, err = _report(capsys, path, "--traceback")
+    assert code == 2 and "Traceback (most recent call last)" not in err
+    shown = out.split("Tracebacks (--traceback):\n", 1)[1]
+    assert shown.startswith("  half-square · dJ/dx\n    Traceback (most recent call last):\n"
+                            f'      File "{path}", line {line}, in {function}\n')
+    assert mistake in shown and ("TypeError: 'int' object is not subscriptable" in shown if where == "spec"
+                                 else "IndexError: only integers" in shown)
+    assert "gradverify/" not in shown  # the user's frames, not gradverify's above them
+
+
+def test_an_error_that_is_no_exception_says_it_has_no_traceback_and_names_the_code(tmp_path, capsys):
+    text = GOOD.replace("{claim}", "s.x").replace("return 0.5 * x @ x, x", "x *= 2\n    return 2 * x @ x, x.copy()")
+    path = write(tmp_path, "in_place.py", text)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "def loss_and_grad" in text)
+    code, out, _ = _report(capsys, path, "--traceback", "--quiet")
+    assert code == 2 and "modifies its argument `x` in place" in out
+    shown = " ".join(out.split("Tracebacks (--traceback):\n", 1)[1].split())
+    assert f"no traceback: loss_and_grad (at {path}:{line}) raised no exception" in shown
+    assert "Traceback (most recent call last)" not in out
+
+
+def test_an_import_error_shows_the_modules_line_with_the_flag(tmp_path, capsys):
+    path = write(tmp_path, "broken.py", "import numpy\n\nvalue = numpy.zeros(2)[5]\n")
+    code, out, _ = _report(capsys, path, "--traceback")
+    assert code == 2 and "broken.py failed to import: IndexError" in out
+    shown = out.split("Tracebacks (--traceback):\n", 1)[1]
+    assert f'File "{path}", line 3, in <module>\n' in shown and "importlib" not in shown

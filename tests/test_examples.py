@@ -125,3 +125,47 @@ def test_upstream_must_name_a_real_variable():
             id="t", title="t", dims={"n": (2, 3)}, variables={"x": Real("n")}, function=lambda s: s.x,
             claims=[Claim("dx", lambda s: s.x, output="dx", wrt="x", upstream="nope")],
             implementation=Implementation(lambda x: (x, x), args=("x",), returns=("y", "dx")))
+
+
+# ---------------------------------------------------------------- examples/batch_norm_layer.py
+def test_a_batch_norm_layers_backward_pass_holds_without_flattening(examples):
+    rows = by_claim(check_derivation(examples["batchnorm"], FAST))
+    assert {name: r.verdict for name, r in rows.items()} == {"dx": "holds", "dγ": "holds", "dβ": "holds"}
+    assert all(r.checks["symbolic"].status == "proved" for r in rows.values())
+
+
+def test_a_batch_norm_dx_forgetting_the_means_dependence_on_x_is_refuted():
+    import batch_norm_layer as bn
+
+    def code(x, gamma, beta, dout):  # the code makes the spec's mistake: the −Σ_n dout term dropped
+        out, (xhat, _, inv) = bn.batchnorm_forward(x, gamma, beta)
+        _, dgamma, dbeta = bn.batchnorm_backward(dout, (xhat, gamma, inv))
+        dx = (gamma * inv / x.shape[0]) * (x.shape[0] * dout - xhat * dgamma)
+        return out, dx, dgamma, dbeta
+
+    d = replace_impl(replace_claim(bn.derivation, "dx", expr=lambda s: bn.dx(s, mean_term=False)), code)
+    rows = by_claim(check_derivation(d, FAST))
+    assert rows["dx"].verdict == "refuted"
+    assert {k: c.status for k, c in rows["dx"].checks.items()} == {"symbolic": "refuted", "finite_difference": "fail",
+                                                                    "agreement": "pass"}
+    assert rows["dγ"].verdict == rows["dβ"].verdict == "holds"
+
+
+def test_a_batch_norm_dgamma_without_its_sum_or_its_normalisation_is_refuted():
+    import batch_norm_layer as bn
+
+    def no_sum(s):  # dout ⊙ x̂, N×D: the sum over the batch forgotten
+        xhat, _ = bn._normalised(s)
+        return s.dout.multiply_elementwise(xhat)
+
+    row = by_claim(check_derivation(replace_claim(bn.derivation, "dγ", expr=no_sum), FAST))["dγ"]
+    assert row.verdict == "refuted" and row.checks["symbolic"].status == "refuted"
+    assert "has shape 3×2; expected 2" in row.checks["symbolic"].detail
+
+    def centred(x, gamma, beta, dout):  # Σ dout ⊙ (x − μ): x̂ without its 1/σ
+        out, dx, _, dbeta = bn.batchnorm_layer(x, gamma, beta, dout)
+        return out, dx, (dout * (x - x.mean(axis=0))).sum(axis=0), dbeta
+
+    row = by_claim(check_derivation(replace_impl(bn.derivation, centred), FAST))["dγ"]
+    assert row.verdict == "refuted"
+    assert row.checks["finite_difference"].status == "fail" and row.checks["agreement"].status == "fail"

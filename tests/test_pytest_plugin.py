@@ -160,3 +160,38 @@ def test_check_refuses_what_it_cannot_use(losses):
         check(losses["good"], examples_per_claim=3)
     with pytest.raises(InvalidArgument, match="a gradverify.Derivation"):
         check("derivations/losses.py")
+
+
+RAISES = '''
+from gradverify import Claim, Derivation, Implementation, Real
+
+def half_square(x):
+    return 0.5 * x @ x, x[7]
+
+raises = Derivation(
+    id="raises", title="½‖x‖²", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
+    function=lambda s: (s.x.T * s.x)[0, 0] / 2,
+    claims=[Claim("∂J/∂x", lambda s: s.x, output="g", wrt="x", as_written="x")],
+    implementation=Implementation(half_square, args=("x",), returns=("J", "g")),
+)
+'''
+
+
+@pytest.mark.parametrize("tb, shown", [("auto", False), ("short", False), ("long", True), ("native", True)])
+def test_tb_long_adds_the_traceback_of_an_error_in_the_users_code(pytester, tb, shown):
+    pytester.makepyfile(**{"derivations/raising": textwrap.dedent(RAISES)})
+    result = pytester.runpytest("--gradverify", "derivations", *FAST, f"--tb={tb}")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "implementation half_square raised IndexError" in out and "raising.py:4 in half_square" in out
+    assert ("Traceback (most recent call last)" in out) == shown
+    if shown:
+        assert 'raising.py", line 4, in half_square' in out and "return 0.5 * x @ x, x[7]" in out
+
+
+def test_tb_long_shows_where_a_derivation_file_failed_to_import(pytester):
+    pytester.makepyfile(**{"derivations/broken": "import numpy\n\nvalue = numpy.zeros(2)[5]\n"})
+    result = pytester.runpytest("--gradverify", "derivations", *FAST, "--tb=long")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "broken.py failed to import: IndexError" in out and 'broken.py", line 3, in <module>' in out

@@ -97,3 +97,36 @@ def test_a_signal_stops_the_run_and_its_workers(tmp_path, signum, code):
     assert f"gradverify: interrupted by {signal.Signals(signum).name}; the workers are stopped" in err
     assert "Traceback" not in err
     assert _gone(worker), "no worker is left behind"
+
+
+def test_what_a_worker_raised_travels_back_as_its_traceback_in_the_users_frames(tmp_path, capsys):
+    # KeyboardInterrupt is no Exception: it ends the worker's call, and its traceback comes back as text
+    text = GOOD.replace("return 0.5 * x @ x, x", "raise KeyboardInterrupt")
+    (tmp_path / "stop.py").write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "raise KeyboardInterrupt" in t)
+    code = main(["report", "--derivations", str(tmp_path), "--no-write", "--examples", "5", "--traceback"])
+    out = capsys.readouterr().out
+    assert code == 2 and "raised KeyboardInterrupt while checking half-square (stop.py)" in out
+    shown = out.split("Tracebacks (--traceback):\n", 1)[1]
+    assert shown.startswith("  half-square · dJ/dx\n    Traceback (most recent call last):\n"
+                            f'      File "{tmp_path / "stop.py"}", line {line}, in loss_and_grad\n')
+    assert "isolation.py" not in shown and "runner.py" not in shown
+
+
+def test_a_worker_that_crashed_says_why_it_has_no_traceback(tmp_path, capsys):
+    text = GOOD.replace("return 0.5 * x @ x, x", "import os; os._exit(3)")
+    (tmp_path / "gone.py").write_text(text)
+    assert main(["report", "--derivations", str(tmp_path), "--no-write", "--examples", "5", "--traceback"]) == 2
+    shown = capsys.readouterr().out.split("Tracebacks (--traceback):\n", 1)[1]
+    assert "no traceback: the code ended its process without an exception (os._exit)" in " ".join(shown.split())
+
+
+def test_sys_exit_in_the_code_comes_back_with_its_traceback(tmp_path, capsys):
+    text = GOOD.replace("return 0.5 * x @ x, x", "import sys; sys.exit(0)")
+    (tmp_path / "leaves.py").write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "sys.exit(0)" in t)
+    assert main(["report", "--derivations", str(tmp_path), "--no-write", "--examples", "5", "--traceback"]) == 2
+    out = capsys.readouterr().out
+    assert "exited with status 0 (sys.exit) while checking half-square" in out
+    shown = out.split("Tracebacks (--traceback):\n", 1)[1]
+    assert f'File "{tmp_path / "leaves.py"}", line {line}, in loss_and_grad\n' in shown and "SystemExit: 0" in shown

@@ -49,11 +49,13 @@ def _count(n: int, word: str, plural: str | None = None) -> str:
 
 class Report:
     def __init__(self, rows: list[ClaimResult], *, seed: int, examples: int, paths: list[str], command: str,
-                 costs=(), assumptions_checked: bool = False, derivations=()):
+                 costs=(), assumptions_checked: bool = False, derivations=(), show_tracebacks: bool = False):
         """``command``: the command that reproduces this report, its seed included.
-        ``derivations``: optional, the `Derivation` objects checked (the HTML report shows their math)."""
+        ``derivations``: optional, the `Derivation` objects checked (the HTML report shows their math).
+        ``show_tracebacks``: the terminal text shows each error's traceback after the table (``--traceback``)."""
         self.results, self.seed, self.examples, self.paths, self.command = list(rows), seed, examples, paths, command
         self.costs, self.assumptions_checked = list(costs), assumptions_checked
+        self.show_tracebacks = show_tracebacks
         self.derivations = list(derivations)
         self.table: list[Row] = build_rows(self.results)
 
@@ -144,6 +146,17 @@ class Report:
 
     def details(self) -> list[str]:
         return [line for row in self.table for line in row.details]
+
+    def tracebacks(self) -> list[tuple[str, str]]:
+        """Each error's ("derivation · claims", traceback in the user's frames or why there is none):
+        one per derivation when its claims share it, else one per claim (``report --traceback``)."""
+        from ..tracebacks import NO_TRACEBACK
+
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for r in self.results:
+            if Verdict(r.verdict) == Verdict.ERROR:
+                groups.setdefault((r.derivation, r.message, r.traceback or NO_TRACEBACK), []).append(r.claim)
+        return [(f"{derivation} · {', '.join(claims)}", text) for (derivation, _, text), claims in groups.items()]
 
     # ------------------------------------------------------------ the formats
     def text(self, columns: int | None = None) -> str:

@@ -74,6 +74,15 @@ def _section(title: str, lines: list[str], total: int) -> list[str]:
     return out + [""]
 
 
+def _traceback_lines(text: str, total: int) -> list[str]:
+    """A traceback whole (file names and lines to jump to, code as written); the sentence that
+    says why there is none, wrapped."""
+    if text.startswith("no traceback"):  # a path stays whole, on a line of its own if need be
+        return textwrap.wrap(text, total, initial_indent="    ", subsequent_indent="      ",
+                             break_long_words=False, break_on_hyphens=False)
+    return ["    " + line for line in text.splitlines()]
+
+
 def render(report, columns: int | None = None) -> str:
     total = columns or terminal_columns()
     parts = _paragraph(report.header(), total) + [""]
@@ -89,6 +98,13 @@ def render(report, columns: int | None = None) -> str:
         parts += ["Each assumption dropped in turn:", _wrapped(report.necessity_rows(), NECESSITY_COLUMNS, total), ""]
     if report.details():  # whole: they hold commands to paste
         parts += ["Details:"] + ["  " + d for d in report.details()] + [""]
+    if report.show_tracebacks and report.tracebacks():
+        parts += ["Tracebacks (--traceback):"]
+        for heading, text in report.tracebacks():
+            parts += _paragraph(heading, total, "  ") + _traceback_lines(text, total) + [""]
+    elif report.tracebacks():
+        parts += _paragraph("(--traceback shows the whole traceback of each error, in your code's frames)", total)
+        parts.append("")
     parts += _paragraph(report.summary_sentence(), total)
     parts.append(f"Reproduce: {report.reproduce()}")
     return "\n".join(parts)
