@@ -293,3 +293,14 @@ def test_forcing_the_complex_step_on_torch_code_it_cannot_run_is_a_clear_error()
 def test_gradcheck_refuses_an_unknown_framework():
     with pytest.raises(InvalidArgument, match="framework='mxnet'"):
         gradcheck(lambda x: (np.sum(x * x), 2 * x), (np.ones(3),), framework="mxnet")
+
+
+def test_gradverify_imports_neither_torch_nor_jax_until_code_written_in_them_is_checked():
+    import subprocess
+
+    probe = ("import sys, numpy as np, gradverify; "
+             "gradverify.gradcheck(lambda x: (np.sum(x * x), 2 * x), (np.ones(3),)); "
+             "print(sorted(m for m in ('torch', 'jax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
