@@ -1,0 +1,44 @@
+"""The catalogue written in torch and jax (tests/catalogue_frameworks/): the numpy catalogue's
+losses as torch and jax users write them, right and planted wrong, each with the verdict it must
+get. Skipped, with the reason, where the optional extra is absent; `.ci/run` installs both."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "catalogue"))  # the specs are the numpy catalogue's
+sys.path.insert(0, str(HERE / "catalogue_frameworks"))
+
+from gradverify.checks import Options, check_derivation  # noqa: E402
+from gradverify.loading import load  # noqa: E402
+
+OPTIONS = Options(seed=0, examples=20)
+
+
+def _entries(library: str):
+    pytest.importorskip(library, reason=f"{library} is an optional extra: pip install 'gradverify[{library}]'")
+    path = HERE / "catalogue_frameworks" / f"{library}_losses.py"
+    derivations, failures = load([path])
+    assert failures == []
+    module = next(m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == str(path))
+    return derivations, module.EXPECTED
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_each_framework_catalogue_has_right_and_wrong_versions_of_five_losses(library):
+    derivations, expected = _entries(library)
+    assert sorted(d.id for d in derivations) == sorted(expected)
+    assert {v for v, _ in expected.values()} == {"holds", "refuted"} and len(expected) == 10
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("k", range(10))  # one test per derivation, so that pytest-xdist spreads them
+def test_every_framework_catalogue_entry_gets_its_verdict(library, k):
+    derivations, expected = _entries(library)
+    d = sorted(derivations, key=lambda d: d.id)[k]
+    for row in check_derivation(d, OPTIONS):
+        assert row.verdict == expected[d.id][0], (d.id, row.claim, expected[d.id], row.message)
+        if row.verdict == "holds":  # nothing failed and something was compared
+            assert all(c.status in ("proved", "sampled", "pass") for c in row.checks.values()), row.as_dict()
