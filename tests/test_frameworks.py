@@ -304,3 +304,26 @@ def test_gradverify_imports_neither_torch_nor_jax_until_code_written_in_them_is_
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- code whose arithmetic no hook sees
+def _tanh_sum_in_python_floats(shift):
+    import math
+
+    def tanh_sum(x):
+        xs = [float(v) for v in np.asarray(x, dtype=float)]  # Python floats: no operation to watch
+        return sum(math.tanh(v) for v in xs), np.array([1 - math.tanh(v) ** 2 + shift for v in xs])
+    return tanh_sum
+
+
+def test_hidden_arithmetic_gets_its_rounding_from_one_ulp_input_moves_so_no_false_alarm():
+    """Σ tanh over a symmetric x is ≈ 0, so a rounding bound from |f| is ≈ 0; the central
+    differences' real rounding (3600× that) is seen by moving the inputs one ulp."""
+    result = gradcheck(_tanh_sum_in_python_floats(0.0), (np.linspace(-1.0, 1.0, 50),))
+    assert result.ok, result.message
+    assert result.estimator == "central"
+
+
+def test_hidden_arithmetic_with_a_wrong_gradient_still_fails():
+    result = gradcheck(_tanh_sum_in_python_floats(1e-6), (np.linspace(-1.0, 1.0, 50),))
+    assert not result.ok
