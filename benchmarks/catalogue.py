@@ -1,4 +1,5 @@
-"""The catalogue of real-world losses (tests/catalogue/): expected against got verdicts.
+"""The catalogue of real-world losses (tests/catalogue/, and tests/catalogue_frameworks/ for torch
+and jax when installed): expected against got verdicts.
 
     python benchmarks/catalogue.py [--examples N] [--seed S] [--only PREFIX]
 
@@ -18,7 +19,7 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "catalogue"))
 
-from _registry import entries  # noqa: E402
+from _registry import entries, framework_entries  # noqa: E402
 from gradverify.checks import Options, check_derivation  # noqa: E402
 
 
@@ -47,7 +48,7 @@ def main() -> int:
     args = p.parse_args()
     options = Options(seed=args.seed, examples=args.examples)
     table, wrong = [], 0
-    for entry in entries():
+    for entry in entries() + framework_entries():
         if args.only and not entry.derivation.id.startswith(args.only):
             continue
         row, right, pending = _row(entry, options)

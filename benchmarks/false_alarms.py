@@ -1,6 +1,6 @@
 """No false alarms: many hypothesis examples of the right seed claims, every check.
 
-    python benchmarks/false_alarms.py [--examples N] [--seed S] [--catalogue M]
+    python benchmarks/false_alarms.py [--examples N] [--seed S] [--catalogue M] [--frameworks K]
 
 N examples per seed derivation (8 of them), drawn within all assumptions, at
 tiny, unit and large scales (scores of +-50). Prints, per derivation, the
@@ -11,7 +11,9 @@ The test suite runs the same with 1,250 per derivation (10,000 in all).
 With ``--catalogue M`` (default 10,000; 0 to skip) it also runs M examples of each right
 version of the kinked and normalising losses of tests/catalogue/ (ReLU, a ReLU net, leaky
 ReLU, max pooling, hinge, Huber, L1, layer norm and batch norm with ε), and prints the
-examples set aside near a kink beside the false alarms.
+examples set aside near a kink beside the false alarms. ``--frameworks K`` (default 1,000; 0 to
+skip) does the same for the right versions of the torch and jax catalogue
+(tests/catalogue_frameworks/), for each library that is installed.
 """
 
 import argparse
@@ -28,6 +30,9 @@ sys.path.insert(0, str(ROOT / "tests" / "catalogue"))
 #: the right versions of the catalogue's kinked and normalising code
 CATALOGUE = ("relu-sum", "relu-net", "leaky-relu", "max-pool", "hinge", "huber", "l1", "layer-norm-eps",
              "batch-norm")
+#: the right versions of the torch and jax catalogue (when the library is installed)
+FRAMEWORK_CATALOGUE = tuple(f"{lib}-{loss}" for lib in ("torch", "jax")
+                            for loss in ("softmax-ce", "relu-net", "batch-norm", "logistic", "huber"))
 
 from gradverify.checks import Options, numeric_checks  # noqa: E402
 from gradverify.loading import load  # noqa: E402
@@ -38,12 +43,16 @@ def main() -> int:
     p.add_argument("--examples", type=int, default=12_500, help="examples per derivation (default 12,500)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--catalogue", type=int, default=10_000, help="examples per catalogue derivation (0: none)")
+    p.add_argument("--frameworks", type=int, default=1_000,
+                   help="examples per torch and jax catalogue derivation, when installed (0: none)")
     args = p.parse_args()
     derivations, failures = load([ROOT / "derivations"])
     runs = [(d, args.examples) for d in derivations if args.examples]
     if args.catalogue:
-        from _registry import entries
+        from _registry import entries, framework_entries
         runs += [(e.derivation, args.catalogue) for e in entries() if e.derivation.id in CATALOGUE]
+        runs += [(e.derivation, args.frameworks) for e in framework_entries()
+                 if e.derivation.id in FRAMEWORK_CATALOGUE and args.frameworks]
     rows, total, alarms = [], 0, 0
     for d, examples in runs:
         row, failed = _run(d, examples, args.seed)
@@ -55,7 +64,7 @@ def main() -> int:
     print(tabulate(rows, headers=["derivation", "examples", "false alarms", "examples set aside (near a kink)",
                                   "max error / tolerance", "seconds"], disable_numparse=True))
     print(f"\n{total} examples, {alarms} false alarms (seed {args.seed}; python benchmarks/false_alarms.py "
-          f"--examples {args.examples} --catalogue {args.catalogue} --seed {args.seed})")
+          f"--examples {args.examples} --catalogue {args.catalogue} --frameworks {args.frameworks} --seed {args.seed})")
     return 1 if alarms else 0
 
 

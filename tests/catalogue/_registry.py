@@ -43,8 +43,22 @@ def _module_of(path):
     raise LookupError(f"{path} was not imported by the loader")
 
 
-def entries() -> list[Entry]:
-    derivations, failures = load([FOLDER])
+#: the same losses written in torch and jax, one file per library (its entries need the library)
+FRAMEWORKS = FOLDER.parent / "catalogue_frameworks"
+
+
+def framework_entries() -> list[Entry]:
+    """The torch and jax catalogue's entries, for each library that is installed."""
+    import importlib.util
+
+    if str(FRAMEWORKS) not in sys.path:
+        sys.path.insert(0, str(FRAMEWORKS))
+    paths = [FRAMEWORKS / f"{lib}_losses.py" for lib in ("torch", "jax") if importlib.util.find_spec(lib)]
+    return entries(paths) if paths else []
+
+
+def entries(paths=(FOLDER,)) -> list[Entry]:
+    derivations, failures = load(list(paths))
     if failures:
         raise RuntimeError(f"catalogue files failed to load: {failures}")
     out = []
