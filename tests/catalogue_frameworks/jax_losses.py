@@ -12,12 +12,7 @@ wrong:
 import jax
 import jax.numpy as jnp
 
-import batch_norm as bn
-import huber
-import logistic
-import relu_two_layer as net
-import softmax_ce as ce
-from gradverify import Claim, Derivation, Implementation, Index, Real
+from _declarations import declare
 
 EXPECTED = {
     "jax-softmax-ce": ("holds", "none"), "jax-softmax-ce-sign-flipped": ("refuted", "sign flipped"),
@@ -37,14 +32,6 @@ def softmax_ce_code(sign):
     return softmax_ce
 
 
-for _id, _sign in (("jax-softmax-ce", 1), ("jax-softmax-ce-sign-flipped", -1)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="softmax classifier, cross-entropy (jax)", citation="catalogue: softmax classifier",
-        dims={"C": (2, 4), "D": (1, 3)}, variables={"W": Real("C", "D"), "x": Real("D"), "y": Index("C")},
-        function=ce.L, claims=[Claim("∂L/∂W", lambda s, k=_sign: ce.grad(s, k), output="grad_W", wrt="W")],
-        implementation=Implementation(softmax_ce_code(_sign), args=("W", "x", "y"), returns=("L", "grad_W")),
-        symbolic_sizes=[{"C": 3, "D": 2}, {"C": 2, "D": 4}])
-
 
 def net_code(masked):
     def two_layer(W1, b1, W2, x, t):
@@ -57,18 +44,6 @@ def net_code(masked):
     return two_layer
 
 
-for _id, _masked in (("jax-relu-net", True), ("jax-relu-net-mask-missing", False)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="two-layer ReLU net (jax)", citation="catalogue: two-layer net",
-        dims={"n": (1, 3), "h": (1, 3), "m": (1, 2)},
-        variables={"W1": Real("h", "n"), "b1": Real("h"), "W2": Real("m", "h"), "x": Real("n"), "t": Real("m")},
-        function=net.L,
-        claims=[Claim("∂L/∂W1", lambda s, k=_masked: net.delta(s, k) * s.x.T, output="grad_W1", wrt="W1"),
-                Claim("∂L/∂b1", lambda s, k=_masked: net.delta(s, k), output="grad_b1", wrt="b1")],
-        implementation=Implementation(net_code(_masked), args=("W1", "b1", "W2", "x", "t"),
-                                      returns=("L", "grad_W1", "grad_b1")),
-        symbolic_sizes=[{"n": 2, "h": 3, "m": 1}])
-
 
 def batch_norm_code(ddof):
     def batch_norm(x, dout):
@@ -80,14 +55,6 @@ def batch_norm_code(ddof):
     return batch_norm
 
 
-for _id, _ddof in (("jax-batch-norm", 0), ("jax-batch-norm-ddof-1", 1)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="batch norm (jax)", citation="catalogue: batch norm",
-        dims={"N": (2, 3), "D": (1, 2)}, variables={"x": Real("N", "D"), "dout": Real("N", "D")}, function=bn.J,
-        claims=[Claim("∂J/∂x", bn.grad, output="dx", wrt="x")],
-        implementation=Implementation(batch_norm_code(_ddof), args=("x", "dout"), returns=("J", "dx")),
-        symbolic_sizes=[{"N": 2, "D": 1}, {"N": 3, "D": 2}])
-
 
 def logistic_code(with_sigma):
     def logistic_loss(X, w, t):
@@ -95,13 +62,6 @@ def logistic_code(with_sigma):
         return jax.nn.softplus(z).sum() - t @ z, X.T @ ((jax.nn.sigmoid(z) if with_sigma else z) - t)
     return logistic_loss
 
-
-for _id, _claim, _sig in (("jax-logistic", logistic.right, True), ("jax-logistic-no-sigma", logistic.no_sigma, False)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="logistic regression (jax)", citation="catalogue: logistic regression",
-        dims={"N": (1, 3), "D": (1, 3)}, variables={"X": Real("N", "D"), "w": Real("D"), "t": Real("N")},
-        function=logistic.L, claims=[Claim("∂L/∂w", _claim, output="grad_w", wrt="w")],
-        implementation=Implementation(logistic_code(_sig), args=("X", "w", "t"), returns=("L", "grad_w")))
 
 
 def huber_code(clipped):
@@ -112,9 +72,7 @@ def huber_code(clipped):
     return huber_loss
 
 
-for _id, _claim, _clip in (("jax-huber", huber.right, True), ("jax-huber-wrong-outside", huber.outside_wrong, False)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="Huber loss (jax)", citation="catalogue: Huber",
-        dims={"n": (1, 4)}, variables={"x": Real("n"), "t": Real("n")}, function=huber.J,
-        claims=[Claim("∂J/∂x", _claim, output="grad_x", wrt="x")],
-        implementation=Implementation(huber_code(_clip), args=("x", "t"), returns=("J", "grad_x")))
+globals().update({name.replace("-", "_"): d for name, d in declare(
+    "jax", softmax_ce=softmax_ce_code, relu_net=net_code,
+    batch_norm=lambda wrong: batch_norm_code(1 if wrong else 0), batch_norm_wrong="-ddof-1",
+    logistic_loss=logistic_code, huber_loss=huber_code).items()})

@@ -14,12 +14,7 @@ planted wrong, with torch's own classic slips:
 
 import torch
 
-import batch_norm as bn
-import huber
-import logistic
-import relu_two_layer as net
-import softmax_ce as ce
-from gradverify import Claim, Derivation, Implementation, Index, Real
+from _declarations import declare
 
 EXPECTED = {
     "torch-softmax-ce": ("holds", "none"), "torch-softmax-ce-sign-flipped": ("refuted", "sign flipped"),
@@ -40,14 +35,6 @@ def softmax_ce_code(sign):
     return softmax_ce
 
 
-for _id, _sign in (("torch-softmax-ce", 1), ("torch-softmax-ce-sign-flipped", -1)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="softmax classifier, cross-entropy (torch)", citation="catalogue: softmax classifier",
-        dims={"C": (2, 4), "D": (1, 3)}, variables={"W": Real("C", "D"), "x": Real("D"), "y": Index("C")},
-        function=ce.L, claims=[Claim("∂L/∂W", lambda s, k=_sign: ce.grad(s, k), output="grad_W", wrt="W")],
-        implementation=Implementation(softmax_ce_code(_sign), args=("W", "x", "y"), returns=("L", "grad_W")),
-        symbolic_sizes=[{"C": 3, "D": 2}, {"C": 2, "D": 4}])
-
 
 def net_code(masked):
     def two_layer(W1, b1, W2, x, t):
@@ -59,18 +46,6 @@ def net_code(masked):
         return 0.5 * (r @ r), torch.outer(d, x), d
     return two_layer
 
-
-for _id, _masked in (("torch-relu-net", True), ("torch-relu-net-mask-missing", False)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="two-layer ReLU net (torch)", citation="catalogue: two-layer net",
-        dims={"n": (1, 3), "h": (1, 3), "m": (1, 2)},
-        variables={"W1": Real("h", "n"), "b1": Real("h"), "W2": Real("m", "h"), "x": Real("n"), "t": Real("m")},
-        function=net.L,
-        claims=[Claim("∂L/∂W1", lambda s, k=_masked: net.delta(s, k) * s.x.T, output="grad_W1", wrt="W1"),
-                Claim("∂L/∂b1", lambda s, k=_masked: net.delta(s, k), output="grad_b1", wrt="b1")],
-        implementation=Implementation(net_code(_masked), args=("W1", "b1", "W2", "x", "t"),
-                                      returns=("L", "grad_W1", "grad_b1")),
-        symbolic_sizes=[{"n": 2, "h": 3, "m": 1}])
 
 
 def batch_norm_code(unbiased):
@@ -84,15 +59,6 @@ def batch_norm_code(unbiased):
     return batch_norm
 
 
-for _id, _unbiased in (("torch-batch-norm", False), ("torch-batch-norm-unbiased-var", True)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="batch norm (torch)", citation="catalogue: batch norm",
-        dims={"N": (2, 3), "D": (1, 2)}, variables={"x": Real("N", "D"), "dout": Real("N", "D")}, function=bn.J,
-        claims=[Claim("∂J/∂x", bn.grad, output="dx", wrt="x")],
-        implementation=Implementation(batch_norm_code(_unbiased), args=("x", "dout"), returns=("J", "dx"),
-                                      framework="torch"),  # said, not detected: both ways are covered
-        symbolic_sizes=[{"N": 2, "D": 1}, {"N": 3, "D": 2}])
-
 
 def logistic_code(with_sigma):
     def logistic_loss(X, w, t):
@@ -101,13 +67,6 @@ def logistic_code(with_sigma):
         return loss, X.T @ ((torch.sigmoid(z) if with_sigma else z) - t)
     return logistic_loss
 
-
-for _id, _claim, _sig in (("torch-logistic", logistic.right, True), ("torch-logistic-no-sigma", logistic.no_sigma, False)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="logistic regression (torch)", citation="catalogue: logistic regression",
-        dims={"N": (1, 3), "D": (1, 3)}, variables={"X": Real("N", "D"), "w": Real("D"), "t": Real("N")},
-        function=logistic.L, claims=[Claim("∂L/∂w", _claim, output="grad_w", wrt="w")],
-        implementation=Implementation(logistic_code(_sig), args=("X", "w", "t"), returns=("L", "grad_w")))
 
 
 def huber_code(clipped):
@@ -119,9 +78,7 @@ def huber_code(clipped):
     return huber_loss
 
 
-for _id, _claim, _clip in (("torch-huber", huber.right, True), ("torch-huber-wrong-outside", huber.outside_wrong, False)):
-    globals()[_id.replace("-", "_")] = Derivation(
-        id=_id, title="Huber loss (torch)", citation="catalogue: Huber",
-        dims={"n": (1, 4)}, variables={"x": Real("n"), "t": Real("n")}, function=huber.J,
-        claims=[Claim("∂J/∂x", _claim, output="grad_x", wrt="x")],
-        implementation=Implementation(huber_code(_clip), args=("x", "t"), returns=("J", "grad_x")))
+globals().update({name.replace("-", "_"): d for name, d in declare(
+    "torch", softmax_ce=softmax_ce_code, relu_net=net_code,
+    batch_norm=batch_norm_code, batch_norm_wrong="-unbiased-var",
+    logistic_loss=logistic_code, huber_loss=huber_code, framework="torch").items()})
