@@ -48,11 +48,11 @@ def main() -> int:
     args = p.parse_args()
     derivations, failures = load([ROOT / "derivations"])
     runs = [(d, args.examples) for d in derivations if args.examples]
+    from _registry import entries, framework_entries
     if args.catalogue:
-        from _registry import entries, framework_entries
         runs += [(e.derivation, args.catalogue) for e in entries() if e.derivation.id in CATALOGUE]
-        runs += [(e.derivation, args.frameworks) for e in framework_entries()
-                 if e.derivation.id in FRAMEWORK_CATALOGUE and args.frameworks]
+    if args.frameworks:
+        runs += [(e.derivation, args.frameworks) for e in framework_entries() if e.derivation.id in FRAMEWORK_CATALOGUE]
     rows, total, alarms = [], 0, 0
     for d, examples in runs:
         row, failed = _run(d, examples, args.seed)
