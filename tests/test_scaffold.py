@@ -42,3 +42,16 @@ def test_new_never_overwrites(tmp_path):
 def test_a_name_without_letters_is_refused(tmp_path):
     with pytest.raises(InvalidArgument, match="NAME"):
         new("___", tmp_path)
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_new_writes_torch_or_jax_code_that_holds_and_a_planted_mistake_is_refuted(tmp_path, capsys, framework):
+    pytest.importorskip(framework, reason=f"{framework} is an optional extra: pip install 'gradverify[{framework}]'")
+    assert run(parse("mine", "--dir", str(tmp_path), "--framework", framework), io.StringIO()) == 0
+    path = tmp_path / "mine.py"
+    assert ("import torch" if framework == "torch" else "import jax.numpy as jnp") in path.read_text()
+    assert main(["report", "--derivations", str(path), "--no-write", "--examples", "5"]) == 0
+    assert "1 claim: 1 holds" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("(r, x)  #", "(-r, x)  #"))  # a flipped sign
+    assert main(["report", "--derivations", str(path), "--no-write", "--examples", "5"]) == 1
+    capsys.readouterr()
