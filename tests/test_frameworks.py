@@ -327,3 +327,31 @@ def test_hidden_arithmetic_gets_its_rounding_from_one_ulp_input_moves_so_no_fals
 def test_hidden_arithmetic_with_a_wrong_gradient_still_fails():
     result = gradcheck(_tanh_sum_in_python_floats(1e-6), (np.linspace(-1.0, 1.0, 50),))
     assert not result.ok
+
+
+# ---------------------------------------------------------------- a library function that is not the math
+def _softplus_derivation(code):
+    return Derivation(
+        id="softplus", title="Σ softplus(z)", dims={"n": (1, 3)}, variables={"z": Real("n", domain=(20.5, 30.0))},
+        function=lambda s: sum(sp.log(1 + sp.exp(s.z[i])) for i in range(s.n)),
+        claims=[Claim("dJ/dz", lambda s: s.z.applyfunc(lambda v: 1 / (1 + sp.exp(-v))), output="g", wrt="z")],
+        implementation=Implementation(code, args=("z",), returns=("J", "g")))
+
+
+def test_torch_softplus_above_its_threshold_is_not_the_function_and_agreement_says_so():
+    """torch.nn.functional.softplus(z) returns z itself for z > 20 (its threshold): off
+    log(1 + e^z) by up to 2e-9, far beyond float64's rounding. The gradient is right (the
+    finite differences of the code pass); the code's value is not the spec's."""
+    torch = _torch()
+
+    def torch_softplus(z):
+        return torch.nn.functional.softplus(z).sum(), torch.sigmoid(z)
+
+    def exact_softplus(z):
+        return torch.logaddexp(torch.zeros_like(z), z).sum(), torch.sigmoid(z)
+
+    row = by_claim(check_derivation(_softplus_derivation(torch_softplus), FAST))["dJ/dz"]
+    assert row.verdict.value == "refuted"
+    assert row.checks["finite_difference"].status.value == "pass"
+    assert "the implementation's value J" in row.checks["agreement"].detail
+    assert _verdicts(_softplus_derivation(exact_softplus))["dJ/dz"][0] == "holds"
