@@ -199,7 +199,9 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
         for key, comparison in evaluate_point(derivation, point, tol, options.seed, target, log).items():
             st = stats[key]
             if isinstance(comparison, str):
-                found[key] = comparison
+                found[key] = comparison  # (a value that disagrees carries its figures: the table shows them)
+                st.worst_ratio = max(st.worst_ratio, getattr(comparison, "worst_ratio", 0.0))
+                st.max_rel_err = max(st.max_rel_err, getattr(comparison, "max_rel_err", 0.0))
                 continue
             if target is None:  # the survey, not the shrinking
                 st.count(comparison)
@@ -374,6 +376,19 @@ def _raise_noise(noise: dict, claim: Claim, point: Point, f: np.ndarray, extra: 
     noise[claim.output] = out
 
 
+class _ValueDisagrees(str):
+    """The agreement failure "the code's value is not the spec's", said in words (no claimed
+    entries to show) but with its figures, so that the table's column shows the error."""
+
+    def __new__(cls, text: str, comparison):
+        self = super().__new__(cls, text)
+        self.worst_ratio, self.max_rel_err = comparison.worst_ratio, comparison.max_rel_err
+        return self
+
+    def __reduce__(self):  # it travels from a worker as the text it is
+        return (str, (str(self),))
+
+
 def _agreement(derivation, point, claim, a, err_a, exact_claims, value_agrees, value_name, tol):
     spec_exact = exact_claims[claim.name]
     if isinstance(spec_exact, str):
@@ -382,8 +397,8 @@ def _agreement(derivation, point, claim, a, err_a, exact_claims, value_agrees, v
         return f"implementation's {claim.name} has shape {a.shape}, the spec's {spec_exact.shape}"
     if not value_agrees.ok:
         code, spec = pair_text(value_agrees.worst_claimed, value_agrees.worst_reference)
-        return (f"the implementation's value {value_name} = {code} vs the spec's {spec} "
-                f"(error {value_agrees.worst_ratio:.3g}× the tolerance)")
+        return _ValueDisagrees(f"the implementation's value {value_name} = {code} vs the spec's {spec} "
+                               f"(error {value_agrees.worst_ratio:.3g}× the tolerance)", value_agrees)
     # the spec at 50 digits is exact to ~1e-50 of its own magnitude, not to 0: an exact 0 in the
     # code against a 1e-50 residual of the spec is agreement
     floor = SYMBOLIC_ZERO * max(float(np.max(np.abs(spec_exact), initial=0.0)),

@@ -41,6 +41,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
 __all__ = ["Limits", "Ending", "Outcome", "Worker", "call_here", "describe_bytes", "describe_seconds", "PRELOAD"]
@@ -203,7 +204,12 @@ class Worker:
         except Exception as exc:  # not picklable: a mistake of the caller, not of the worker
             return Outcome(Ending.RAISED, message=f"could not send the call: {type(exc).__name__}: {exc}",
                            error_type=type(exc).__name__)
-        reply = self._receive(limit)
+        try:
+            reply = self._receive(limit)
+        except Exception as exc:  # it arrived but cannot be rebuilt here (an object that pickles but won't load)
+            self._ended()
+            return Outcome(Ending.RAISED, message=f"the result came back but could not be read: {type(exc).__name__}: "
+                                                  f"{exc}", error_type=type(exc).__name__)
         if reply is None:
             return self._ended(limit)
         return _outcome(reply, self.limits)
@@ -215,10 +221,11 @@ class Worker:
             return None
         try:
             ready = wait([conn, process.sentinel], timeout)
-            if conn in ready:
-                return conn.recv()
-        except (EOFError, OSError, ValueError):
-            ready = [process.sentinel]
+            data = conn.recv_bytes() if conn in ready else None
+        except (EOFError, OSError, ValueError):  # the connection closed under us
+            ready, data = [process.sentinel], None
+        if data is not None:  # rebuilt outside the try: an object that will not load is the caller's to see
+            return ForkingPickler.loads(data)
         if ready:  # it ended: let its exit status arrive before anyone asks for it
             process.join(5)
         return None

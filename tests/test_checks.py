@@ -348,3 +348,22 @@ def test_a_mistake_in_the_users_spec_or_code_is_an_error_that_says_where(functio
     assert row.verdict == "error"
     for w in words:
         assert w in row.message, row.message
+
+
+def test_a_value_that_is_not_the_spec_s_shows_its_error_in_the_agreement_column():
+    """The code's value off the function (here by 1e-9): agreement fails, and the table's figure is
+    that error over its tolerance, not the (passing) figure of the claimed entries."""
+    from gradverify import Claim, Derivation, Implementation, Options, Real
+
+    derivation = Derivation(
+        id="off-value", title="½x² with its value off by 1e-9", dims={"n": (1, 2)}, variables={"x": Real("n")},
+        function=lambda s: sum(s.x[i] ** 2 for i in range(s.n)) / 2,
+        claims=[Claim("dJ/dx", lambda s: s.x, output="g", wrt="x")],
+        implementation=Implementation(lambda x: (0.5 * x @ x + 1e-9, x), args=("x",), returns=("J", "g")))
+    row = check_derivation(derivation, Options(seed=0, examples=5))[0]
+    agreement = row.checks["agreement"]
+    assert agreement.status == "fail" and "the implementation's value J" in agreement.detail
+    assert agreement.figures.error_over_tolerance > 1
+    right = dataclasses.replace(derivation, implementation=dataclasses.replace(
+        derivation.implementation, fn=lambda x: (0.5 * x @ x, x)))
+    assert check_derivation(right, Options(seed=0, examples=5))[0].checks["agreement"].figures.error_over_tolerance <= 1

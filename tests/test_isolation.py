@@ -44,6 +44,17 @@ def unpicklable():
     return lambda: 1
 
 
+class _WontLoad:
+    """Pickles in the worker, and cannot be rebuilt in the parent."""
+
+    def __reduce__(self):
+        return (int, ("not a number",))
+
+
+def unloadable():
+    return _WontLoad()
+
+
 @pytest.fixture(scope="module")
 def worker():
     with Worker(Limits(timeout=60, max_memory=2**30)) as w:
@@ -57,6 +68,7 @@ def worker():
     (interrupt, Ending.RAISED, "raised KeyboardInterrupt"),
     (allocate, Ending.MEMORY, "exceeded 1 GB (MemoryError)"),
     (unpicklable, Ending.RAISED, "the result cannot be sent back"),
+    (unloadable, Ending.RAISED, "the result came back but could not be read: ValueError"),
 ])
 def test_each_ending_is_typed_and_the_worker_goes_on(worker, fn, kind, message):
     outcome = worker.call(fn)
