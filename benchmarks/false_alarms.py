@@ -9,7 +9,7 @@ seen as a fraction of its tolerance: the margin the documented tolerances leave.
 The test suite runs the same with 1,250 per derivation (10,000 in all).
 
 With ``--catalogue M`` (default 10,000; 0 to skip) it also runs M examples of each right
-version of the kinked and normalising losses of tests/catalogue/ (ReLU, a ReLU net, leaky
+version of the kinked, normalising and float32 losses of tests/catalogue/ (ReLU, a ReLU net, leaky
 ReLU, max pooling, hinge, Huber, L1, layer norm and batch norm with ε), and prints the
 examples set aside near a kink beside the false alarms. ``--frameworks K`` (default 1,000; 0 to
 skip) does the same for the right versions of the torch and jax catalogue
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests" / "catalogue"))
 
 #: the right versions of the catalogue's kinked and normalising code
 CATALOGUE = ("relu-sum", "relu-net", "leaky-relu", "max-pool", "hinge", "huber", "l1", "layer-norm-eps",
-             "batch-norm")
+             "batch-norm", "tanh-float32", "softmax-ce-float32")
 #: the right versions of the torch and jax catalogue (when the library is installed)
 FRAMEWORK_CATALOGUE = tuple(f"{lib}-{loss}" for lib in ("torch", "jax")
                             for loss in ("softmax-ce", "relu-net", "batch-norm", "logistic", "huber"))

@@ -36,6 +36,7 @@ class MonteCarloArithmetic(Watcher):
     def __init__(self, rng: np.random.Generator, unit_roundoff: float, spread: float, *, per_entry: bool = True,
                  kinds: str = "f", guard: Watcher | None = None):
         self.rng, self.size, self.per_entry, self.kinds, self.guard = rng, spread * unit_roundoff, per_entry, kinds, guard
+        self.spread, self.unit_roundoff = spread, unit_roundoff
         #: operations seen: 0 means the code never computed on our arrays
         self.seen = 0
 
@@ -46,9 +47,18 @@ class MonteCarloArithmetic(Watcher):
     def function(self, func, args, kwargs):
         return NotImplemented if self.guard is None else self.guard.function(func, args, kwargs)
 
+    def size_for(self, dtype) -> float:
+        """The largest relative rounding error of one operation whose result has ``dtype``: the
+        spread times the unit roundoff, float32's (2⁻²⁴) for code that computes in float32."""
+        return self.spread * max(self.unit_roundoff, _epsilon(dtype) / 2)
+
     def perturbed(self, arr):
         shape = np.shape(arr) if self.per_entry else ()
-        return arr * (1.0 + self.size * self.rng.uniform(-1.0, 1.0, size=shape))
+        dtype = np.result_type(arr)
+        factor = 1.0 + self.size_for(dtype) * self.rng.uniform(-1.0, 1.0, size=shape)
+        if dtype.kind in "fc":  # the code's own precision stays: float32 code goes on in float32
+            factor = factor.astype(np.finfo(dtype).dtype)
+        return arr * factor
 
     def after(self, ufunc, method, args, value, in_place):
         self.seen += 1
@@ -60,6 +70,25 @@ class MonteCarloArithmetic(Watcher):
         if isinstance(value, tuple):
             return tuple(self.perturbed(v) if np.asarray(v).dtype.kind in self.kinds else v for v in value)
         return self.perturbed(value) if np.asarray(value).dtype.kind in self.kinds else value
+
+
+def _epsilon(dtype) -> float:
+    """Machine epsilon of a floating dtype: numpy's, ml_dtypes' (bfloat16, as jax hands it over)
+    or torch's; 0 for any other dtype (integers, booleans)."""
+    import sys
+
+    module = type(dtype).__module__.partition(".")[0]
+    try:
+        if module == "torch":
+            return float(sys.modules["torch"].finfo(dtype).eps) if dtype.is_floating_point or dtype.is_complex else 0.0
+        dtype = np.dtype(dtype)
+        if dtype.kind in "fc":
+            return float(np.finfo(dtype).eps)
+        if "ml_dtypes" in sys.modules and dtype.kind == "V":  # bfloat16 and friends
+            return float(sys.modules["ml_dtypes"].finfo(dtype).eps)
+    except (TypeError, ValueError, KeyError):
+        pass
+    return 0.0
 
 
 def one_ulp(arr, rng: np.random.Generator) -> np.ndarray:

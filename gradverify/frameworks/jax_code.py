@@ -104,7 +104,8 @@ class JaxCode(Framework):
         rounding.seen += 1
         array = np.asarray(value)  # perturbed in numpy: a jax operation per result costs ~0.25 ms
         shape = array.shape if rounding.per_entry else ()
-        return array * (1.0 + rounding.rng.uniform(-1.0, 1.0, size=shape) * rounding.size).astype(array.real.dtype)
+        size = rounding.size_for(array.dtype)
+        return array * (1.0 + rounding.rng.uniform(-1.0, 1.0, size=shape) * size).astype(array.real.dtype)
 
 
 def _inlined(eqn):

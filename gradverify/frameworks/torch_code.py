@@ -113,8 +113,9 @@ def _watch(torch, rounding, guarded: bool):
             raise NotAnalyticCode(f"torch {name} turned a complex tensor into real numbers")
         return out
 
-    def draw(shape):
-        return torch.as_tensor(rounding.rng.uniform(-1.0, 1.0, size=shape) * rounding.size)
+    def draw(shape, dtype):
+        size = rounding.size_for(dtype)  # float32 code rounds at float32's unit roundoff
+        return torch.as_tensor(rounding.rng.uniform(-1.0, 1.0, size=shape) * size)
 
     def perturbed(out, first, scale):
         if not isinstance(out, torch.Tensor) or not (out.is_floating_point() and "f" in kinds
@@ -124,9 +125,9 @@ def _watch(torch, rounding, guarded: bool):
             return out
         rounding.seen += 1
         shape = tuple(out.shape) if rounding.per_entry else ()
-        error = out * draw(shape).to(out.dtype)
+        error = out * draw(shape, out.dtype).to(out.dtype)
         if scale:  # a fused operation: its rounding inside is at the size of its inputs
-            error = error + scale * draw(shape).to(out.dtype)
+            error = error + scale * draw(shape, out.dtype).to(out.dtype)
         if out is first:  # an in-place operation: perturb it in place
             return out.add_(error)
         return out + error
