@@ -46,9 +46,16 @@ class MonteCarloArithmetic(Watcher):
     def function(self, func, args, kwargs):
         return NotImplemented if self.guard is None else self.guard.function(func, args, kwargs)
 
-    def perturbed(self, arr):
+    def perturbed(self, arr, fresh: bool = False):
+        """arr·(1 + δ). ``fresh``: arr is a result no one else holds, multiplied in place when
+        that gives the same numbers (same dtype): a 10⁷-entry result is not copied."""
         shape = np.shape(arr) if self.per_entry else ()
-        return arr * (1.0 + self.size * self.rng.uniform(-1.0, 1.0, size=shape))
+        factor = 1.0 + self.size * self.rng.uniform(-1.0, 1.0, size=shape)
+        if (fresh and isinstance(arr, np.ndarray) and arr.ndim and arr.flags.owndata and arr.flags.writeable
+                and np.result_type(arr, factor) == arr.dtype):
+            arr *= factor
+            return arr
+        return arr * factor
 
     def after(self, ufunc, method, args, value, in_place):
         self.seen += 1
@@ -58,8 +65,9 @@ class MonteCarloArithmetic(Watcher):
                     o[...] = self.perturbed(o)
             return value
         if isinstance(value, tuple):
-            return tuple(self.perturbed(v) if np.asarray(v).dtype.kind in self.kinds else v for v in value)
-        return self.perturbed(value) if np.asarray(value).dtype.kind in self.kinds else value
+            return tuple(self.perturbed(v, fresh=True) if np.asarray(v).dtype.kind in self.kinds else v
+                         for v in value)
+        return self.perturbed(value, fresh=True) if np.asarray(value).dtype.kind in self.kinds else value
 
 
 def one_ulp(arr, rng: np.random.Generator) -> np.ndarray:
