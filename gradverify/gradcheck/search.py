@@ -7,7 +7,8 @@ within the estimates' tolerance over |E|: one evaluation narrows [lo, hi) by a
 factor of about |E|/tolerance (10³–10⁸), and one more checks that the window
 around t fails. When it does not (several wrong entries, or errors near the
 tolerance), the range is halved instead (bisection, one evaluation a step).
-The last entry is compared on its own.
+The last entry is compared on its own, unless the range that failed last was
+that entry alone.
 """
 
 from __future__ import annotations
@@ -24,25 +25,29 @@ __all__ = ["entry_at", "locate"]
 
 def locate(est: Estimators, u: Direction, failed: Estimate) -> WrongEntry | None:
     """A wrong entry within the failed direction ``u``, or None when none can be pinned down."""
-    lo, hi, err, tol = u.lo, u.hi, failed.error, failed.tolerance
+    lo, hi, err, tol, measured = u.lo, u.hi, failed.error, failed.tolerance, None
     for _ in range(2 * int(np.log2(max(hi - lo, 2))) + 2):
         if hi - lo <= 1:
             break
-        lo, hi, err, tol = _narrow(est, u, lo, hi, err, tol)
+        lo, hi, err, tol, measured = _narrow(est, u, lo, hi, err, tol)
+    if hi - lo == 1 and measured is not None:  # the entry failed on its own already (u_k times it)
+        return _wrong_entry(est, u, lo, measured.numeric / u.value_at(lo))
     return entry_at(est, u.sizes, lo)
 
 
 def _narrow(est, u, lo, hi, err, tol):
+    """A smaller range holding a wrong entry, its error and tolerance, and the failed estimate
+    over exactly that range (None when its error was inferred, not measured)."""
     window = _window(est, u, lo, hi, err, tol)
     if window is not None:
         w = est.quick(u.restricted(*window))
         if w.fails:
-            return window[0], window[1], w.error, w.tolerance
+            return window[0], window[1], w.error, w.tolerance, w
     mid = (lo + hi) // 2
     first = est.quick(u.restricted(lo, mid))
     if first.fails:
-        return lo, mid, first.error, first.tolerance
-    return mid, hi, err - first.error, tol + first.tolerance
+        return lo, mid, first.error, first.tolerance, first
+    return mid, hi, err - first.error, tol + first.tolerance, None
 
 
 def _window(est, u, lo, hi, err, tol) -> tuple[int, int] | None:
@@ -64,7 +69,12 @@ def entry_at(est: Estimators, sizes: tuple, k: int, confirm: bool = False) -> Wr
     e = est.estimate(u) if confirm else est.quick(u)
     if not e.fails:
         return None
+    return _wrong_entry(est, u, k, e.numeric)
+
+
+def _wrong_entry(est: Estimators, u: Direction, k: int, numeric: float) -> WrongEntry:
+    """Global entry ``k`` named: argument, index, the claimed gradient there and the estimate."""
     slot, j = u.where(k)
     i = est.calls.wrt[slot]
     index = tuple(int(v) for v in np.unravel_index(j, est.calls.args[i].shape))
-    return WrongEntry(i, index, e.claimed, e.numeric)
+    return WrongEntry(i, index, float(est.calls.base.grads[slot].reshape(-1)[j]), numeric)
