@@ -51,7 +51,9 @@ def test_directional_cost_does_not_grow_with_the_number_of_entries():
     small = gradcheck(b.naive_softmax_loss_and_gradient, problem(20, 100), wrt=(0, 2), mode="directional")
     large = gradcheck(b.naive_softmax_loss_and_gradient, problem(50, 4000), wrt=(0, 2), mode="directional")
     assert small.ok and large.ok
-    assert small.evaluations == large.evaluations == 3  # two real calls (determinism), one complex
+    # one real call and one complex-step call, whose real value agreeing with the real call's is the
+    # determinism test of a pass
+    assert small.evaluations == large.evaluations == 2
 
 
 def test_auto_picks_entries_for_small_and_directional_for_large():
@@ -172,6 +174,58 @@ def test_zero_mean_noise_in_the_gradient_fails(n):
     x = rng.normal(size=n)
     result = gradcheck(lambda x: (np.sum(x ** 2), 2 * x + rng.normal(size=x.shape)), (x,))
     assert not result.ok and "not deterministic" in result.message
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+def test_a_random_value_fails_though_its_gradient_is_right(n):
+    """The complex step's real value is the determinism test of a pass: a value that moves between
+    calls (here, unseeded noise added to it) sends the check to the full test, which fails."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n)
+    result = gradcheck(lambda x: (np.sum(x ** 2) + rng.normal(), 2 * x), (x,))
+    assert not result.ok and "not deterministic" in result.message
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+def test_a_real_value_unlike_the_complex_one_costs_the_full_determinism_test_not_the_verdict(n):
+    """Code whose real value differs from the complex step's real part (here, on purpose) is
+    deterministic: the full test (one more real call) says so, and the right gradient passes."""
+    x = np.random.default_rng(0).normal(size=n)
+
+    def fn(x, factor=2.0):
+        return np.sum(x ** 2) + (1.0 if np.iscomplexobj(x) else 0.0), factor * x
+
+    right = gradcheck(fn, (x,))
+    assert right.ok, right.message
+    if n > 256:
+        assert right.evaluations == 3  # the real call, the complex one, and the full test's second real call
+    assert not gradcheck(lambda x: fn(x, 2.01), (x,)).ok
+
+
+@pytest.mark.parametrize("estimator", ["complex-step", "central"])
+def test_buffers_reused_between_calls_hold_exactly_the_point_asked_for(estimator):
+    """The complex buffer and the moved real buffer are written once and then only where a
+    direction changes them: every call still sees x on its real part, moved on one range only,
+    while a wrong entry is located (full direction, halves, windows, the entry alone)."""
+    x = np.random.default_rng(5).normal(size=5000)
+    seen = []
+
+    def fn(z):
+        if np.iscomplexobj(z):
+            assert np.array_equal(z.real, x)
+            moved = np.flatnonzero(z.imag)
+        else:
+            moved = np.flatnonzero(z != x)
+        seen.append(moved)
+        g = 2 * np.asarray(z).real
+        g[1234] += 1e-3 if estimator == "complex-step" else 1.0
+        return np.sum(z ** 2), g
+
+    result = gradcheck(fn, (x,), estimator=estimator)
+    assert not result.ok and result.located[0].index == (1234,), result.message
+    ranges = [m for m in seen if m.size]
+    assert all(m[-1] - m[0] + 1 == m.size for m in ranges)  # one range each, nothing left from before
+    assert ranges[0].size == x.size and ranges[-1].tolist() == [1234]  # the whole direction first, the entry last
 
 
 @pytest.mark.parametrize("n", [5, 1000])

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..tolerances import ENTRIES_UP_TO, Tolerance, tolerance_for
 from .calls import Calls, ModifiesArgument, NotDeterministic
+from .directions import random_direction
 from .estimators import Estimators, NonFinite
 from .modes import Verdict, directional, entries
 from .results import GradcheckError, GradcheckResult, WrongEntry
@@ -78,12 +79,16 @@ def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
     if mode == "auto":
         mode = "entries" if sum(calls.sizes) <= ENTRIES_UP_TO else "directional"
     try:
+        rng = np.random.default_rng(o.seed)
+        first = random_direction(rng, calls.sizes) if mode == "directional" else None
+        if first is not None:
+            est.prefetch(first)  # the complex call first: the real call's gradients reuse its memory
         base = calls.start()
         if not np.isfinite(base.value):
             return mode, Verdict(False, f"fn's value is {base.value} at the point checked")
         if mode == "entries":
             return mode, entries(est)
-        return mode, directional(est, np.random.default_rng(o.seed), o.directions, o.spot, o.locate)
+        return mode, directional(est, rng, first, o.directions, o.spot, o.locate)
     except (NotDeterministic, ModifiesArgument) as exc:
         return mode, Verdict(False, str(exc))
     except NonFinite as exc:

@@ -19,9 +19,16 @@ the worst case. A comparison above it is never reported alone:
    added to the tolerance (a gradient computed by cancellation, v_c(ŷ − y) when
    ŷ_o ≈ 1, is rounding at its own size; only a measurement sees that).
 
+Before a comparison fails, and before central differences are used, the full
+determinism test runs (`Calls.settle`); a complex-step call whose real value
+agrees with the real call's makes it unnecessary on a pass.
+
 `Estimators` keeps, for one gradcheck call, which estimator is in use and the
 noise measured so far; `quick` reuses them without new confirmation (locating
-a wrong entry needs many estimates, not many confirmations).
+a wrong entry needs many estimates, not many confirmations). `prefetch` makes
+the first complex-step call before the real one, so that the memory its
+complex outputs took serves the real call's gradients (a fresh page costs more
+than the arithmetic on it at 10⁷ entries).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic
 from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, SUM_BLOCK
-from .calls import Calls, NotAnalytic
+from .calls import Calls, ComplexEvaluation, NotAnalytic
 from .directions import Claimed, Direction, claimed_along
 
 __all__ = ["Estimate", "Estimators", "NonFinite"]
@@ -88,6 +95,7 @@ class Estimators:
         self.worst = 0.0
         self._largest: float | None = None
         self._scales: dict = {}
+        self._prefetched: tuple | None = None  # (direction, ComplexEvaluation or the exception it raised)
 
     @property
     def used(self) -> str:
@@ -109,7 +117,7 @@ class Estimators:
         return tol.safety * (rounding + self.calls.nondeterminism * (1.0 + claimed.total_u))
 
     def _claimed(self, u: Direction) -> Claimed:
-        claimed = claimed_along(self.calls.base.grads, u)
+        claimed = claimed_along(self.calls.base.grads, u, total=self.calls.nondeterminism > 0)
         if not math.isfinite(claimed.value):
             raise self._non_finite()
         return claimed
@@ -130,25 +138,50 @@ class Estimators:
         self.worst = max(self.worst, e.ratio)
         return e
 
+    def prefetch(self, u: Direction) -> None:
+        """The complex-step call along ``u`` made now, before `Calls.start`; `estimate(u)` uses it.
+        What it raises is kept and raised there, after the real call has had its say."""
+        if self.choice == "central":
+            return
+        try:
+            self._prefetched = (u, self.calls.complex(u, COMPLEX_STEP))
+        except Exception as exc:  # noqa: BLE001 - raised again by estimate(u), after the real call
+            self._prefetched = (u, exc)
+
     def estimate(self, u: Direction) -> Estimate:
         """The comparison along ``u``, confirmed before it is allowed to fail."""
         return self._seen(self._estimate(u))
 
     def _estimate(self, u: Direction) -> Estimate:
+        if self.choice == "central":
+            self.calls.settle()  # central differences call fn at no point twice: test determinism first
+            claimed = self._claimed(u)
+            e = self._central(u, claimed)
+            return e if not e.fails else self._confirm_central(u, claimed, e)
         claimed = self._claimed(u)
-        if self.choice != "central":
-            try:
-                e = self._complex(u, claimed)
-            except NotAnalytic as exc:
-                if self.choice == "complex-step":
-                    raise InvalidArgument("an implementation the complex step can run",
-                                          f"estimator='complex-step' but {exc}",
-                                          "Use estimator='central' or 'auto'.") from exc
-                self.choice, self.fallback = "central", f"complex step not possible ({exc})"
-                return self._estimate(u)
-            return e if not e.fails else self._confirm_complex(u, claimed, e)
-        e = self._central(u, claimed)
-        return e if not e.fails else self._confirm_central(u, claimed, e)
+        try:
+            ev = self._complex_call(u)
+        except NotAnalytic as exc:
+            if self.choice == "complex-step":
+                raise InvalidArgument("an implementation the complex step can run",
+                                      f"estimator='complex-step' but {exc}",
+                                      "Use estimator='central' or 'auto'.") from exc
+            self.choice, self.fallback = "central", f"complex step not possible ({exc})"
+            return self._estimate(u)
+        e = Estimate("complex-step", ev.derivative, claimed.value, self._bound(claimed, u))
+        if (e.fails or not self.calls.agrees(ev.value)) and self.calls.settle():
+            return self._estimate(u)  # the global RNGs are pinned now: a new base, a new estimate
+        return e if not e.fails else self._confirm_complex(u, claimed, e)
+
+    def _complex_call(self, u: Direction) -> ComplexEvaluation:
+        if self._prefetched is not None:
+            v, outcome = self._prefetched
+            self._prefetched = None
+            if v is u:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                return outcome
+        return self.calls.complex(u, COMPLEX_STEP)
 
     def quick(self, u: Direction) -> Estimate:
         """One estimate with the estimator in use and the noise measured so far, unconfirmed."""
@@ -157,7 +190,7 @@ class Estimators:
         return self._seen(replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise))
 
     def _complex(self, u: Direction, claimed: Claimed) -> Estimate:
-        numeric, _ = self.calls.complex(u, COMPLEX_STEP)
+        numeric = self.calls.complex(u, COMPLEX_STEP).derivative
         return Estimate("complex-step", numeric, claimed.value, self._bound(claimed, u))
 
     def _step(self, u: Direction) -> float:
@@ -202,9 +235,9 @@ class Estimators:
         rng = np.random.default_rng(self.calls.seed)
         worst = 0.0
         for _ in range(CONFIRM_RUNS):
-            d, grads = self.calls.complex(u, COMPLEX_STEP, jitter=rng)
-            c = claimed_along(grads, u).value
-            worst = max(worst, abs(d - e.numeric) + abs(c - claimed.value))
+            ev = self.calls.complex(u, COMPLEX_STEP, jitter=rng, grads=True)
+            c = claimed_along(ev.grads, u).value
+            worst = max(worst, abs(ev.derivative - e.numeric) + abs(c - claimed.value))
         return worst
 
     def _confirm_central(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:

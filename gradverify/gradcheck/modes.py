@@ -33,10 +33,11 @@ def _located_message(located, what: str) -> str:
     return f"wrong gradient, not narrowed to one entry ({what})"
 
 
-def directional(est: Estimators, rng: np.random.Generator, count: int, spot: int, search: bool) -> Verdict:
+def directional(est: Estimators, rng: np.random.Generator, first, count: int, spot: int, search: bool) -> Verdict:
+    """``first``: the first direction, drawn from ``rng`` already (its complex call may be made)."""
     sizes = est.calls.sizes
-    for _ in range(count):
-        u = random_direction(rng, sizes)
+    for n in range(count):
+        u = first if n == 0 else random_direction(rng, sizes)
         e = est.estimate(u)
         if e.fails:
             return _failed_direction(est, u, e, search)
