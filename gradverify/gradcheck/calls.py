@@ -279,6 +279,11 @@ class Calls:
         return ComplexEvaluation(float(value.imag) / h, float(value.real), kept)
 
     # ------------------------------------------------------------ moved real arguments
+    def release_moved(self) -> None:
+        """Let the moved buffers go (made again if central differences are needed later)."""
+        self._moved_buffers.clear()
+        self._moved_written.clear()
+
     def moved(self, u: Direction, step: float) -> dict:
         """{argument position: x + step·u} for the wrt arrays the direction covers (read-only views
         of one buffer per argument, rewritten only where this direction or the last one moved it)."""

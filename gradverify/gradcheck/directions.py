@@ -23,7 +23,8 @@ import numpy as np
 
 from ..tolerances import CHUNK, DIRECTION_LEVELS
 
-__all__ = ["Claimed", "Direction", "chunks", "claimed_along", "random_direction", "unit_direction"]
+__all__ = ["Claimed", "Direction", "chunks", "claimed_along", "largest_magnitude", "random_direction",
+           "unit_direction"]
 
 
 def chunks(a: int, b: int):
@@ -148,3 +149,12 @@ def claimed_along(grads: list, u: Direction, total: bool = False) -> Claimed:
                 parts.append(float(p.sum()))
                 squares += float(np.square(p, out=p).sum())  # not p @ p: no BLAS call in this loop
     return Claimed(math.fsum(parts), math.sqrt(squares), u.hi - u.lo, total_u)
+
+
+def largest_magnitude(a: np.ndarray) -> float:
+    """max |a| (0 for an empty array) by chunks: no temporary the size of ``a``."""
+    flat, worst = np.asarray(a).reshape(-1), 0.0
+    for s, e in chunks(0, flat.size):
+        piece = flat[s:e]
+        worst = max(worst, float(piece.max()), -float(piece.min()))
+    return worst

@@ -7,8 +7,8 @@ within the estimates' tolerance over |E|: one evaluation narrows [lo, hi) by a
 factor of about |E|/tolerance (10³–10⁸), and one more checks that the window
 around t fails. When it does not (several wrong entries, or errors near the
 tolerance), the range is halved instead (bisection, one evaluation a step).
-The last entry is compared on its own, unless the range that failed last was
-that entry alone.
+The entry found is then confirmed on its own (`confirmed_entry`), reusing the
+estimate of the range that failed last when that range was the entry alone.
 """
 
 from __future__ import annotations
@@ -20,19 +20,34 @@ from .directions import Direction, unit_direction
 from .estimators import Estimate, Estimators
 from .results import WrongEntry
 
-__all__ = ["entry_at", "locate"]
+__all__ = ["confirmed_entry", "entry_at", "locate"]
 
 
-def locate(est: Estimators, u: Direction, failed: Estimate) -> WrongEntry | None:
-    """A wrong entry within the failed direction ``u``, or None when none can be pinned down."""
+def locate(est: Estimators, u: Direction, failed: Estimate) -> tuple[int, Estimate | None]:
+    """The global position of a wrong entry within the failed direction ``u``, and the failed
+    (unconfirmed) estimate along ``u`` restricted to that entry alone, when one was made."""
     lo, hi, err, tol, measured = u.lo, u.hi, failed.error, failed.tolerance, None
     for _ in range(2 * int(np.log2(max(hi - lo, 2))) + 2):
         if hi - lo <= 1:
             break
         lo, hi, err, tol, measured = _narrow(est, u, lo, hi, err, tol)
-    if hi - lo == 1 and measured is not None:  # the entry failed on its own already (u_k times it)
-        return _wrong_entry(est, u, lo, measured.numeric / u.value_at(lo))
-    return entry_at(est, u.sizes, lo)
+    return lo, measured if hi - lo == 1 else None
+
+
+def confirmed_entry(est: Estimators, u: Direction, failed: Estimate) -> WrongEntry | None:
+    """`locate`, then the entry found confirmed on its own (along u restricted to it: only that
+    entry moves, so central differences and Monte Carlo runs there rewrite one entry of a buffer).
+    None when no entry's failure survives confirmation."""
+    k, e = locate(est, u, failed)
+    r = u.restricted(k, k + 1)
+    if e is None:
+        e = est.look(r)
+        if not e.fails:
+            return None
+    e = est.confirm(r, e)
+    if not e.fails:
+        return None
+    return _wrong_entry(est, u, k, e.numeric / u.value_at(k))
 
 
 def _narrow(est, u, lo, hi, err, tol):
