@@ -52,8 +52,10 @@ class Direction:
     lo: int
     hi: int
     weighted: bool = False
-    #: the generator the blocks are drawn with (one per direction and its restrictions; one thread)
+    #: the generator the blocks are drawn with (one per direction and its restrictions; one thread),
+    #: and its state at the start of the stream (PCG64(key).state)
     _generator: object = field(default=None, compare=False, repr=False)
+    _start: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def starts(self) -> tuple:
@@ -73,8 +75,7 @@ class Direction:
             raise ValueError(f"[{a}, {b}) crosses a block of {CHUNK} entries")
         first = sum(-(-n // CHUNK) for n in self.sizes[:slot]) + block  # blocks before this one
         gen = self._generator
-        gen.state = {"bit_generator": "PCG64", "state": {"state": self.key, "inc": _INCREMENT},
-                     "has_uint32": 0, "uinteger": 0}
+        gen.state = self._start
         gen.advance(first * _WORDS)
         return gen.random_raw(_WORDS).view(np.int16)[a - block * CHUNK:b - block * CHUNK]
 
@@ -86,8 +87,10 @@ class Direction:
             u = self.codes(slot, a, b) * (2.0 / DIRECTION_LEVELS)
             u += 1.0 / DIRECTION_LEVELS  # (m + ½)·2/L, exactly: 17 significant bits
         if self.weighted:
-            first = self.starts[slot] + a - self.lo
-            u *= (np.arange(first, first + b - a) + 0.5) / (self.hi - self.lo)
+            t = np.arange(b - a, dtype=np.float64)
+            t += self.starts[slot] + a - self.lo + 0.5
+            t *= 1.0 / (self.hi - self.lo)
+            u *= t
         return u
 
     def restricted(self, lo: int, hi: int, weighted: bool = False) -> Direction:
@@ -105,14 +108,13 @@ class Direction:
 
 #: 64-bit words of the PCG64 stream per block of CHUNK 16-bit codes
 _WORDS = CHUNK // 4
-#: PCG64's stream increment, fixed (odd): the key alone is the state
-_INCREMENT = 0x5851F42D4C957F2D14057B7EF767814F
 
 
 def random_direction(rng: np.random.Generator, sizes: tuple) -> Direction:
     """Independent random entries over all N entries (2 bytes of randomness each), drawn by block."""
-    key = int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63))
-    return Direction(tuple(sizes), key, 0, int(sum(sizes)), _generator=np.random.PCG64(0))
+    key = int(rng.integers(0, 2**63))
+    generator = np.random.PCG64(key)
+    return Direction(tuple(sizes), key, 0, int(sum(sizes)), _generator=generator, _start=generator.state)
 
 
 def unit_direction(sizes: tuple, k: int) -> Direction:
