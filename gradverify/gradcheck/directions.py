@@ -56,6 +56,8 @@ class Direction:
     #: and its state at the start of the stream (PCG64(key).state)
     _generator: object = field(default=None, compare=False, repr=False)
     _start: dict | None = field(default=None, compare=False, repr=False)
+    #: the block drawn last, {(slot, block): codes}: a direction over one block draws it once
+    _last: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def starts(self) -> tuple:
@@ -73,11 +75,16 @@ class Direction:
         block = a // CHUNK
         if (b - 1) // CHUNK != block:
             raise ValueError(f"[{a}, {b}) crosses a block of {CHUNK} entries")
-        first = sum(-(-n // CHUNK) for n in self.sizes[:slot]) + block  # blocks before this one
-        gen = self._generator
-        gen.state = self._start
-        gen.advance(first * _WORDS)
-        return gen.random_raw(_WORDS).view(np.int16)[a - block * CHUNK:b - block * CHUNK]
+        codes = self._last.get((slot, block))
+        if codes is None:
+            first = sum(-(-n // CHUNK) for n in self.sizes[:slot]) + block  # blocks before this one
+            gen = self._generator
+            gen.state = self._start
+            gen.advance(first * _WORDS)
+            codes = gen.random_raw(_WORDS).view(np.int16)
+            self._last.clear()
+            self._last[(slot, block)] = codes
+        return codes[a - block * CHUNK:b - block * CHUNK]
 
     def values(self, slot: int, a: int, b: int) -> np.ndarray:
         """u on the slot's local entries [a, b) (float64), [a, b) within one block (`chunks`)."""
