@@ -301,9 +301,8 @@ class Calls:
             for s, e in ((lo, min(hi, a)), (max(lo, b), hi)):  # undo the last move outside [a, b)
                 if s < e:
                     flat[s:e] = xf[s:e]
-            for s, e in chunks(a, b):
-                np.multiply(u.values(slot, s, e), step, out=flat[s:e])
-                flat[s:e] += xf[s:e]
+            for s, e in chunks(a, b):  # x + step·u in float64, then stored in x's dtype
+                np.add(xf[s:e], step * u.values(slot, s, e), out=flat[s:e])
             self._moved_written[slot] = (a, b)
             buf.flags.writeable = False
             out[i] = _read_only(buf)
