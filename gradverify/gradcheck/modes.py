@@ -2,8 +2,9 @@
 
 * directional: the derivative along ``directions`` random directions over all the
   ``wrt`` arrays together, each compared with Σ gradᵀu (cost does not grow with
-  the number of entries); a failed direction is searched for its wrong entry
-  (`search.locate`); ``spot`` entries drawn at random are also compared one by one.
+  the number of entries); a failed direction is searched for its wrong entry, which
+  is then confirmed on its own (`search.confirmed_entry`), before the direction
+  itself would be; ``spot`` entries drawn at random are also compared one by one.
 * entries: every entry (cost grows with size).
 """
 
