@@ -137,6 +137,36 @@ def test_gradcheck_argument_mistakes_are_clear(fn, args, wrt, words):
     assert words in str(info.value)
 
 
+@pytest.mark.parametrize("fn, words", [
+    pytest.param(lambda x: (x @ x,), "1 value", id="too-few-outputs"),
+    pytest.param(lambda x: (x, 2 * x), "a scalar value", id="vector-value"),
+    pytest.param(lambda x: (x @ x, 2 * x[:2]), "shape (2,)", id="gradient-shape"),
+    pytest.param(lambda x: 1 / 0, "ZeroDivisionError", id="fn-raises"),
+])
+def test_mistakes_are_the_same_when_the_complex_call_comes_first(fn, words):
+    """Directional mode makes its complex-step call before the real one; the real call still has
+    the first word, so a mistake reads as it does in the per-entry mode."""
+    with pytest.raises(InvalidArgument, match="Expected") as info:
+        gradcheck(fn, (np.ones(1000),), wrt=(0,))
+    assert words in str(info.value)
+    assert gradcheck(lambda x: (x @ x, 2 * x), (np.ones(1000),), wrt=(0,)).ok
+
+
+def test_code_that_only_the_complex_call_breaks_falls_back_and_still_judges():
+    """A TypeError raised only for complex input (a cast the code makes) is the complex step's
+    limit, met in the first call: central differences judge, the right gradient passes."""
+    x = np.random.default_rng(0).normal(size=1000)
+
+    def fn(x, factor=2.0):
+        if np.iscomplexobj(x):
+            raise TypeError("no complex here")
+        return float(x @ x), factor * x
+
+    right = gradcheck(fn, (x,))
+    assert right.ok and right.estimator == "central" and "no complex here" in right.fallback
+    assert not gradcheck(lambda x: fn(x, 2.01), (x,)).ok
+
+
 # ---------------------------------------------------------------- verdicts gradcheck must not get wrong
 def square(x):
     return float(np.sum(x ** 2)), 2 * x
