@@ -52,8 +52,9 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     (default 1), ``spot`` (entries also checked one by one, default 0), ``locate``
     (search a failed direction for the wrong entry, default True).
     ``estimator``: "complex-step", "central" or "auto". ``tolerance``: a `Tolerance`,
-    or "auto" for the inputs' dtype. ``nondet_tol``: how far two calls at the same
-    point may differ (torch's sense; default 0: bitwise equal). ``raise_exception``:
+    or "auto" for the inputs' dtype. ``nondet_tol``: how far two real calls at the
+    same point may differ when the full determinism test runs (torch's sense; default 0: bitwise
+    equal; a pass whose complex-step value agrees with the real call's does not run it). ``raise_exception``:
     raise `GradcheckError` instead of returning a failed result."""
     t0 = time.perf_counter()
     options = _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol)

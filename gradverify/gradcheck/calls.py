@@ -18,7 +18,8 @@ nothing kept at module level, so calls in several threads never meet.
   identically before every call (what word2vec's own harness does) and two
   calls repeated; if they still differ by more than ``nondet_tol``,
   `NotDeterministic` is raised (a failure, never a pass). Noise in a gradient
-  alone moves Σ gradᵀu, so it fails the comparison and meets the full test.
+  alone moves Σ gradᵀu: above the comparison's rounding bound it fails the
+  comparison and meets the full test; below it, a pass does not see it.
 - The complex step evaluates ``fn`` on arguments x + i·h·u, watched so that
   non-analytic numpy operations raise `NotAnalytic`. Its buffers (x + i·h·u,
   the moved real arguments of central differences) are made once per call and
