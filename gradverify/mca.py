@@ -52,12 +52,19 @@ class MonteCarloArithmetic(Watcher):
         spread times the unit roundoff, float32's (2⁻²⁴) for code that computes in float32."""
         return self.spread * max(self.unit_roundoff, _epsilon(dtype) / 2)
 
-    def perturbed(self, arr):
+    def perturbed(self, arr, fresh: bool = False):
+        """arr·(1 + δ), δ at the rounding of arr's dtype; the code's own precision stays (float32
+        code goes on in float32). ``fresh``: arr is a result no one else holds, multiplied in
+        place (same numbers): a 10⁷-entry result is not copied."""
         shape = np.shape(arr) if self.per_entry else ()
         dtype = np.result_type(arr)
         factor = 1.0 + self.size_for(dtype) * self.rng.uniform(-1.0, 1.0, size=shape)
-        if dtype.kind in "fc":  # the code's own precision stays: float32 code goes on in float32
-            factor = factor.astype(np.finfo(dtype).dtype)
+        if dtype.kind in "fc":
+            factor = np.asarray(factor).astype(np.finfo(dtype).dtype)
+        if (fresh and isinstance(arr, np.ndarray) and arr.ndim and arr.flags.owndata and arr.flags.writeable
+                and np.result_type(arr, factor) == arr.dtype):
+            arr *= factor
+            return arr
         return arr * factor
 
     def after(self, ufunc, method, args, value, in_place):
@@ -68,8 +75,9 @@ class MonteCarloArithmetic(Watcher):
                     o[...] = self.perturbed(o)
             return value
         if isinstance(value, tuple):
-            return tuple(self.perturbed(v) if np.asarray(v).dtype.kind in self.kinds else v for v in value)
-        return self.perturbed(value) if np.asarray(value).dtype.kind in self.kinds else value
+            return tuple(self.perturbed(v, fresh=True) if np.asarray(v).dtype.kind in self.kinds else v
+                         for v in value)
+        return self.perturbed(value, fresh=True) if np.asarray(value).dtype.kind in self.kinds else value
 
 
 def _epsilon(dtype) -> float:

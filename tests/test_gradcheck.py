@@ -51,7 +51,9 @@ def test_directional_cost_does_not_grow_with_the_number_of_entries():
     small = gradcheck(b.naive_softmax_loss_and_gradient, problem(20, 100), wrt=(0, 2), mode="directional")
     large = gradcheck(b.naive_softmax_loss_and_gradient, problem(50, 4000), wrt=(0, 2), mode="directional")
     assert small.ok and large.ok
-    assert small.evaluations == large.evaluations == 3  # two real calls (determinism), one complex
+    # one real call and one complex-step call, whose real value agreeing with the real call's is the
+    # determinism test of a pass
+    assert small.evaluations == large.evaluations == 2
 
 
 def test_auto_picks_entries_for_small_and_directional_for_large():
@@ -111,6 +113,8 @@ def test_no_false_alarm_when_the_model_is_sure(mode, estimator):
         result = gradcheck(b.naive_softmax_loss_and_gradient, (v_c, o, U), wrt=(0, 2), mode=mode,
                            estimator=estimator)
         assert result.ok, (trial, result.message)
+        # a search made before the rounding was measured leaves no trace in a pass
+        assert result.error_over_tolerance <= 1.0, (trial, result.error_over_tolerance)
 
 
 def test_vdot_conjugates_so_the_complex_step_falls_back():
@@ -131,6 +135,36 @@ def test_gradcheck_argument_mistakes_are_clear(fn, args, wrt, words):
     with pytest.raises(InvalidArgument, match="Expected") as info:
         gradcheck(fn, args, wrt=wrt)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("fn, words", [
+    pytest.param(lambda x: (x @ x,), "1 value", id="too-few-outputs"),
+    pytest.param(lambda x: (x, 2 * x), "a scalar value", id="vector-value"),
+    pytest.param(lambda x: (x @ x, 2 * x[:2]), "shape (2,)", id="gradient-shape"),
+    pytest.param(lambda x: 1 / 0, "ZeroDivisionError", id="fn-raises"),
+])
+def test_mistakes_are_the_same_when_the_complex_call_comes_first(fn, words):
+    """Directional mode makes its complex-step call before the real one; the real call still has
+    the first word, so a mistake reads as it does in the per-entry mode."""
+    with pytest.raises(InvalidArgument, match="Expected") as info:
+        gradcheck(fn, (np.ones(1000),), wrt=(0,))
+    assert words in str(info.value)
+    assert gradcheck(lambda x: (x @ x, 2 * x), (np.ones(1000),), wrt=(0,)).ok
+
+
+def test_code_that_only_the_complex_call_breaks_falls_back_and_still_judges():
+    """A TypeError raised only for complex input (a cast the code makes) is the complex step's
+    limit, met in the first call: central differences judge, the right gradient passes."""
+    x = np.random.default_rng(0).normal(size=1000)
+
+    def fn(x, factor=2.0):
+        if np.iscomplexobj(x):
+            raise TypeError("no complex here")
+        return float(x @ x), factor * x
+
+    right = gradcheck(fn, (x,))
+    assert right.ok and right.estimator == "central" and "no complex here" in right.fallback
+    assert not gradcheck(lambda x: fn(x, 2.01), (x,)).ok
 
 
 # ---------------------------------------------------------------- verdicts gradcheck must not get wrong
@@ -172,6 +206,58 @@ def test_zero_mean_noise_in_the_gradient_fails(n):
     x = rng.normal(size=n)
     result = gradcheck(lambda x: (np.sum(x ** 2), 2 * x + rng.normal(size=x.shape)), (x,))
     assert not result.ok and "not deterministic" in result.message
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+def test_a_random_value_fails_though_its_gradient_is_right(n):
+    """The complex step's real value is the determinism test of a pass: a value that moves between
+    calls (here, unseeded noise added to it) sends the check to the full test, which fails."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n)
+    result = gradcheck(lambda x: (np.sum(x ** 2) + rng.normal(), 2 * x), (x,))
+    assert not result.ok and "not deterministic" in result.message
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+def test_a_real_value_unlike_the_complex_one_costs_the_full_determinism_test_not_the_verdict(n):
+    """Code whose real value differs from the complex step's real part (here, on purpose) is
+    deterministic: the full test (one more real call) says so, and the right gradient passes."""
+    x = np.random.default_rng(0).normal(size=n)
+
+    def fn(x, factor=2.0):
+        return np.sum(x ** 2) + (1.0 if np.iscomplexobj(x) else 0.0), factor * x
+
+    right = gradcheck(fn, (x,))
+    assert right.ok, right.message
+    if n > 256:
+        assert right.evaluations == 3  # the real call, the complex one, and the full test's second real call
+    assert not gradcheck(lambda x: fn(x, 2.01), (x,)).ok
+
+
+@pytest.mark.parametrize("estimator", ["complex-step", "central"])
+def test_buffers_reused_between_calls_hold_exactly_the_point_asked_for(estimator):
+    """The complex buffer and the moved real buffer are written once and then only where a
+    direction changes them: every call still sees x on its real part, moved on one range only,
+    while a wrong entry is located (full direction, halves, windows, the entry alone)."""
+    x = np.random.default_rng(5).normal(size=5000)
+    seen = []
+
+    def fn(z):
+        if np.iscomplexobj(z):
+            assert np.array_equal(z.real, x)
+            moved = np.flatnonzero(z.imag)
+        else:
+            moved = np.flatnonzero(z != x)
+        seen.append(moved)
+        g = 2 * np.asarray(z).real
+        g[1234] += 1e-3 if estimator == "complex-step" else 1.0
+        return np.sum(z ** 2), g
+
+    result = gradcheck(fn, (x,), estimator=estimator)
+    assert not result.ok and result.located[0].index == (1234,), result.message
+    ranges = [m for m in seen if m.size]
+    assert all(m[-1] - m[0] + 1 == m.size for m in ranges)  # one range each, nothing left from before
+    assert ranges[0].size == x.size and ranges[-1].tolist() == [1234]  # the whole direction first, the entry last
 
 
 @pytest.mark.parametrize("n", [5, 1000])

@@ -11,7 +11,7 @@ Modules, one concept each:
 
 * `api`: ``gradcheck`` itself: its arguments, checked, and the call;
 * `results`: what it returns or raises (`GradcheckResult`, `WrongEntry`, `GradcheckError`);
-* `calls`: calling ``fn`` safely (read-only arguments, twice for determinism) and in complex arithmetic;
+* `calls`: calling ``fn`` safely (read-only arguments, determinism) and in complex arithmetic;
 * `directions`: random directions and the claimed side Σ gradᵀu;
 * `estimators`: complex step and central differences, the rounding bound, confirmation;
 * `modes`: directional and per-entry checks;

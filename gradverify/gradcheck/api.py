@@ -14,6 +14,7 @@ from ..errors import InvalidArgument
 from ..tolerances import ENTRIES_UP_TO, Tolerance, tolerance_for
 from .boundary import at_boundary
 from .calls import Calls, ModifiesArgument, NotDeterministic
+from .directions import random_direction
 from .estimators import Estimators, NonFinite
 from .modes import Verdict, directional, entries
 from .results import GradcheckError, GradcheckResult, WrongEntry
@@ -53,13 +54,13 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     (default 1), ``spot`` (entries also checked one by one, default 0), ``locate``
     (search a failed direction for the wrong entry, default True).
     ``estimator``: "complex-step", "central" or "auto". ``tolerance``: a `Tolerance`,
-    or "auto" for the inputs' dtype. ``nondet_tol``: how far two calls at the same
-    point may differ (torch's sense; default 0: bitwise equal). ``raise_exception``:
+    or "auto" for the inputs' dtype. ``nondet_tol``: how far two real calls at the
+    same point may differ when the full determinism test runs (torch's sense; default 0: bitwise
+    equal; a pass whose complex-step value agrees with the real call's does not run it). ``raise_exception``:
     raise `GradcheckError` instead of returning a failed result. ``framework``: "numpy", "torch" or
     "jax", the library ``fn`` is written in (default: read from tensors in ``args``, else from
     ``fn``'s code); ``args`` may then hold that library's tensors, and ``fn`` is called with CPU
-    tensors of the same dtype. The complex step watches numpy operations only, so "auto" is the
-    central difference for torch and jax code."""
+    tensors of the same dtype, the complex step guarded by the library's own hooks."""
     t0 = time.perf_counter()
     fn, args, estimator = at_boundary(fn, args, estimator, framework)
     options = _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol)
@@ -85,12 +86,16 @@ def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
     if mode == "auto":
         mode = "entries" if sum(calls.sizes) <= ENTRIES_UP_TO else "directional"
     try:
+        rng = np.random.default_rng(o.seed)
+        first = random_direction(rng, calls.sizes) if mode == "directional" else None
+        if first is not None:
+            est.prefetch(first)  # the complex call first: the real call's gradients reuse its memory
         base = calls.start()
         if not np.isfinite(base.value):
             return mode, Verdict(False, f"fn's value is {base.value} at the point checked")
         if mode == "entries":
             return mode, entries(est)
-        return mode, directional(est, np.random.default_rng(o.seed), o.directions, o.spot, o.locate)
+        return mode, directional(est, rng, first, o.directions, o.spot, o.locate)
     except (NotDeterministic, ModifiesArgument) as exc:
         return mode, Verdict(False, str(exc))
     except NonFinite as exc:

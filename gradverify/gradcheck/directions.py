@@ -17,34 +17,47 @@ entries. Nothing is tiled: no two entries share a value by construction.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..tolerances import CHUNK, DIRECTION_LEVELS
 
-__all__ = ["Claimed", "Direction", "chunks", "claimed_along", "random_direction", "unit_direction"]
+__all__ = ["Claimed", "Direction", "chunks", "claimed_along", "largest_magnitude", "random_direction",
+           "unit_direction"]
 
 
 def chunks(a: int, b: int):
-    """[a, b) in pieces of at most CHUNK entries."""
-    for s in range(a, b, CHUNK):
-        yield s, min(s + CHUNK, b)
+    """[a, b) in pieces that never cross a multiple of CHUNK (so each lies in one block of codes)."""
+    s = a
+    while s < b:
+        e = min((s // CHUNK + 1) * CHUNK, b)
+        yield s, e
+        s = e
 
 
 @dataclass(frozen=True)
 class Direction:
     """u over the entries [lo, hi) of the flattened ``wrt`` arrays (0 elsewhere).
 
-    ``codes[slot]``: the random 16-bit codes of the slot's entries, or None for u = 1.
+    ``key``: the seed of the random 16-bit codes, or None for u = 1. The codes are never
+    stored: block j (entries [j·CHUNK, (j+1)·CHUNK) of a slot) is drawn again from its own
+    place in the PCG64 stream of ``key`` whenever it is needed (`codes`), so a direction over
+    10⁷ entries costs no memory, and reading part of it costs only that part.
     ``weighted``: u_k is also multiplied by t_k = (k − lo + ½)/(hi − lo), its position
     in the range (used to read where a single wrong entry sits)."""
 
     sizes: tuple
-    codes: tuple
+    key: int | None
     lo: int
     hi: int
     weighted: bool = False
+    #: the generator the blocks are drawn with (one per direction and its restrictions; one thread),
+    #: and its state at the start of the stream (PCG64(key).state)
+    _generator: object = field(default=None, compare=False, repr=False)
+    _start: dict | None = field(default=None, compare=False, repr=False)
+    #: the block drawn last, {(slot, block): codes}: a direction over one block draws it once
+    _last: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def starts(self) -> tuple:
@@ -57,13 +70,34 @@ class Direction:
             if a < b:
                 yield slot, a, b
 
+    def codes(self, slot: int, a: int, b: int) -> np.ndarray:
+        """The 16-bit codes of the slot's local entries [a, b), within one block."""
+        block = a // CHUNK
+        if (b - 1) // CHUNK != block:
+            raise ValueError(f"[{a}, {b}) crosses a block of {CHUNK} entries")
+        codes = self._last.get((slot, block))
+        if codes is None:
+            first = sum(-(-n // CHUNK) for n in self.sizes[:slot]) + block  # blocks before this one
+            gen = self._generator
+            gen.state = self._start
+            gen.advance(first * _WORDS)
+            codes = gen.random_raw(_WORDS).view(np.int16)
+            self._last.clear()
+            self._last[(slot, block)] = codes
+        return codes[a - block * CHUNK:b - block * CHUNK]
+
     def values(self, slot: int, a: int, b: int) -> np.ndarray:
-        """u on the slot's local entries [a, b) (float64)."""
-        codes = self.codes[slot]
-        u = np.ones(b - a) if codes is None else (codes[a:b] + 0.5) * (2.0 / DIRECTION_LEVELS)
+        """u on the slot's local entries [a, b) (float64), [a, b) within one block (`chunks`)."""
+        if self.key is None:
+            u = np.ones(b - a)
+        else:
+            u = self.codes(slot, a, b) * (2.0 / DIRECTION_LEVELS)
+            u += 1.0 / DIRECTION_LEVELS  # (m + ½)·2/L, exactly: 17 significant bits
         if self.weighted:
-            first = self.starts[slot] + a - self.lo
-            u *= (np.arange(first, first + b - a) + 0.5) / (self.hi - self.lo)
+            t = np.arange(b - a, dtype=np.float64)
+            t += self.starts[slot] + a - self.lo + 0.5
+            t *= 1.0 / (self.hi - self.lo)
+            u *= t
         return u
 
     def restricted(self, lo: int, hi: int, weighted: bool = False) -> Direction:
@@ -79,16 +113,20 @@ class Direction:
         return float(self.values(slot, j, j + 1)[0]) if self.lo <= k < self.hi else 0.0
 
 
+#: 64-bit words of the PCG64 stream per block of CHUNK 16-bit codes
+_WORDS = CHUNK // 4
+
+
 def random_direction(rng: np.random.Generator, sizes: tuple) -> Direction:
-    """Independent random entries over all N entries (2 bytes of randomness each)."""
-    half = DIRECTION_LEVELS // 2
-    codes = tuple(rng.integers(-half, half, size=n, dtype=np.int16) for n in sizes)
-    return Direction(tuple(sizes), codes, 0, int(sum(sizes)))
+    """Independent random entries over all N entries (2 bytes of randomness each), drawn by block."""
+    key = int(rng.integers(0, 2**63))
+    generator = np.random.PCG64(key)
+    return Direction(tuple(sizes), key, 0, int(sum(sizes)), _generator=generator, _start=generator.state)
 
 
 def unit_direction(sizes: tuple, k: int) -> Direction:
     """u = 1 at global entry ``k``, 0 elsewhere."""
-    return Direction(tuple(sizes), (None,) * len(sizes), k, k + 1)
+    return Direction(tuple(sizes), None, k, k + 1)
 
 
 @dataclass(frozen=True)
@@ -100,21 +138,32 @@ class Claimed:
     norm: float
     #: number of terms summed
     terms: int
-    #: Σ|u_k|: how far the sum moves when every entry moves by one unit
+    #: Σ|u_k|: how far the sum moves when every entry moves by one unit (0 when not asked for)
     total_u: float
 
 
-def claimed_along(grads: list, u: Direction) -> Claimed:
+def claimed_along(grads: list, u: Direction, total: bool = False) -> Claimed:
     """Σ gradᵀu, each chunk by numpy's pairwise sum, the chunks added exactly (math.fsum):
-    rounding about eps·√log₂(CHUNK)·‖grad∘u‖₂, far below the user's own arithmetic."""
+    rounding about eps·√log₂(CHUNK)·‖grad∘u‖₂, far below the user's own arithmetic.
+    ``total``: also Σ|u_k| (needed only when a nondeterminism was accepted; else 0)."""
     parts, squares, total_u = [], 0.0, 0.0
     for slot, a, b in u.pieces():
         flat = grads[slot].reshape(-1)
         for s, e in chunks(a, b):
             uu = u.values(slot, s, e)
+            if total:
+                total_u += float(np.abs(uu).sum())
             with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf is reported by the caller
-                p = flat[s:e] * uu
+                p = np.multiply(flat[s:e], uu, out=uu)
                 parts.append(float(p.sum()))
                 squares += float(np.square(p, out=p).sum())  # not p @ p: no BLAS call in this loop
-            total_u += float(np.abs(uu).sum())
     return Claimed(math.fsum(parts), math.sqrt(squares), u.hi - u.lo, total_u)
+
+
+def largest_magnitude(a: np.ndarray) -> float:
+    """max |a| (0 for an empty array) by chunks: no temporary the size of ``a``."""
+    flat, worst = np.asarray(a).reshape(-1), 0.0
+    for s, e in chunks(0, flat.size):
+        piece = flat[s:e]
+        worst = max(worst, float(piece.max()), -float(piece.min()))
+    return worst

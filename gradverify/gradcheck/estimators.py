@@ -19,23 +19,30 @@ the worst case. A comparison above it is never reported alone:
    added to the tolerance (a gradient computed by cancellation, v_c(ŷ − y) when
    ŷ_o ≈ 1, is rounding at its own size; only a measurement sees that).
 
+Before a comparison fails, and before central differences are used, the full
+determinism test runs (`Calls.settle`); a complex-step call whose real value
+agrees with the real call's makes it unnecessary on a pass.
+
 `Estimators` keeps, for one gradcheck call, which estimator is in use and the
 noise measured so far; `quick` reuses them without new confirmation (locating
-a wrong entry needs many estimates, not many confirmations).
+a wrong entry needs many estimates, not many confirmations). `prefetch` makes
+the first complex-step call before the real one, so that the memory its
+complex outputs took serves the real call's gradients (a fresh page costs more
+than the arithmetic on it at 10⁷ entries).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic, one_ulp
 from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, SUM_BLOCK
-from .calls import Calls, NotAnalytic
-from .directions import Claimed, Direction, claimed_along
+from .calls import Calls, ComplexEvaluation, NotAnalytic
+from .directions import Claimed, Direction, claimed_along, largest_magnitude
 
 __all__ = ["Estimate", "Estimators", "NonFinite"]
 
@@ -56,6 +63,10 @@ class Estimate:
     numeric: float
     claimed: float
     tolerance: float
+    #: the claimed side it was made with (what `Estimators.confirm` needs)
+    basis: Claimed | None = field(default=None, compare=False, repr=False)
+    #: the tolerance before the noise measured so far was added (`quick`); None: ``tolerance`` is
+    unconfirmed_tolerance: float | None = field(default=None, compare=False, repr=False)
 
     @property
     def error(self) -> float:
@@ -88,6 +99,7 @@ class Estimators:
         self.worst = 0.0
         self._largest: float | None = None
         self._scales: dict = {}
+        self._prefetched: tuple | None = None  # (direction, ComplexEvaluation or the exception it raised)
 
     @property
     def used(self) -> str:
@@ -97,7 +109,7 @@ class Estimators:
     def largest(self) -> float:
         """max |grad| over every checked entry (computed once)."""
         if self._largest is None:
-            self._largest = max(float(np.max(np.abs(g), initial=0.0)) for g in self.calls.base.grads)
+            self._largest = max(largest_magnitude(g) for g in self.calls.base.grads)
         return self._largest
 
     def _bound(self, claimed: Claimed, u: Direction) -> float:
@@ -109,7 +121,7 @@ class Estimators:
         return tol.safety * (rounding + self.calls.nondeterminism * (1.0 + claimed.total_u))
 
     def _claimed(self, u: Direction) -> Claimed:
-        claimed = claimed_along(self.calls.base.grads, u)
+        claimed = claimed_along(self.calls.base.grads, u, total=self.calls.nondeterminism > 0)
         if not math.isfinite(claimed.value):
             raise self._non_finite()
         return claimed
@@ -130,42 +142,93 @@ class Estimators:
         self.worst = max(self.worst, e.ratio)
         return e
 
+    def prefetch(self, u: Direction) -> None:
+        """The complex-step call along ``u`` made now, before `Calls.start`; `estimate(u)` uses it.
+        What it raises is kept and raised there, after the real call has had its say."""
+        if self.choice == "central":
+            return
+        try:
+            self._prefetched = (u, self.calls.complex(u, COMPLEX_STEP))
+        except Exception as exc:  # noqa: BLE001 - raised again by estimate(u), after the real call
+            self._prefetched = (u, exc)
+
     def estimate(self, u: Direction) -> Estimate:
         """The comparison along ``u``, confirmed before it is allowed to fail."""
-        return self._seen(self._estimate(u))
+        e = self._look(u)
+        return self._seen(e if not e.fails else self._confirm(u, e))
 
-    def _estimate(self, u: Direction) -> Estimate:
+    def look(self, u: Direction) -> Estimate:
+        """The comparison along ``u``, unconfirmed: a failure here has met the determinism test but
+        not yet the cross-check and the measured rounding (`confirm`). Not counted in `worst`
+        until `record` or `confirm`."""
+        return self._look(u)
+
+    def record(self, e: Estimate) -> Estimate:
+        return self._seen(e)
+
+    def confirm(self, u: Direction, e: Estimate) -> Estimate:
+        """A failing `look` or `quick` estimate along ``u`` confirmed, or measured to be rounding."""
+        return self._seen(self._confirm(u, e))
+
+    def _confirm(self, u: Direction, e: Estimate) -> Estimate:
+        if e.basis is None or e.estimator != self.used:  # the estimator changed since: a new estimate
+            return self._estimate_now(u)
+        if e.unconfirmed_tolerance is not None:
+            e = replace(e, tolerance=e.unconfirmed_tolerance, unconfirmed_tolerance=None)
+        if e.estimator == "central":
+            return self._confirm_central(u, e.basis, e)
+        return self._confirm_complex(u, e.basis, e)
+
+    def _estimate_now(self, u: Direction) -> Estimate:
+        e = self._look(u)
+        return e if not e.fails else self._confirm(u, e)
+
+    def _look(self, u: Direction) -> Estimate:
+        if self.choice == "central":
+            self.calls.settle()  # central differences call fn at no point twice: test determinism first
+            return self._central(u, self._claimed(u))
         claimed = self._claimed(u)
-        if self.choice != "central":
-            try:
-                e = self._complex(u, claimed)
-            except NotAnalytic as exc:
-                if self.choice == "complex-step":
-                    raise InvalidArgument("an implementation the complex step can run",
-                                          f"estimator='complex-step' but {exc}",
-                                          "Use estimator='central' or 'auto'.") from exc
-                self.choice, self.fallback = "central", f"complex step not possible ({exc})"
-                return self._estimate(u)
-            return e if not e.fails else self._confirm_complex(u, claimed, e)
-        e = self._central(u, claimed)
-        return e if not e.fails else self._confirm_central(u, claimed, e)
+        try:
+            ev = self._complex_call(u)
+        except NotAnalytic as exc:
+            if self.choice == "complex-step":
+                raise InvalidArgument("an implementation the complex step can run",
+                                      f"estimator='complex-step' but {exc}",
+                                      "Use estimator='central' or 'auto'.") from exc
+            self.choice, self.fallback = "central", f"complex step not possible ({exc})"
+            return self._look(u)
+        e = Estimate("complex-step", ev.derivative, claimed.value, self._bound(claimed, u), claimed)
+        if (e.fails or not self.calls.agrees(ev.value)) and self.calls.settle():
+            return self._look(u)  # the global RNGs are pinned now: a new base, a new estimate
+        return e
+
+    def _complex_call(self, u: Direction) -> ComplexEvaluation:
+        if self._prefetched is not None:
+            v, outcome = self._prefetched
+            self._prefetched = None
+            if v is u:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                return outcome
+        return self.calls.complex(u, COMPLEX_STEP)
 
     def quick(self, u: Direction) -> Estimate:
         """One estimate with the estimator in use and the noise measured so far, unconfirmed."""
         claimed = self._claimed(u)
         e = self._central(u, claimed) if self.choice == "central" else self._complex(u, claimed)
-        return self._seen(replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise))
+        return self._seen(replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise,
+                                  unconfirmed_tolerance=e.tolerance))
 
     def _complex(self, u: Direction, claimed: Claimed) -> Estimate:
-        numeric, _ = self.calls.complex(u, COMPLEX_STEP)
-        return Estimate("complex-step", numeric, claimed.value, self._bound(claimed, u))
+        numeric = self.calls.complex(u, COMPLEX_STEP).derivative
+        return Estimate("complex-step", numeric, claimed.value, self._bound(claimed, u), claimed)
 
     def _step(self, u: Direction) -> float:
         """The central difference step: fd_step times the size of the moved arguments."""
         for slot, _, _ in u.pieces():
             if slot not in self._scales:
                 x = self.calls.args[self.calls.wrt[slot]]
-                self._scales[slot] = float(np.max(np.abs(x), initial=0.0))
+                self._scales[slot] = largest_magnitude(x)
         scale = max([1.0] + [self._scales[slot] for slot, _, _ in u.pieces()])
         return self.calls.tol.fd_step * scale
 
@@ -182,12 +245,13 @@ class Estimators:
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
         rounding = calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value)) / h
         tolerance = calls.tol.safety * (truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
-        return Estimate("central", numeric, claimed.value, tolerance)
+        return Estimate("central", numeric, claimed.value, tolerance, claimed)
 
     # ------------------------------------------------------------ confirmation
     def _confirm_complex(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:
         """A failing complex step: checked against central differences, then against measured rounding."""
         c = self._central(u, claimed)
+        self.calls.release_moved()  # the complex step goes on: its memory serves the next calls
         if not abs(c.numeric - e.numeric) <= c.tolerance:
             self.choice = "central"
             self.fallback = (f"the complex step ({e.numeric:.9g}) and central differences ({c.numeric:.9g}) "
@@ -202,9 +266,10 @@ class Estimators:
         rng = np.random.default_rng(self.calls.seed)
         worst = 0.0
         for _ in range(CONFIRM_RUNS):
-            d, grads = self.calls.complex(u, COMPLEX_STEP, jitter=rng)
-            c = claimed_along(grads, u).value
-            worst = max(worst, abs(d - e.numeric) + abs(c - claimed.value))
+            ev = self.calls.complex(u, COMPLEX_STEP, jitter=rng, grads=True)
+            c = claimed_along(ev.grads, u).value
+            worst = max(worst, abs(ev.derivative - e.numeric) + abs(c - claimed.value))
+            del ev  # its complex gradients go before the next run makes its own
         return worst
 
     def _confirm_central(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:
