@@ -40,6 +40,15 @@ class CallLog:
         #: the code drew from the global ``np.random`` or ``random`` state: every call ran with
         #: both seeded with `PINNED_SEED` (the report should say so)
         self.rng_pinned = False
+        #: per output, the smallest normal number of the dtype the code returned it in (float32's
+        #: 1.2e-38 for code that computes in float32): below it the code's numbers underflow, so no
+        #: difference smaller than it says anything about the claim
+        self.smallest: dict[str, float] = {}
+
+    def saw(self, name: str, value) -> None:
+        dtype = np.result_type(value) if not isinstance(value, (int, float)) else np.dtype(np.float64)
+        if dtype.kind in "fc":
+            self.smallest[name] = max(self.smallest.get(name, 0.0), float(np.finfo(dtype).tiny))
 
 
 #: one pinned call at a time: the global random states are shared by every thread
@@ -139,6 +148,9 @@ def call(derivation: Derivation, point: Point, values: dict | None = None,
                               f"({', '.join(names)})", fn=impl.fn)
     result = {name: _finite(name, value) for name, value in zip(names, out)}
     _check_shapes(derivation, point, result)
+    if log is not None:
+        for name, value in zip(names, out):
+            log.saw(name, value)
     return result
 
 
