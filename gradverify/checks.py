@@ -327,6 +327,8 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
     # nothing below the smallest normal number of the code's dtype is resolved (float32 code flushes
     # 1e-85 to 0): that is the least rounding error any output can have
     noise = {k: np.maximum(v, log.smallest.get(k, 0.0)) for k, v in noise.items()}
+    if log.epsilon > 2 * tol.unit_roundoff:  # code that computes in float32: its differences need float32's step
+        tol = dataclasses.replace(tol, fd_step=max(tol.fd_step, log.epsilon ** (1 / 3)))
     f = base[value_name]
     wanted = [(c, check) for c in derivation.claims for check in ("agreement", "finite_difference")
               if only is None or only == (c.name, check)]

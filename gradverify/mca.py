@@ -67,6 +67,14 @@ class MonteCarloArithmetic(Watcher):
             return arr
         return arr * factor
 
+    def cast(self, source, value):
+        """A cast to a narrower float (float64 → float32) rounds every entry once: perturbed at
+        the new dtype's rounding, as an operation's result is."""
+        if np.asarray(value).dtype.kind in self.kinds and _epsilon(np.asarray(value).dtype) > _epsilon(source):
+            self.seen += 1
+            return self.perturbed(value, fresh=True)
+        return value
+
     def after(self, ufunc, method, args, value, in_place):
         self.seen += 1
         if in_place:

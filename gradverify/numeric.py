@@ -44,11 +44,15 @@ class CallLog:
         #: 1.2e-38 for code that computes in float32): below it the code's numbers underflow, so no
         #: difference smaller than it says anything about the claim
         self.smallest: dict[str, float] = {}
+        #: the machine epsilon of the least precise dtype the code returned anything in (2⁻²³ for
+        #: code that computes in float32): finite differences then step as that precision needs
+        self.epsilon = 0.0
 
     def saw(self, name: str, value) -> None:
         dtype = np.result_type(value) if not isinstance(value, (int, float)) else np.dtype(np.float64)
         if dtype.kind in "fc":
             self.smallest[name] = max(self.smallest.get(name, 0.0), float(np.finfo(dtype).tiny))
+            self.epsilon = max(self.epsilon, float(np.finfo(dtype).eps))
 
 
 #: one pinned call at a time: the global random states are shared by every thread

@@ -39,6 +39,11 @@ class Watcher:
         returns the result, or ``NotImplemented`` to let numpy run them as usual."""
         return NotImplemented
 
+    def cast(self, source: np.dtype, value):
+        """Called with the result of ``array.astype(...)`` (``source``: the array's dtype before);
+        returns the result to hand back. A cast to a narrower float rounds."""
+        return value
+
     def watch(self, array) -> "Watched":
         """``array`` as a watched view (no copy)."""
         view = np.asarray(array).view(Watched)
@@ -85,6 +90,12 @@ class Watched(np.ndarray):
         if result is NotImplemented:
             return super().__array_function__(func, types, args, kwargs)
         return result
+
+    def astype(self, dtype, *args, **kwargs):
+        value = np.ndarray.astype(np.asarray(self), dtype, *args, **kwargs)
+        if self.watcher is None:
+            return value
+        return self.watcher.adopt(self.watcher.cast(self.dtype, value))
 
     def __getitem__(self, index):
         item = super().__getitem__(index)

@@ -237,3 +237,31 @@ def test_no_false_alarm_on_right_claims_over_many_examples(seed, did):
         for name, check in checks.items():
             assert check.status == "pass", (claim, name, check.detail, check.counterexample)
             assert check.figures.examples == NO_FALSE_ALARM_EXAMPLES
+
+
+# ---------------------------------------------------------------- code that computes in float32
+def test_a_cast_to_float32_rounds_and_monte_carlo_arithmetic_perturbs_it_at_float32_s_size():
+    from gradverify.mca import MonteCarloArithmetic
+
+    mca = MonteCarloArithmetic(np.random.default_rng(0), 2.0**-53, 16.0)
+    x = np.full(1000, 1.0 / 3.0)
+    cast = mca.watch(x).astype(np.float32)
+    assert cast.dtype == np.float32 and mca.seen == 1
+    moved = np.abs(np.asarray(cast, dtype=np.float64) - np.float32(1.0 / 3.0)) / (1.0 / 3.0)
+    assert 2.0**-24 < moved.max() <= 18 * 2.0**-24  # the cast's own rounding, then 16 units of float32's
+    assert mca.watch(x).astype(np.float64) is not None and mca.seen == 1  # a widening or same cast is exact
+
+
+def test_float32_code_whose_cast_inputs_cancel_is_no_false_alarm_and_a_wrong_gradient_still_fails():
+    """Found by benchmarks/false_alarms.py (seed 1, example 600 or so): W x cancels to 0.008 from
+    terms of 2.5, each cast to float32 with an error of 1e-7: the value is off the spec by 3e-5 of
+    itself, all of it the cast's rounding."""
+    import float32_code
+    from gradverify.checks import evaluate_point
+
+    point = Point({"n": 2}, {"W": np.array([[2.4367, 2.4367], [2.4367, -2.4448]]),
+                             "x": np.array([-1.0243, -1.0243]), "v": np.array([0.0, 5.779])}, 1.0)
+    for key, comparison in evaluate_point(float32_code.tanh_float32, point, DEFAULT_TOLERANCE).items():
+        assert not isinstance(comparison, str) and comparison.ok, (key, comparison)
+    wrong = evaluate_point(float32_code.tanh_float32_transposed, point, DEFAULT_TOLERANCE)
+    assert not wrong[("∂J/∂W", "finite_difference")].ok

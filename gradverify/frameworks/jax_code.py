@@ -15,10 +15,11 @@ __all__ = ["JaxCode"]
 #: jax primitives that keep complex numbers complex but are not analytic: ordering and rounding
 #: (as numpy's np.sort and np.round, which gradcheck's numpy guard refuses too)
 _NOT_ANALYTIC = frozenset({"sort", "round", "floor", "ceil", "clamp", "reduce_precision"})
-#: primitives that move or select numbers without rounding them: not perturbed
+#: primitives that move or select numbers without rounding them: not perturbed (a cast,
+#: convert_element_type, is perturbed at the new dtype's rounding: float64 → float32 rounds)
 _EXACT = frozenset({"reshape", "broadcast_in_dim", "squeeze", "expand_dims", "transpose", "slice", "dynamic_slice",
                     "dynamic_update_slice", "gather", "scatter", "concatenate", "pad", "rev", "select_n", "copy",
-                    "copy_p", "convert_element_type", "neg", "real", "imag", "iota", "stop_gradient"})
+                    "copy_p", "neg", "real", "imag", "iota", "stop_gradient"})
 #: primitives whose inner program is run primitive by primitive (so its rounding is seen too)
 _INLINED = frozenset({"pjit", "jit", "closed_call", "core_call", "remat", "checkpoint", "custom_jvp_call",
                       "custom_vjp_call", "custom_vjp_call_jaxpr"})
