@@ -301,7 +301,9 @@ def _print_mutants(summary, results, totals: dict) -> None:
 def _list(args) -> int:
     summaries, failures = find_derivations(_paths(args), _runner(args))
     for d in select(summaries, args.only, allow_none=bool(failures)):
-        print(f"{d.id}: {d.title}   [{d.citation}; {d.origin}]")
+        where = "; ".join(part for part in (d.citation, d.origin) if part)
+        code = f"   (code in {d.written_in})" if d.written_in != "numpy" else ""
+        print(f"{d.id}: {d.title}" + (f"   [{where}]" if where else "") + code)
         print("  variables: " + ", ".join(f"{n} ({kind})" for n, kind in d.variables))
         for text, source in d.assumptions:
             print(f"  assumes: {text}" + (" (implicit, not in the source)" if source == "implicit" else ""))

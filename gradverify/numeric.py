@@ -115,9 +115,11 @@ def _run(impl: Implementation, args, log, what=""):
 def _framework_hint(exc: BaseException, written_in: str) -> str:
     """What to say when numpy arrays reached code written in torch or jax (detection missed it)."""
     text = str(exc)
-    if written_in == "numpy" and ("Tensor" in text or "jax" in text.lower()):
-        return ("; the code looks written in torch or jax: say so with Implementation(..., "
-                "framework='torch') or framework='jax', and its inputs arrive as float64 tensors")
+    if written_in == "numpy" and ("Tensor" in text or "jax" in text.lower()
+                                  or "'numpy.ndarray' object has no attribute" in text):
+        return ("; if the code is written in torch or jax, say so with Implementation(..., "
+                "framework='torch') or framework='jax' (it was read as numpy code), and its inputs arrive as "
+                "float64 tensors")
     return ""
 
 
@@ -266,8 +268,11 @@ def _check_shapes(derivation, point, result):
         if got != expected:
             what = "the value's shape" if claim.identity else \
                 f"{value_name}'s shape {out_shape} + {claim.wrt}'s shape {point.values[claim.wrt].shape}"
+            impl = derivation.implementation
             raise DerivationError(f"implementation returned {claim.output} with shape {got}; expected {expected} "
-                                  f"({what})")
+                                  f"({what}). returns={tuple(impl.returns)} names fn's outputs in order, the "
+                                  f"function value first, and args={tuple(impl.args)} its inputs in order: check "
+                                  f"both against the code", fn=impl.fn)
 
 
 def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,

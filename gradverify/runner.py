@@ -72,6 +72,8 @@ class Summary:
     variables: tuple[tuple[str, str], ...]
     assumptions: tuple[tuple[str, str], ...]
     claims: tuple[ClaimName, ...]
+    #: the library the implementation is written in: numpy, torch or jax (said or detected)
+    written_in: str = "numpy"
 
     @property
     def weight(self) -> int:
@@ -222,7 +224,8 @@ def _summary(d, path: str) -> Summary:
     return Summary(d.id, d.title, path, d.citation, d.origin,
                    tuple((n, k.describe()) for n, k in d.variables.items()),
                    tuple((a.text, a.source) for a in d.assumptions),
-                   tuple(ClaimName(c.name, c.as_written, c.expect, c.reason) for c in d.claims))
+                   tuple(ClaimName(c.name, c.as_written, c.expect, c.reason) for c in d.claims),
+                   d.implementation.written_in)
 
 
 def find_derivations(paths, runner: Runner) -> tuple[list[Summary], list[LoadFailure]]:

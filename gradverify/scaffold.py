@@ -20,7 +20,7 @@ __all__ = ["TEMPLATE", "add_command", "new", "run"]
 TEMPLATE = '''"""{name}: a derivation checked by gradverify (written by `gradverify new {name}`).
 
 Change the function, the claim and the implementation to yours; keep each part's shape.
-Run:  python -m gradverify report --derivations {path}
+Run:  python -m gradverify report --derivations {path} --no-write
 """
 
 {imports}
@@ -106,6 +106,7 @@ def run(args, out=None) -> int:
     path = new(args.name, args.dir, args.framework)
     out = out or sys.stdout
     print(f"wrote {path}", file=out)
-    print(f"next: {shlex.join(['python', '-m', 'gradverify', 'report', '--derivations', path.as_posix()])}",
+    # --no-write: the report of this one file must not replace a committed reports/ (the seed's, here)
+    print(f"next: {shlex.join(['python', '-m', 'gradverify', 'report', '--derivations', path.as_posix(), '--no-write'])}",
           file=out)
     return 0

@@ -140,6 +140,8 @@ def _hint(exc: BaseException) -> str:
     text = str(exc)
     if "ufunc" in text or "loop of ufunc" in text or isinstance(exc, AttributeError) and "'exp'" in text:
         return "; a spec builds sympy expressions: use sp.exp, sp.log, ... not np.exp, np.log"
+    if "Cannot convert expression to float" in text or "can't convert expression to" in text:
+        return "; a spec builds sympy expressions: use sp.tanh, sp.exp, sp.sqrt, ... not math.tanh, math.exp"
     return ""
 
 

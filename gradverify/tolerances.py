@@ -42,6 +42,7 @@ __all__ = [
     "TOLERANCES",
     "DEFAULT_TOLERANCE",
     "tolerance_for",
+    "RESOLUTION_MISS",
     "SYMBOLIC_ZERO",
     "SYMBOLIC_DIGITS",
     "SYMBOLIC_PROOF_TERMS",
@@ -179,6 +180,9 @@ ENTRIES_UP_TO = 256
 COMPLEX_STEP = 1e-20
 #: Monte Carlo runs made to confirm a failing comparison before it is reported
 CONFIRM_RUNS = 4
+#: gradcheck's ``resolution`` along random directions: an error this many tolerances large in
+#: one entry is missed by a direction with probability at most 1/10 (the miss bound τ/|e|)
+RESOLUTION_MISS = 10.0
 #: gradcheck's a-priori rounding model: a sum is taken in blocks of at most this many
 #: terms (BLAS dots, numpy's pairwise sum), each block off by about eps*sqrt(block)*||terms||_2
 #: for terms of random sign (measured: shared/notes/summation-error.md); longer sums

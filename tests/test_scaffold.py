@@ -20,7 +20,7 @@ def test_new_writes_a_derivation_that_holds_and_prints_the_next_command(tmp_path
     out = io.StringIO()
     assert run(parse("My loss", "--dir", str(tmp_path / "mine")), out) == 0
     path = tmp_path / "mine" / "my_loss.py"
-    assert f"next: python -m gradverify report --derivations {path}" in out.getvalue()
+    assert f"next: python -m gradverify report --derivations {path} --no-write" in out.getvalue()
     assert main(["report", "--derivations", str(path), "--no-write", "--examples", "5"]) == 0
     assert "1 claim: 1 holds" in capsys.readouterr().out
 

@@ -75,7 +75,8 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
         np.random.set_state(saved[0])
         random.setstate(saved[1])
     result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
-                             time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned)
+                             time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
+                             est.resolution(mode_used == "directional"))
     if raise_exception and not result.ok:
         raise GradcheckError(result)
     return result

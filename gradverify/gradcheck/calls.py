@@ -194,7 +194,9 @@ class Calls:
         if not isinstance(out, (tuple, list)) or len(out) < 1 + len(self.wrt):
             got = len(out) if isinstance(out, (tuple, list)) else 1
             raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradients, one per wrt)",
-                                  f"{got} value{'s' if got != 1 else ''}")
+                                  f"{got} value{'s' if got != 1 else ''}",
+                                  f"wrt is {tuple(self.wrt)} (left out, it is every float array in args); pass "
+                                  f"wrt= the positions of the arguments fn returns gradients for, in its order.")
         if np.ndim(out[0]) != 0:
             raise InvalidArgument("a scalar value as fn's first output", f"shape {np.shape(out[0])}",
                                   "gradcheck checks the gradient of one number; sum or pick an entry.")

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic, one_ulp
-from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, SUM_BLOCK
+from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, RESOLUTION_MISS, SUM_BLOCK
 from .calls import Calls, ComplexEvaluation, NotAnalytic
 from .directions import Claimed, Direction, claimed_along, largest_magnitude
 
@@ -97,6 +97,8 @@ class Estimators:
         self.noise = 0.0
         #: the largest error / tolerance seen so far
         self.worst = 0.0
+        #: the widest tolerance of a comparison made (derivative units): what a pass can resolve
+        self.widest = 0.0
         self._largest: float | None = None
         self._scales: dict = {}
         self._prefetched: tuple | None = None  # (direction, ComplexEvaluation or the exception it raised)
@@ -140,7 +142,19 @@ class Estimators:
     # ------------------------------------------------------------ estimates
     def _seen(self, e: Estimate) -> Estimate:
         self.worst = max(self.worst, e.ratio)
+        if math.isfinite(e.tolerance):
+            self.widest = max(self.widest, e.tolerance)
         return e
+
+    def resolution(self, directional: bool) -> float:
+        """The smallest error in one entry, as a fraction of max|grad|, caught with probability
+        ≥ 90%: a random direction misses an error e with probability ≤ τ/|e| (README), so
+        10·τ along directions, τ entry by entry."""
+        if self.calls.base is None:
+            return math.nan
+        factor = RESOLUTION_MISS if directional else 1.0
+        largest = self.largest()
+        return factor * self.widest / largest if largest > 0 else factor * self.widest
 
     def prefetch(self, u: Direction) -> None:
         """The complex-step call along ``u`` made now, before `Calls.start`; `estimate(u)` uses it.

@@ -30,7 +30,8 @@ class Verdict:
 
 def _located_message(located, what: str) -> str:
     if located:
-        return f"wrong gradient for {located[0]} ({what})"
+        more = "" if len(located) > 1 else "; the entry located first: others may be wrong too"
+        return f"wrong gradient for {located[0]} ({what}{more})"
     return f"wrong gradient, not narrowed to one entry ({what})"
 
 
