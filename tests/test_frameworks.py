@@ -355,3 +355,12 @@ def test_torch_softplus_above_its_threshold_is_not_the_function_and_agreement_sa
     assert row.checks["finite_difference"].status.value == "pass"
     assert "the implementation's value J" in row.checks["agreement"].detail
     assert _verdicts(_softplus_derivation(exact_softplus))["dJ/dz"][0] == "holds"
+
+
+def test_a_sparse_tensor_argument_is_refused_with_the_fix_and_a_sparse_gradient_is_read_densely():
+    torch = _torch()
+    dense = torch.tensor([[0.0, 2.0], [3.0, 0.0]], dtype=torch.float64)
+    with pytest.raises(InvalidArgument, match=r"dense tensors in args.*to_dense"):
+        gradcheck(lambda W: (torch.sum(W * W), 2 * W), (dense.to_sparse(),))
+    result = gradcheck(lambda W: (torch.sum(W * W), (2 * W).to_sparse()), (dense,))
+    assert result.ok, result.message

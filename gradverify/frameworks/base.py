@@ -127,7 +127,10 @@ def to_numpy_values(values) -> list:
     """Each torch tensor or jax array in ``values`` as a numpy array of its dtype (on the CPU,
     detached); anything else as it is."""
     out = []
-    for value in values:
+    for i, value in enumerate(values):
         name = framework_of_values([value])
+        if name == "torch" and value.layout != sys.modules["torch"].strided:
+            raise InvalidArgument("dense tensors in args", f"args[{i}] with layout {value.layout}",
+                                  "Pass args[i].to_dense(): gradcheck moves every entry of an argument.")
         out.append(framework(name).to_numpy(value) if name != "numpy" else value)
     return out

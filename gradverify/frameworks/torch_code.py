@@ -35,6 +35,8 @@ class TorchCode(Framework):
 
     def to_numpy(self, value):
         if isinstance(value, self.torch.Tensor):
+            if value.layout != self.torch.strided:  # a sparse gradient (an embedding's): its dense values
+                value = value.to_dense()
             return value.detach().cpu().resolve_conj().numpy()
         return value
 
