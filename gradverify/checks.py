@@ -31,7 +31,7 @@ from .spec import Claim, Derivation
 from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
-from .sympy_eval import evaluate_spec
+from .sympy_eval import SpecFailed, evaluate_spec
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 from .tracebacks import describe
 
@@ -121,9 +121,10 @@ def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None,
     for row, a in zip(assumptions, derivation.assumptions):
         if a in necessity:
             row.update(necessity[a][claim.name])
+    traceback = next((c.traceback for c in checks.values() if c.traceback), "")
     return ClaimResult(derivation.id, derivation.title, claim.name, claim.as_written, verdict, checks, assumptions,
                        holds_if=holds_if, message=message, reproduce=reproduce, expect=_expected(claim),
-                       reason=claim.reason)
+                       reason=claim.reason, traceback=traceback)
 
 
 def _necessity(derivation: Derivation, options: Options) -> dict:
@@ -168,7 +169,7 @@ def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[s
 
 def _symbolic_result(r: SymbolicResult) -> CheckResult:
     return CheckResult(Status(r.status), SymbolicFigures(r.sizes, r.points, r.seconds, r.degenerate), r.detail,
-                       r.counterexample, r.diagnosis, evidence=r.evidence)
+                       r.counterexample, r.diagnosis, evidence=r.evidence, traceback=r.traceback)
 
 
 # ---------------------------------------------------------------- numeric checks at one point
@@ -224,7 +225,9 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
                                      set_aside={numeric.KINK: st.set_aside} if st.set_aside else {})
             figures.rng_pinned = log.rng_pinned
             found = exploration.failures.get((claim.name, check))
-            if found is None and not st.compared:  # nothing compared is no pass
+            if found is not None and isinstance(found.detail, SpecFailed):  # nothing to compare with: no verdict
+                out[claim.name][check] = CheckResult(Status.ERROR, figures, str(found.detail))
+            elif found is None and not st.compared:  # nothing compared is no pass
                 out[claim.name][check] = CheckResult(Status.ERROR, figures, numeric.nothing_compared(st.set_aside))
             elif found is None:
                 out[claim.name][check] = CheckResult(Status.PASS, figures)
@@ -397,6 +400,8 @@ class _ValueDisagrees(str):
 
 def _agreement(derivation, point, claim, a, err_a, exact_claims, value_agrees, value_name, tol):
     spec_exact = exact_claims[claim.name]
+    if isinstance(spec_exact, SpecFailed):
+        return SpecFailed(f"the spec's claim could not be evaluated: {spec_exact}")
     if isinstance(spec_exact, str):
         return f"spec and implementation differ in shape: {spec_exact}"
     if spec_exact.shape != a.shape:

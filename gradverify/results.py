@@ -143,6 +143,8 @@ class CheckResult:
     diagnosis: str = ""
     #: for a failure: what report.html draws (None for a pass, or a failure not at a point)
     evidence: Evidence | None = None
+    #: for an error raised in the user's code: ``report --traceback``'s text (not in the JSON)
+    traceback: str = ""
 
     @property
     def failed(self) -> bool:

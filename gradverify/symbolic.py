@@ -34,6 +34,7 @@ from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes
+from .tracebacks import describe
 from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
 
 __all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
@@ -53,6 +54,8 @@ class SymbolicResult:
     degenerate: list[str] = field(default_factory=list)
     #: for a refuted claim: claimed − sympy's derivative at the refuting point (report.html's heatmap)
     evidence: Evidence | None = None
+    #: for an error: the user's traceback (`gradverify.tracebacks.describe`)
+    traceback: str = ""
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
@@ -117,10 +120,13 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
             config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
             for claim in derivation.claims:
                 res = results[claim.name]
-                if res.status == "refuted":
+                if res.status in ("refuted", "error"):
                     continue
                 t0 = time.perf_counter()
-                _check_claim(derivation, claim, config, rng, points, res, prove)
+                try:
+                    _check_claim(derivation, claim, config, rng, points, res, prove)
+                except DerivationError as exc:  # this claim's spec cannot be built: the others still are
+                    res.status, res.detail, res.traceback = "error", str(exc), describe(exc)
                 res.seconds += time.perf_counter() - t0
     return results
 

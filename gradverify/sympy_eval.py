@@ -17,7 +17,7 @@ from .spec import Derivation, Fixed, Point, Real
 from .tolerances import SYMBOLIC_DIGITS
 from .tracebacks import user_frame
 
-__all__ = ["ShapeMismatch", "build_namespace", "to_array", "to_layout", "value_shape", "call_spec", "evaluate_spec",
+__all__ = ["ShapeMismatch", "SpecFailed", "build_namespace", "to_array", "to_layout", "value_shape", "call_spec", "evaluate_spec",
            "as_object", "values_at", "evaluate_by_substitution"]
 
 
@@ -164,11 +164,16 @@ def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | Non
         expected = claim.shape(point.namespace(), shape, np.shape(point.values.get(claim.wrt)))
         try:
             arr = to_layout(call_spec(claim.expr, s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
+            claims[claim.name] = _floats(arr, f"claim {claim.name!r}")
         except ShapeMismatch as exc:
             claims[claim.name] = str(exc)
-            continue
-        claims[claim.name] = _floats(arr, f"claim {claim.name!r}")
+        except DerivationError as exc:  # this claim's spec fails: the others are still evaluated
+            claims[claim.name] = SpecFailed(str(exc))
     return value, claims
+
+
+class SpecFailed(str):
+    """A claim whose spec raised or is not a number: its message, kept apart from a shape mismatch."""
 
 
 def _floats(arr: np.ndarray, what: str) -> np.ndarray:

@@ -367,3 +367,23 @@ def test_a_value_that_is_not_the_spec_s_shows_its_error_in_the_agreement_column(
     right = dataclasses.replace(derivation, implementation=dataclasses.replace(
         derivation.implementation, fn=lambda x: (0.5 * x @ x, x)))
     assert check_derivation(right, Options(seed=0, examples=5))[0].checks["agreement"].figures.error_over_tolerance <= 1
+
+
+def test_a_claim_whose_spec_raises_is_an_error_alone_and_the_other_claims_are_checked():
+    from gradverify import Claim, Derivation, Implementation, Options, Real
+
+    def broken(s):
+        return s.W * s.x  # W is 2×3, x is 2×1: should be W.T * x
+    derivation = Derivation(
+        id="two-claims", title="½‖Wᵀx‖² two ways", dims={"m": (2, 2), "n": (3, 3)},
+        variables={"W": Real("m", "n"), "x": Real("m")},
+        function=lambda s: ((s.W.T * s.x).T * (s.W.T * s.x))[0, 0] / 2,
+        claims=[Claim("dJ/dW", lambda s: s.x * (s.W.T * s.x).T, output="gW", wrt="W"),
+                Claim("dJ/dx", lambda s: s.W * broken(s), output="gx", wrt="x")],
+        implementation=Implementation(lambda W, x: (0.5 * (W.T @ x) @ (W.T @ x), np.outer(x, W.T @ x), W @ (W.T @ x)),
+                                      args=("W", "x"), returns=("J", "gW", "gx")))
+    rows = by_claim(check_derivation(derivation, Options(seed=0, examples=5)))
+    assert rows["dJ/dW"].verdict == "holds"
+    assert rows["dJ/dx"].verdict == "error" and "raised ShapeError" in rows["dJ/dx"].message
+    assert rows["dJ/dx"].checks["symbolic"].status == "error" and rows["dJ/dx"].checks["agreement"].status == "error"
+    assert "test_checks.py" in rows["dJ/dx"].traceback  # --traceback shows the user's line
