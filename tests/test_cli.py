@@ -276,3 +276,10 @@ def test_an_import_error_shows_the_modules_line_with_the_flag(tmp_path, capsys):
     assert code == 2 and "broken.py failed to import: IndexError" in out
     shown = out.split("Tracebacks (--traceback):\n", 1)[1]
     assert f'File "{path}", line 3, in <module>\n' in shown and "importlib" not in shown
+
+
+def test_the_traceback_hint_is_shown_only_when_there_is_a_traceback_to_show(tmp_path, capsys):
+    text = GOOD.replace("{claim}", "s.x").replace("return 0.5 * x @ x, x", "x *= 2\n    return 2 * x @ x, x.copy()")
+    code, out, _ = _report(capsys, write(tmp_path, "in_place.py", text), "--quiet")
+    assert code == 2 and "modifies its argument `x` in place" in out
+    assert "--traceback shows" not in out

@@ -102,7 +102,7 @@ def render(report, columns: int | None = None) -> str:
         parts += ["Tracebacks (--traceback):"]
         for heading, text in report.tracebacks():
             parts += _paragraph(heading, total, "  ") + _traceback_lines(text, total) + [""]
-    elif report.tracebacks():
+    elif any(text.startswith("Traceback") for _, text in report.tracebacks()):  # one to show
         parts += _paragraph("(--traceback shows the whole traceback of each error, in your code's frames)", total)
         parts.append("")
     parts += _paragraph(report.summary_sentence(), total)
