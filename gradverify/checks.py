@@ -180,6 +180,9 @@ class _Stats:
     #: examples with entries set aside (near a kink), and examples with at least one entry compared
     set_aside: int = 0
     compared: int = 0
+    #: the failing example with the largest relative error, (error, point, comparison): hypothesis
+    #: shrinks toward tiny inputs, where a wrong claim can be wrong by little; this one shows how much
+    largest: tuple | None = None
 
     def count(self, comparison) -> None:
         self.set_aside += comparison.set_aside > 0
@@ -210,6 +213,8 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
             st.worst_ratio = max(st.worst_ratio, comparison.worst_ratio)
             if not comparison.ok:
                 found[key] = comparison
+                if st.largest is None or comparison.max_rel_err > st.largest[0]:
+                    st.largest = (comparison.max_rel_err, point, comparison)
         return found
 
     def draw(source):
@@ -233,7 +238,8 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
                 out[claim.name][check] = CheckResult(Status.PASS, figures)
             else:
                 diagnosis = _diagnosis(derivation, assumptions, options, (claim.name, check), exploration, found)
-                out[claim.name][check] = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail),
+                out[claim.name][check] = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail)
+                                                     + _largest_text(st.largest, found),
                                                      found.point.describe(), diagnosis,
                                                      evidence=_evidence(derivation, claim, check, found))
     return out
@@ -300,6 +306,17 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
     texts = [diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point))
              for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
     return agreed(texts)
+
+
+def _largest_text(largest, found) -> str:
+    """The failing example with the largest relative error, when it is not the counterexample shown
+    and is wrong by more (the shrunk one may sit at 1e-3 inputs where the error is 1e-6 of itself)."""
+    if largest is None or isinstance(found.detail, str) or largest[0] <= 10 * found.detail.max_rel_err:
+        return ""
+    rel, point, c = largest
+    claimed, reference = pair_text(c.worst_claimed, c.worst_reference)
+    return (f". The largest error among the examples: entry {list(c.worst_index)}, claimed {claimed}, "
+            f"reference {reference} (max relative error {rel:.3g}) at {point.describe()}")
 
 
 def _failure_text(claim: Claim, check: str, detail) -> str:

@@ -387,3 +387,23 @@ def test_a_claim_whose_spec_raises_is_an_error_alone_and_the_other_claims_are_ch
     assert rows["dJ/dx"].verdict == "error" and "raised ShapeError" in rows["dJ/dx"].message
     assert rows["dJ/dx"].checks["symbolic"].status == "error" and rows["dJ/dx"].checks["agreement"].status == "error"
     assert "test_checks.py" in rows["dJ/dx"].traceback  # --traceback shows the user's line
+
+
+def test_a_counterexample_shrunk_to_where_the_error_is_small_is_shown_with_the_largest_error_seen():
+    """tanh' claimed 1 − tanh: at x = 0.001, hypothesis's shrunk point, it is off by 1e-3 of itself;
+    the details also show the example where it is off by far more, so it does not read as rounding."""
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Options, Real
+
+    derivation = Derivation(
+        id="tanh-prime", title="Σ tanh(x)", dims={"n": (1, 2)}, variables={"x": Real("n")},
+        function=lambda s: sum(sp.tanh(s.x[i]) for i in range(s.n)),
+        claims=[Claim("dJ/dx", lambda s: s.x.applyfunc(lambda v: 1 - sp.tanh(v)), output="g", wrt="x")],
+        implementation=Implementation(lambda x: (np.tanh(x).sum(), 1 - np.tanh(x)), args=("x",), returns=("J", "g")))
+    fd = check_derivation(derivation, Options(seed=0, examples=20))[0].checks["finite_difference"]
+    assert fd.status == "fail"
+    shown = float(fd.detail.split("max relative error ")[1].split(";")[0])
+    largest = float(fd.detail.split("The largest error among the examples")[1].split("max relative error ")[1]
+                    .split(")")[0])
+    assert largest > 10 * shown
