@@ -364,3 +364,17 @@ def test_a_sparse_tensor_argument_is_refused_with_the_fix_and_a_sparse_gradient_
         gradcheck(lambda W: (torch.sum(W * W), 2 * W), (dense.to_sparse(),))
     result = gradcheck(lambda W: (torch.sum(W * W), (2 * W).to_sparse()), (dense,))
     assert result.ok, result.message
+
+
+def test_jax_code_taking_a_list_of_indices_is_still_watched_by_monte_carlo_arithmetic():
+    """Indices arrive as a Python list: they stay Python values while the program is traced."""
+    jnp = _jnp()
+    from gradverify.mca import MonteCarloArithmetic
+
+    def code(U, v, idx):
+        return jnp.sum(jnp.exp(U[:, idx].T @ v)), None
+
+    U, v = np.linspace(0.1, 1.5, 15).reshape(3, 5), np.linspace(-1.0, 1.0, 3)
+    mca = MonteCarloArithmetic(np.random.default_rng(0), 2.0**-53, 16.0)
+    framework("jax").call(code, [mca.watch(U), mca.watch(v), [0, 2, 2]])
+    assert mca.seen >= 3

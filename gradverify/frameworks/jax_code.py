@@ -55,9 +55,16 @@ class JaxCode(Framework):
     def run(self, fn, args, rounding, guarded):
         if rounding is None and not guarded:
             return fn(*args)
-        static = tuple(i for i, a in enumerate(args) if not self.is_array(a))
+        positions = [i for i, a in enumerate(args) if self.is_array(a)]
+
+        def on_arrays(*arrays):  # the other arguments (ints, lists of indices) stay Python values
+            full = list(args)
+            for i, a in zip(positions, arrays):
+                full[i] = a
+            return fn(*full)
+
         try:
-            closed, shapes = self.jax.make_jaxpr(fn, static_argnums=static, return_shape=True)(*args)
+            closed, shapes = self.jax.make_jaxpr(on_arrays, return_shape=True)(*[args[i] for i in positions])
         except Exception as exc:  # code that branches on values cannot be traced
             if guarded:
                 raise NotAnalyticCode(f"jax code that could not be traced ({type(exc).__name__}: "
