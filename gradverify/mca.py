@@ -47,20 +47,31 @@ class MonteCarloArithmetic(Watcher):
     def function(self, func, args, kwargs):
         return NotImplemented if self.guard is None else self.guard.function(func, args, kwargs)
 
+    def part(self, name, array):
+        if self.guard is not None:
+            self.guard.part(name, array)
+
     def size_for(self, dtype) -> float:
         """The largest relative rounding error of one operation whose result has ``dtype``: the
         spread times the unit roundoff, float32's (2⁻²⁴) for code that computes in float32."""
         return self.spread * max(self.unit_roundoff, _epsilon(dtype) / 2)
 
-    def perturbed(self, arr, fresh: bool = False):
+    def deltas(self, shape, dtype) -> np.ndarray:
+        """Relative rounding errors δ for a result of ``shape`` and ``dtype`` (one for the whole
+        result unless ``per_entry``), at that dtype's rounding: what every perturbation draws."""
+        return self.size_for(dtype) * self.rng.uniform(-1.0, 1.0, size=shape if self.per_entry else ())
+
+    def perturbed(self, arr, fresh: bool = False, scale: float = 0.0):
         """arr·(1 + δ), δ at the rounding of arr's dtype; the code's own precision stays (float32
         code goes on in float32). ``fresh``: arr is a result no one else holds, multiplied in
-        place (same numbers): a 10⁷-entry result is not copied."""
-        shape = np.shape(arr) if self.per_entry else ()
+        place (same numbers): a 10⁷-entry result is not copied. ``scale``: the result of a fused
+        operation, whose rounding inside is also at the size of its inputs: + scale·δ′ as well."""
         dtype = np.result_type(arr)
-        factor = 1.0 + self.size_for(dtype) * self.rng.uniform(-1.0, 1.0, size=shape)
+        factor = 1.0 + self.deltas(np.shape(arr), dtype)
         if dtype.kind in "fc":
             factor = np.asarray(factor).astype(np.finfo(dtype).dtype)
+        if scale:
+            return arr * factor + (scale * self.deltas(np.shape(arr), dtype)).astype(np.finfo(dtype).dtype)
         if (fresh and isinstance(arr, np.ndarray) and arr.ndim and arr.flags.owndata and arr.flags.writeable
                 and np.result_type(arr, factor) == arr.dtype):
             arr *= factor

@@ -44,6 +44,10 @@ class Watcher:
         returns the result to hand back. A cast to a narrower float rounds."""
         return value
 
+    def part(self, name: str, array) -> None:
+        """Called before ``array.real`` or ``array.imag`` is read (``name``: "real" or "imag");
+        may raise to refuse it."""
+
     def watch(self, array) -> "Watched":
         """``array`` as a watched view (no copy)."""
         view = np.asarray(array).view(Watched)
@@ -96,6 +100,26 @@ class Watched(np.ndarray):
         if self.watcher is None:
             return value
         return self.watcher.adopt(self.watcher.cast(self.dtype, value))
+
+    @property
+    def real(self):
+        if self.watcher is not None:
+            self.watcher.part("real", self)
+        return np.ndarray.real.__get__(self)
+
+    @real.setter
+    def real(self, value):
+        np.ndarray.real.__set__(self, value)
+
+    @property
+    def imag(self):
+        if self.watcher is not None:
+            self.watcher.part("imag", self)
+        return np.ndarray.imag.__get__(self)
+
+    @imag.setter
+    def imag(self, value):
+        np.ndarray.imag.__set__(self, value)
 
     def __getitem__(self, index):
         item = super().__getitem__(index)

@@ -263,6 +263,14 @@ def test_a_flipped_sign_in_torch_softmax_code_is_found_with_central_differences(
     pytest.param("torch", "torch.sum(x.real * x)", "torch real", id="torch-real"),
     pytest.param("torch", "torch.sum(x.conj() * x)", "torch conj", id="torch-conj"),
     pytest.param("torch", "torch.sum(torch.where(x > 0, x, -x) * x)", "torch gt", id="torch-comparison"),
+    pytest.param("torch", "torch.linalg.vecdot(x, x)", "torch linalg_vecdot", id="torch-vecdot"),
+    pytest.param("torch", "torch.sum(x.conj_physical() * x)", "torch conj_physical", id="torch-conj-physical"),
+    pytest.param("torch", "(lambda y: (y.__setitem__(slice(None), x * x), torch.sum(y))[1])"
+                          "(torch.zeros(x.shape[0], dtype=torch.float64))", "torch __setitem__",
+                 id="torch-write-into-a-real-tensor"),
+    pytest.param("torch", "torch.sum(torch.from_numpy(x.numpy()) * x)", "torch numpy", id="torch-numpy"),
+    pytest.param("torch", "torch.sum(torch.tensor(x.tolist(), dtype=x.dtype) * x)", "torch tolist",
+                 id="torch-tolist"),
     pytest.param("jax", "jnp.sum(jnp.abs(x) * x)", "jax abs", id="jax-abs"),
     pytest.param("jax", "jnp.vdot(x, x)", "jax conj", id="jax-vdot"),
     pytest.param("jax", "jnp.sum(jnp.sort(x) * x)", "jax sort", id="jax-sort"),
@@ -378,3 +386,103 @@ def test_jax_code_taking_a_list_of_indices_is_still_watched_by_monte_carlo_arith
     mca = MonteCarloArithmetic(np.random.default_rng(0), 2.0**-53, 16.0)
     framework("jax").call(code, [mca.watch(U), mca.watch(v), [0, 2, 2]])
     assert mca.seen >= 3
+
+
+# ---------------------------------------------------------------- found in review: what the boundary must not do
+def _square(code):
+    return Derivation(
+        id="square", title="½‖x‖²", dims={"d": (2, 4)}, variables={"x": Real("d")},
+        function=lambda s: sum(s.x[i] ** 2 for i in range(s.d)) / 2,
+        claims=[Claim("dJ/dx", lambda s: s.x, output="g", wrt="x")],
+        implementation=Implementation(code, args=("x",), returns=("J", "g")))
+
+
+@pytest.mark.parametrize("conversion", ["double", "contiguous", "cpu", "to", "requires_grad"])
+def test_torch_methods_that_return_their_input_are_no_write_into_it(conversion):
+    """x.double() on a float64 tensor is x itself: Monte Carlo arithmetic must not perturb it in
+    place (the caller's array would change: "modifies its argument"), nor a leaf autograd owns."""
+    torch = _torch()
+
+    def code(x):
+        if conversion == "requires_grad":  # the user's own autograd inside fn
+            x = x.clone().requires_grad_()
+            J = 0.5 * torch.sum(x * x)
+            J.backward()
+            return J.detach(), x.grad
+        x = {"double": x.double, "contiguous": x.contiguous, "cpu": x.cpu,
+             "to": lambda: x.to(torch.float64)}[conversion]()
+        return 0.5 * torch.sum(x * x), x
+
+    assert _verdicts(_square(code))["dJ/dx"] == ("holds", "")
+
+    def wrong(x):
+        J, g = code(x)
+        return J, 2 * g
+
+    assert _verdicts(_square(wrong))["dJ/dx"][0] == "refuted"
+
+
+def test_torch_in_place_arithmetic_is_still_perturbed_in_place():
+    torch = _torch()
+    from gradverify.mca import MonteCarloArithmetic
+
+    def code(x):
+        y = x * 3.0
+        y.mul_(1.0 / 3.0)  # y is x again, up to rounding
+        return torch.sum(y), y
+
+    mca = MonteCarloArithmetic(np.random.default_rng(0), 2.0**-53, 16.0)
+    x = np.linspace(0.5, 1.5, 6)
+    framework("torch").call(code, [mca.watch(x)])
+    assert mca.seen >= 3  # the multiply, the in-place multiply and the sum
+
+
+def test_numpy_code_returning_a_namedtuple_is_read_as_its_outputs():
+    from collections import namedtuple
+
+    Out = namedtuple("Out", "J g")
+    assert _verdicts(_square(lambda x: Out(0.5 * x @ x, x)))["dJ/dx"] == ("holds", "")
+    assert _verdicts(_square(lambda x: Out(0.5 * x @ x, -x)))["dJ/dx"][0] == "refuted"
+
+
+def test_jax_loops_are_perturbed_at_the_size_of_their_inputs():
+    """A fori_loop runs its body natively: 1 − σ(z) inside it cancels as outside, and the rounding
+    measured must show it (else agreement would be a false alarm)."""
+    jnp = _jnp()
+    import jax
+    from gradverify.mca import MonteCarloArithmetic
+
+    def looped(z):
+        return jax.lax.fori_loop(0, 1, lambda i, acc: acc + (1.0 - 1.0 / (1.0 + jnp.exp(-z))), jnp.zeros_like(z))
+
+    z = np.array([20.0, 25.0])
+    outs = []
+    for seed in range(6):
+        mca = MonteCarloArithmetic(np.random.default_rng(seed), 2.0**-53, 16.0)
+        outs.append(np.asarray(framework("jax").call(looped, [mca.watch(z.copy())])))
+    outs = np.array(outs)
+    spread = (outs.max(0) - outs.min(0)) / np.abs(outs.mean(0))
+    assert np.all(spread > 1e-7)  # numpy's own code of it spreads 1.6e-6 and 1.7e-4
+
+
+def test_jax_code_is_run_as_it_was_traced_so_a_pinned_random_mask_is_one_mask():
+    """Tracing calls fn; calling it again would draw another mask from np.random than the one
+    checked. A right gradient passes by the complex step; fn runs once per evaluation."""
+    jnp = _jnp()
+    calls = []
+
+    def masked(x):
+        calls.append(1)
+        m = jnp.asarray(np.random.rand(x.shape[0]) < 0.5, dtype=x.dtype)
+        return jnp.sum(m * x ** 2), 2 * m * x
+
+    x = np.linspace(0.5, 1.5, 2000)  # float64 (a jnp array made here, outside 64-bit mode, is float32)
+    result = gradcheck(masked, [x])
+    assert result.ok and result.estimator == "complex-step", result.message or result.fallback
+    assert len(calls) == result.evaluations
+
+    def wrong(x):
+        J, g = masked(x)
+        return J, g + 1e-4
+
+    assert not gradcheck(wrong, [x]).ok

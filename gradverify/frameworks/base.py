@@ -69,15 +69,15 @@ class Framework:
         return fn(*args)
 
     def call(self, fn: Callable, args) -> object:
-        """``fn`` on ``args`` converted in, its result (or each element of a tuple) converted out."""
-        rounding = _rounding_watch(args) if self.name != "numpy" else None
+        """``fn`` on ``args`` converted in, its result (or each element of a tuple) converted out.
+        numpy code is called as it is and its result left as it returned it."""
+        if self.name == "numpy":
+            return fn(*args)
+        rounding = _rounding_watch(args)
         with self.context():
             args = [self.to_code(a) for a in args]
-            guarded = self.name != "numpy" and any(np.iscomplexobj(a) for a in args if self.is_array(a))
-            out = self.run(fn, args, rounding, guarded)
-            if isinstance(out, (tuple, list)):
-                return type(out)(self.to_numpy(o) for o in out)
-            return self.to_numpy(out)
+            guarded = any(np.iscomplexobj(a) for a in args if self.is_array(a))
+            return converted(self.run(fn, args, rounding, guarded), self.to_numpy)
 
     def wrap(self, fn: Callable) -> Callable:
         """``fn`` as a function of numpy arrays that returns numpy arrays."""
@@ -90,6 +90,14 @@ class Framework:
         on_numpy.__name__ = getattr(fn, "__name__", "fn")
         on_numpy.__wrapped__ = fn
         return on_numpy
+
+
+def converted(out, convert: Callable):
+    """``convert`` applied to ``out``, or to each element of a tuple or list (a namedtuple stays one)."""
+    if isinstance(out, (tuple, list)):
+        items = [convert(o) for o in out]
+        return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)
+    return convert(out)
 
 
 def framework(name: str) -> Framework:

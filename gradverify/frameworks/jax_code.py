@@ -8,7 +8,7 @@ import importlib
 import numpy as np
 
 from .base import Framework, NotAnalyticCode, is_float_array
-from .torch_code import CONJUGATING
+from .torch_code import conjugates
 
 __all__ = ["JaxCode"]
 
@@ -74,8 +74,8 @@ class JaxCode(Framework):
             found = _non_analytic(closed.jaxpr)
             if found:
                 raise NotAnalyticCode(found)
-        if rounding is None:
-            return fn(*args)
+        # the program traced (and checked) is the one run: fn is not called again, so randomness it
+        # drew while being traced (np.random) is the same in its result
         leaves = [a for a in args if self.is_array(a)]
         outs = self._evaluate(closed.jaxpr, closed.consts, leaves, rounding)
         return self.jax.tree_util.tree_unflatten(self.jax.tree_util.tree_structure(shapes), outs)
@@ -99,21 +99,29 @@ class JaxCode(Framework):
             else:
                 outs = eqn.primitive.bind(*invals, **eqn.params)
                 outs = outs if eqn.primitive.multiple_results else [outs]
-                if eqn.primitive.name not in _EXACT:
-                    outs = [self._perturbed(o, rounding) for o in outs]
+                if rounding is not None and eqn.primitive.name not in _EXACT:
+                    # a loop or a branch (while, scan, cond) runs its inner program natively: the rounding
+                    # inside is modelled at the size of its inputs as well, as torch's fused operations'
+                    scale = _largest(invals) if any(True for _ in _sub_programs(eqn)) else 0.0
+                    outs = [self._perturbed(o, rounding, scale) for o in outs]
             for v, value in zip(eqn.outvars, outs):
                 env[v] = value
         return [read(v) for v in jaxpr.outvars]
 
-    def _perturbed(self, value, rounding):
+    def _perturbed(self, value, rounding, scale=0.0):
         kind = np.dtype(getattr(value, "dtype", np.int64)).kind
         if kind not in rounding.kinds:
             return value
         rounding.seen += 1
-        array = np.asarray(value)  # perturbed in numpy: a jax operation per result costs ~0.25 ms
-        shape = array.shape if rounding.per_entry else ()
-        size = rounding.size_for(array.dtype)
-        return array * (1.0 + rounding.rng.uniform(-1.0, 1.0, size=shape) * size).astype(array.real.dtype)
+        # perturbed in numpy, by the one Monte Carlo arithmetic (a jax operation per result costs ~0.25 ms)
+        return rounding.perturbed(np.asarray(value), scale=scale)
+
+
+def _largest(values) -> float:
+    """max |v| over the floating-point arrays among ``values`` (0 when there are none)."""
+    sizes = [float(np.max(np.abs(np.asarray(v)))) for v in values
+             if np.dtype(getattr(v, "dtype", np.int64)).kind in "fc" and np.size(v)]
+    return max(sizes, default=0.0)
 
 
 def _inlined(eqn):
@@ -142,7 +150,7 @@ def _non_analytic(jaxpr) -> str:
         if any(d is not None and np.issubdtype(d, np.complexfloating) for d in dtypes):
             name = eqn.primitive.name
             outs = [getattr(v.aval, "dtype", None) for v in eqn.outvars]
-            if name in CONJUGATING or name in _NOT_ANALYTIC:
+            if conjugates(name) or name in _NOT_ANALYTIC:
                 return f"jax {name} on a complex array"
             if not any(True for _ in _sub_programs(eqn)) and \
                     any(d is not None and not np.issubdtype(d, np.complexfloating) for d in outs):

@@ -7,13 +7,25 @@ import warnings
 
 import numpy as np
 
-from .base import Framework, NotAnalyticCode, is_float_array
+from .base import Framework, NotAnalyticCode, converted, is_float_array
 
-__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY"]
+__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "conjugates"]
 
 #: operations that take complex numbers to complex numbers but are not analytic (the conjugate,
-#: z/|z|): the complex step through them is wrong with no real number ever appearing
-CONJUGATING = frozenset({"conj", "conj_physical", "sgn", "sign", "vdot", "adjoint", "H", "mH", "conj_transpose"})
+#: z/|z|): the complex step through them is wrong with no real number ever appearing; any
+#: operation whose name contains one of `_CONJUGATING_PARTS` is refused too (conj_physical_,
+#: linalg_vecdot, _conj ...)
+CONJUGATING = frozenset({"conj", "conj_physical", "sgn", "sign", "vdot", "vecdot", "adjoint", "H", "mH",
+                         "conj_transpose", "angle"})
+_CONJUGATING_PARTS = ("conj", "vecdot", "sgn", "adjoint")
+#: methods that hand a complex tensor's numbers to code the guard does not watch (numpy, Python lists);
+#: ``.item()`` is allowed: it is how code returns its value, and Python's complex keeps the step
+_LEAVES_THE_WATCH = frozenset({"numpy", "tolist", "__array__", "__float__", "__int__", "__index__", "__bool__"})
+
+
+def conjugates(name: str) -> bool:
+    """Whether a torch operation of this name conjugates (or takes z/|z|) on complex numbers."""
+    return name in CONJUGATING or any(part in name for part in _CONJUGATING_PARTS)
 
 
 class TorchCode(Framework):
@@ -74,6 +86,21 @@ ELEMENTARY = frozenset({
 })
 
 
+#: in-place methods that round nothing (they move, fill or mark): Monte Carlo arithmetic leaves their
+#: result alone; any other method that returns its own input (``x.double()`` on a float64 tensor,
+#: ``.contiguous()``, ``.to()`` with nothing to do) did no arithmetic either
+_EXACT_IN_PLACE = frozenset({"requires_grad_", "retain_grad", "zero_", "fill_", "detach_", "resize_", "resize_as_",
+                             "set_", "share_memory_", "squeeze_", "unsqueeze_", "t_", "transpose_", "as_strided_",
+                             "index_put_", "masked_fill_", "scatter_", "fill_diagonal_", "swapdims_", "swapaxes_"})
+_AUGMENTED = frozenset({"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__ipow__",
+                        "__imatmul__"})
+
+
+def _rounds_in_place(name: str) -> bool:
+    """An in-place arithmetic method (``add_``, ``x *= 2``): its result, its own input, is rounded."""
+    return name in _AUGMENTED or (name.endswith("_") and not name.startswith("_") and name not in _EXACT_IN_PLACE)
+
+
 def _name(func) -> str:
     return getattr(func, "__name__", "")
 
@@ -101,11 +128,13 @@ def _watch(torch, rounding, guarded: bool):
 
     def refuse_non_analytic(func, args, kwargs):
         name = getters.get(func) or getattr(func, "__name__", repr(func))
-        if name in CONJUGATING or name in getters.values():
+        if conjugates(name) or name in getters.values():
             raise NotAnalyticCode(f"torch {name} on a complex tensor")
+        if name in _LEAVES_THE_WATCH:
+            raise NotAnalyticCode(f"torch {name} takes a complex tensor's numbers out of torch")
         try:
-            with warnings.catch_warnings():  # torch warns as it drops an imaginary part: refused below
-                warnings.simplefilter("ignore", UserWarning)
+            with warnings.catch_warnings():  # torch warns as it drops an imaginary part (a write into a real tensor)
+                warnings.filterwarnings("error", message=".*discards the imaginary part")
                 out = func(*args, **kwargs)
         except Exception as exc:
             raise NotAnalyticCode(f"torch {name} refused a complex tensor ({exc})") from exc
@@ -115,23 +144,25 @@ def _watch(torch, rounding, guarded: bool):
             raise NotAnalyticCode(f"torch {name} turned a complex tensor into real numbers")
         return out
 
-    def draw(shape, dtype):
-        size = rounding.size_for(dtype)  # float32 code rounds at float32's unit roundoff
-        return torch.as_tensor(rounding.rng.uniform(-1.0, 1.0, size=shape) * size)
+    def draw(shape, dtype):  # the one Monte Carlo arithmetic's δ (float32 code rounds at float32's unit roundoff)
+        return torch.as_tensor(rounding.deltas(shape, dtype))
 
-    def perturbed(out, first, scale):
+    def perturbed(out, name, first, scale):
         if not isinstance(out, torch.Tensor) or not (out.is_floating_point() and "f" in kinds
                                                      or out.is_complex() and "c" in kinds):
+            return out
+        if out is first and not _rounds_in_place(name):  # it returned its input: nothing was rounded
             return out
         if out._base is not None and out is not first:  # a view: no rounding happened
             return out
         rounding.seen += 1
-        shape = tuple(out.shape) if rounding.per_entry else ()
-        error = out * draw(shape, out.dtype).to(out.dtype)
-        if scale:  # a fused operation: its rounding inside is at the size of its inputs
-            error = error + scale * draw(shape, out.dtype).to(out.dtype)
-        if out is first:  # an in-place operation: perturb it in place
-            return out.add_(error)
+        shape = tuple(out.shape)
+        with torch.no_grad():  # rounding is no operation of the user's: autograd does not see it
+            error = out * draw(shape, out.dtype).to(out.dtype)
+            if scale:  # a fused operation: its rounding inside is at the size of its inputs
+                error = error + scale * draw(shape, out.dtype).to(out.dtype)
+            if out is first:  # an in-place operation: perturb it in place
+                return out.add_(error)
         return out + error
 
     class Watch(TorchFunctionMode):
@@ -143,11 +174,8 @@ def _watch(torch, rounding, guarded: bool):
                 out = func(*args, **kwargs)
             if rounding is None:
                 return out
-            first = args[0] if args else None
-            scale = 0.0 if _name(func) in ELEMENTARY else _largest(torch, tree_flatten((args, kwargs))[0])
-            if isinstance(out, tuple):
-                return type(out)(perturbed(o, first, scale) for o in out) if not hasattr(out, "_fields") else \
-                    type(out)(*(perturbed(o, first, scale) for o in out))
-            return perturbed(out, first, scale)
+            first, name = (args[0] if args else None), _name(func)
+            scale = 0.0 if name in ELEMENTARY else _largest(torch, tree_flatten((args, kwargs))[0])
+            return converted(out, lambda o: perturbed(o, name, first, scale))
 
     return Watch()

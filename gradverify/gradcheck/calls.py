@@ -47,7 +47,9 @@ __all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotA
 
 _NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.greater, np.greater_equal, np.less, np.less_equal,
                            np.equal, np.not_equal, np.floor, np.ceil, np.trunc, np.rint, np.fmod, np.remainder,
-                           np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin})
+                           np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
+                          # numpy 2's vector products that conjugate their first argument (np.vecdot, np.vecmat)
+                          | {getattr(np, name) for name in ("vecdot", "vecmat") if hasattr(np, name)})
 #: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
 _NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
                                      np.sort, np.argsort, np.clip, np.linalg.norm})
@@ -78,6 +80,10 @@ class _ComplexGuard(Watcher):
         if func in _NON_ANALYTIC_FUNCTIONS:
             raise NotAnalytic(func.__name__)
         return NotImplemented
+
+    def part(self, name, array):
+        if array.dtype.kind == "c":
+            raise NotAnalytic(f".{name} of a complex array (the complex step's imaginary part would be dropped)")
 
 
 @dataclass(frozen=True)
