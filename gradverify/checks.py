@@ -24,7 +24,7 @@ import numpy as np
 
 from . import numeric
 from .errors import DerivationError
-from .sampling import RandomSource, draw_point
+from .sampling import RandomSource, draw_point, other_sizes
 from .search import Found, explore
 from .spec import Point
 from .spec import Claim, Derivation
@@ -291,7 +291,9 @@ def _add_curve(evidence: Evidence, derivation: Derivation, claim: Claim, point: 
 
 def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key, exploration, found) -> str:
     """The diagnosis, when it is the same at several failing non-degenerate points: the shrunk
-    one, the first one the survey met, and fresh points at the shrunk point's sizes."""
+    one, the first one the survey met, and fresh points at sizes where every dimension differs
+    from the shrunk point's (a missing 1/N reads as "2 × true" at N = 2 and "3 × true" at N = 3:
+    no constant factor; and at N = 1 any wrong number is a "factor")."""
     if isinstance(found.detail, str):
         return ""
     seen = [found, exploration.first.get(key, found)]
@@ -299,7 +301,8 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
     for _ in range(4 * DIAGNOSIS_POINTS):
         if len(seen) >= DIAGNOSIS_POINTS + 1:
             break
-        point = draw_point(derivation, RandomSource(rng), assumptions, sizes=found.point.sizes, scale=1.0)
+        sizes = other_sizes(derivation, found.point.sizes, rng)
+        point = draw_point(derivation, RandomSource(rng), assumptions, sizes=sizes, scale=1.0)
         comparison = evaluate_point(derivation, point, options.tolerance, options.seed, key)[key]
         if not isinstance(comparison, str) and not comparison.ok:
             seen.append(Found(point, comparison))

@@ -280,20 +280,25 @@ def _print_mutants(summary, results, totals: dict) -> None:
         print(f"\n{summary.id}: ERROR {results}")
         totals["errors"] += 1
         return
-    rows = [[r.claim, r.operator, r.description[:48],
-             "equivalent" if r.status == "equivalent" else
-             ("refuted by " + ", ".join(r.refuted_by) if r.refuted_by else "SURVIVED")] for r in results]
+    def result(r) -> str:
+        if r.status in ("equivalent", "claim refuted"):
+            return r.status.upper() if r.status == "claim refuted" else r.status
+        return "refuted by " + ", ".join(r.refuted_by) if r.refuted_by else "SURVIVED"
+
+    rows = [[r.claim, r.operator, r.description[:48], result(r)] for r in results]
     counts = {s: sum(r.status == s for r in results) for s in ("equivalent", "refuted", "survived", "claim refuted")}
-    totals["made"] += len(results) - counts["claim refuted"]
+    made = len(results) - counts["claim refuted"]  # a refuted claim's row is no mutant
+    totals["made"] += made
     for s, n in counts.items():
         totals[s] += n
     totals["errors"] += counts["claim refuted"]  # its mutants prove nothing: the self-test cannot pass
-    print(f"\n{summary.id}: {summary.title}: {len(results)} mutants, {counts['refuted']} refuted, "
-          f"{counts['equivalent']} equivalent, {counts['survived']} survived")
+    refuted_claims = f", {counts['claim refuted']} claim(s) refuted as written" if counts["claim refuted"] else ""
+    print(f"\n{summary.id}: {summary.title}: {made} mutants, {counts['refuted']} refuted, "
+          f"{counts['equivalent']} equivalent, {counts['survived']} survived{refuted_claims}")
     print(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
     for r in results:
         if r.status == "claim refuted":
-            print(f"  CLAIM REFUTED {r.claim}: the claim itself is wrong, so its mutants prove nothing ({r.detail[:120]})")
+            print(f"  CLAIM REFUTED {r.claim}: the claim itself is wrong, so its mutants prove nothing: {r.detail}")
         if r.status == "survived":
             print(f"  SURVIVED {r.claim} / {r.description}: {r.expression}")
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .tolerances import DIAGNOSIS_RTOL
 
-__all__ = ["diagnose", "worst_entries", "agreed", "pair_text"]
+__all__ = ["diagnose", "worst_entries", "agreed", "same_diagnosis", "pair_text"]
 
 
 
@@ -164,17 +164,41 @@ def _shape_of(text: str) -> str:
     return re.sub(r"\[[\d, ]*\]", "[…]", text)
 
 
+_REPEAT = ", only where indices repeat: "
+
+
+def _coarse(text: str) -> str:
+    """"off by a constant factor: claimed = 1/2 × true, only where indices repeat: samples=[1, 1]"
+    as what it says at any number of repeats: "wrong only where indices repeat: samples=[1, 1]"."""
+    if _REPEAT in text:
+        return "wrong only where indices repeat: " + text.split(_REPEAT, 1)[1]
+    return text
+
+
 def agreed(diagnoses: Sequence[str], at_least: int = 2) -> str:
     """The diagnosis made at several non-degenerate failing points: the one that at least two
     of them and two thirds of them make (up to index values), else "". One point can mislead:
-    at N = 2 a dropped batch-norm term is proportional to the kept one and reads as "1.025 × true"."""
-    shapes = Counter(_shape_of(d) for d in diagnoses if d)
-    if not shapes:
-        return ""
-    shape, count = shapes.most_common(1)[0]
-    if count < max(at_least, -(-2 * len(diagnoses) // 3)):
-        return ""
-    return next(d for d in diagnoses if d and _shape_of(d) == shape)
+    at N = 2 a dropped batch-norm term is proportional to the kept one and reads as "1.025 × true".
+    Where they differ only in the factor of a claim wrong only where indices repeat (½ for a
+    word drawn twice, ⅓ thrice), what they agree on is said."""
+    for texts in (list(diagnoses), [_coarse(d) for d in diagnoses]):
+        shapes = Counter(_shape_of(d) for d in texts if d)
+        if not shapes:
+            return ""
+        shape, count = shapes.most_common(1)[0]
+        if count >= max(at_least, -(-2 * len(texts) // 3)):
+            return next(d for d in texts if d and _shape_of(d) == shape)
+    return ""
+
+
+def same_diagnosis(a: str, b: str) -> bool:
+    """Whether two diagnoses, made at two size tuples, say the same about the claim: the same
+    factor, or the same kind of relation (a term's label names the entries of its size tuple:
+    "missing term: -U[0,1]·…" at V = 2 is "missing term: -U[0,3]·…" at V = 4)."""
+    a, b = _coarse(a), _coarse(b)
+    if a.startswith("off by a constant factor") or b.startswith("off by a constant factor"):
+        return _shape_of(a) == _shape_of(b)
+    return a.partition(":")[0] == b.partition(":")[0]
 
 
 def degenerate(claimed, true) -> bool:

@@ -49,7 +49,8 @@ class CallLog:
         self.epsilon = 0.0
 
     def saw(self, name: str, value) -> None:
-        dtype = np.result_type(value) if not isinstance(value, (int, float)) else np.dtype(np.float64)
+        # a Python number or a list of them is float64; an array (or a list of float32 arrays) its own dtype
+        dtype = np.asarray(value).dtype if not isinstance(value, (int, float)) else np.dtype(np.float64)
         if dtype.kind in "fc":
             self.smallest[name] = max(self.smallest.get(name, 0.0), float(np.finfo(dtype).tiny))
             self.epsilon = max(self.epsilon, float(np.finfo(dtype).eps))
@@ -265,14 +266,22 @@ def _check_shapes(derivation, point, result):
         else:
             expected = (() if claim.upstream else out_shape) + point.values[claim.wrt].shape
         got = result[claim.output].shape
+        if claim.upstream is not None and point.values[claim.upstream].shape != out_shape:
+            raise DerivationError(f"upstream {claim.upstream!r} of claim {claim.name} has shape "
+                                  f"{point.values[claim.upstream].shape}; the function value {value_name} has shape "
+                                  f"{out_shape}. Declare {claim.upstream} with the output's dimensions (dout is "
+                                  f"∂L/∂out, one entry per entry of the layer's output)")
         if got != expected:
             what = "the value's shape" if claim.identity else \
                 f"{value_name}'s shape {out_shape} + {claim.wrt}'s shape {point.values[claim.wrt].shape}"
             impl = derivation.implementation
+            scalar = (f" The value {value_name} itself has shape {out_shape}: if the function is one number, "
+                      f"return a scalar ({value_name}.item() or float({value_name})).") \
+                if out_shape and int(np.prod(out_shape)) == 1 and not claim.identity else ""
             raise DerivationError(f"implementation returned {claim.output} with shape {got}; expected {expected} "
                                   f"({what}). returns={tuple(impl.returns)} names fn's outputs in order, the "
                                   f"function value first, and args={tuple(impl.args)} its inputs in order: check "
-                                  f"both against the code", fn=impl.fn)
+                                  f"both against the code.{scalar}", fn=impl.fn)
 
 
 def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,

@@ -16,7 +16,7 @@ from .spec import (Derivation, Distinct, Excludes, Fixed, Index, Indices, Int, O
                    resolve_sizes)
 from .tolerances import DOMAIN_MARGIN, TINY
 
-__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "draw_point", "in_domain", "unmet", "room_in_domain"]
+__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "other_sizes", "draw_point", "in_domain", "unmet", "room_in_domain"]
 
 
 # ---------------------------------------------------------------- sources of choices
@@ -81,6 +81,19 @@ def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:
     for name, rng in derivation.dims.items():
         sizes[name] = resolve_sizes({name: rng}, sizes)[name] if callable(rng) else source.integer(*rng)
     return sizes
+
+
+def other_sizes(derivation: Derivation, sizes: dict[str, int], rng: np.random.Generator) -> dict[str, int]:
+    """Sizes drawn so that every dimension differs from ``sizes`` where its range allows: a
+    relation seen at one size tuple (claimed = N × true, when 1/N is missing) is tried at another."""
+    out: dict[str, int] = {}
+    for name, spec in derivation.dims.items():
+        if callable(spec):
+            out[name] = resolve_sizes({name: spec}, out)[name]
+            continue
+        choices = [v for v in range(spec[0], spec[1] + 1) if v != sizes.get(name)] or [sizes[name]]
+        out[name] = int(rng.choice(choices))
+    return out
 
 
 def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,

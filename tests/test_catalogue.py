@@ -37,5 +37,7 @@ def test_verdict(entry):
     for row in rows:
         assert row.verdict == entry.expect(row.claim), (entry.mistake, row.as_dict())
         assert entry.message in row.message, row.message
+        if entry.diagnosis is not None:
+            assert row.diagnosis.startswith(entry.diagnosis) and (entry.diagnosis or not row.diagnosis), row.diagnosis
         if row.verdict == "holds":  # a right version: no check failed, and something was compared
             assert all(c.status in ("proved", "sampled", "pass") for c in row.checks.values()), row.as_dict()

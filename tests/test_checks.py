@@ -407,3 +407,21 @@ def test_a_counterexample_shrunk_to_where_the_error_is_small_is_shown_with_the_l
     largest = float(fd.detail.split("The largest error among the examples")[1].split("max relative error ")[1]
                     .split(")")[0])
     assert largest > 10 * shown
+
+
+def test_an_upstream_declared_with_the_wrong_shape_says_which_shape_it_needs():
+    """out = W x (m entries) with dout declared over n: the symbolic check names the shapes
+    instead of failing on a reshape inside gradverify."""
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    d = Derivation(
+        id="linear-backward", title="linear layer, dout over the wrong dimension", dims={"m": (2, 3), "n": (1, 3)},
+        variables={"W": Real("m", "n"), "x": Real("n"), "dout": Real("n")}, function=lambda s: s.W * s.x,
+        claims=[Claim("dx", lambda s: s.W.T * s.dout, output="dx", wrt="x", upstream="dout")],
+        implementation=Implementation(lambda W, x, dout: (W @ x, W.T @ dout), args=("W", "x", "dout"),
+                                      returns=("out", "dx")),
+        symbolic_sizes=[{"m": 2, "n": 3}, {"m": 3, "n": 2}])
+    row = check_derivation(d, FAST)[0]
+    assert row.verdict == "error"
+    assert "upstream 'dout' of claim dx has shape (3, 1)" in row.checks["symbolic"].detail
+    assert "Declare dout with the output's dimensions" in row.checks["symbolic"].detail

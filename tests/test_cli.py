@@ -283,3 +283,12 @@ def test_the_traceback_hint_is_shown_only_when_there_is_a_traceback_to_show(tmp_
     code, out, _ = _report(capsys, write(tmp_path, "in_place.py", text), "--quiet")
     assert code == 2 and "modifies its argument `x` in place" in out
     assert "--traceback shows" not in out
+
+
+def test_mutants_of_a_claim_that_is_itself_wrong_say_so_and_count_no_mutant(tmp_path, capsys):
+    path = write(tmp_path, "wrong.py", GOOD.replace("{claim}", "-s.x"))
+    code = main(["mutants", "--derivations", str(path), "--examples", "5"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "0 mutants, 0 refuted, 0 equivalent, 0 survived, 1 claim(s) refuted as written" in out
+    assert "SURVIVED" not in out and "CLAIM REFUTED" in out.split("result", 1)[1].splitlines()[2]

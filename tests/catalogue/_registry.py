@@ -2,7 +2,8 @@
 
 Each catalogue file defines its derivations and a module-level ``EXPECTED = {id: (verdict,
 planted mistake)}``, the verdict a string or, when the claims of one derivation differ,
-``{claim name: verdict}``; ``PENDING = {id: why}`` names the entries whose right verdict needs a
+``{claim name: verdict}``; ``DIAGNOSIS = {id: text}`` (optional) the diagnosis each must get ("" none);
+``PENDING = {id: why}`` names the entries whose right verdict needs a
 feature gradverify does not have yet (they are run and shown, not asserted).
 """
 
@@ -24,6 +25,8 @@ class Entry:
     pending: str
     #: for an expected error: a phrase its message must contain
     message: str = ""
+    #: the diagnosis the row must get (its beginning; "" none at all), when the file says (``DIAGNOSIS``)
+    diagnosis: str | None = None
 
     def expect(self, claim: str) -> str:
         return self.expected if isinstance(self.expected, str) else self.expected[claim]
@@ -67,5 +70,5 @@ def entries(paths=(FOLDER,)) -> list[Entry]:
         verdict, mistake = module.EXPECTED[d.id]
         pending = getattr(module, "PENDING", {}).get(d.id, "")
         message = mistake if verdict == "error" else ""
-        out.append(Entry(d, verdict, mistake, pending, message))
+        out.append(Entry(d, verdict, mistake, pending, message, getattr(module, "DIAGNOSIS", {}).get(d.id)))
     return out
