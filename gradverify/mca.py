@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .watching import Watcher
+from .watching import Watched, Watcher
 
 __all__ = ["MonteCarloArithmetic", "one_ulp"]
 
@@ -50,6 +50,25 @@ class MonteCarloArithmetic(Watcher):
     def part(self, name, array):
         if self.guard is not None:
             self.guard.part(name, array)
+
+    def returned(self, func, args, value):
+        """A numpy function's result (np.dot, np.einsum, np.concatenate ...): one computed outside
+        the ufuncs watched (np.dot's sum of products, in C) is perturbed as an operation's result
+        is; one that only moves numbers (`_EXACT_FUNCTIONS`) or that watched ufuncs already made
+        (np.mean) is left as it is. Either way it stays watched."""
+        if self.guard is not None:
+            self.guard.inspect(func, args, value)
+        return self._returned(func, value)
+
+    def _returned(self, func, value):
+        if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
+            return type(value)(self._returned(func, v) for v in value)
+        if isinstance(value, Watched) or not isinstance(value, (np.ndarray, np.generic)):
+            return value
+        if np.asarray(value).dtype.kind in self.kinds and getattr(func, "__name__", "") not in _EXACT_FUNCTIONS:
+            self.seen += 1
+            value = self.perturbed(np.asarray(value), fresh=True)
+        return self.adopt(value)
 
     def size_for(self, dtype) -> float:
         """The largest relative rounding error of one operation whose result has ``dtype``: the
@@ -97,6 +116,21 @@ class MonteCarloArithmetic(Watcher):
             return tuple(self.perturbed(v, fresh=True) if np.asarray(v).dtype.kind in self.kinds else v
                          for v in value)
         return self.perturbed(value, fresh=True) if np.asarray(value).dtype.kind in self.kinds else value
+
+
+#: numpy functions that move, select or build numbers without rounding them (a result of any other
+#: function computed outside the watched ufuncs is perturbed; perturbing an exact one only widens
+#: the rounding measured a little)
+_EXACT_FUNCTIONS = frozenset({
+    "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "block", "where", "select", "choose",
+    "diag", "diagonal", "diagflat", "tril", "triu", "broadcast_to", "broadcast_arrays", "copy", "reshape", "ravel",
+    "transpose", "swapaxes", "moveaxis", "rollaxis", "squeeze", "expand_dims", "atleast_1d", "atleast_2d",
+    "atleast_3d", "take", "take_along_axis", "put", "put_along_axis", "compress", "extract", "pad", "tile",
+    "repeat", "flip", "fliplr", "flipud", "roll", "rot90", "split", "array_split", "hsplit", "vsplit", "sort",
+    "partition", "zeros_like", "ones_like", "empty_like", "full_like", "copyto", "delete", "insert", "append",
+    "resize", "unique", "nan_to_num", "real", "imag", "clip", "amax", "amin", "max", "min", "searchsorted",
+    "argsort", "argmax", "argmin", "nonzero", "flatnonzero",
+})
 
 
 def _epsilon(dtype) -> float:

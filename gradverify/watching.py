@@ -39,6 +39,26 @@ class Watcher:
         returns the result, or ``NotImplemented`` to let numpy run them as usual."""
         return NotImplemented
 
+    def inspect(self, func, args, value) -> None:
+        """Called with the result of a numpy function that is not a ufunc, before `returned`;
+        may raise to refuse it."""
+
+    def returned(self, func, args, value):
+        """Called with the result of a numpy function that is not a ufunc (``np.dot``,
+        ``np.concatenate``, ``np.where``): numpy hands back plain arrays, so the result is
+        watched again here (else a later operation would go unseen); subclasses may also
+        perturb it."""
+        self.inspect(func, args, value)
+        return self.adopt_all(value)
+
+    def adopt_all(self, value):
+        """`adopt` on an array, or on each array in a tuple or list of results."""
+        if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
+            return type(value)(self.adopt_all(v) for v in value)
+        if isinstance(value, Watched) or not isinstance(value, (np.ndarray, np.generic)):
+            return value
+        return self.adopt(value)
+
     def cast(self, source: np.dtype, value):
         """Called with the result of ``array.astype(...)`` (``source``: the array's dtype before);
         returns the result to hand back. A cast to a narrower float rounds."""
@@ -90,9 +110,12 @@ class Watched(np.ndarray):
         return tuple(watcher.adopt(v) for v in value) if isinstance(value, tuple) else watcher.adopt(value)
 
     def __array_function__(self, func, types, args, kwargs):
-        result = self.watcher.function(func, args, kwargs) if self.watcher is not None else NotImplemented
+        watcher = self.watcher
+        result = watcher.function(func, args, kwargs) if watcher is not None else NotImplemented
         if result is NotImplemented:
-            return super().__array_function__(func, types, args, kwargs)
+            result = super().__array_function__(func, types, args, kwargs)
+            if watcher is not None:
+                result = watcher.returned(func, args, result)
         return result
 
     def astype(self, dtype, *args, **kwargs):

@@ -552,3 +552,91 @@ def test_the_complex_step_resolves_ten_thousand_times_finer_than_central_differe
     complex_step = gradcheck(_least_squares, (W, x, t), wrt=(0,)).resolution
     central = gradcheck(_least_squares, (W, x, t), wrt=(0,), estimator="central").resolution
     assert complex_step < 1e-9 and central > 1e4 * complex_step
+
+
+# ---------------------------------------------------------------- the guard follows what numpy code really does
+def _relu_net(rng, n=40, h=30, masked=True, near_kink=False):
+    W1, W2, x = rng.normal(size=(h, n)), rng.normal(size=(1, h)), rng.normal(size=n)
+    if near_kink:  # half the pre-activations within 1e-9 of the kink, none exactly on it
+        near = np.arange(h) % 2 == 0
+        W1[near] -= np.outer((W1 @ x)[near] - rng.uniform(-1e-9, 1e-9, size=near.sum()), x) / (x @ x)
+
+    def fn(W1, W2, x):
+        z = W1 @ x
+        a = np.maximum(z, 0.0)
+        out = W2 @ a
+        d = W2[0] * (z > 0) if masked else W2[0]  # the mask as users write it
+        return 0.5 * (out @ out), np.outer(out[0] * d, x), np.outer(out, a)
+
+    return fn, (W1, W2, x)
+
+
+@pytest.mark.parametrize("near_kink", [False, True], ids=["ordinary", "within-1e-9-of-the-kink"])
+def test_a_relu_mask_is_seen_through_by_the_complex_step(near_kink):
+    """z > 0 on x + i·h·u compares real parts: a locally constant mask, so the complex step is exact
+    (central differences cross the kink at 1e-9 and read half the slope)."""
+    fn, args = _relu_net(np.random.default_rng(3), near_kink=near_kink)
+    right = gradcheck(fn, args, wrt=(0, 1), mode="directional")
+    assert right.ok and right.estimator == "complex-step" and right.fallback == "", right.message
+    assert right.resolution < 1e-8
+    unmasked, _ = _relu_net(np.random.default_rng(3), masked=False, near_kink=near_kink)
+    assert not gradcheck(unmasked, args, wrt=(0, 1), mode="directional").ok
+
+
+def test_a_tie_at_a_kink_makes_the_complex_step_fall_back():
+    x = np.array([0.0, 1.0, -2.0, 3.0])  # relu at exactly 0: the imaginary part would pick the side
+    result = gradcheck(lambda x: (np.sum(np.maximum(x, 0.0) ** 2), 2 * np.maximum(x, 0.0)), (x,))
+    assert result.estimator == "central" and "a tie in np.maximum" in result.fallback
+
+
+def _lasso(style, drop_l1, lam=0.1):
+    """Least squares plus an L1 term; the gradient may forget the L1 term."""
+    def fn(w, X, y):
+        if style == "asarray":
+            w = np.asarray(w)  # a defensive first line: w leaves the watch
+            r = X @ w - y
+            penalty = np.sum(np.abs(w))
+        else:  # the residual through np.dot (a plain array comes back), a robust term on part of it
+            r = np.dot(X, w) - y
+            penalty = np.sum(np.abs(r[:20]))
+        g = X.T @ r
+        if not drop_l1:
+            g = g + lam * (np.sign(w) if style == "asarray" else X[:20].T @ np.sign(r[:20]))
+        return 0.5 * r @ r + lam * penalty, g
+    return fn
+
+
+@pytest.mark.parametrize("style, refused", [("dot", "absolute"), ("asarray", "np.asarray")])
+def test_code_through_np_dot_or_np_asarray_cannot_hide_a_dropped_term(style, refused):
+    """np.dot hands back a plain array: the watch goes on from its result, so the abs after it is
+    refused; np.asarray(w) takes w out of the watch (no hook sees it): the complex step is refused.
+    Either way a gradient without the L1 term fails (the complex step alone passed it: abs dropped
+    the imaginary part of the penalty unseen, and agreed with the wrong gradient)."""
+    rng = np.random.default_rng(0)
+    X, y, w = rng.standard_normal((200, 50)), rng.standard_normal(200), rng.standard_normal(50)
+    right = gradcheck(_lasso(style, drop_l1=False), (w, X, y), wrt=(0,))
+    assert right.ok and right.estimator == "central", right.message
+    wrong = gradcheck(_lasso(style, drop_l1=True), (w, X, y), wrt=(0,))
+    assert not wrong.ok and wrong.estimator == "central" and refused in wrong.fallback, wrong.fallback
+
+
+def _layer_norm(forget_variance_path, eps=1e-5):
+    def fn(X, G):
+        mu, var = X.mean(1, keepdims=True), X.var(1, keepdims=True)
+        inv = 1 / np.sqrt(var + eps)
+        xh = (X - mu) * inv
+        dX = inv * (G - G.mean(1, keepdims=True))
+        if not forget_variance_path:
+            dX = dX - inv * xh * (G * xh).mean(1, keepdims=True)
+        return np.sum(G * xh), dX
+    return fn
+
+
+def test_a_layer_norm_backward_that_treats_the_variance_as_a_constant_fails():
+    """X.var() of complex numbers is |X − mean|², real: the complex step would treat the variance as
+    a constant too, and agree with a backward pass that forgets its path. It is refused."""
+    rng = np.random.default_rng(0)
+    X, G = rng.standard_normal((8, 64)), rng.standard_normal((8, 64))
+    assert gradcheck(_layer_norm(False), (X, G), wrt=(0,)).ok
+    wrong = gradcheck(_layer_norm(True), (X, G), wrt=(0,))
+    assert not wrong.ok and wrong.estimator == "central"

@@ -265,3 +265,22 @@ def test_float32_code_whose_cast_inputs_cancel_is_no_false_alarm_and_a_wrong_gra
         assert not isinstance(comparison, str) and comparison.ok, (key, comparison)
     wrong = evaluate_point(float32_code.tanh_float32_transposed, point, DEFAULT_TOLERANCE)
     assert not wrong[("∂J/∂W", "finite_difference")].ok
+
+
+def test_monte_carlo_arithmetic_keeps_watching_through_numpy_functions():
+    """np.dot and np.concatenate hand back plain arrays: the watch goes on from their results (so
+    1 − σ(z) computed after an np.dot shows its cancellation), and np.dot's own rounding is perturbed,
+    np.concatenate's (exact) is not."""
+    from gradverify.mca import MonteCarloArithmetic
+    from gradverify.watching import Watched
+
+    w, x = np.array([10.0, 10.0, 5.0]), np.array([1.0, 0.5, 1.0])  # z = wᵀx = 20: 1 − σ(z) cancels
+    spread = []
+    for seed in range(6):
+        mca = MonteCarloArithmetic(np.random.default_rng(seed), 2.0**-53, 16.0)
+        z = np.dot(mca.watch(w), x)
+        assert isinstance(z, Watched) and mca.seen == 1
+        joined = np.concatenate([mca.watch(w), x])
+        assert isinstance(joined, Watched) and mca.seen == 1 and np.array_equal(joined, np.r_[w, x])
+        spread.append(float(1.0 - 1.0 / (1.0 + np.exp(-z))))
+    assert (max(spread) - min(spread)) / abs(np.mean(spread)) > 1e-8  # float64 of it is off by ~1e-7 of itself

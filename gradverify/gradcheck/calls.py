@@ -45,14 +45,14 @@ from .directions import Direction, chunks
 
 __all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic"]
 
-_NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.greater, np.greater_equal, np.less, np.less_equal,
-                           np.equal, np.not_equal, np.floor, np.ceil, np.trunc, np.rint, np.fmod, np.remainder,
-                           np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
+_NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fmod,
+                           np.remainder, np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
                           # numpy 2's vector products that conjugate their first argument (np.vecdot, np.vecmat)
                           | {getattr(np, name) for name in ("vecdot", "vecmat") if hasattr(np, name)})
 #: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
 _NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
-                                     np.sort, np.argsort, np.clip, np.linalg.norm})
+                                     np.sort, np.argsort, np.clip, np.linalg.norm, np.var, np.std, np.nanvar,
+                                     np.nanstd, np.cov, np.corrcoef})
 
 
 class NotAnalytic(Exception):
@@ -67,23 +67,77 @@ class ModifiesArgument(Exception):
     """``fn`` wrote into one of its arguments; str() names it."""
 
 
+#: comparisons and orderings: on complex numbers numpy orders by the real part first, so away from a
+#: tie they decide as on the real numbers (a ReLU mask, np.maximum, a max-pool): locally constant,
+#: and the complex step through them exact. At a tie (equal real parts) the imaginary part decides:
+#: a kink, refused.
+_ORDERING = frozenset({np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+                       np.maximum, np.minimum})
+
+
+def _tie(ufunc, method, args) -> bool:
+    """Whether the real parts tie where the imaginary parts differ (so the imaginary part decides)."""
+    arrays = [np.asarray(a) for a in args]
+    if method == "reduce" and arrays:  # np.max(z): a tie for the largest real part
+        z = arrays[0]
+        if z.size == 0 or z.dtype.kind != "c":
+            return False
+        axis = 0 if z.ndim else None
+        r = z.real
+        best = (r.max(axis=axis, keepdims=True) if ufunc is np.maximum else r.min(axis=axis, keepdims=True))
+        tied = r == best
+        if not np.any(tied.sum(axis=axis) > 1):
+            return False
+        im = np.where(tied, z.imag, np.nan)
+        return bool(np.any(np.nanmax(im, axis=axis) != np.nanmin(im, axis=axis)))
+    if method != "__call__" or len(arrays) != 2:
+        return False
+    a, b = np.broadcast_arrays(*(np.asarray(x, dtype=complex) for x in arrays))
+    return bool(np.any((a.real == b.real) & (a.imag != b.imag)))
+
+
 class _ComplexGuard(Watcher):
-    """Follows complex arrays and refuses non-analytic numpy operations."""
+    """Follows complex arrays and refuses non-analytic numpy operations; counts what it saw."""
 
     kinds = "c"
 
+    def __init__(self):
+        #: operations seen on complex arrays: 0 means the code computed on numbers it took out of the watch
+        self.seen = 0
+
     def before(self, ufunc, method, args):
+        self.seen += 1
         if ufunc in _NON_ANALYTIC:
             raise NotAnalytic(ufunc.__name__)
+        if ufunc in _ORDERING and any(np.iscomplexobj(a) for a in args) and _tie(ufunc, method, args):
+            raise NotAnalytic(f"a tie in np.{ufunc.__name__}: equal real parts, so the imaginary part of "
+                              f"x + i·h·u would decide (a kink)")
 
     def function(self, func, args, kwargs):
         if func in _NON_ANALYTIC_FUNCTIONS:
             raise NotAnalytic(func.__name__)
         return NotImplemented
 
+    def inspect(self, func, args, value):
+        self.seen += 1
+        results = value if isinstance(value, (tuple, list)) else (value,)
+        if any(isinstance(v, (np.ndarray, np.floating)) and np.asarray(v).dtype.kind == "f" for v in results) and \
+                _has_complex(args):
+            raise NotAnalytic(f"np.{getattr(func, '__name__', func)} turned complex numbers into real ones")
+
     def part(self, name, array):
         if array.dtype.kind == "c":
             raise NotAnalytic(f".{name} of a complex array (the complex step's imaginary part would be dropped)")
+
+
+def _has_complex(values) -> bool:
+    for v in values:
+        if isinstance(v, (tuple, list)):
+            if _has_complex(v):
+                return True
+        elif np.iscomplexobj(v) and isinstance(v, (np.ndarray, np.generic, complex)):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -271,10 +325,11 @@ class Calls:
         """One evaluation at x + i·h·u, or NotAnalytic. ``grads``: keep the real parts of the
         gradients (else they are let go at once, so their memory serves the next call).
         With ``jitter``, in Monte Carlo arithmetic (one rounding error per operation)."""
-        watcher: Watcher = _ComplexGuard()
+        guard = _ComplexGuard()
+        watcher: Watcher = guard
         if jitter is not None:
             watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,
-                                           kinds="fc", guard=watcher)
+                                           kinds="fc", guard=guard)
         args = self._complex_args(u, h, watcher)
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
@@ -287,6 +342,12 @@ class Calls:
         value = np.asarray(out[0])
         if value.dtype.kind != "c":
             raise NotAnalytic("the value came back real: the imaginary part was dropped")
+        if guard.seen == 0 and getattr(self.fn, "framework", "numpy") == "numpy":
+            # torch's and jax's code is guarded by their own hooks; numpy code that computed on
+            # nothing watched took its inputs out of the watch first (np.asarray(x), np.array(x))
+            raise NotAnalytic("the code computed on numbers taken out of gradverify's watch (np.asarray or "
+                              "np.array of an argument hands numpy a plain array): the complex step cannot see "
+                              "what it did with them")
         kept = [np.asarray(g).real for g in out[1:1 + len(self.wrt)]] if grads else None
         return ComplexEvaluation(float(value.imag) / h, float(value.real), kept)
 
