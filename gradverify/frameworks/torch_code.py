@@ -323,6 +323,26 @@ def _piecewise(torch, name, args, kwargs):
     return z.copy_(out) if in_place else out
 
 
+#: products that refuse to mix real and complex tensors (``X @ W`` with data X a real tensor the code
+#: holds, W the complex step's input): the guard makes the real ones complex (imaginary part 0), as it
+#: does the inputs, which changes nothing an analytic function computes
+_MIXES_NOTHING = frozenset({"matmul", "__matmul__", "__rmatmul__", "mm", "mv", "bmm", "dot", "inner", "einsum",
+                            "tensordot", "linear", "bilinear", "multi_dot", "linalg_multi_dot", "chain_matmul", "conv1d", "conv2d",
+                            "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
+
+
+def _complexified(torch, args, kwargs):
+    """``args`` and ``kwargs`` with each real floating-point tensor made complex (in lists too: einsum's)."""
+    from torch.utils._pytree import tree_flatten, tree_map
+
+    dtype = None
+    for v in tree_flatten((args, kwargs))[0]:
+        if isinstance(v, torch.Tensor) and (v.is_complex() or v.is_floating_point()):
+            dtype = v.dtype if dtype is None else torch.promote_types(dtype, v.dtype)
+    return tree_map(lambda v: v.to(dtype) if isinstance(v, torch.Tensor) and v.is_floating_point() else v,
+                    (args, kwargs))
+
+
 #: the piecewise operations the guard computes itself on complex tensors, by real part
 PIECEWISE = frozenset({*_COMPARISONS, *_UNARY, *_IN_PLACE, "maximum", "minimum", "fmax", "fmin", "max", "min",
                        "amax", "amin", "argmax", "argmin"})
@@ -360,6 +380,8 @@ def _watch(torch, rounding, guarded: bool):
             except Exception as exc:
                 raise NotAnalyticCode(f"torch {name} on a complex tensor failed ({type(exc).__name__}: {exc})") \
                     from exc
+        if name in _MIXES_NOTHING:
+            args, kwargs = _complexified(torch, args, kwargs)
         try:
             with warnings.catch_warnings():  # torch warns as it drops an imaginary part (a write into a real tensor)
                 warnings.filterwarnings("error", message=".*discards the imaginary part")
