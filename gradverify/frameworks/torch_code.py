@@ -327,8 +327,8 @@ def _piecewise(torch, name, args, kwargs):
 #: holds, W the complex step's input): the guard makes the real ones complex (imaginary part 0), as it
 #: does the inputs, which changes nothing an analytic function computes
 _MIXES_NOTHING = frozenset({"matmul", "__matmul__", "__rmatmul__", "mm", "mv", "bmm", "dot", "inner", "einsum",
-                            "tensordot", "linear", "bilinear", "multi_dot", "linalg_multi_dot", "chain_matmul", "conv1d", "conv2d",
-                            "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
+                            "tensordot", "linear", "bilinear", "multi_dot", "linalg_multi_dot", "chain_matmul",
+                            "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
 
 
 def _complexified(torch, args, kwargs):
