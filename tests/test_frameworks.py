@@ -222,29 +222,38 @@ def _torch_softmax_loss(v_c, o, U):
     import torch
 
     s = U.T @ v_c
-    e = torch.exp(s - torch.max(s))  # torch refuses max on complex numbers: central differences
+    e = torch.exp(s - torch.max(s))  # torch refuses max on complex numbers; the guard takes it by real part
     y = e / e.sum()
     d = y.clone()
     d[o] = d[o] - 1
     return -torch.log(y[o]), U @ d, torch.outer(v_c, d)
 
 
+@pytest.mark.parametrize("estimator", ["auto", "central"])
 @pytest.mark.parametrize("mode", ["entries", "directional"])
-def test_no_false_alarm_on_torch_code_when_the_model_is_sure(mode):
-    """ŷ_o ≈ 1: the gradient is all cancellation, seen only by Monte Carlo arithmetic on torch's operations."""
+def test_no_false_alarm_on_torch_code_when_the_model_is_sure(mode, estimator):
+    """ŷ_o ≈ 1: the gradient is all cancellation, seen only by Monte Carlo arithmetic on torch's operations
+    (central differences, forced). auto takes the complex step through torch.max (by real part), but where
+    the model is surest the claimed gradient is cancellation (y_o − 1) and the complex step, more exact
+    than the claim, fails its tolerance: it is then compared with central differences, and where the two
+    disagree (1e-57 against 0) central differences decide (15 of these 24 go by the complex step)."""
     torch = _torch()
     rng = np.random.default_rng(1)
+    estimators = []
     for trial in range(24):
         d, V, scale = int(rng.integers(1, 6)), int(rng.integers(2, 8)), (0.1, 1.0, 3.0, 10.0)[trial % 4]
         U, v_c = rng.normal(size=(d, V)) * scale, rng.normal(size=d) * scale
         o = int(np.argmax(U.T @ v_c))
         result = gradcheck(_torch_softmax_loss, (torch.from_numpy(v_c), o, torch.from_numpy(U)), wrt=(0, 2),
-                           mode=mode)
+                           mode=mode, estimator=estimator)
         assert result.ok, (trial, result.message)
-        assert "torch max refused a complex tensor" in result.fallback
+        assert "torch max" not in result.fallback
+        estimators.append(result.estimator)
+    assert set(estimators) == {"central"} if estimator == "central" else estimators.count("complex-step") >= 12
 
 
-def test_a_flipped_sign_in_torch_softmax_code_is_found_with_central_differences():
+@pytest.mark.parametrize("estimator", ["auto", "central"])
+def test_a_flipped_sign_in_torch_softmax_code_is_found_by_either_estimator(estimator):
     torch = _torch()
     rng = np.random.default_rng(2)
     U, v_c = rng.normal(size=(3, 5)), rng.normal(size=3)
@@ -253,8 +262,8 @@ def test_a_flipped_sign_in_torch_softmax_code_is_found_with_central_differences(
         J, g_v, g_U = _torch_softmax_loss(v_c, o, U)
         return J, -g_v, g_U
 
-    result = gradcheck(flipped, (torch.from_numpy(v_c), 1, torch.from_numpy(U)), wrt=(0, 2))
-    assert not result.ok and result.estimator == "central"
+    result = gradcheck(flipped, (torch.from_numpy(v_c), 1, torch.from_numpy(U)), wrt=(0, 2), estimator=estimator)
+    assert not result.ok and result.estimator == ("central" if estimator == "central" else "complex-step")
     assert result.located[0].argument == 0
 
 
@@ -262,7 +271,10 @@ def test_a_flipped_sign_in_torch_softmax_code_is_found_with_central_differences(
     pytest.param("torch", "torch.sum(torch.abs(x) * x)", "torch abs", id="torch-abs"),
     pytest.param("torch", "torch.sum(x.real * x)", "torch real", id="torch-real"),
     pytest.param("torch", "torch.sum(x.conj() * x)", "torch conj", id="torch-conj"),
-    pytest.param("torch", "torch.sum(torch.where(x > 0, x, -x) * x)", "torch gt", id="torch-comparison"),
+    # torch.where(x > 0, x, -x) is |x| too, but it is piecewise analytic (non-analytic at 0 only): on these
+    # positive x the guard now takes its comparison by real part, so the case that must be refused is a
+    # comparison's non-analytic cousin, the sign (z/|z| on complex numbers: no real number appears)
+    pytest.param("torch", "torch.sum(torch.sign(x) * x * x)", "torch sign", id="torch-sign"),
     pytest.param("torch", "torch.linalg.vecdot(x, x)", "torch linalg_vecdot", id="torch-vecdot"),
     pytest.param("torch", "torch.sum(x.conj_physical() * x)", "torch conj_physical", id="torch-conj-physical"),
     pytest.param("torch", "(lambda y: (y.__setitem__(slice(None), x * x), torch.sum(y))[1])"
@@ -280,7 +292,8 @@ def test_the_complex_step_guard_refuses_what_is_not_analytic_and_central_differe
     module = _torch() if written_in == "torch" else _jnp()
     name = "torch" if written_in == "torch" else "jnp"
     namespace = {name: module}
-    # the claimed gradient of x ↦ Σ |x|·x is 2|x|; of Σ x·x (real part, conj, vdot, sort of sorted x) 2x
+    # the claimed gradient of x ↦ Σ |x|·x is 2|x|; of Σ x·x (real part, conj, vdot, sort of sorted x) 2x; of
+    # Σ sign(x)·x² on positive x, 2x
     exec(f"def f(x):\n    return {body}, 2 * x\n", namespace)
     x = np.linspace(0.5, 2.0, 6)  # positive: every body is Σ x² here, and its gradient is 2x
     args = (module.from_numpy(x),) if written_in == "torch" else (x,)
@@ -486,3 +499,170 @@ def test_jax_code_is_run_as_it_was_traced_so_a_pinned_random_mask_is_one_mask():
         return J, g + 1e-4
 
     assert not gradcheck(wrong, [x]).ok
+
+
+# ---------------------------------------------------------------- piecewise code (ReLU, max, clamp) by the complex step
+def _relu_mlp(written_in, X, t, mistake=""):
+    """A two-layer ReLU net's ½‖W2 relu(X W1ᵀ + b1) + b2 − t‖², its gradients for W1, b1, W2, b2 by hand;
+    ``mistake``: "sign" (the hidden layer's gradient flipped), "mask" (as if the ReLU were linear)."""
+    if written_in == "torch":
+        torch = _torch()
+        X, t = torch.from_numpy(X), torch.from_numpy(t)  # data the code holds: real tensors in a closure
+        relu, mask = torch.relu, lambda d, a: d * (a > 0)
+    else:
+        _jnp()
+        import jax
+        import jax.numpy as jnp
+
+        relu, mask = jax.nn.relu, lambda d, a: jnp.where(a > 0, d, 0.0)
+
+    def mlp(W1, b1, W2, b2):
+        a = X @ W1.T + b1
+        hidden = relu(a)
+        r = hidden @ W2.T + b2 - t
+        d = r @ W2 if mistake == "mask" else mask(r @ W2, a)
+        if mistake == "sign":
+            d = -d
+        return 0.5 * (r * r).sum(), d.T @ X, d.sum(0), r.T @ hidden, r.sum(0)
+    return mlp
+
+
+def _mlp_problem(written_in, n=20, inputs=50, hidden=100, outputs=50):
+    """10 150 weights (W1 100 × 50, b1, W2 50 × 100, b2) in float64, and the data."""
+    rng = np.random.default_rng(0)
+    X, t = rng.normal(size=(n, inputs)), rng.normal(size=(n, outputs))
+    params = [rng.normal(size=(hidden, inputs)) / np.sqrt(inputs), 0.1 * rng.normal(size=hidden),
+              rng.normal(size=(outputs, hidden)) / np.sqrt(hidden), 0.1 * rng.normal(size=outputs)]
+    if written_in == "torch":
+        params = [_torch().from_numpy(p) for p in params]
+    return X, t, params
+
+
+@pytest.mark.parametrize("written_in", ["torch", "jax"])
+def test_a_relu_net_passes_by_the_complex_step_with_a_resolution_below_1e_8(written_in):
+    """torch refuses relu and comparisons on complex tensors, jax's comparisons read the imaginary part:
+    the guards take them by real part (exact away from a tie). Before, central differences: 3.4e-6."""
+    X, t, params = _mlp_problem(written_in)
+    result = gradcheck(_relu_mlp(written_in, X, t), params)
+    assert result.ok, result.message
+    assert (result.estimator, result.fallback) == ("complex-step", "")
+    assert result.resolution < 1e-8
+
+
+@pytest.mark.parametrize("written_in", ["torch", "jax"])
+@pytest.mark.parametrize("mistake", ["sign", "mask", "bias"])
+def test_a_wrong_relu_net_gradient_fails_by_the_complex_step_and_is_located(written_in, mistake):
+    X, t, params = _mlp_problem(written_in)
+    right = _relu_mlp(written_in, X, t, mistake if mistake != "bias" else "")
+    if mistake == "bias":  # one entry of ∂/∂b1 off by a millionth of the largest gradient entry
+        bump = np.zeros(params[1].shape)
+        bump[7] = 1e-6 * max(float(abs(g).max()) for g in right(*params)[1:])
+        bump = _torch().from_numpy(bump) if written_in == "torch" else bump
+
+        def code(W1, b1, W2, b2):
+            J, g1, gb1, g2, gb2 = right(W1, b1, W2, b2)
+            return J, g1, gb1 + bump, g2, gb2
+    else:
+        code = right
+    result = gradcheck(code, params)
+    assert not result.ok
+    assert (result.estimator, result.fallback) == ("complex-step", "")
+    located = [(e.argument, e.index) for e in result.located]
+    if mistake == "bias":
+        assert located == [(1, (7,))]
+    else:  # every entry of ∂/∂W1 and ∂/∂b1 is wrong (or those of the active units): one is named
+        assert located and located[0][0] in (0, 1)
+
+
+@pytest.mark.parametrize("written_in", ["torch", "jax"])
+def test_a_relu_input_exactly_at_its_kink_is_a_tie_and_the_complex_step_gives_way(written_in):
+    """A zero input row and a zero bias: a pre-activation exactly 0, its imaginary part h·u ≠ 0 (the step
+    would decide which side of the kink it is on). Refused, so central differences decide."""
+    X, t, params = _mlp_problem(written_in)
+    X[0] = 0.0
+    params[1][3] = 0.0
+    result = gradcheck(_relu_mlp(written_in, X, t), params)
+    assert result.estimator == "central"
+    assert f"{written_in} {'relu' if written_in == 'torch' else 'max'} at a tie" in result.fallback
+    assert "exactly at the kink 0" in result.fallback or "equal real part" in result.fallback
+
+
+def _max_pool(written_in):
+    """Σ over rows of max_j W_ij; its gradient the one-hot of each row's argmax."""
+    if written_in == "torch":
+        torch = _torch()
+
+        def pooled(W):
+            values, where = torch.max(W, dim=1)
+            return values.sum(), torch.zeros_like(W).scatter_(1, where[:, None], 1.0)
+    else:
+        jnp = _jnp()
+
+        def pooled(W):
+            return jnp.max(W, axis=1).sum(), (jnp.arange(W.shape[1]) == jnp.argmax(W, axis=1)[:, None]) * 1.0
+    return pooled
+
+
+@pytest.mark.parametrize("written_in", ["torch", "jax"])
+def test_max_by_real_part_passes_and_two_equal_maxima_are_a_tie(written_in):
+    W = np.random.default_rng(3).normal(size=(30, 20))
+    arg = (lambda a: _torch().from_numpy(a.copy())) if written_in == "torch" else (lambda a: a.copy())
+    result = gradcheck(_max_pool(written_in), (arg(W),))
+    assert result.ok and (result.estimator, result.fallback) == ("complex-step", ""), result.message
+    W[4, [2, 9]] = W[4].max() + 1.0  # two equal maxima in row 4, moved differently by the step
+    result = gradcheck(_max_pool(written_in), (arg(W),))
+    assert result.estimator == "central"
+    assert "at a tie: 1 largest real part shared by several entries" in result.fallback
+
+
+@pytest.mark.parametrize("written_in, body, grad", [
+    pytest.param("torch", "torch.sum(torch.where(x > 0, x, -x) * x)", "2 * torch.where(x > 0, x, -x)",
+                 id="torch-where-comparison"),
+    pytest.param("torch", "torch.nn.functional.relu(x).sum()", "(x > 0).to(x.dtype)", id="torch-F.relu"),
+    pytest.param("torch", "torch.nn.functional.leaky_relu(x, 0.1).sum()",
+                 "torch.where(x > 0, torch.ones_like(x), 0.1 * torch.ones_like(x))", id="torch-leaky-relu"),
+    pytest.param("torch", "torch.clamp(x, -1.0, 1.0).sum()", "((x > -1) & (x < 1)).to(x.dtype)", id="torch-clamp"),
+    pytest.param("torch", "torch.nn.functional.hardtanh(x).sum()", "((x > -1) & (x < 1)).to(x.dtype)",
+                 id="torch-hardtanh"),
+    pytest.param("torch", "torch.nn.functional.threshold(x, 0.5, 0.0).sum()", "(x > 0.5).to(x.dtype)",
+                 id="torch-threshold"),
+    pytest.param("torch", "torch.nn.functional.elu(x).sum()",
+                 "torch.where(x > 0, torch.ones_like(x), torch.exp(x))", id="torch-elu"),
+    pytest.param("torch", "torch.maximum(x, 0.5 * x).sum()",
+                 "torch.where(x > 0, torch.ones_like(x), 0.5 * torch.ones_like(x))", id="torch-maximum"),
+    pytest.param("torch", "torch.amax(x) * 3.0", "3.0 * (x == torch.max(x)).to(x.dtype)", id="torch-amax"),
+    pytest.param("jax", "jnp.sum(jax.nn.relu(x))", "(x > 0) * 1.0", id="jax-relu"),
+    pytest.param("jax", "jnp.sum(jax.nn.leaky_relu(x, 0.1))", "jnp.where(x > 0, 1.0, 0.1)", id="jax-leaky-relu"),
+    pytest.param("jax", "jnp.sum(jax.nn.hard_tanh(x))", "((x > -1) & (x < 1)) * 1.0", id="jax-hard-tanh"),
+    pytest.param("jax", "jnp.sum(jnp.minimum(x, 0.5 * x))", "jnp.where(x > 0, 0.5, 1.0)", id="jax-minimum"),
+    # lax.clamp takes no bounds of another dtype (-1.0 with complex x: jax refuses it while tracing), nor does
+    # jnp.clip any complex number: bounds of x's own dtype
+    pytest.param("jax", "jnp.sum(jax.lax.clamp(jnp.asarray(-1.0, x.dtype), x, jnp.asarray(1.0, x.dtype)))",
+                 "((x > -1) & (x < 1)) * 1.0", id="jax-lax-clamp"),
+    pytest.param("jax", "3.0 * jnp.max(x)", "3.0 * (jnp.arange(x.size) == jnp.argmax(x))", id="jax-max-argmax"),
+])
+def test_piecewise_operations_go_by_the_complex_step_and_a_wrong_gradient_fails(written_in, body, grad):
+    module = _torch() if written_in == "torch" else _jnp()
+    namespace = {"torch": module} if written_in == "torch" else {"jnp": module, "jax": __import__("jax")}
+    exec(f"def f(x):\n    return {body}, {grad}\n", namespace)
+    exec(f"def g(x):\n    return {body}, {grad} + 1e-6\n", namespace)
+    x = np.linspace(-2.0, 2.0, 6)  # no entry at a kink (0, ±1, 0.5) or a tie
+    args = (module.from_numpy(x),) if written_in == "torch" else (x,)
+    right = gradcheck(namespace["f"], args)
+    assert right.ok, right.message
+    assert (right.estimator, right.fallback) == ("complex-step", "")
+    wrong = gradcheck(namespace["g"], args)
+    assert not wrong.ok and wrong.estimator == "complex-step"
+
+
+def test_piecewise_jax_code_inside_a_loop_is_refused_as_its_ties_are_not_watched():
+    _jnp()
+    import jax
+    import jax.numpy as jnp
+
+    def looped(x):
+        return jnp.sum(jax.lax.fori_loop(0, 2, lambda i, a: jax.nn.relu(a), x)), (x > 0) * 1.0
+
+    result = gradcheck(looped, (np.linspace(-2.0, 2.0, 6),))
+    assert result.ok and result.estimator == "central"
+    assert "inside a loop or a branch" in result.fallback

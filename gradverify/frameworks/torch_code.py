@@ -3,13 +3,14 @@ watched by a TorchFunctionMode, which sees every torch function, method and oper
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy as np
 
 from .base import Framework, NotAnalyticCode, converted, is_float_array
 
-__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "conjugates"]
+__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "PIECEWISE", "conjugates"]
 
 #: operations that take complex numbers to complex numbers but are not analytic (the conjugate,
 #: z/|z|): the complex step through them is wrong with no real number ever appearing; any
@@ -83,6 +84,9 @@ ELEMENTARY = frozenset({
     "add_", "sub_", "mul_", "div_", "exp_", "clone", "to", "double", "float", "contiguous", "__getitem__",
     "__setitem__", "reshape", "view", "transpose", "permute", "t", "squeeze", "unsqueeze", "flatten", "expand",
     "cat", "stack", "index_select", "gather", "masked_fill", "max", "min", "amax", "amin",
+    # selections, piecewise (they round nothing; perturbing their result relative to itself covers it)
+    "relu_", "clamp_", "clip_", "clamp_min", "clamp_max", "fmax", "fmin", "leaky_relu", "leaky_relu_", "hardtanh",
+    "hardtanh_", "relu6", "threshold", "_threshold", "threshold_",
 })
 
 
@@ -111,12 +115,246 @@ def _largest(torch, values) -> float:
     return max(sizes, default=0.0)
 
 
+# ---------------------------------------------------------------- piecewise operations on complex tensors
+# relu, comparisons, max and min, clamp ... are piecewise analytic: away from a tie, comparing
+# x + i·h·u with a real threshold (or with another entry) is decided by the real parts, and the
+# comparison stays the same near x, so the complex step through the piece selected is exact. torch
+# refuses most of them for complex tensors; the guard computes them itself, by real part. At a
+# tie (real parts equal, imaginary parts not) the imaginary part would decide: the point is a kink
+# of the real function, and the guard refuses it (NotAnalyticCode, so gradcheck falls back).
+
+class _NotHandled(Exception):
+    """A call form the guard's own version does not cover (``out=``, a named dimension ...):
+    the operation goes the ordinary way (torch's refusal, or the real-result check)."""
+
+
+def _bound(args, kwargs, names, defaults=None):
+    """The arguments by parameter name, positional or keyword, with ``defaults``; _NotHandled
+    for anything else (another keyword such as ``out=``, one given twice, too many or too few)."""
+    if len(args) > len(names) or any(k not in names[len(args):] for k in kwargs):
+        raise _NotHandled
+    values = {**(defaults or {}), **dict(zip(names, args)), **kwargs}
+    if any(n not in values for n in names):
+        raise _NotHandled
+    return [values[n] for n in names]
+
+
+def _parts(torch, v):
+    """(real part, imaginary part) of a tensor or a Python number (a real tensor's imaginary part: 0.0)."""
+    if isinstance(v, torch.Tensor):
+        return (v.real, v.imag) if v.is_complex() else (v, 0.0)
+    if isinstance(v, (bool, int, float, complex)):
+        return complex(v).real, complex(v).imag
+    raise _NotHandled
+
+
+def _refuse_ties(torch, name, tie, what):
+    """NotAnalyticCode when ``tie`` (a bool tensor) holds anywhere; ``what`` names one tie, with its count."""
+    count = int(torch.as_tensor(tie).sum())
+    if count:
+        raise NotAnalyticCode(f"torch {name} at a tie: {what(count)}, where the imaginary parts differ, so the "
+                              f"complex step's imaginary part would decide (a kink of the real function)")
+
+
+def _count(n, one, many):
+    return f"{n} {one if n == 1 else many}"
+
+
+_PAIRS = lambda n: _count(n, "pair of values", "pairs of values") + " of equal real part"  # noqa: E731
+
+
+def _tie(torch, a, b):
+    (ra, ia), (rb, ib) = _parts(torch, a), _parts(torch, b)
+    return torch.as_tensor((ra == rb) & (ia != ib))
+
+
+def _compared(torch, name, op, a, b):
+    """A comparison of real parts (gt, lt, ge, le, eq, ne); a tie refused."""
+    _refuse_ties(torch, name, _tie(torch, a, b), _PAIRS)
+    return op(_parts(torch, a)[0], _parts(torch, b)[0])
+
+
+def _selected(torch, name, a, b, larger, nan="propagate"):
+    """max(a, b) or min(a, b) entry by entry, by real part; ``nan``: "propagate" (maximum) or
+    "ignore" (fmax: a NaN gives way to the other number)."""
+    _refuse_ties(torch, name, _tie(torch, a, b), _PAIRS)
+    ra, rb = _parts(torch, a)[0], _parts(torch, b)[0]
+    pick_a = torch.as_tensor(ra > rb if larger else ra < rb)
+    a_nan, b_nan = torch.as_tensor(a).isnan(), torch.as_tensor(b).isnan()
+    pick_a = pick_a | a_nan if nan == "propagate" else (pick_a & ~a_nan) | b_nan
+    return torch.where(pick_a, a, b)
+
+
+def _piece(torch, name, z, threshold, above, below):
+    """``above`` where Re z > threshold, else ``below`` (relu, leaky_relu, threshold, elu)."""
+    at_kink = (z.real == threshold) & (z.imag != 0)
+    _refuse_ties(torch, name, at_kink, lambda n: _count(n, "input", "inputs") + f" exactly at the kink {threshold:g}")
+    return torch.where(z.real > threshold, above, below)
+
+
+def _clamped(torch, name, z, lo, hi):
+    """torch.clamp's min(max(z, lo), hi), by real part."""
+    if lo is not None:
+        z = _selected(torch, name, z, lo, larger=True)
+    if hi is not None:
+        z = _selected(torch, name, z, hi, larger=False)
+    return z
+
+
+def _extreme(torch, name, x, dim, keepdim, larger):
+    """(values, indices) of the entries of largest (smallest) real part along ``dim`` (None: all);
+    a tie between entries whose imaginary parts differ refused."""
+    if not x.is_complex():
+        raise _NotHandled
+    if dim is None or x.dim() == 0:
+        values, indices = _extreme(torch, name, x.reshape(-1), 0, False, larger)
+        shape = [1] * x.dim() if keepdim else []
+        return values.reshape(shape), indices.reshape(shape)
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims or any(not isinstance(d, int) for d in dims):
+        raise _NotHandled  # amax(dim=()) is all of them: said by None; named dimensions are not handled
+    r, i = x.real, x.imag
+    best = r.amax(dims, keepdim=True) if larger else r.amin(dims, keepdim=True)
+    at = r == best
+    inf = torch.tensor(float("inf"), dtype=r.dtype)
+    hi = torch.where(at, i, -inf).amax(dims, keepdim=True)
+    lo = torch.where(at, i, inf).amin(dims, keepdim=True)
+    found = at  # groups with an entry at the extreme (not: all NaN)
+    for d in dims:
+        found = found.any(d, keepdim=True)
+    extreme = "largest" if larger else "smallest"
+    _refuse_ties(torch, name, found & (hi != lo),
+                 lambda n: _count(n, f"{extreme} real part", f"{extreme} real parts") + " shared by several entries")
+    values = torch.complex(best, torch.where(found, hi, torch.full_like(hi, float("nan"))))
+    indices = None
+    if len(dims) == 1:
+        indices = r.argmax(dims[0], keepdim=True) if larger else r.argmin(dims[0], keepdim=True)
+    if not keepdim:
+        values = values.squeeze(dims)
+        indices = None if indices is None else indices.squeeze(dims)
+    return values, indices
+
+
+_COMPARISONS = {**dict.fromkeys(("gt", "greater", "__gt__"), operator.gt),
+                **dict.fromkeys(("lt", "less", "__lt__"), operator.lt),
+                **dict.fromkeys(("ge", "greater_equal", "__ge__"), operator.ge),
+                **dict.fromkeys(("le", "less_equal", "__le__"), operator.le),
+                **dict.fromkeys(("eq", "__eq__"), operator.eq),
+                **dict.fromkeys(("ne", "not_equal", "__ne__"), operator.ne)}
+#: one complex tensor in, selected from by its real part entry by entry
+_UNARY = frozenset({"relu", "leaky_relu", "hardtanh", "relu6", "threshold", "_threshold", "elu", "clamp", "clip",
+                    "clamp_min", "clamp_max"})
+_IN_PLACE = {"relu_": "relu", "leaky_relu_": "leaky_relu", "hardtanh_": "hardtanh", "threshold_": "threshold",
+             "elu_": "elu", "clamp_": "clamp", "clip_": "clip", "clamp_min_": "clamp_min", "clamp_max_": "clamp_max"}
+
+
+def _piecewise(torch, name, args, kwargs):
+    """The guard's own version of a piecewise operation on complex tensors (see above); _NotHandled
+    when ``name`` is not one, or the call's form is not covered."""
+    in_place = name in _IN_PLACE
+    base = _IN_PLACE.get(name, name)
+    if base in _COMPARISONS:
+        a, b = _bound(args, kwargs, ("input", "other"))
+        return _compared(torch, name, _COMPARISONS[base], a, b)
+    if base in ("maximum", "minimum", "fmax", "fmin"):
+        a, b = _bound(args, kwargs, ("input", "other"))
+        if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
+            raise _NotHandled
+        return _selected(torch, name, a, b, larger=base in ("maximum", "fmax"),
+                         nan="propagate" if base in ("maximum", "minimum") else "ignore")
+    if base in ("max", "min"):
+        larger = base == "max"
+        if "other" in kwargs or len(args) > 1 and isinstance(args[1], torch.Tensor):
+            a, b = _bound(args, kwargs, ("input", "other"))
+            return _selected(torch, name, a, b, larger)
+        x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+        values, indices = _extreme(torch, name, x, dim, keepdim, larger)
+        if dim is None:
+            return values
+        return (torch.return_types.max if larger else torch.return_types.min)((values, indices))
+    if base in ("amax", "amin"):
+        x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": (), "keepdim": False})
+        return _extreme(torch, name, x, None if dim in ((), []) else dim, keepdim, base == "amax")[0]
+    if base in ("argmax", "argmin"):
+        x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+        _extreme(torch, name, x, dim, keepdim, base == "argmax")  # the tie check
+        r = x.real
+        return r.argmax(dim, keepdim) if base == "argmax" else r.argmin(dim, keepdim)
+    if base not in _UNARY or not args or not isinstance(args[0], torch.Tensor) or not args[0].is_complex():
+        raise _NotHandled
+    if base in ("clamp", "clip"):
+        z, lo, hi = _bound(args, kwargs, ("input", "min", "max"), {"min": None, "max": None})
+        out = _clamped(torch, name, z, lo, hi)
+    elif base == "clamp_min":
+        z, lo = _bound(args, kwargs, ("input", "min"))
+        out = _clamped(torch, name, z, lo, None)
+    elif base == "clamp_max":
+        z, hi = _bound(args, kwargs, ("input", "max"))
+        out = _clamped(torch, name, z, None, hi)
+    elif base == "relu":
+        z, inplace = _bound(args, kwargs, ("input", "inplace"), {"inplace": False})
+        in_place = in_place or inplace
+        out = _piece(torch, name, z, 0.0, z, torch.zeros_like(z))
+    elif base == "relu6":
+        z, inplace = _bound(args, kwargs, ("input", "inplace"), {"inplace": False})
+        in_place = in_place or inplace
+        out = _clamped(torch, name, z, 0.0, 6.0)
+    elif base == "leaky_relu":
+        z, slope, inplace = _bound(args, kwargs, ("input", "negative_slope", "inplace"),
+                                   {"negative_slope": 0.01, "inplace": False})
+        in_place = in_place or inplace
+        out = _piece(torch, name, z, 0.0, z, z * slope)
+    elif base == "elu":
+        z, alpha, inplace = _bound(args, kwargs, ("input", "alpha", "inplace"), {"alpha": 1.0, "inplace": False})
+        in_place = in_place or inplace
+        out = _piece(torch, name, z, 0.0, z, alpha * torch.expm1(z))
+    elif base == "hardtanh":
+        z, lo, hi, inplace = _bound(args, kwargs, ("input", "min_val", "max_val", "inplace"),
+                                    {"min_val": -1.0, "max_val": 1.0, "inplace": False})
+        in_place = in_place or inplace
+        out = _clamped(torch, name, z, lo, hi)
+    else:  # threshold: z where z > threshold, else value
+        z, threshold, value, inplace = _bound(args, kwargs, ("input", "threshold", "value", "inplace"),
+                                              {"inplace": False})
+        in_place = in_place or inplace
+        if not isinstance(threshold, (int, float)) or not isinstance(value, (int, float, complex)):
+            raise _NotHandled
+        out = _piece(torch, name, z, float(threshold), z, torch.full_like(z, value))
+    return z.copy_(out) if in_place else out
+
+
+#: products that refuse to mix real and complex tensors (``X @ W`` with data X a real tensor the code
+#: holds, W the complex step's input): the guard makes the real ones complex (imaginary part 0), as it
+#: does the inputs, which changes nothing an analytic function computes
+_MIXES_NOTHING = frozenset({"matmul", "__matmul__", "__rmatmul__", "mm", "mv", "bmm", "dot", "inner", "einsum",
+                            "tensordot", "linear", "bilinear", "multi_dot", "linalg_multi_dot", "chain_matmul",
+                            "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
+
+
+def _complexified(torch, args, kwargs):
+    """``args`` and ``kwargs`` with each real floating-point tensor made complex (in lists too: einsum's)."""
+    from torch.utils._pytree import tree_flatten, tree_map
+
+    dtype = None
+    for v in tree_flatten((args, kwargs))[0]:
+        if isinstance(v, torch.Tensor) and (v.is_complex() or v.is_floating_point()):
+            dtype = v.dtype if dtype is None else torch.promote_types(dtype, v.dtype)
+    return tree_map(lambda v: v.to(dtype) if isinstance(v, torch.Tensor) and v.is_floating_point() else v,
+                    (args, kwargs))
+
+
+#: the piecewise operations the guard computes itself on complex tensors, by real part
+PIECEWISE = frozenset({*_COMPARISONS, *_UNARY, *_IN_PLACE, "maximum", "minimum", "fmax", "fmin", "max", "min",
+                       "amax", "amin", "argmax", "argmin"})
+
+
 def _watch(torch, rounding, guarded: bool):
     """A TorchFunctionMode: with ``rounding`` (a `MonteCarloArithmetic`), each operation's
     floating-point result is multiplied by 1 + δ as that watcher draws it (views and shapes
     are exact and left alone); ``guarded``: on complex inputs, refuse what the complex step
     cannot see through: a result that is not complex (abs, .real, a comparison, a cast to
-    real, float()), a conjugate, and an operation torch refuses for complex numbers."""
+    real, float()), a conjugate, and an operation torch refuses for complex numbers; piecewise
+    operations (`PIECEWISE`: relu, comparisons, max, clamp ...) are computed by real part, a tie refused."""
     from torch.overrides import TorchFunctionMode
     from torch.utils._pytree import tree_flatten
 
@@ -132,6 +370,18 @@ def _watch(torch, rounding, guarded: bool):
             raise NotAnalyticCode(f"torch {name} on a complex tensor")
         if name in _LEAVES_THE_WATCH:
             raise NotAnalyticCode(f"torch {name} takes a complex tensor's numbers out of torch")
+        if name in PIECEWISE:  # relu, a comparison, max ...: computed by real part, a tie refused
+            try:
+                return _piecewise(torch, name, args, kwargs)
+            except _NotHandled:
+                pass  # a form not covered (out=, a named dimension): torch's own way, refused as before
+            except NotAnalyticCode:
+                raise
+            except Exception as exc:
+                raise NotAnalyticCode(f"torch {name} on a complex tensor failed ({type(exc).__name__}: {exc})") \
+                    from exc
+        if name in _MIXES_NOTHING:
+            args, kwargs = _complexified(torch, args, kwargs)
         try:
             with warnings.catch_warnings():  # torch warns as it drops an imaginary part (a write into a real tensor)
                 warnings.filterwarnings("error", message=".*discards the imaginary part")
