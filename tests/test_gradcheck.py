@@ -552,3 +552,91 @@ def test_the_complex_step_resolves_ten_thousand_times_finer_than_central_differe
     complex_step = gradcheck(_least_squares, (W, x, t), wrt=(0,)).resolution
     central = gradcheck(_least_squares, (W, x, t), wrt=(0,), estimator="central").resolution
     assert complex_step < 1e-9 and central > 1e4 * complex_step
+
+
+# ---------------------------------------------------------------- a confident softmax: cancellation on both sides
+def confident_softmax(margin, error=None, V=500, d=20):
+    """word2vec's softmax cross-entropy when the score of the true word o leads by ``margin``: J = −log p_o
+    with p_o ≈ 1 is rounded at u absolute (not u·|J|), and row o of ∂J/∂U, (p_o − 1)·v, by cancellation."""
+    rng = np.random.default_rng(0)
+    U, v, o = 0.1 * rng.standard_normal((V, d)), rng.standard_normal(d), 7
+    U[o] = margin * v / (v @ v)
+
+    def fn(v, o, U):
+        s = U @ v
+        e = np.exp(s - s.max())
+        p = e / e.sum()
+        dp = p.copy()
+        dp[o] -= 1
+        g_U = np.outer(dp, v)
+        if error == "flipped":
+            g_U[o] = -g_U[o]
+        elif error == "one entry":
+            g_U[o, 3] += 0.1 * np.abs(g_U).max()
+        return -np.log(p[o]), U.T @ dp, g_U
+
+    return fn, (v, o, U)
+
+
+def test_a_confident_softmax_is_judged_by_the_complex_step_not_by_central_noise():
+    """Central differences' a-priori rounding (u·|J|/h) is far below what J = −log p_o really has (u/h):
+    measured before the two estimators are said to disagree, they agree, and the complex step judges,
+    its tolerance widened by its own measured rounding only (central's f-noise/h once passed a sign flip)."""
+    fn, args = confident_softmax(30)
+    right = gradcheck(fn, args, wrt=(0, 2))
+    assert right.ok and right.estimator == "complex-step" and not right.fallback, (right.message, right.fallback)
+    assert right.resolution < 0.1
+    flipped = gradcheck(confident_softmax(30, "flipped")[0], args, wrt=(0, 2))
+    assert not flipped.ok and flipped.estimator == "complex-step", flipped.fallback
+    one = gradcheck(confident_softmax(30, "one entry")[0], args, wrt=(0, 2))
+    assert not one.ok and one.estimator == "complex-step" and one.located[0].index == (7, 3), one.message
+
+
+# ---------------------------------------------------------------- the complex step refused in a later call
+class LaterAbs:
+    """tanh summed, whose gradient's size is logged with np.abs from the 4th call on: the first complex-step
+    call runs, a later one (a search's, a Monte Carlo run's) is refused."""
+
+    def __init__(self, factor=1.0):
+        self.factor, self.calls, self.logged = factor, 0, []
+
+    def __call__(self, x):
+        self.calls += 1
+        t = np.tanh(x)
+        g = (1 - t ** 2) * self.factor
+        if self.calls > 3:
+            self.logged.append(np.abs(g).max())
+        return np.sum(t), g
+
+
+@pytest.mark.parametrize("locate", [True, False])
+def test_a_complex_step_refused_in_a_later_call_falls_back_and_says_why(locate):
+    """NotAnalytic met in the search's estimates (locate=True) or in the Monte Carlo runs that measure the
+    complex step's rounding (locate=False) is the fallback to central differences, never raised."""
+    x = np.random.default_rng(0).normal(size=1000)
+    assert gradcheck(LaterAbs(), (x,), locate=locate).ok
+    wrong = gradcheck(LaterAbs(1.001), (x,), locate=locate)
+    assert not wrong.ok and wrong.estimator == "central" and "absolute" in wrong.fallback, wrong.fallback
+    dropped = gradcheck(LaterAbs(0.0), (x,), locate=locate)
+    assert not dropped.ok and dropped.estimator == "central"
+
+
+def test_a_comparison_only_monte_carlo_arithmetic_follows_falls_back_not_raised():
+    """A sanity check on the gradient read as floats: the plain guard does not follow that float array,
+    Monte Carlo arithmetic (which follows real results too) meets the comparison; the right gradient passes,
+    a wrong one fails, nothing is raised."""
+    x = np.random.default_rng(0).normal(size=1000)
+
+    def fn(x, factor=1.0):
+        t = np.tanh(x)
+        g = 1 - t ** 2
+        if np.iscomplexobj(g) and (g.view(np.float64) * 1.0).max() > 10:
+            print("large gradient")
+        return np.sum(t), g * factor
+
+    right = gradcheck(fn, (x,))
+    assert right.ok, right.message
+    wrong = gradcheck(lambda x: fn(x, 1.001), (x,))
+    assert not wrong.ok
+    if wrong.estimator == "central":
+        assert "greater" in wrong.fallback, wrong.fallback
