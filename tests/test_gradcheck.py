@@ -640,3 +640,99 @@ def test_a_comparison_only_monte_carlo_arithmetic_follows_falls_back_not_raised(
     assert not wrong.ok
     if wrong.estimator == "central":
         assert "greater" in wrong.fallback, wrong.fallback
+
+
+# ---------------------------------------------------------------- fn returning its own gradient array
+class Layer:
+    """J = ½‖XW − Y‖², its gradient kept in the layer's own array self.dW and returned (the same array
+    at every call): written afresh (``self.dW[...] =``), or accumulated (``self.dW +=``, never zeroed)."""
+
+    def __init__(self, shape, accumulate=False, error=0.0):
+        self.dW, self.accumulate, self.error = np.zeros(shape), accumulate, error
+
+    def __call__(self, W, X, Y):
+        R = X @ W - Y
+        if self.accumulate:
+            self.dW += X.T @ R
+        else:
+            self.dW[...] = X.T @ R
+        self.dW[2, 3] += self.error
+        return 0.5 * np.sum(R * R), self.dW
+
+
+def _layer_problem():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(30, 20)), rng.normal(size=(100, 30)), rng.normal(size=(100, 20))
+
+
+@pytest.mark.parametrize("estimator", ["auto", "central"])
+def test_a_gradient_accumulated_into_the_array_fn_returns_fails_and_says_so(estimator):
+    """The second call returns the first call's own array, doubled: compared with itself it was 'equal'
+    (a pass); now the copy taken before the call says what changed."""
+    W, X, Y = _layer_problem()
+    result = gradcheck(Layer(W.shape, accumulate=True), (W, X, Y), wrt=(0,), estimator=estimator)
+    assert not result.ok and "accumulates into it" in result.message, result.message
+    assert "same gradient array for args[0]" in result.message and "seed" not in result.message
+
+
+@pytest.mark.parametrize("estimator", ["auto", "central"])
+def test_a_gradient_array_written_afresh_at_every_call_is_judged_at_the_point(estimator):
+    """The same array returned, right at each call: the right gradient passes; a planted error is found,
+    and the claim it names is the one at the point, not what a later call at a moved point wrote there."""
+    W, X, Y = _layer_problem()
+    assert gradcheck(Layer(W.shape), (W, X, Y), wrt=(0,), estimator=estimator).ok
+    largest = float(np.abs(X.T @ (X @ W - Y)).max())
+    wrong = gradcheck(Layer(W.shape, error=1e-3 * largest), (W, X, Y), wrt=(0,), estimator=estimator)
+    assert not wrong.ok and wrong.located and wrong.located[0].index == (2, 3), wrong.message
+    claimed = (X.T @ (X @ W - Y))[2, 3] + 1e-3 * largest
+    assert wrong.located[0].claimed == claimed
+    dropped = gradcheck(Layer(W.shape, error=-(X.T @ (X @ W - Y))[2, 3]), (W, X, Y), wrt=(0,), estimator=estimator)
+    assert not dropped.ok and dropped.located[0].index == (2, 3)
+
+
+@pytest.mark.parametrize("estimator", ["auto", "central"])
+def test_a_cached_gradient_returned_unchanged_at_every_call_passes(estimator):
+    """J = Σ c ∘ x: its gradient c, computed once and the same array returned at every call."""
+    c = np.random.default_rng(1).normal(size=(40, 10))
+    x = np.random.default_rng(2).normal(size=(40, 10))
+    cached = c.copy()
+    assert gradcheck(lambda x: (np.sum(c * x), cached), (x,), estimator=estimator).ok
+    wrong = -c
+    assert not gradcheck(lambda x: (np.sum(c * x), wrong), (x,), estimator=estimator).ok
+
+
+def test_a_torch_grad_not_zeroed_fails_and_says_so():
+    """torch's own accumulation: p.grad kept between calls (.numpy() of it is the same memory each call)."""
+    torch = pytest.importorskip("torch")
+    W, X, Y = (torch.from_numpy(a) for a in _layer_problem())
+    p = torch.nn.Parameter(torch.zeros(W.shape, dtype=torch.float64))
+
+    def fn(W, zero=False, sign=1.0):
+        with torch.no_grad():
+            p.copy_(W)
+        if zero:
+            p.grad = None
+        J = 0.5 * ((X @ p - Y) ** 2).sum()
+        J.backward()
+        return J.detach(), p.grad if sign == 1.0 else sign * p.grad  # p.grad itself: the same memory each call
+
+    result = gradcheck(fn, (W,))
+    assert not result.ok and "accumulates into it" in result.message and ".grad" in result.message, result.message
+    assert gradcheck(lambda W: fn(W, zero=True), (W,)).ok
+    assert not gradcheck(lambda W: fn(W, zero=True, sign=-1.0), (W,)).ok
+
+
+def test_torch_randomness_is_named_when_a_torch_dropout_is_not_deterministic():
+    torch = pytest.importorskip("torch")
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=500))
+
+    def fn(x, seeded=False, sign=1.0):
+        if seeded:
+            torch.manual_seed(0)
+        keep = (torch.rand(x.shape, dtype=x.dtype) > 0.5).to(x.dtype)  # a dropout mask
+        return (keep * x * x).sum(), sign * 2 * keep * x
+
+    result = gradcheck(fn, (x,))
+    assert not result.ok and "torch.manual_seed" in result.message and "torch.Generator" in result.message
+    assert gradcheck(lambda x: fn(x, seeded=True), (x,)).ok
+    assert not gradcheck(lambda x: fn(x, seeded=True, sign=-1.0), (x,)).ok
