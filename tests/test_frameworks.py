@@ -233,15 +233,19 @@ def _torch_softmax_loss(v_c, o, U):
 def test_no_false_alarm_on_torch_code_when_the_model_is_sure(mode):
     """ŷ_o ≈ 1: the gradient is all cancellation, seen only by Monte Carlo arithmetic on torch's operations."""
     torch = _torch()
-    rng = np.random.default_rng(1)
+    rng, passes = np.random.default_rng(1), 0
     for trial in range(24):
         d, V, scale = int(rng.integers(1, 6)), int(rng.integers(2, 8)), (0.1, 1.0, 3.0, 10.0)[trial % 4]
         U, v_c = rng.normal(size=(d, V)) * scale, rng.normal(size=d) * scale
         o = int(np.argmax(U.T @ v_c))
         result = gradcheck(_torch_softmax_loss, (torch.from_numpy(v_c), o, torch.from_numpy(U)), wrt=(0, 2),
                            mode=mode)
-        assert result.ok, (trial, result.message)
+        # no false alarm: a pass, or, where p_o rounds to 1 and the whole gradient is below rounding,
+        # inconclusive (resolution ≥ 1: a sign flip there would pass too), never a wrong entry
+        assert result.ok or result.inconclusive and not result.located, (trial, result.message)
+        passes += result.ok
         assert "torch max refused a complex tensor" in result.fallback
+    assert passes >= 10, passes
 
 
 def test_a_flipped_sign_in_torch_softmax_code_is_found_with_central_differences():
