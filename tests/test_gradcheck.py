@@ -789,3 +789,14 @@ def test_a_pass_that_cannot_resolve_max_grad_is_inconclusive_and_says_what_to_do
         wrong = gradcheck(relu_mlp(np.float64, error)[0], args64, wrt=(0, 1))
         assert not wrong.ok and not wrong.inconclusive, (error, wrong.message)
     assert wrong.located and wrong.located[0].index == (3, 4), wrong.message
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_a_complex_step_that_underflows_is_said_so_not_blamed_on_the_code(n):
+    """J = 1e-300·Σx²: Im f(x + i·h·u) = h·f' ≈ 1e-321, subnormal, its digits lost. Central differences
+    judge; the fallback says the complex step underflowed, not that the code drops the imaginary part."""
+    x = np.random.default_rng(0).normal(size=n)
+    right = gradcheck(lambda x: (1e-300 * np.sum(x ** 2), 2e-300 * x), (x,))
+    assert right.ok and right.estimator == "central", right.message
+    assert "underflowed" in right.fallback and "drops the imaginary part" not in right.fallback, right.fallback
+    assert not gradcheck(lambda x: (1e-300 * np.sum(x ** 2), -2e-300 * x), (x,)).ok
