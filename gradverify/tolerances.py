@@ -57,6 +57,7 @@ __all__ = [
     "ENTRIES_UP_TO",
     "COMPLEX_STEP",
     "CONFIRM_RUNS",
+    "INCONCLUSIVE_RESOLUTION",
 ]
 
 
@@ -183,6 +184,13 @@ CONFIRM_RUNS = 4
 #: gradcheck's ``resolution`` along random directions: an error this many tolerances large in
 #: one entry is missed by a direction with probability at most 1/10 (the miss bound τ/|e|)
 RESOLUTION_MISS = 10.0
+#: a gradcheck pass whose ``resolution`` is at least this is no pass but inconclusive: a pass must at
+#: least resolve an error as large as the largest gradient entry (resolution 1: an error of max|grad|
+#: in one entry, the size of a flipped sign or a dropped term there, would pass unseen). Central
+#: differences on float32 code (resolution ~30 on a float32 ReLU MLP) and rounding measured that
+#: large (a softmax so sure that its gradient is a few ulps) reach it; float32 least squares by the
+#: complex step (~1e-2) and float64 central differences (~1e-5) stay far below.
+INCONCLUSIVE_RESOLUTION = 1.0
 #: gradcheck's a-priori rounding model: a sum is taken in blocks of at most this many
 #: terms (BLAS dots, numpy's pairwise sum), each block off by about eps*sqrt(block)*||terms||_2
 #: for terms of random sign (measured: shared/notes/summation-error.md); longer sums

@@ -238,17 +238,20 @@ def test_no_false_alarm_on_torch_code_when_the_model_is_sure(mode, estimator):
     than the claim, fails its tolerance: it is then compared with central differences, and where the two
     disagree (1e-57 against 0) central differences decide (15 of these 24 go by the complex step)."""
     torch = _torch()
-    rng = np.random.default_rng(1)
-    estimators = []
+    rng, passes, estimators = np.random.default_rng(1), 0, []
     for trial in range(24):
         d, V, scale = int(rng.integers(1, 6)), int(rng.integers(2, 8)), (0.1, 1.0, 3.0, 10.0)[trial % 4]
         U, v_c = rng.normal(size=(d, V)) * scale, rng.normal(size=d) * scale
         o = int(np.argmax(U.T @ v_c))
         result = gradcheck(_torch_softmax_loss, (torch.from_numpy(v_c), o, torch.from_numpy(U)), wrt=(0, 2),
                            mode=mode, estimator=estimator)
-        assert result.ok, (trial, result.message)
+        # no false alarm: a pass, or, where p_o rounds to 1 and the whole gradient is below rounding,
+        # inconclusive (resolution ≥ 1: a sign flip there would pass too), never a wrong entry
+        assert result.ok or result.inconclusive and not result.located, (trial, result.message)
+        passes += result.ok
         assert "torch max" not in result.fallback
         estimators.append(result.estimator)
+    assert passes >= 10, passes
     assert set(estimators) == {"central"} if estimator == "central" else estimators.count("complex-step") >= 12
 
 

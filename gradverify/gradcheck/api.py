@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgument
-from ..tolerances import ENTRIES_UP_TO, Tolerance, tolerance_for
+from ..tolerances import ENTRIES_UP_TO, INCONCLUSIVE_RESOLUTION, Tolerance, tolerance_for
 from .boundary import at_boundary
 from .calls import Calls, ModifiesArgument, NotDeterministic
 from .directions import random_direction
@@ -74,9 +74,13 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     finally:
         np.random.set_state(saved[0])
         random.setstate(saved[1])
+    resolution = est.resolution(mode_used == "directional")
+    inconclusive = verdict.ok and resolution >= INCONCLUSIVE_RESOLUTION
+    if inconclusive:
+        verdict = Verdict(False, _inconclusive(resolution, est, options.tolerance))
     result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
                              time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
-                             est.resolution(mode_used == "directional"))
+                             resolution, inconclusive)
     if raise_exception and not result.ok:
         raise GradcheckError(result)
     return result
@@ -102,6 +106,31 @@ def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
     except NonFinite as exc:
         return mode, Verdict(False, f"wrong gradient: {exc}",
                              [WrongEntry(exc.argument, exc.index, exc.claimed, float("nan"))])
+
+
+def _inconclusive(resolution: float, est: Estimators, tol: Tolerance) -> str:
+    """Why a check whose comparisons all agreed resolves too little to be a pass, and what to do."""
+    float32 = tol.dtype == "float32"
+    how = "central differences" if est.used == "central" else "the complex step"
+    if float32:
+        how += f" on float32 code (unit roundoff {tol.unit_roundoff:.2g})"
+    if est.noise > 0:
+        how += ": the rounding measured by Monte Carlo arithmetic is that large"
+    elif est.used == "central":
+        how += ": their tolerance, rounding u·|f|/h plus the truncation seen between steps h and 2h, is that wide"
+    do = []
+    if float32:
+        do.append("check with float64 inputs (x.astype(np.float64); torch: .double())")
+    if est.used == "central":
+        do.append("let the complex step run, which resolves far finer"
+                  + (f" (it was not used: {est.fallback})" if est.fallback else " (estimator='auto')"))
+    if est.noise > 0:
+        do.append("check at a point where the gradient is not computed by cancellation")
+    do.append("check a smaller problem (fewer entries; per entry with mode='entries')")
+    return (f"inconclusive: resolution {resolution:.3g} ≥ {INCONCLUSIVE_RESOLUTION:g}: every comparison agreed, "
+            f"but an error as large as max|grad| in one entry could pass unseen (only one-entry errors of "
+            f"{resolution:.3g}·max|grad| or more are caught with probability ≥ 90%), so this is no pass. "
+            f"Why: {how}. What to do: " + "; ".join(do) + ".")
 
 
 # ---------------------------------------------------------------- arguments

@@ -17,7 +17,12 @@ nothing kept at module level, so calls in several threads never meet.
   they do not, the global ``np.random`` and ``random`` states are seeded
   identically before every call (what word2vec's own harness does) and two
   calls repeated; if they still differ by more than ``nondet_tol``,
-  `NotDeterministic` is raised (a failure, never a pass). Noise in a gradient
+  `NotDeterministic` is raised (a failure, never a pass; it names torch's global
+  generator when that is what drew between the calls). The full test copies the
+  claimed gradients before the second call and keeps the copy as the claim: ``fn``
+  may return the same array at every call (a layer's ``self.dW``, a torch ``.grad``),
+  and an array changed since (accumulated into, never zeroed) is a failure that says
+  so; a later call cannot change the claim under the check. Noise in a gradient
   alone moves Σ gradᵀu: above the comparison's rounding bound it fails the
   comparison and meets the full test; below it, a pass does not see it.
 - The complex step evaluates ``fn`` on arguments x + i·h·u, watched so that
@@ -31,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -166,6 +172,25 @@ def _read_only(x):
     return view
 
 
+def _torch_generator_state():
+    """torch's global CPU generator state, if torch is imported (else None)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        return torch.random.get_rng_state()
+    except Exception:  # noqa: BLE001 - a torch without it: nothing to tell
+        return None
+
+
+def _torch_generator_moved(before) -> bool:
+    """Whether torch's global generator drew since ``before`` (fn used torch.rand, dropout)."""
+    if before is None:
+        return False
+    after = _torch_generator_state()
+    return after is not None and not bool(sys.modules["torch"].equal(before, after))
+
+
 def _largest_difference(a: Evaluation, b: Evaluation) -> float:
     """0.0 when bitwise equal (NaN where NaN), else the largest absolute difference."""
     pairs = [(np.asarray(a.value), np.asarray(b.value))] + list(zip(a.grads, b.grads))
@@ -283,25 +308,54 @@ class Calls:
     def settle(self) -> bool:
         """The full determinism test (once): a second real call at the point, bitwise equal to the
         first, else both repeated with the global RNGs pinned. Raises `NotDeterministic`.
-        Returns True when the base changed (the RNGs were pinned): estimates made before are stale."""
+        Returns True when the base changed (the RNGs were pinned): estimates made before are stale.
+
+        The base's gradients are copied first and the copy is the claim from then on: ``fn`` may
+        return the same array at every call (a cached gradient, a layer's own ``self.dW``), which a
+        later call would change under the claim, and which compared with itself is always equal."""
         if self.settled:
             return False
         self.settled = True
-        second = self.real()
-        if _largest_difference(self.base, second) == 0.0:
+        base, second = self._twice(self.base)
+        self.base = base
+        if _largest_difference(base, second) == 0.0:
             return False
         self.pinned = True
-        first, second = self.real(), self.real()
+        torch_before = _torch_generator_state()
+        first, second = self._twice(self.real())
         diff = _largest_difference(first, second)
         if diff > self.nondet_tol:
-            raise NotDeterministic(
-                f"not deterministic: outputs differ between two calls at the same point by {diff:.3g} "
-                f"(even with np.random and random seeded identically before each call). Seed any "
-                f"generator fn makes (np.random.default_rng(seed)), or pass nondet_tol= the difference "
-                f"you accept.")
+            raise NotDeterministic(self._differ(diff, _torch_generator_moved(torch_before)))
         self.nondeterminism = diff
         self.base = first
         return True
+
+    def _twice(self, first: Evaluation) -> tuple[Evaluation, Evaluation]:
+        """``first`` with its gradients copied, and a second real call; `NotDeterministic` if the
+        second returned the first's own array, changed (the copy says what it held)."""
+        kept = Evaluation(first.value, [np.array(g, copy=True) for g in first.grads])
+        second = self.real()
+        for slot, (was, now) in enumerate(zip(first.grads, second.grads)):
+            if np.may_share_memory(was, now) and not np.array_equal(kept.grads[slot], now, equal_nan=True):
+                step = _largest_difference(Evaluation(0.0, [kept.grads[slot]]), Evaluation(0.0, [now]))
+                raise NotDeterministic(
+                    f"fn returned the same gradient array for args[{self.wrt[slot]}] as in the call before, "
+                    f"changed (by up to {step:.3g}): it accumulates into it (self.dW += …, or a torch .grad "
+                    f"not zeroed); return a new array each call (or zero it first: self.dW[...] = 0, "
+                    f"x.grad = None).")
+        return kept, second
+
+    @staticmethod
+    def _differ(diff: float, torch_drew: bool) -> str:
+        said = f"not deterministic: outputs differ between two calls at the same point by {diff:.3g} "
+        if torch_drew:
+            return (said + "(np.random and random were seeded identically before each call, but fn draws from "
+                    "torch's global generator: torch.rand, dropout). Call torch.manual_seed(seed) at the start "
+                    "of fn, or draw from a torch.Generator made from a seed "
+                    "(torch.Generator().manual_seed(seed)), or pass nondet_tol= the difference you accept.")
+        return (said + "(even with np.random and random seeded identically before each call). Seed any "
+                "generator fn makes (np.random.default_rng(seed), torch.manual_seed(seed)), make fn keep no "
+                "state between calls, or pass nondet_tol= the difference you accept.")
 
     # ------------------------------------------------------------ the complex step
     def _complex_args(self, u: Direction, h: float, watcher: Watcher) -> list:

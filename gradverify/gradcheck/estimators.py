@@ -11,13 +11,23 @@ the size of the rounding a blocked sum of N random-sign terms really makes, not
 the worst case. A comparison above it is never reported alone:
 
 1. a complex-step failure is compared with a real-valued central estimate; if the
-   two estimates disagree beyond the central one's own error, the code drops the
-   imaginary part somewhere (np.std, np.var, np.linalg.norm, abs, np.maximum,
-   .real) and the check falls back to central differences, saying why;
+   two estimates disagree beyond the central one's a-priori error, central's real
+   rounding is measured (Monte Carlo arithmetic on the real code: a value computed
+   by cancellation, J = −log p_o with p_o ≈ 1, is rounded at u absolute, not u·|J|)
+   and only if they still disagree does the check fall back to central differences,
+   saying why: the code drops the imaginary part somewhere (np.std, np.var,
+   np.linalg.norm, abs, np.maximum, .real), or the complex step underflowed
+   (h·f' below the smallest normal number);
 2. where they agree, the rounding really there is measured: the code is run
    ``CONFIRM_RUNS`` times in Monte Carlo arithmetic and the spread it shows is
    added to the tolerance (a gradient computed by cancellation, v_c(ŷ − y) when
    ŷ_o ≈ 1, is rounding at its own size; only a measurement sees that).
+
+The noise measured is kept per estimator: central's (f's spread over h, huge
+where f is rounded at u absolute) never widens a complex-step tolerance. A
+complex-step call refused (`NotAnalytic`) anywhere, in the first call, a search's
+estimate or a Monte Carlo run, is the fallback to central differences
+(``fallback`` says why), never an exception for the user.
 
 Before a comparison fails, and before central differences are used, the full
 determinism test runs (`Calls.settle`); a complex-step call whose real value
@@ -93,8 +103,10 @@ class Estimators:
     def __init__(self, calls: Calls, choice: str):
         self.calls, self.choice = calls, choice
         self.fallback = ""
-        #: rounding measured by Monte Carlo arithmetic on a failing comparison (derivative units)
-        self.noise = 0.0
+        #: rounding measured by Monte Carlo arithmetic on a failing comparison (derivative units), per
+        #: estimator: central differences' (f's spread / h, huge where f is rounded at u absolute)
+        #: never widens a complex-step tolerance
+        self._noise = {"complex-step": 0.0, "central": 0.0}
         #: the largest error / tolerance seen so far
         self.worst = 0.0
         #: the widest tolerance of a comparison made (derivative units): what a pass can resolve
@@ -106,6 +118,11 @@ class Estimators:
     @property
     def used(self) -> str:
         return "central" if self.choice == "central" else "complex-step"
+
+    @property
+    def noise(self) -> float:
+        """The rounding measured so far for the estimator in use (derivative units)."""
+        return self._noise[self.used]
 
     # ------------------------------------------------------------ bounds
     def largest(self) -> float:
@@ -205,11 +222,7 @@ class Estimators:
         try:
             ev = self._complex_call(u)
         except NotAnalytic as exc:
-            if self.choice == "complex-step":
-                raise InvalidArgument("an implementation the complex step can run",
-                                      f"estimator='complex-step' but {exc}",
-                                      "Use estimator='central' or 'auto'.") from exc
-            self.choice, self.fallback = "central", f"complex step not possible ({exc})"
+            self._not_analytic(exc)
             return self._look(u)
         e = Estimate("complex-step", ev.derivative, claimed.value, self._bound(claimed, u), claimed)
         if (e.fails or not self.calls.agrees(ev.value)) and self.calls.settle():
@@ -226,10 +239,28 @@ class Estimators:
                 return outcome
         return self.calls.complex(u, COMPLEX_STEP)
 
+    def _not_analytic(self, exc: NotAnalytic, where: str = "") -> None:
+        """A complex-step call refused: central differences from now on (an error if the complex
+        step was asked for). Every complex-step call meets this, never the user."""
+        if self.choice == "complex-step":
+            raise InvalidArgument("an implementation the complex step can run",
+                                  f"estimator='complex-step' but {exc}{where}",
+                                  "Use estimator='central' or 'auto'.") from exc
+        self._fall_back(f"complex step not possible ({exc}{where})")
+
     def quick(self, u: Direction) -> Estimate:
         """One estimate with the estimator in use and the noise measured so far, unconfirmed."""
         claimed = self._claimed(u)
-        e = self._central(u, claimed) if self.choice == "central" else self._complex(u, claimed)
+        e = None
+        if self.choice != "central":
+            try:
+                e = self._complex(u, claimed)
+            except NotAnalytic as exc:  # code that refuses only some directions, or only later calls
+                self._not_analytic(exc)
+        if e is None:
+            if self.calls.settle():  # (it has run already wherever quick is used; central needs it)
+                claimed = self._claimed(u)
+            e = self._central(u, claimed)
         return self._seen(replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise,
                                   unconfirmed_tolerance=e.tolerance))
 
@@ -266,14 +297,40 @@ class Estimators:
         """A failing complex step: checked against central differences, then against measured rounding."""
         c = self._central(u, claimed)
         self.calls.release_moved()  # the complex step goes on: its memory serves the next calls
+        measured = None
         if not abs(c.numeric - e.numeric) <= c.tolerance:
-            self.choice = "central"
-            self.fallback = (f"the complex step ({e.numeric:.9g}) and central differences ({c.numeric:.9g}) "
-                             f"disagree: the code drops the imaginary part somewhere (np.std, np.var, "
-                             f"np.linalg.norm, abs, np.maximum, .real, a cast); central differences used")
-            return c if not c.fails else self._confirm_central(u, claimed, c)
-        self.noise = max(self.noise, self._complex_noise(u, e, claimed))
-        return replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise)
+            # central's a-priori rounding is u·|f|/h, but a value computed by cancellation is rounded
+            # at u absolute (J = −log p_o when p_o ≈ 1): its real rounding is measured before the two
+            # estimates are said to disagree. Used for this comparison only: it is central's noise.
+            measured = self._real_noise(u, claimed)
+            slack = self.calls.tol.safety * measured[0] / self._step(u)
+            if not abs(c.numeric - e.numeric) <= c.tolerance + slack:
+                return self._disagree(u, claimed, e, c, measured)
+        try:
+            noise = self._complex_noise(u, e, claimed)
+        except NotAnalytic as exc:  # met only where Monte Carlo arithmetic follows real results too
+            self._not_analytic(exc, "; met in a Monte Carlo arithmetic run, which follows real results too")
+            return c if not c.fails else self._confirm_central(u, claimed, c, measured)
+        self._noise["complex-step"] = max(self._noise["complex-step"], noise)
+        return replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["complex-step"])
+
+    def _disagree(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, measured) -> Estimate:
+        """The complex step and central differences disagree beyond central's measured rounding."""
+        self._fall_back(self._disagreement(e, c, claimed))
+        return self._confirm_central(u, claimed, c, measured)
+
+    def _disagreement(self, e: Estimate, c: Estimate, claimed: Claimed) -> str:
+        both = f"the complex step ({e.numeric:.9g}) and central differences ({c.numeric:.9g}) disagree"
+        tiny = float(np.finfo(self.calls.complex_dtype).tiny)
+        step = COMPLEX_STEP * max(abs(c.numeric), abs(claimed.value), abs(e.numeric))
+        if 0 < step < tiny:
+            return (f"{both}: the complex step underflowed (h·f' ≈ {step:.3g} is below the smallest normal "
+                    f"number, {tiny:.3g}, so its imaginary part lost its digits); central differences used")
+        return (f"{both}: the code drops the imaginary part somewhere (np.std, np.var, np.linalg.norm, abs, "
+                f"np.maximum, .real, a cast); central differences used")
+
+    def _fall_back(self, why: str) -> None:
+        self.choice, self.fallback = "central", why
 
     def _complex_noise(self, u: Direction, e: Estimate, claimed: Claimed) -> float:
         """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu."""
@@ -286,8 +343,9 @@ class Estimators:
             del ev  # its complex gradients go before the next run makes its own
         return worst
 
-    def _confirm_central(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:
-        """Monte Carlo arithmetic on the real code: how far f and Σ gradᵀu move."""
+    def _real_noise(self, u: Direction, claimed: Claimed) -> tuple[float, float]:
+        """Monte Carlo arithmetic on the real code: how far f and Σ gradᵀu move (f's units, and
+        derivative units)."""
         calls = self.calls
         mca = MonteCarloArithmetic(np.random.default_rng(calls.seed), calls.tol.unit_roundoff, calls.tol.mca_spread)
         noise_f = noise_c = 0.0
@@ -303,5 +361,11 @@ class Estimators:
                 ev = calls.real({i: one_ulp(calls.args[i], rng) for i in calls.wrt})
                 noise_f = max(noise_f, abs(ev.value - calls.base.value))
                 noise_c = max(noise_c, abs(claimed_along(ev.grads, u).value - claimed.value))
-        self.noise = max(self.noise, noise_f / self._step(u) + noise_c)
-        return replace(e, tolerance=e.tolerance + calls.tol.safety * self.noise)
+        return noise_f, noise_c
+
+    def _confirm_central(self, u: Direction, claimed: Claimed, e: Estimate, measured=None) -> Estimate:
+        """Monte Carlo arithmetic on the real code (``measured``: already made along ``u``): f's
+        spread over the step, and Σ gradᵀu's, widen central differences' tolerances (only theirs)."""
+        noise_f, noise_c = measured if measured is not None else self._real_noise(u, claimed)
+        self._noise["central"] = max(self._noise["central"], noise_f / self._step(u) + noise_c)
+        return replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["central"])

@@ -35,7 +35,8 @@ class GradcheckResult:
     error_over_tolerance: float
     evaluations: int
     seconds: float
-    #: why the check failed, naming the wrong entry when one was located ("" when ok)
+    #: why the check failed, naming the wrong entry when one was located, or why it is
+    #: inconclusive (starts "inconclusive:"); "" when ok
     message: str = ""
     #: the wrong entries found (a failed check locates one when it can)
     located: list = field(default_factory=list)
@@ -48,13 +49,18 @@ class GradcheckResult:
     #: tolerance/max|grad|). A pass says nothing of errors below it: central differences and
     #: float32 resolve far less than the complex step in float64 (1e-4 against 1e-9 or better)
     resolution: float = float("nan")
+    #: True when every comparison agreed but ``resolution`` ≥ `INCONCLUSIVE_RESOLUTION` (an error as
+    #: large as max|grad| in one entry could pass unseen): ``ok`` is False and ``message`` says why and
+    #: what to do (float64 inputs, an estimator that resolves more, a smaller problem)
+    inconclusive: bool = False
 
     def __bool__(self):
         return self.ok
 
 
 class GradcheckError(GradverifyError, AssertionError):
-    """Raised by ``gradcheck(..., raise_exception=True)`` on a failed check; ``.result`` has it all."""
+    """Raised by ``gradcheck(..., raise_exception=True)`` on a failed or inconclusive check;
+    ``.result`` has it all."""
 
     def __init__(self, result: GradcheckResult):
         self.result = result
