@@ -1,0 +1,62 @@
+"""What a new user met trying the README, each fixed: a jitted jax helper read as numpy, a spec's
+np.exp with no traceback, a missing torch with no install hint, an int subscripted, a reproduce
+line without its file, reports only their owner could read, a backward pass's expected shape,
+outputs returned out of order, and ``--format html`` printing nothing."""
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import FAST, ROOT, by_claim
+from gradverify import Verdict, check, check_derivation
+from gradverify.cli import main
+from gradverify.frameworks import detect, framework
+from gradverify.loading import load_file
+from gradverify.report.files import write_atomically
+
+pytest_plugins = ["pytester"]
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def _report(capsys, path, *flags):
+    code = main(["report", "--derivations", str(path), "--no-write", "--examples", "8", *flags])
+    return code, capsys.readouterr().out
+
+
+HALF_SQUARE = '''
+import numpy as np
+from gradverify import Claim, Derivation, Implementation, Real, Index
+
+{code}
+
+derivation = Derivation(
+    id="half-square", title="half square", citation="test", dims={{"n": (1, 3)}},
+    variables={{"x": Real("n"){variables}}},
+    function=lambda s: (s.x.T * s.x)[0, 0] / 2,
+    claims=[Claim("dJ/dx", {claim}, output="g", wrt="x")],
+    implementation=Implementation(loss_and_grad, args=("x"{args}), returns=("J", "g")),
+)
+'''
+
+
+def _half_square(code="def loss_and_grad(x):\n    return 0.5 * x @ x, x", claim="lambda s: s.x", variables="",
+                 args=""):
+    return HALF_SQUARE.format(code=code, claim=claim, variables=variables, args=args)
+
+
+# ---------------------------------------------------------------- 10. Verdict is exported
+def test_verdict_is_exported_and_is_what_result_verdicts_returns(tmp_path):
+    import gradverify
+
+    assert "Verdict" in gradverify.__all__
+    (derivation,), _ = load_file(_write(tmp_path, "half.py", _half_square()))
+    assert check(derivation, examples=5).verdicts == {"dJ/dx": gradverify.Verdict.HOLDS}
