@@ -53,6 +53,28 @@ def _half_square(code="def loss_and_grad(x):\n    return 0.5 * x @ x, x", claim=
     return HALF_SQUARE.format(code=code, claim=claim, variables=variables, args=args)
 
 
+# ---------------------------------------------------------------- 2. np.exp in a spec: the traceback
+def test_np_exp_in_a_spec_shows_the_traceback_from_the_users_frame(tmp_path, capsys):
+    path = _write(tmp_path, "np_in_spec.py", _half_square(claim="lambda s: np.exp(s.x)"))
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "np.exp(s.x)" in t)
+    code, out = _report(capsys, path, "--traceback")
+    assert code == 2
+    shown = out.split("Tracebacks (--traceback):\n", 1)[1]
+    assert f'File "{path}", line {line}, in <lambda>' in shown
+    assert "np.exp(s.x)" in shown and "TypeError: loop of ufunc does not support argument 0" in shown
+    assert "AttributeError:" in shown  # what numpy raised it from, as its cause
+    assert "gradverify/" not in shown
+
+
+def test_tb_long_shows_the_traceback_of_np_exp_in_a_spec(pytester):
+    pytester.makepyfile(**{"derivations/np_in_spec": _half_square(claim="lambda s: np.exp(s.x)")})
+    result = pytester.runpytest("--gradverify", "derivations", "--gradverify-examples", "5", "-p", "no:randomly",
+                                "--tb=long")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert 'np_in_spec.py", line ' in out and "np.exp(s.x)" in out and "Traceback (most recent call last)" in out
+
+
 # ---------------------------------------------------------------- 10. Verdict is exported
 def test_verdict_is_exported_and_is_what_result_verdicts_returns(tmp_path):
     import gradverify
