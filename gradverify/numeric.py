@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DerivationError, InvalidArgument
-from .frameworks import framework
+from .frameworks import framework, framework_of_values
 from .sampling import room_in_domain
 from .sympy_eval import user_frame
 from .spec import Point
@@ -104,6 +104,8 @@ def _run(impl: Implementation, args, log, what=""):
     except Exception as exc:  # the user's code: any exception is theirs to see
         raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}"
                               f"{user_frame(exc)}{_framework_hint(exc, written_in)}") from exc
+    if written_in == "numpy":
+        _returned_numpy(fn, out)
     for name, old, new in zip(names, before, args):
         if not _unchanged(old, new):
             raise DerivationError(
@@ -122,6 +124,21 @@ def _framework_hint(exc: BaseException, written_in: str) -> str:
                 "framework='torch') or framework='jax' (it was read as numpy code), and its inputs arrive as "
                 "float64 tensors")
     return ""
+
+
+def _returned_numpy(fn, out) -> None:
+    """Code read as numpy that returns torch tensors or jax arrays is written in that library
+    (detection missed it): it was given numpy arrays, and jax computes them in float32."""
+    found = framework_of_values(out if isinstance(out, (tuple, list)) else (out,))
+    if found != "numpy":
+        kind = {"torch": "torch tensors", "jax": "jax arrays"}[found]
+        raise DerivationError(
+            f"implementation {fn.__name__} returned {kind} but was read as numpy code (no {found} name found in "
+            f"it, nor in the helpers it calls by name), so it was called with numpy arrays"
+            + (" (jax computes those in float32 unless its 64-bit mode is on)" if found == "jax" else "")
+            + f"; say Implementation(..., framework={found!r}): then it gets float64 "
+            f"{'tensors' if found == 'torch' else 'arrays (64-bit mode on)'} and Monte Carlo arithmetic sees "
+            "its operations", fn=fn)
 
 
 def _unchanged(old, new) -> bool:

@@ -53,6 +53,86 @@ def _half_square(code="def loss_and_grad(x):\n    return 0.5 * x @ x, x", claim=
     return HALF_SQUARE.format(code=code, claim=claim, variables=variables, args=args)
 
 
+# ---------------------------------------------------------------- 1. a module-level @jax.jit helper
+JITTED = '''
+import jax
+import jax.numpy as jnp
+import sympy as sp
+from gradverify import Claim, Derivation, Implementation, Real
+
+
+@jax.jit
+def _core(x, W):
+    h = jnp.tanh(W @ x)
+    return 0.5 * jnp.sum(h ** 2), jnp.outer(h * (1 - h ** 2), x)
+
+
+def net(x, W):
+    return _core(x, W)
+
+
+def J(s):
+    h = (s.W * s.x).applyfunc(sp.tanh)
+    return sum(v ** 2 for v in h) / 2
+
+
+def dJ_dW(s):
+    h = (s.W * s.x).applyfunc(sp.tanh)
+    return sp.Matrix(s.H, 1, lambda i, _: h[i] * (1 - h[i] ** 2)) * s.x.T
+
+
+derivation = Derivation(
+    id="jitted", title="tanh layer under jit", citation="test", dims={"D": (1, 3), "H": (2, 4)},
+    variables={"x": Real("D"), "W": Real("H", "D")}, function=J,
+    claims=[Claim("dJ/dW", dJ_dW, output="dW", wrt="W")],
+    implementation=Implementation(net, args=("x", "W"), returns=("J", "dW")),
+)
+'''
+
+
+def _jax():
+    return pytest.importorskip("jax", reason="jax is an optional extra: pip install 'gradverify[jax]'")
+
+
+def test_a_plain_function_calling_a_module_level_jitted_helper_is_jax_code_and_holds(tmp_path):
+    _jax()
+    found, failures = load_file(_write(tmp_path, "jitted.py", JITTED))
+    assert failures == []
+    (derivation,) = found
+    assert type(vars(sys.modules["jitted"])["_core"]).__module__.startswith("jaxlib")  # a PjitFunction
+    assert detect(derivation.implementation.fn) == "jax"
+    rows = by_claim(check_derivation(derivation, FAST))
+    assert rows["dJ/dW"].verdict == Verdict.HOLDS, rows["dJ/dW"].message or rows["dJ/dW"].checks
+
+
+def test_code_read_as_numpy_that_returns_jax_arrays_is_an_error_that_says_framework(tmp_path):
+    _jax()
+    # a callable object's code is not read by detection: the code is taken for numpy code
+    text = JITTED.replace("def net(x, W):\n    return _core(x, W)",
+                          "class Net:\n    def __call__(self, x, W):\n        return _core(x, W)\n\n\n"
+                          "_net = Net()\n\n\ndef net(x, W):\n    return _net(x, W)")
+    (derivation,), _ = load_file(_write(tmp_path, "hidden_jax.py", text))
+    assert detect(derivation.implementation.fn) == "numpy"
+    row = by_claim(check_derivation(derivation, FAST))["dJ/dW"]
+    assert row.verdict == Verdict.ERROR
+    assert "returned jax arrays but was read as numpy code" in row.message
+    assert "framework='jax'" in row.message and "float32" in row.message
+
+
+def test_code_read_as_numpy_that_returns_torch_tensors_is_an_error_that_says_framework(tmp_path):
+    pytest.importorskip("torch", reason="torch is an optional extra: pip install 'gradverify[torch]'")
+    code = ("import torch\n\ndef loss_and_grad(x):\n    t = torch.from_numpy(x)\n"
+            "    return 0.5 * t @ t, t\n")
+    (derivation,), _ = load_file(_write(tmp_path, "declared_numpy.py", _half_square(code)))
+    import dataclasses
+
+    derivation = dataclasses.replace(derivation, implementation=dataclasses.replace(
+        derivation.implementation, framework="numpy"))
+    row = by_claim(check_derivation(derivation, FAST))["dJ/dx"]
+    assert row.verdict == Verdict.ERROR and "returned torch tensors" in row.message
+    assert "framework='torch'" in row.message
+
+
 # ---------------------------------------------------------------- 2. np.exp in a spec: the traceback
 def test_np_exp_in_a_spec_shows_the_traceback_from_the_users_frame(tmp_path, capsys):
     path = _write(tmp_path, "np_in_spec.py", _half_square(claim="lambda s: np.exp(s.x)"))

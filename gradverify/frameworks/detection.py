@@ -15,11 +15,12 @@ _ROOTS = {"torch": "torch", "jax": "jax", "jaxlib": "jax"}
 
 
 def library_of(obj) -> str | None:
-    """"torch" or "jax" when ``obj`` is that library, a part of it, or something defined in it."""
+    """"torch" or "jax" when ``obj`` is that library, a part of it, something defined in it, or
+    an object of one of its types (a tensor; a ``jax.jit`` of the user's function, a
+    ``PjitFunction`` that carries the user's ``__module__``)."""
     module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
-    if not isinstance(module, str):
-        module = getattr(type(obj), "__module__", "") or ""
-    return _ROOTS.get(module.partition(".")[0])
+    found = _ROOTS.get(module.partition(".")[0]) if isinstance(module, str) else None
+    return found or _ROOTS.get((getattr(type(obj), "__module__", "") or "").partition(".")[0])
 
 
 def _names(code: types.CodeType):
@@ -61,7 +62,8 @@ def _libraries(fn, seen: set, depth: int) -> set:
 
 def detect(fn: Callable) -> str:
     """"torch" or "jax" when ``fn``'s code refers to that library (``torch.exp``, ``jnp.sum``,
-    ``from torch import tanh``, ``import torch`` inside it, a closure over a tensor), directly or
+    ``from torch import tanh``, ``import torch`` inside it, a closure over a tensor, a module-level
+    ``@jax.jit`` helper it calls), directly or
     in a function of the user's it calls by name (`DETECT_DEPTH` deep), else "numpy". Nothing is
     imported. When both or neither are found but the code needs one, say ``framework=``."""
     found = _libraries(getattr(fn, "__wrapped__", fn), set(), DETECT_DEPTH)
