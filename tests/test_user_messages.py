@@ -155,6 +155,50 @@ def test_tb_long_shows_the_traceback_of_np_exp_in_a_spec(pytester):
     assert 'np_in_spec.py", line ' in out and "np.exp(s.x)" in out and "Traceback (most recent call last)" in out
 
 
+# ---------------------------------------------------------------- 3. torch imported at the top, not installed
+@pytest.mark.parametrize("module, extra", [("torch", "torch"), ("jax.numpy", "jax"), ("jaxlib", "jax")])
+def test_a_derivation_importing_a_missing_framework_at_the_top_says_what_to_install(tmp_path, monkeypatch,
+                                                                                     module, extra):
+    monkeypatch.setitem(sys.modules, module.partition(".")[0], None)  # import now raises ModuleNotFoundError
+    path = _write(tmp_path, "needs_framework.py", f"import numpy as np\nimport {module}\n")
+    _, (failure,) = load_file(path)
+    assert "failed to import: ModuleNotFoundError" in failure.message and "(line 2)" in failure.message
+    assert f"Install it: pip install 'gradverify[{extra}]'" in failure.message
+    if extra == "torch":
+        assert "pip install torch --index-url https://download.pytorch.org/whl/cpu" in failure.message
+
+
+def test_a_missing_module_that_is_no_framework_gets_no_install_hint(tmp_path):
+    _, (failure,) = load_file(_write(tmp_path, "needs_other.py", "import torchvision_not_installed_xyz\n"))
+    assert "ModuleNotFoundError" in failure.message and "Install it" not in failure.message
+
+
+def test_a_missing_torch_in_a_subprocess_via_the_import_system_says_the_cpu_build(tmp_path):
+    """torch made unimportable the way an environment without it is: a finder that finds nothing."""
+    path = _write(tmp_path, "torch_at_top.py", "import torch\n")
+    script = textwrap.dedent(f'''
+        import sys
+        class NoTorch:
+            def find_spec(self, name, path=None, target=None):
+                if name.partition(".")[0] == "torch":
+                    raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        sys.meta_path.insert(0, NoTorch())
+        sys.modules.pop("torch", None)
+        from gradverify.loading import load_file
+        print(load_file({str(path)!r})[1][0].message)
+    ''')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    assert "No module named 'torch' (line 1)" in out
+    assert "pip install 'gradverify[torch]'" in out and "--index-url https://download.pytorch.org/whl/cpu" in out
+
+
+def test_the_lazy_import_hint_names_the_cpu_build_too(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(Exception, match=r"pip install torch --index-url https://download.pytorch.org/whl/cpu"):
+        framework("torch")
+
+
 # ---------------------------------------------------------------- 10. Verdict is exported
 def test_verdict_is_exported_and_is_what_result_verdicts_returns(tmp_path):
     import gradverify

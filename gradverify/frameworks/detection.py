@@ -5,13 +5,26 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 
-__all__ = ["DETECT_DEPTH", "detect", "library_of"]
+__all__ = ["DETECT_DEPTH", "detect", "install_hint", "library_of"]
 
 #: how many calls deep `detect` follows the user's own helper functions
 DETECT_DEPTH = 3
 
 #: the top-level modules of each library
 _ROOTS = {"torch": "torch", "jax": "jax", "jaxlib": "jax"}
+
+
+#: how to install each optional library (pyproject's optional-dependencies; torch's CPU build too)
+_INSTALL = {"torch": "pip install 'gradverify[torch]' (torch's CPU build, smaller: pip install torch --index-url "
+                     "https://download.pytorch.org/whl/cpu)",
+            "jax": "pip install 'gradverify[jax]'"}
+
+
+def install_hint(module: str | None) -> str:
+    """"Install it: pip install ..." when ``module`` (a missing module's name: torch, jax.numpy,
+    jaxlib) is one of the optional libraries, else ""."""
+    library = _ROOTS.get((module or "").partition(".")[0])
+    return f"Install it: {_INSTALL[library]}" if library else ""
 
 
 def library_of(obj) -> str | None:
