@@ -103,7 +103,8 @@ def _run(impl: Implementation, args, log, what=""):
             out = code.call(fn, args)
     except Exception as exc:  # the user's code: any exception is theirs to see
         raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}"
-                              f"{user_frame(exc)}{_framework_hint(exc, written_in)}") from exc
+                              f"{user_frame(exc)}{_framework_hint(exc, written_in)}{_int_hint(exc, names, args)}") \
+            from exc
     if written_in == "numpy":
         _returned_numpy(fn, out)
     for name, old, new in zip(names, before, args):
@@ -124,6 +125,16 @@ def _framework_hint(exc: BaseException, written_in: str) -> str:
                 "framework='torch') or framework='jax' (it was read as numpy code), and its inputs arrive as "
                 "float64 tensors")
     return ""
+
+
+def _int_hint(exc: BaseException, names, args) -> str:
+    """What to say when the code subscripted an int: which of its arguments are ints."""
+    if "'int' object is not subscriptable" not in str(exc):
+        return ""
+    ints = [f"`{n}`" for n, a in zip(names, args) if isinstance(a, int) and not isinstance(a, bool)]
+    named = f"{', '.join(ints)} {'arrives' if len(ints) == 1 else 'arrive'} as an int: " if ints else ""
+    return (f"; {named}an Index variable arrives in the code as an int, as do a dimension and an Int, and an "
+            "Indices variable as a list of ints; an int cannot be subscripted")
 
 
 def _returned_numpy(fn, out) -> None:

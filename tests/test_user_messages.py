@@ -199,6 +199,28 @@ def test_the_lazy_import_hint_names_the_cpu_build_too(monkeypatch):
         framework("torch")
 
 
+# ---------------------------------------------------------------- 4. an int subscripted
+INDEXED = dict(variables=', "o": Index("n")', args=', "o"')
+
+
+def test_an_int_subscripted_in_the_code_names_the_int_arguments(tmp_path, capsys):
+    path = _write(tmp_path, "int_code.py", _half_square("def loss_and_grad(x, o):\n    return 0.5 * x @ x, x + o[0]",
+                                                        **INDEXED))
+    code, out = _report(capsys, path)
+    assert code == 2 and "'int' object is not subscriptable" in out
+    text = " ".join(out.split())
+    assert "`o` arrives as an int" in text and "Indices variable as a list of ints" in text
+
+
+def test_an_int_subscripted_in_a_spec_names_the_ints_of_the_namespace(tmp_path, capsys):
+    path = _write(tmp_path, "int_spec.py", _half_square("def loss_and_grad(x, o):\n    return 0.5 * x @ x, x",
+                                                        claim="lambda s: s.x * s.o[0]", **INDEXED))
+    code, out = _report(capsys, path)
+    assert code == 2
+    text = " ".join(out.split())
+    assert "s.n, s.o are ints here" in text and "in a spec an Index variable (s.o) is an int" in text
+
+
 # ---------------------------------------------------------------- 10. Verdict is exported
 def test_verdict_is_exported_and_is_what_result_verdicts_returns(tmp_path):
     import gradverify
