@@ -300,8 +300,13 @@ def _check_shapes(derivation, point, result):
                                   f"{out_shape}. Declare {claim.upstream} with the output's dimensions (dout is "
                                   f"∂L/∂out, one entry per entry of the layer's output)")
         if got != expected:
-            what = "the value's shape" if claim.identity else \
-                f"{value_name}'s shape {out_shape} + {claim.wrt}'s shape {point.values[claim.wrt].shape}"
+            if claim.identity:
+                what = "the value's shape"
+            elif claim.upstream is not None:
+                what = (f"{claim.wrt}'s shape alone: a vector–Jacobian product Σ {claim.upstream} ⊙ "
+                        f"∂{value_name}/∂{claim.wrt} has the shape of {claim.wrt}")
+            else:
+                what = f"{value_name}'s shape {out_shape} + {claim.wrt}'s shape {point.values[claim.wrt].shape}"
             impl = derivation.implementation
             scalar = (f" The value {value_name} itself has shape {out_shape}: if the function is one number, "
                       f"return a scalar ({value_name}.item() or float({value_name})).") \

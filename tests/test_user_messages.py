@@ -221,6 +221,30 @@ def test_an_int_subscripted_in_a_spec_names_the_ints_of_the_namespace(tmp_path, 
     assert "s.n, s.o are ints here" in text and "in a spec an Index variable (s.o) is an int" in text
 
 
+# ---------------------------------------------------------------- 7. a backward pass's expected shape
+def test_a_vector_jacobian_product_of_the_wrong_shape_says_it_has_the_inputs_shape(tmp_path, capsys):
+    text = '''
+    import numpy as np
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    def layer(x, dout):
+        return 2 * x, (2 * dout)[None]          # dx with an extra leading axis
+
+    derivation = Derivation(
+        id="double", title="y = 2x", citation="test", dims={"n": (2, 3)},
+        variables={"x": Real("n"), "dout": Real("n")},
+        function=lambda s: 2 * s.x,
+        claims=[Claim("dx", lambda s: 2 * s.dout, output="dx", wrt="x", upstream="dout")],
+        implementation=Implementation(layer, args=("x", "dout"), returns=("y", "dx")),
+    )
+    '''
+    code, out = _report(capsys, _write(tmp_path, "vjp.py", text))
+    assert code == 2
+    text = " ".join(out.split())
+    assert "implementation returned dx with shape (1, 2); expected (2,) (x's shape alone" in text
+    assert "y's shape (2,) + x's shape" not in text
+
+
 # ---------------------------------------------------------------- 10. Verdict is exported
 def test_verdict_is_exported_and_is_what_result_verdicts_returns(tmp_path):
     import gradverify
