@@ -221,6 +221,21 @@ def test_an_int_subscripted_in_a_spec_names_the_ints_of_the_namespace(tmp_path, 
     assert "s.n, s.o are ints here" in text and "in a spec an Index variable (s.o) is an int" in text
 
 
+# ---------------------------------------------------------------- 5. check()'s reproduce line names the file
+def test_check_on_an_ordinarily_imported_derivation_reproduces_with_its_file(tmp_path):
+    import importlib.util
+
+    path = _write(tmp_path, "wrong_sign.py", _half_square(claim="lambda s: -s.x"))
+    spec = importlib.util.spec_from_file_location("wrong_sign_mine", path)  # as a user's test imports it
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.derivation.origin == ""
+    result = check(module.derivation, examples=5)
+    assert not result.ok
+    assert f"--derivations {path} --no-write" in result.text()
+    assert all(r.reproduce.endswith(f"--derivations {path} --no-write") for r in result.rows)
+
+
 # ---------------------------------------------------------------- 7. a backward pass's expected shape
 def test_a_vector_jacobian_product_of_the_wrong_shape_says_it_has_the_inputs_shape(tmp_path, capsys):
     text = '''
