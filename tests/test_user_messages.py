@@ -236,6 +236,33 @@ def test_check_on_an_ordinarily_imported_derivation_reproduces_with_its_file(tmp
     assert all(r.reproduce.endswith(f"--derivations {path} --no-write") for r in result.rows)
 
 
+# ---------------------------------------------------------------- 6. report files get an ordinary mode
+def test_report_files_get_the_mode_a_plain_write_gives(tmp_path):
+    old = os.umask(0o022)
+    try:
+        written = write_atomically({tmp_path / "report.md": "x\n", tmp_path / "report.json": "{}\n"})
+        assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}
+        os.chmod(tmp_path / "report.md", 0o640)  # a file already there keeps its mode, as open("w") keeps it
+        write_atomically({tmp_path / "report.md": "y\n"})
+        assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == 0o640
+        os.umask(0o077)
+        (p,) = write_atomically({tmp_path / "report.html": "z\n"})
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_the_command_line_writes_reports_with_mode_0644_under_umask_022(tmp_path, capsys):
+    old = os.umask(0o022)
+    try:
+        path = _write(tmp_path, "half.py", _half_square())
+        assert main(["report", "--derivations", str(path), "--examples", "5", "--out", str(tmp_path / "out")]) == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
+    assert modes == {"report.md": 0o644, "report.json": 0o644}
+
+
 # ---------------------------------------------------------------- 7. a backward pass's expected shape
 def test_a_vector_jacobian_product_of_the_wrong_shape_says_it_has_the_inputs_shape(tmp_path, capsys):
     text = '''
