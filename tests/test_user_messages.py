@@ -287,6 +287,28 @@ def test_a_vector_jacobian_product_of_the_wrong_shape_says_it_has_the_inputs_sha
     assert "y's shape (2,) + x's shape" not in text
 
 
+# ---------------------------------------------------------------- 9. --format html alone
+def test_format_html_alone_prints_the_summary_and_the_reproduce_line_not_the_table(tmp_path, capsys):
+    path = _write(tmp_path, "half.py", _half_square())
+    out_dir = tmp_path / "out"
+    assert main(["report", "--derivations", str(path), "--examples", "5", "--format", "html",
+                 "--out", str(out_dir)]) == 0
+    out = capsys.readouterr().out
+    assert sorted(p.name for p in out_dir.iterdir()) == ["report.html"]
+    assert "derivation  claim" not in out  # no table
+    lines = out.splitlines()
+    assert lines[-2].startswith("1 claim: 1 holds") and lines[-1].startswith("Reproduce: python -m gradverify report")
+
+
+def test_format_terminal_among_others_prints_the_table(tmp_path, capsys):
+    path = _write(tmp_path, "half.py", _half_square())
+    assert main(["report", "--derivations", str(path), "--examples", "5", "--format", "html", "--format",
+                 "terminal", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "derivation   claim" in out or "derivation  claim" in out
+    assert out.count("Reproduce: ") == 1
+
+
 # ---------------------------------------------------------------- 10. Verdict is exported
 def test_verdict_is_exported_and_is_what_result_verdicts_returns(tmp_path):
     import gradverify
