@@ -287,6 +287,65 @@ def test_a_vector_jacobian_product_of_the_wrong_shape_says_it_has_the_inputs_sha
     assert "y's shape (2,) + x's shape" not in text
 
 
+# ---------------------------------------------------------------- 8. outputs returned out of order
+SWAPPED = '''
+import numpy as np
+import sympy as sp
+from gradverify import Claim, Derivation, Implementation, Real
+
+
+def fwd(s):
+    h = (s.W1 * s.x + s.b1).applyfunc(sp.tanh)
+    return h, (s.w2.T * h)[0, 0]
+
+
+def J(s):
+    return (fwd(s)[1] - s.t) ** 2 / 2
+
+
+def dJ_dw2(s):
+    h, out = fwd(s)
+    return (out - s.t) * h
+
+
+def dJ_db1(s):
+    h, out = fwd(s)
+    return sp.Matrix(s.H, 1, lambda i, _: (out - s.t) * s.w2[i] * (1 - h[i] ** 2))
+
+
+def net(x, W1, b1, w2, t):
+    h = np.tanh(W1 @ x + b1)
+    e = w2 @ h - t
+    return 0.5 * e ** 2, {first}, {second}
+
+
+derivation = Derivation(
+    id="two-layer", title="two-layer tanh net", citation="test", dims={{"D": (1, 3), "H": (2, 4)}},
+    variables={{"x": Real("D"), "W1": Real("H", "D"), "b1": Real("H"), "w2": Real("H"), "t": Real()}},
+    function=J,
+    claims=[Claim("dJ/db1", dJ_db1, output="db1", wrt="b1"), Claim("dJ/dw2", dJ_dw2, output="dw2", wrt="w2")],
+    implementation=Implementation(net, args=("x", "W1", "b1", "w2", "t"), returns=("J", "db1", "dw2")),
+)
+'''
+
+
+def test_outputs_returned_in_the_wrong_order_are_diagnosed_as_swapped(tmp_path):
+    (derivation,), _ = load_file(_write(tmp_path, "swapped.py", SWAPPED.format(
+        first="e * h", second="e * w2 * (1 - h ** 2)")))
+    rows = by_claim(check_derivation(derivation, FAST))
+    assert rows["dJ/db1"].verdict == rows["dJ/dw2"].verdict == Verdict.REFUTED
+    assert rows["dJ/db1"].diagnosis == "equals the true dJ/dw2: outputs swapped? check returns="
+    assert rows["dJ/dw2"].diagnosis == "equals the true dJ/db1: outputs swapped? check returns="
+
+
+def test_a_wrong_output_that_is_no_other_claims_truth_is_not_called_swapped(tmp_path):
+    (derivation,), _ = load_file(_write(tmp_path, "wrong.py", SWAPPED.format(
+        first="e * w2 * (1 - h ** 2)", second="2 * e * h")))
+    rows = by_claim(check_derivation(derivation, FAST))
+    assert rows["dJ/db1"].verdict == Verdict.HOLDS
+    assert rows["dJ/dw2"].verdict == Verdict.REFUTED and "swapped" not in rows["dJ/dw2"].diagnosis
+
+
 # ---------------------------------------------------------------- 9. --format html alone
 def test_format_html_alone_prints_the_summary_and_the_reproduce_line_not_the_table(tmp_path, capsys):
     path = _write(tmp_path, "half.py", _half_square())
