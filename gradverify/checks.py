@@ -32,7 +32,7 @@ from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import SpecFailed, evaluate_spec
-from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
+from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 from .tracebacks import describe
 
 __all__ = ["Options", "check_derivation", "error_rows", "numeric_checks", "evaluate_point"]
@@ -308,7 +308,40 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
             seen.append(Found(point, comparison))
     texts = [diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point))
              for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
-    return agreed(texts)
+    return _swapped(derivation, key[0], seen, options) or agreed(texts)
+
+
+def _swapped(derivation: Derivation, name: str, seen: list, options: Options) -> str:
+    """"equals the true ∂J/∂w: outputs swapped?" when the code's output for claim ``name`` is, at
+    every non-degenerate failing point (at least two), another claim's truth: central differences
+    of the code's value along that claim's variable (returns= naming the outputs out of order)."""
+    claim = derivation.claim(name)
+    if claim.identity:
+        return ""
+    points = [f for f in seen if not isinstance(f.detail, str)]
+    for other in derivation.claims:
+        if other.output == claim.output or other.identity or other.upstream != claim.upstream:
+            continue
+        if claim.index is None and other.index is None and points and \
+                np.shape(points[0].point.values[other.wrt]) != np.shape(points[0].point.values[claim.wrt]):
+            continue  # (a cheap test first: the shapes cannot match)
+        agree = []
+        for f in points:
+            key = (other.name, "finite_difference")
+            try:
+                truth = evaluate_point(derivation, f.point, options.tolerance, options.seed, key)[key]
+            except DerivationError:
+                break
+            if isinstance(truth, str) or truth.reference.shape != f.detail.claimed.shape:
+                break
+            if not degenerate(f.detail.claimed, truth.reference):
+                gap = np.abs(f.detail.claimed - truth.reference)
+                scale = max(float(np.max(np.abs(truth.reference))), float(np.max(np.abs(f.detail.claimed))))
+                agree.append(bool(np.all((gap <= DIAGNOSIS_RTOL * scale) | (gap <= truth.tolerance))))
+        else:
+            if len(agree) >= 2 and all(agree):
+                return f"equals the true {other.name}: outputs swapped? check returns="
+    return ""
 
 
 def _largest_text(largest, found) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidArgument
+from .frameworks.detection import install_hint
 from .spec import Derivation
 from .tracebacks import describe
 
@@ -142,8 +143,9 @@ def _import(file: Path):
                             f"(sys.exit{_line_in(exc, resolved)})") from exc
     except (Exception, GeneratorExit) as exc:
         sys.modules.pop(name, None)
-        raise _ImportFailed(f"{file} failed to import: {type(exc).__name__}: {exc}{_line_in(exc, resolved, ' ')}") \
-            from exc
+        hint = install_hint(exc.name) if isinstance(exc, ModuleNotFoundError) else ""
+        raise _ImportFailed(f"{file} failed to import: {type(exc).__name__}: {exc}{_line_in(exc, resolved, ' ')}"
+                            + (f". {hint}" if hint else "")) from exc
     finally:
         sys.path[:] = path
     return module, [sys.modules[n] for n in set(sys.modules) - before - {name}]

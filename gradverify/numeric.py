@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DerivationError, InvalidArgument
-from .frameworks import framework
+from .frameworks import framework, framework_of_values
 from .sampling import room_in_domain
 from .sympy_eval import user_frame
 from .spec import Point
@@ -103,7 +103,10 @@ def _run(impl: Implementation, args, log, what=""):
             out = code.call(fn, args)
     except Exception as exc:  # the user's code: any exception is theirs to see
         raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}"
-                              f"{user_frame(exc)}{_framework_hint(exc, written_in)}") from exc
+                              f"{user_frame(exc)}{_framework_hint(exc, written_in)}{_int_hint(exc, names, args)}") \
+            from exc
+    if written_in == "numpy":
+        _returned_numpy(fn, out)
     for name, old, new in zip(names, before, args):
         if not _unchanged(old, new):
             raise DerivationError(
@@ -122,6 +125,31 @@ def _framework_hint(exc: BaseException, written_in: str) -> str:
                 "framework='torch') or framework='jax' (it was read as numpy code), and its inputs arrive as "
                 "float64 tensors")
     return ""
+
+
+def _int_hint(exc: BaseException, names, args) -> str:
+    """What to say when the code subscripted an int: which of its arguments are ints."""
+    if "'int' object is not subscriptable" not in str(exc):
+        return ""
+    ints = [f"`{n}`" for n, a in zip(names, args) if isinstance(a, int) and not isinstance(a, bool)]
+    named = f"{', '.join(ints)} {'arrives' if len(ints) == 1 else 'arrive'} as an int: " if ints else ""
+    return (f"; {named}an Index variable arrives in the code as an int, as do a dimension and an Int, and an "
+            "Indices variable as a list of ints; an int cannot be subscripted")
+
+
+def _returned_numpy(fn, out) -> None:
+    """Code read as numpy that returns torch tensors or jax arrays is written in that library
+    (detection missed it): it was given numpy arrays, and jax computes them in float32."""
+    found = framework_of_values(out if isinstance(out, (tuple, list)) else (out,))
+    if found != "numpy":
+        kind = {"torch": "torch tensors", "jax": "jax arrays"}[found]
+        raise DerivationError(
+            f"implementation {fn.__name__} returned {kind} but was read as numpy code (no {found} name found in "
+            f"it, nor in the helpers it calls by name), so it was called with numpy arrays"
+            + (" (jax computes those in float32 unless its 64-bit mode is on)" if found == "jax" else "")
+            + f"; say Implementation(..., framework={found!r}): then it gets float64 "
+            f"{'tensors' if found == 'torch' else 'arrays (64-bit mode on)'} and Monte Carlo arithmetic sees "
+            "its operations", fn=fn)
 
 
 def _unchanged(old, new) -> bool:
@@ -272,8 +300,13 @@ def _check_shapes(derivation, point, result):
                                   f"{out_shape}. Declare {claim.upstream} with the output's dimensions (dout is "
                                   f"∂L/∂out, one entry per entry of the layer's output)")
         if got != expected:
-            what = "the value's shape" if claim.identity else \
-                f"{value_name}'s shape {out_shape} + {claim.wrt}'s shape {point.values[claim.wrt].shape}"
+            if claim.identity:
+                what = "the value's shape"
+            elif claim.upstream is not None:
+                what = (f"{claim.wrt}'s shape alone: a vector–Jacobian product Σ {claim.upstream} ⊙ "
+                        f"∂{value_name}/∂{claim.wrt} has the shape of {claim.wrt}")
+            else:
+                what = f"{value_name}'s shape {out_shape} + {claim.wrt}'s shape {point.values[claim.wrt].shape}"
             impl = derivation.implementation
             scalar = (f" The value {value_name} itself has shape {out_shape}: if the function is one number, "
                       f"return a scalar ({value_name}.item() or float({value_name})).") \

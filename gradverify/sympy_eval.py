@@ -123,7 +123,8 @@ def call_spec(fn, s, what):
     except DerivationError:
         raise
     except Exception as exc:
-        raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}{user_frame(exc)}{_hint(exc)}") from exc
+        raise DerivationError(f"spec {what} raised {type(exc).__name__}: {exc}{user_frame(exc)}{_hint(exc, s)}") \
+            from exc
     if not _is_math(out):
         raise DerivationError(f"spec {what} returned {type(out).__name__}; expected a sympy expression, Matrix or "
                               "Array (or a number)" + (" — is a `return` missing?" if out is None else ""), fn=fn)
@@ -136,8 +137,13 @@ def _is_math(out) -> bool:
     return isinstance(out, np.ndarray) and out.dtype == object and all(_is_math(x) for x in out.ravel())
 
 
-def _hint(exc: BaseException) -> str:
+def _hint(exc: BaseException, s=None) -> str:
     text = str(exc)
+    if "'int' object is not subscriptable" in text:
+        ints = [f"s.{k}" for k, v in vars(s).items() if isinstance(v, int) and not isinstance(v, bool)] if s else []
+        named = f"{', '.join(ints)} {'is an int' if len(ints) == 1 else 'are ints'} here: " if ints else ""
+        return (f"; {named}in a spec an Index variable (s.o) is an int, as are a dimension (s.d) and an Int, and "
+                "an Indices variable is a list of ints; an int cannot be subscripted (s.U[:, s.o] indexes with one)")
     if "ufunc" in text or "loop of ufunc" in text or isinstance(exc, AttributeError) and "'exp'" in text:
         return "; a spec builds sympy expressions: use sp.exp, sp.log, ... not np.exp, np.log"
     if "Cannot convert expression to float" in text or "can't convert expression to" in text:

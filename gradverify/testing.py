@@ -64,9 +64,28 @@ def reproduce_command(derivation: Derivation, seed: int, examples: int) -> str:
     argv = ["python", "-m", "gradverify", "report", "--only", derivation.id, "--seed", str(seed)]
     if examples != Options.examples:
         argv += ["--examples", str(examples)]
-    if derivation.origin:
-        argv += ["--derivations", derivation.origin]
+    origin = derivation.origin or defined_in(derivation)
+    if origin:
+        argv += ["--derivations", origin]
     return shlex.join(argv + ["--no-write"])
+
+
+def defined_in(derivation: Derivation) -> str:
+    """The file of the module that holds ``derivation`` at top level (what ``--derivations``
+    loads), when it was imported the ordinary way and not by gradverify's loader; "" when none
+    is known (a derivation built inside a function)."""
+    import sys
+
+    functions = [derivation.function, derivation.implementation.fn, *(c.expr for c in derivation.claims)]
+    spaces = [getattr(getattr(f, "__wrapped__", f), "__globals__", None) for f in functions]
+    spaces += [vars(m) for m in list(sys.modules.values()) if m is not None and hasattr(m, "__dict__")]
+    for space in spaces:
+        if not isinstance(space, dict):
+            continue
+        file = space.get("__file__")
+        if isinstance(file, str) and file.endswith(".py") and any(v is derivation for v in list(space.values())):
+            return file
+    return ""
 
 
 def with_expectations(rows: list[ClaimResult], derivation: Derivation) -> list[ClaimResult]:

@@ -88,16 +88,23 @@ def _chain(exc: BaseException | None):
         exc = exc.__cause__
 
 
+def _in_user_code(exc: BaseException) -> bool:
+    return any(is_user_file(f.filename) for f in traceback.extract_tb(exc.__traceback__))
+
+
 def user_exception(exc: BaseException) -> BaseException | None:
     """The exception behind ``exc`` that has a traceback in the user's code: the innermost one
-    along the ``raise ... from`` chain (gradverify wraps what user code raises), when the user's
-    code raised it, or called gradverify which refused (a `Derivation` with a bad argument at
-    import). None when gradverify found the error by looking at what the code did."""
-    innermost = list(_chain(exc))[-1]
-    if not isinstance(innermost, GradverifyError):
-        return innermost
-    frames = traceback.extract_tb(innermost.__traceback__)
-    return innermost if any(is_user_file(f.filename) for f in frames) else None
+    along the ``raise ... from`` chain (gradverify wraps what user code raises) whose frames
+    reach the user's code, when the user's code raised it, or called gradverify which refused (a
+    `Derivation` with a bad argument at import). An exception raised in C below it (numpy's
+    ufunc on a sympy expression raises a TypeError from an AttributeError that has no frames)
+    is shown as its cause. None when gradverify found the error by looking at what the code did."""
+    chain = list(_chain(exc))
+    for e in reversed(chain):
+        if _in_user_code(e):
+            return e
+    innermost = chain[-1]
+    return None if isinstance(innermost, GradverifyError) else innermost
 
 
 def _cut(te: traceback.TracebackException, syntax_error: bool = False) -> None:

@@ -34,8 +34,18 @@ def test_worked_example_holds(tmp_path, capsys):
 def test_worked_example_transposed_claim_is_refuted_as_the_readme_says(tmp_path, capsys):
     src = example_source().replace("return (s.W * s.x - s.t) * s.x.T", "return s.x * (s.W * s.x - s.t).T")
     (tmp_path / "t.py").write_text(src, encoding="utf-8")
-    assert main(["report", "--derivations", str(tmp_path / "t.py"), "--no-write", "--examples", "10"]) == 1
-    assert "claimed ∂J/∂W has shape 3×2; expected 2×3" in capsys.readouterr().out
+    assert main(["report", "--derivations", str(tmp_path / "t.py"), "--out", str(tmp_path / "out"),
+                 "--examples", "10"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    said = " ".join(README.split("(transposed) and its row")[1].split("Change the numpy gradient")[0].split())
+    symbolic, diagnosis, details = re.search(
+        r"symbolic column says `([^`]+)`, the diagnosis column `([^`]+)`, and the details `([^`]+)`", said).groups()
+    row = json.loads((tmp_path / "out" / "report.json").read_text())["rows"][0]
+    assert row["claim"] == "∂J/∂W" and row["verdict"] == "refuted" and said.startswith("is REFUTED")
+    assert row["checks"]["symbolic"]["status"] == symbolic.lower()
+    assert row["diagnosis"] == diagnosis
+    assert details in out
+    assert row["checks"]["agreement"]["status"] == "fail" and row["checks"]["finite_difference"]["status"] == "pass"
 
 
 def test_worked_example_transposed_code_is_an_error_naming_the_shape(tmp_path, capsys):
@@ -81,3 +91,20 @@ def test_every_json_field_the_readme_documents_is_in_the_report_the_code_writes(
         for check in re.findall(r"`rows\[\]\.checks\.([a-z_]+)`", first):
             for name in _names(meaning):
                 assert name in row["checks"][check], (check, name)
+
+
+def test_the_report_formats_section_says_the_default_and_that_naming_a_format_replaces_it(tmp_path, capsys):
+    from gradverify.report.options import DEFAULT_FORMATS
+
+    section = " ".join(README.split("## Report formats")[1].split("\n## ")[0].split())
+    default = re.search(r"Without it the formats are (.*?); naming any format replaces that default", section)
+    assert default and re.findall(r"`([a-z]+)`", default.group(1)) == list(DEFAULT_FORMATS)
+    assert "`--format html` writes `report.html` alone and prints no table, only the one-line summary and the " \
+           "reproduce command" in section
+    path = tmp_path / "least_squares.py"
+    path.write_text(example_source(), encoding="utf-8")
+    assert main(["report", "--derivations", str(path), "--out", str(tmp_path / "out"), "--examples", "5",
+                 "--format", "html"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.html"]
+    assert lines[0].startswith("wrote ") and lines[1].startswith("2 claims: 2 hold") and lines[2].startswith("Reproduce:")

@@ -12,14 +12,12 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic
 from ..watching import Watched
+from .detection import install_hint
 
 __all__ = ["FRAMEWORKS", "Framework", "NotAnalyticCode", "framework", "framework_of_values", "to_numpy_values"]
 
 #: the array libraries a user's function may be written in
 FRAMEWORKS = ("numpy", "torch", "jax")
-
-#: the extra that installs each optional library (pyproject's optional-dependencies)
-_EXTRA = {"torch": "pip install 'gradverify[torch]'", "jax": "pip install 'gradverify[jax]'"}
 
 
 class NotAnalyticCode(Exception):
@@ -111,7 +109,7 @@ def framework(name: str) -> Framework:
         module = importlib.import_module(name)
     except ImportError as exc:
         raise InvalidArgument(f"{name} installed, to check code written in {name}",
-                              f"ImportError: {exc}", f"Install it: {_EXTRA[name]}") from None
+                              f"ImportError: {exc}", install_hint(name)) from None
     if name == "torch":
         from .torch_code import TorchCode
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 
-__all__ = ["DETECT_DEPTH", "detect", "library_of"]
+__all__ = ["DETECT_DEPTH", "detect", "install_hint", "library_of"]
 
 #: how many calls deep `detect` follows the user's own helper functions
 DETECT_DEPTH = 3
@@ -14,12 +14,26 @@ DETECT_DEPTH = 3
 _ROOTS = {"torch": "torch", "jax": "jax", "jaxlib": "jax"}
 
 
+#: how to install each optional library (pyproject's optional-dependencies; torch's CPU build too)
+_INSTALL = {"torch": "pip install 'gradverify[torch]' (torch's CPU build, smaller: pip install torch --index-url "
+                     "https://download.pytorch.org/whl/cpu)",
+            "jax": "pip install 'gradverify[jax]'"}
+
+
+def install_hint(module: str | None) -> str:
+    """"Install it: pip install ..." when ``module`` (a missing module's name: torch, jax.numpy,
+    jaxlib) is one of the optional libraries, else ""."""
+    library = _ROOTS.get((module or "").partition(".")[0])
+    return f"Install it: {_INSTALL[library]}" if library else ""
+
+
 def library_of(obj) -> str | None:
-    """"torch" or "jax" when ``obj`` is that library, a part of it, or something defined in it."""
+    """"torch" or "jax" when ``obj`` is that library, a part of it, something defined in it, or
+    an object of one of its types (a tensor; a ``jax.jit`` of the user's function, a
+    ``PjitFunction`` that carries the user's ``__module__``)."""
     module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
-    if not isinstance(module, str):
-        module = getattr(type(obj), "__module__", "") or ""
-    return _ROOTS.get(module.partition(".")[0])
+    found = _ROOTS.get(module.partition(".")[0]) if isinstance(module, str) else None
+    return found or _ROOTS.get((getattr(type(obj), "__module__", "") or "").partition(".")[0])
 
 
 def _names(code: types.CodeType):
@@ -61,7 +75,8 @@ def _libraries(fn, seen: set, depth: int) -> set:
 
 def detect(fn: Callable) -> str:
     """"torch" or "jax" when ``fn``'s code refers to that library (``torch.exp``, ``jnp.sum``,
-    ``from torch import tanh``, ``import torch`` inside it, a closure over a tensor), directly or
+    ``from torch import tanh``, ``import torch`` inside it, a closure over a tensor, a module-level
+    ``@jax.jit`` helper it calls), directly or
     in a function of the user's it calls by name (`DETECT_DEPTH` deep), else "numpy". Nothing is
     imported. When both or neither are found but the code needs one, say ``framework=``."""
     found = _libraries(getattr(fn, "__wrapped__", fn), set(), DETECT_DEPTH)

@@ -3,13 +3,16 @@
 Every format of one run is written to a temporary file beside its target and
 renamed over it (`os.replace`, atomic on one file system) only once all are
 written, under an exclusive lock on the folder: Ctrl-C leaves the previous
-report whole, and two runs into one folder cannot interleave their files.
+report whole, and two runs into one folder cannot interleave their files. Each
+file gets the mode a plain write would leave: the old file's, else 0666 less
+the umask.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -73,11 +76,27 @@ def folder_lock(folder: Path):
         os.close(fd)  # closing releases the lock
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _mode(target: Path, umask: int) -> int:
+    """The mode ``open(target, "w")`` would leave: the existing file's, else 0666 less the umask
+    (mkstemp's own 0600 would hide a report from everyone else)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~umask
+
+
 def _temporary(target: Path, text: str) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        os.chmod(name, _mode(target, _umask()))
     except BaseException:
         os.unlink(name)
         raise

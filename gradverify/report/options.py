@@ -26,7 +26,9 @@ DEFAULT_FORMATS = ("terminal", "md", "json")
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", action="append", choices=FORMATS, metavar="FORMAT",
                         help="terminal (print the table), md, json, junit (report.junit.xml), html (report.html); "
-                             "repeatable (default: terminal, md and json)")
+                             "repeatable; the default is terminal, md and json, and naming any format replaces it "
+                             "(--format html writes report.html alone: add --format terminal --format md ... "
+                             "to keep the others)")
     parser.add_argument("--baseline", type=Path, metavar="PATH",
                         help="a committed report.json: exit 1 naming every claim whose verdict, diagnosis or "
                              "check status changed (figures are not compared), 0 when none did")
@@ -82,6 +84,9 @@ def finish(report, args, out=None) -> int:
     if _files(args):
         written = report.write(args.out, _files(args))
         print("wrote " + ", ".join(_shown(p) for p in written), file=out)
+    if "terminal" not in formats_of(args):  # the table is in the files; the counts and the command still are here
+        print(report.summary_sentence(), file=out)
+        print(f"Reproduce: {report.reproduce()}", file=out)
     baseline = getattr(args, "baseline", None)
     if baseline is None:
         return report.exit_code
