@@ -1,5 +1,5 @@
 """Robust regression with the Huber loss (δ = 1): J = Σ h(X w − y), h(r) = r²/2 for |r| ≤ 1,
-|r| − ½ beyond (np.where); ∂J/∂w = Xᵀ clip(r, −1, 1). n: the features (N = 4n, residuals of
+|r| − ½ beyond (np.where); ∂J/∂w = Xᵀ clip(r, −1, 1). n: the features (N = 200, residuals of
 deviation ~3, so many beyond δ)."""
 
 import numpy as np
@@ -9,8 +9,8 @@ from . import Entry
 
 def _data(n):
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((4 * n, n)) / np.sqrt(n)
-    return rng.standard_normal(n), X, 3 * rng.standard_normal(4 * n)
+    X = rng.standard_normal((200, n)) / np.sqrt(n)
+    return rng.standard_normal(n), X, 3 * rng.standard_normal(200)
 
 
 def code(mistake=None):
@@ -27,7 +27,7 @@ def code(mistake=None):
     return lambda n: (loss, _data(n), (0,))
 
 
-SIZES = {"small": 500, "large": 1000}
+SIZES = {"small": 500, "large": 100_000}
 ENTRIES = [
     Entry("huber", code(), sizes=SIZES),
     Entry("huber-unclipped", code("unclipped"), "fail", "missing clip (wrong only for |r| > δ)", SIZES),

@@ -1,5 +1,5 @@
 """The lasso: J = ½ mean((X w − y)²) + λ Σ|w|, ∂J/∂w = Xᵀ r / N + λ sign(w) (no w at 0).
-np.abs has no complex derivative: central differences judge it. n: the features (N = 4n)."""
+np.abs has no complex derivative: central differences judge it. n: the features (N = 200 samples)."""
 
 import numpy as np
 
@@ -10,8 +10,8 @@ LAM = 0.05
 
 def _data(n):
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((4 * n, n))
-    return rng.standard_normal(n), X, rng.standard_normal(4 * n)
+    X = rng.standard_normal((200, n))
+    return rng.standard_normal(n), X, rng.standard_normal(200)
 
 
 def code(mistake=None):
@@ -28,7 +28,7 @@ def code(mistake=None):
     return lambda n: (loss, _data(n), (0,))
 
 
-SIZES = {"small": 500, "large": 1000}   # w of 500 (X 2000 × 500) and 1000 (X 4000 × 1000)
+SIZES = {"small": 500, "large": 100_000}   # w of 500 and 10⁵ (X 200 × 10⁵)
 ENTRIES = [
     Entry("lasso", code(), sizes=SIZES),
     Entry("lasso-no-l1", code("no L1"), "fail", "dropped term (λ sign w)", SIZES),

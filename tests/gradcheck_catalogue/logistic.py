@@ -1,5 +1,5 @@
 """Logistic regression with weight decay (L2), the mean log-loss over N samples:
-J = −mean(y log p + (1 − y) log(1 − p)) + λ/2 ‖w‖², p = σ(X w + b); n: the features (N = 4n)."""
+J = −mean(y log p + (1 − y) log(1 − p)) + λ/2 ‖w‖², p = σ(X w + b); n: the features (N = 4n, at most 400 samples)."""
 
 import numpy as np
 
@@ -10,10 +10,10 @@ LAM = 0.1
 
 def _data(n):
     rng = np.random.default_rng(0)
-    N = 4 * n
+    N = min(4 * n, 400)
     X = rng.standard_normal((N, n))
     y = (rng.random(N) < 0.5).astype(float)
-    return 0.1 * rng.standard_normal(n), np.array([0.2]), X, y
+    return rng.standard_normal(n) / np.sqrt(n), np.array([0.2]), X, y      # scores of deviation ~1
 
 
 def code(mistake=None):
@@ -35,7 +35,7 @@ def code(mistake=None):
     return lambda n: (loss, _data(n), (0, 1))
 
 
-SIZES = {"small": 300, "large": 1000}     # X 1200 × 300 and 4000 × 1000; checked: w and b
+SIZES = {"small": 300, "large": 100_000}     # X 400 × 300 and 400 × 10⁵; checked: w and b
 ENTRIES = [
     Entry("logistic", code(), sizes=SIZES),
     Entry("logistic-no-decay", code("no decay"), "fail", "dropped term (weight decay)", SIZES),

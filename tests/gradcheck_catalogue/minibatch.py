@@ -1,7 +1,7 @@
 """A mini-batch of 64 drawn inside fn from numpy's global generator (np.random.choice) or Python's
 random, then least squares on it: J = ½ mean((X_b w − y_b)²). gradcheck seeds both global generators
 identically before every call (result.pinned_rng), so the batch is the same at every call.
-n: the features (N = 20n samples)."""
+n: the features (N = 1000 samples)."""
 
 import random
 
@@ -12,8 +12,8 @@ from . import Entry
 
 def _data(n):
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((20 * n, n))
-    return rng.standard_normal(n), X, rng.standard_normal(20 * n)
+    X = rng.standard_normal((1000, n))
+    return rng.standard_normal(n), X, rng.standard_normal(1000)
 
 
 def code(mistake=None, draw="numpy"):
@@ -37,7 +37,7 @@ def code(mistake=None, draw="numpy"):
     return make
 
 
-SIZES = {"small": 300, "large": 100_000}
+SIZES = {"small": 300, "large": 20_000}
 ENTRIES = [
     Entry("minibatch-np-random-choice", code(), sizes=SIZES),
     Entry("minibatch-python-random", code(draw="python"), sizes=SIZES),

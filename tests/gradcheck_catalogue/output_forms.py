@@ -33,16 +33,16 @@ def code(mistake=None):
 def saturated(n):
     """Logistic regression whose scores reach 40: σ(40) rounds to 1 and log(1 − p) is −inf."""
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((4 * n, n))
-    X[0] = 40 / n
-    y = np.zeros(4 * n)
+    X = rng.standard_normal((200, n))
+    X[0] = 40 / np.sqrt(n)
+    y = np.zeros(200)
     y[0] = 0.0
 
     def loss(w, X, y):
         p = 1 / (1 + np.exp(-(X @ w)))
         J = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
         return J, X.T @ (p - y) / len(y)
-    return loss, (np.ones(n), X, y), (0,)
+    return loss, (np.full(n, 1 / np.sqrt(n)), X, y), (0,)
 
 
 SIZES = {"small": 30, "large": 1000}

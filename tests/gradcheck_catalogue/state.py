@@ -1,7 +1,7 @@
 """Code with state, as layers are written: a gradient cached in the layer (the same array returned
 at every call, overwritten: passes), a gradient accumulated into it (self.dW += …, the missing
 zero_grad: fails, "accumulates"), code that normalises its data argument in place (fails, "modifies")
-and the same on a copy (passes). Linear least squares J = ½‖X W − Y‖², X 4n × n, W n × 10."""
+and the same on a copy (passes). Linear least squares J = ½‖X W − Y‖², X 200 × n, W n × 10."""
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from . import Entry
 
 def _data(n):
     rng = np.random.default_rng(0)
-    return rng.standard_normal((n, 10)), rng.standard_normal((4 * n, n)), rng.standard_normal((4 * n, 10))
+    return rng.standard_normal((n, 10)), rng.standard_normal((200, n)), rng.standard_normal((200, 10))
 
 
 class Linear:
@@ -44,11 +44,12 @@ def normalise(in_place):
     return lambda n: (loss, _data(n), (0,))
 
 
+SIZES = {"small": 100, "large": 50_000}     # W 100 × 10 and 50,000 × 10
 ENTRIES = [
-    Entry("cached-gradient", layer(False), sizes={"small": 100, "large": 2000}),
-    Entry("accumulated-gradient", layer(True), "fail", "accumulates (self.dW += …)", {"small": 100, "large": 2000},
+    Entry("cached-gradient", layer(False), sizes=SIZES),
+    Entry("accumulated-gradient", layer(True), "fail", "accumulates (self.dW += …)", SIZES,
           message="accumulates"),
     Entry("normalises-argument-in-place", normalise(True), "fail", "writes into its argument (Y -= …)",
-          {"small": 100, "large": 2000}, message="modifies"),
-    Entry("normalises-a-copy", normalise(False), sizes={"small": 100, "large": 2000}),
+          SIZES, message="modifies"),
+    Entry("normalises-a-copy", normalise(False), sizes=SIZES),
 ]
