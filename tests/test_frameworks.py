@@ -669,3 +669,22 @@ def test_piecewise_jax_code_inside_a_loop_is_refused_as_its_ties_are_not_watched
     result = gradcheck(looped, (np.linspace(-2.0, 2.0, 6),))
     assert result.ok and result.estimator == "central"
     assert "inside a loop or a branch" in result.fallback
+
+
+def test_integer_tensors_reach_torch_code_as_tensors():
+    """Labels given to gradcheck as an integer tensor come back to the code as one (not as a read-only
+    numpy array torch warns about)."""
+    torch = _torch()
+    seen = []
+
+    def loss(s, y):
+        seen.append(type(y))
+        p = torch.softmax(s, dim=1)  # by the complex step: the guard shifts by the largest real part
+        d = p.clone()
+        d[torch.arange(len(y)), y] -= 1
+        return -torch.log(p[torch.arange(len(y)), y]).sum(), d
+
+    s, y = torch.randn(4, 3, dtype=torch.float64), torch.tensor([0, 2, 1, 1])
+    result = gradcheck(loss, (s, y), wrt=(0,))
+    assert result.ok and result.estimator == "complex-step", (result.message, result.fallback)
+    assert set(seen) == {torch.Tensor}

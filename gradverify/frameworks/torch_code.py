@@ -36,7 +36,9 @@ class TorchCode(Framework):
         self.torch = torch
 
     def to_code(self, value):
-        if is_float_array(value):
+        # every numeric array becomes a tensor: floats (the complex step's too), and the integer and
+        # boolean ones a gradcheck call got as tensors (labels y) and a derivation's Fixed data
+        if is_float_array(value) or isinstance(value, np.ndarray) and value.dtype.kind in "biu":
             # shares memory with a writable array it is given: a write into the tensor shows in the array,
             # so gradverify's in-place check still sees it (callers pass a copy, never the user's data); a
             # read-only array (gradcheck's) is copied, as torch cannot make a read-only tensor
@@ -280,6 +282,8 @@ def _piecewise(torch, name, args, kwargs):
         _extreme(torch, name, x, dim, keepdim, base == "argmax")  # the tie check
         r = x.real
         return r.argmax(dim, keepdim) if base == "argmax" else r.argmin(dim, keepdim)
+    if base in _NORMALISING:
+        return _normalised(torch, base, args, kwargs)
     if base not in _UNARY or not args or not isinstance(args[0], torch.Tensor) or not args[0].is_complex():
         raise _NotHandled
     if base in ("clamp", "clip"):
@@ -344,8 +348,37 @@ def _complexified(torch, args, kwargs):
 
 
 #: the piecewise operations the guard computes itself on complex tensors, by real part
-PIECEWISE = frozenset({*_COMPARISONS, *_UNARY, *_IN_PLACE, "maximum", "minimum", "fmax", "fmin", "max", "min",
-                       "amax", "amin", "argmax", "argmin"})
+#: softmax and its relatives subtract the largest score before exp (torch refuses complex tensors
+#: for them): shifting by a constant is exact (softmax(z − c) = softmax(z)), so the guard shifts by
+#: the largest real part, a real constant near x, and the function it computes is analytic in z
+_NORMALISING = frozenset({"softmax", "log_softmax", "logsumexp", "_softmax", "_log_softmax"})
+
+
+def _normalised(torch, name, args, kwargs):
+    if name == "logsumexp":
+        z, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"keepdim": False})
+    else:
+        z, dim, _, dtype = _bound(args, kwargs, ("input", "dim", "_stacklevel", "dtype"),
+                                  {"_stacklevel": 3, "dtype": None})
+        if dtype is not None:
+            raise _NotHandled
+        keepdim = True
+    if not isinstance(z, torch.Tensor) or not z.is_complex() or dim is None:
+        raise _NotHandled
+    shift = z.real.detach().amax(dim=dim, keepdim=True)
+    w = z - shift
+    total = torch.exp(w).sum(dim=dim, keepdim=True)
+    if name in ("softmax", "_softmax"):
+        return torch.exp(w) / total
+    if name in ("log_softmax", "_log_softmax"):
+        return w - torch.log(total)
+    out = torch.log(total) + shift
+    return out if keepdim else out.squeeze(dim) if isinstance(dim, int) else out.reshape(
+        [n for i, n in enumerate(out.shape) if i not in {d % z.ndim for d in dim}])
+
+
+PIECEWISE = frozenset({*_COMPARISONS, *_UNARY, *_IN_PLACE, *_NORMALISING, "maximum", "minimum", "fmax", "fmin",
+                       "max", "min", "amax", "amin", "argmax", "argmin"})
 
 
 def _watch(torch, rounding, guarded: bool):

@@ -1,5 +1,5 @@
 """The two-layer ReLU network of mlp.py written in torch (float64 tensors, a hand-written backward,
-torch.relu, the softmax written out, a (z > 0) mask), and a custom torch.autograd.Function whose backward is checked by
+torch.relu, the softmax written out or torch.softmax or log_softmax, a (z > 0) mask), and a custom torch.autograd.Function whose backward is checked by
 calling autograd inside fn. n: the hidden width."""
 
 import numpy as np
@@ -8,7 +8,7 @@ from . import Entry
 from .mlp import B, C, LAM
 
 
-def code(mistake=None):
+def code(mistake=None, softmax="written out"):
     def make(n):
         import torch
 
@@ -25,8 +25,13 @@ def code(mistake=None):
             z1 = X @ W1 + b1
             a1 = torch.relu(z1)
             s = a1 @ W2 + b2
-            e = torch.exp(s - s.max(dim=1, keepdim=True).values)
-            p = e / e.sum(dim=1, keepdim=True)
+            if softmax == "torch.softmax":
+                p = torch.softmax(s, dim=1)
+            elif softmax == "log_softmax":
+                p = torch.exp(torch.nn.functional.log_softmax(s, dim=1))
+            else:
+                e = torch.exp(s - s.max(dim=1, keepdim=True).values)
+                p = e / e.sum(dim=1, keepdim=True)
             J = -torch.log(p[torch.arange(B), y]).mean() + 0.5 * LAM * ((W1 ** 2).sum() + (W2 ** 2).sum())
             ds = p.clone()
             ds[torch.arange(B), y] -= 1
@@ -76,6 +81,14 @@ ENTRIES = [
     Entry("mlp-torch", code(), sizes=SIZES, framework="torch"),
     Entry("mlp-torch-no-mask", code("no mask"), "fail", "missing mask (z > 0)", SIZES, framework="torch"),
     Entry("mlp-torch-flipped", code("flipped"), "fail", "flipped sign (∂J/∂W1)", SIZES, framework="torch"),
+    # torch.softmax refuses complex tensors; the guard shifts by the largest real part itself (a false alarm
+    # at 4·10⁶ weights when central differences judged it, crossing ReLU kinks)
+    Entry("mlp-torch-softmax", code(softmax="torch.softmax"), sizes=SIZES, framework="torch"),
+    Entry("mlp-torch-softmax-no-mask", code("no mask", softmax="torch.softmax"), "fail", "missing mask (z > 0)",
+          SIZES, framework="torch"),
+    Entry("mlp-torch-log-softmax", code(softmax="log_softmax"), sizes=SIZES, framework="torch"),
+    Entry("mlp-torch-log-softmax-flipped", code("flipped", softmax="log_softmax"), "fail", "flipped sign (∂J/∂W1)",
+          SIZES, framework="torch"),
     Entry("swish-torch-autograd", custom_function(), sizes={"small": 1000, "large": 1_000_000}, framework="torch"),
     Entry("swish-torch-autograd-dropped", custom_function("dropped"), "fail", "dropped term (x·σ′ in backward)",
           {"small": 1000, "large": 1_000_000}, framework="torch"),
