@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import InitVar, dataclass, field
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -340,9 +341,10 @@ class Implementation:
     #: CPU tensors and its outputs are converted back to numpy, at the boundary.
     framework: str | None = None
 
-    @property
+    @cached_property
     def written_in(self) -> str:
-        """The framework ``fn`` is written in: the one given, else the one detected."""
+        """The framework ``fn`` is written in: the one given, else the one detected (once: the
+        implementation is called thousands of times in a check)."""
         from .frameworks import detect
 
         return self.framework or detect(self.fn)
@@ -471,8 +473,11 @@ def _check_implementation(d: "Derivation", where: str) -> None:
     if len(impl.returns) < 1:
         raise InvalidArgument("at least one name in returns (the function value first)",
                               f"returns={impl.returns!r} in {where}")
-    if impl.framework is not None and impl.framework not in ("numpy", "torch", "jax"):
-        raise InvalidArgument("framework 'numpy', 'torch' or 'jax' (or None: detected from the code)",
+    from .frameworks import FRAMEWORKS
+
+    if impl.framework is not None and impl.framework not in FRAMEWORKS:
+        names = ", ".join(map(repr, FRAMEWORKS[:-1])) + f" or {FRAMEWORKS[-1]!r}"
+        raise InvalidArgument(f"framework {names} (or None: detected from the code)",
                               f"framework={impl.framework!r} in {where}")
 
 
