@@ -13,7 +13,15 @@ cost: in a fresh process each (the first call, as a user makes it), the time of
   gradcheck on the right gradient and on one with a 1e-6 × max|g| error in one entry
   (reported *and* located), as a multiple of one loss-and-gradient evaluation (the
   median of 3 in the same process; the first of the 3, which pays for the process's fresh
-  memory, is shown beside it), for the dense case and word2vec (d=300, V=50,000).
+  memory, is shown beside it), for the dense case and word2vec (d=300, V=50,000). Beside
+  it, in the same process: gradcheck's second call, and the floor of any complex-step check
+  (one real call, one complex call on x + i·h·u made beforehand, writing x + i·h·u, and
+  Σ gradᵀu as one dot product with u made beforehand: no guard, no direction drawn, no
+  bookkeeping; median of 3). Each process waits `HANDED_BACK` seconds before its first
+  evaluation, so that it starts as a fresh process on a quiet machine does (see there). And in a
+  fresh process of its own: what 480 MB (the complex step's footprint at this size: x + i·h·u and
+  the complex gradient it returns) costs to touch the first time, again at once after freeing it,
+  and again once the machine has handed it back.
 """
 
 from __future__ import annotations
@@ -137,6 +145,7 @@ def dense_power(seeds: int) -> dict:
 def one_cost(problem: str, wrong: bool) -> dict:
     """Run in a fresh process: times of one evaluation and of the first gradcheck call."""
     fn, args, wrt = dense(15_000_000, 0, m=3000) if problem == "dense" else word2vec(0)
+    time.sleep(HANDED_BACK)  # what the set-up (and the process before) freed is back with the host
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -149,12 +158,73 @@ def one_cost(problem: str, wrong: bool) -> dict:
     t0 = time.perf_counter()
     result = gradcheck(fn, args, wrt)
     seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    gradcheck(fn, args, wrt)
+    second = time.perf_counter() - t0
+    floor = complex_step_floor(fn, args, wrt)
     return {"problem": problem, "gradient": "wrong (1e-6, one entry)" if wrong else "right", "ok": result.ok,
             "located": [str(e) for e in result.located], "evaluations": result.evaluations,
             "seconds": round(seconds, 3), "one evaluation (s)": round(evaluation, 4),
             "× one evaluation": round(seconds / evaluation, 1),
             # the process's first evaluation: what its fresh memory costs on this machine
-            "first evaluation (s)": round(times[0], 4)}
+            "first evaluation (s)": round(times[0], 4),
+            "second call ×": round(second / evaluation, 1),
+            "complex-step floor ×": round(floor / evaluation, 1)}
+
+
+def complex_step_floor(fn, args, wrt, h: float = 1e-20) -> float:
+    """The least a complex-step check of fn can cost (median of 3 s): a real call, x + i·h·u
+    written into buffers made beforehand, a complex call, and Σ gradᵀu as one dot product."""
+    rng = np.random.default_rng(0)
+    us = {i: rng.uniform(-1, 1, size=args[i].shape) for i in wrt}
+    zs = {i: np.empty(args[i].shape, dtype=complex) for i in wrt}
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        grads = fn(*args)[1:1 + len(wrt)]
+        moved = list(args)
+        for i in wrt:
+            zs[i].real = args[i]
+            np.multiply(us[i], h, out=zs[i].imag)
+            moved[i] = zs[i]
+        derivative = np.imag(fn(*moved)[0]) / h
+        claimed = sum(float(np.dot(np.ravel(g), us[i].reshape(-1))) for g, i in zip(grads, wrt))
+        times.append(time.perf_counter() - t0)
+        del grads
+    return sorted(times)[1]
+
+
+def fresh_memory(megabytes: int = 480) -> dict:
+    """Run in a fresh process: ms to fill ``megabytes`` the process never used, again at once after
+    freeing them, and again once the machine had time to hand them back (`HANDED_BACK`)."""
+    out = {}
+    time.sleep(HANDED_BACK)
+    for label, wait in (("first touch (ms)", 0.0), ("at once after freeing (ms)", 0.0),
+                        (f"{HANDED_BACK:g} s after freeing (ms)", HANDED_BACK)):
+        time.sleep(wait)
+        t0 = time.perf_counter()
+        a = np.ones(megabytes * 2**20 // 8)
+        out[label] = round((time.perf_counter() - t0) * 1000, 1)
+        del a
+    return {"megabytes": megabytes, **out}
+
+
+#: seconds after which memory a process freed is back with this machine's host: a virtual machine
+#: with Linux free page reporting (``page_reporting.page_reporting_order=11`` on this kernel's command
+#: line) returns free 8 MB blocks about 2 s after they are freed, and a page handed back costs ~1.5
+#: ms/MB to touch again (480 MB: ~30 ms at once after freeing, ~730 ms 3 s later, measured
+#: 2026-12-02). Each cost process waits this long before its first evaluation, so every run starts
+#: in the same state: nothing freed earlier by another process is still at hand.
+HANDED_BACK = 3.0
+
+
+def page_reporting() -> str:
+    """The kernel's free page reporting setting, as its command line states it ('' if none)."""
+    try:
+        words = Path("/proc/cmdline").read_text().split()
+    except OSError:
+        return ""
+    return " ".join(w for w in words if w.startswith("page_reporting"))
 
 
 def planted_last(fn, wrt, k, size):
@@ -179,6 +249,10 @@ def cost() -> list:
                                  capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
+    out = subprocess.run([sys.executable, __file__, "--one-memory"], env=env, capture_output=True, text=True,
+                         check=True)
+    rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print({"fresh memory": rows[-1]}, flush=True)
     return rows
 
 
@@ -189,12 +263,17 @@ def main() -> int:
     p.add_argument("--dense-seeds", type=int, default=20)
     p.add_argument("--plant-sizes", default="100000,1500000", help="N for the planted errors")
     p.add_argument("--one-cost", nargs=2, help=argparse.SUPPRESS)
+    p.add_argument("--one-memory", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.one_memory:
+        print(json.dumps(fresh_memory()))
+        return 0
     if a.one_cost:
         print(json.dumps(one_cost(a.one_cost[0], bool(int(a.one_cost[1])))))
         return 0
     print(f"{time.strftime('%Y-%m-%d')} · {platform.machine()} · {os.cpu_count()} cores · Python "
-          f"{platform.python_version()} · numpy {np.__version__} · load {os.getloadavg()[0]:.1f}", flush=True)
+          f"{platform.python_version()} · numpy {np.__version__} · load {os.getloadavg()[0]:.1f}"
+          f"{' · ' + page_reporting() if page_reporting() else ''}", flush=True)
     parts = a.parts.split(",")
     if "cost" in parts:
         cost()

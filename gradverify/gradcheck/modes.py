@@ -81,7 +81,7 @@ def _failed_direction(est: Estimators, u, e: Estimate, search: bool) -> Verdict 
 def entries(est: Estimators, picks=None) -> Verdict:
     """Every entry (or the ``picks``, global flat positions), one confirmed estimate each."""
     for k in range(sum(est.calls.sizes)) if picks is None else picks:
-        found = entry_at(est, est.calls.sizes, k, confirm=True)
+        found = entry_at(est, est.calls.sizes, k)
         if found is not None:
             what = f"{est.used}, error {est.worst:.3g}× the tolerance"
             return Verdict(False, _located_message([found], what), [found])

@@ -97,10 +97,10 @@ def _window(est, u, lo, hi, err, tol) -> tuple[int, int] | None:
     return max(lo, int(centre - half)), min(hi, int(centre + half) + 1)
 
 
-def entry_at(est: Estimators, sizes: tuple, k: int, confirm: bool = False) -> WrongEntry | None:
-    """Entry ``k`` (global flat position) compared on its own: a WrongEntry if it fails."""
+def entry_at(est: Estimators, sizes: tuple, k: int) -> WrongEntry | None:
+    """Entry ``k`` (global flat position) compared on its own, confirmed: a WrongEntry if it fails."""
     u = unit_direction(sizes, k)
-    e = est.estimate(u) if confirm else est.quick(u)
+    e = est.estimate(u)
     if not e.fails:
         return None
     return _wrong_entry(est, u, k, e.numeric)
