@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 
-__all__ = ["DETECT_DEPTH", "detect", "install_hint", "library_of"]
+__all__ = ["DETECT_DEPTH", "OPAQUE", "detect", "install_hint", "library_of", "opaque_libraries"]
 
 #: how many calls deep `detect` follows the user's own helper functions
 DETECT_DEPTH = 3
@@ -51,26 +51,67 @@ def _filled(cell) -> bool:
     return True
 
 
-def _libraries(fn, seen: set, depth: int) -> set:
-    """The libraries ``fn``'s code names, and those of the user's functions it calls by name."""
+def _walk(fn, seen: set, depth: int, classify) -> set:
+    """What ``classify(name, obj, names)`` finds among the names ``fn``'s code uses (``obj``: what the
+    name refers to, or None), and in the user's functions it calls by name, ``depth`` deep."""
     code = getattr(fn, "__code__", None)
     if code is None or fn in seen or depth < 0:
         return set()
     seen.add(fn)
     found = set()
     closure = dict(zip(code.co_freevars, (c.cell_contents for c in fn.__closure__ or () if _filled(c))))
-    for name in list(_names(code)) + list(closure):
-        if name.partition(".")[0] in _ROOTS:  # imported inside the function: import torch
-            found.add(_ROOTS[name.partition(".")[0]])
+    names = list(_names(code)) + list(closure)
+    for name in names:
         obj = closure.get(name, fn.__globals__.get(name))
-        if obj is None:
-            continue
-        library = library_of(obj)
-        if library:
-            found.add(library)
-        elif isinstance(obj, types.FunctionType):  # a helper of the user's: read it too
-            found |= _libraries(obj, seen, depth - 1)
+        labels = classify(name, obj, names)
+        found |= labels
+        if not labels and isinstance(obj, types.FunctionType):  # a helper of the user's: read it too
+            found |= _walk(obj, seen, depth - 1, classify)
+    defaults = list(getattr(fn, "__defaults__", None) or ()) + list((getattr(fn, "__kwdefaults__", None) or {}).values())
+    for obj in defaults:  # lambda W, term=term: ... (a helper bound as a default argument)
+        found |= classify("", obj, names)
+        if isinstance(obj, types.FunctionType):
+            found |= _walk(obj, seen, depth - 1, classify)
     return found
+
+
+def _library_names(name, obj, names) -> set:
+    found = set()
+    if name.partition(".")[0] in _ROOTS:  # imported inside the function: import torch
+        found.add(_ROOTS[name.partition(".")[0]])
+    library = library_of(obj) if obj is not None else None
+    return found | {library} if library else found
+
+
+def _libraries(fn, seen: set, depth: int) -> set:
+    """The libraries ``fn``'s code names, and those of the user's functions it calls by name."""
+    return _walk(fn, seen, depth, _library_names)
+
+
+#: scipy's subpackages whose routines hand their inputs to compiled code as plain arrays
+#: (np.asarray, then LAPACK or C): numpy code that calls them computes outside the complex step's
+#: watch, and scipy.linalg.cholesky or eigvalsh read x + i·h·u as Hermitian (a forgotten term passed).
+#: Not scipy.special (its functions are numpy ufuncs, watched) nor scipy.fft (linear, and it refuses
+#: what it cannot run).
+OPAQUE = ("scipy.linalg", "scipy.spatial", "scipy.sparse", "scipy.signal", "scipy.ndimage", "scipy.optimize",
+          "scipy.integrate", "scipy.interpolate", "scipy.stats", "scipy.cluster")
+
+
+def _opaque_names(name, obj, names) -> set:
+    imported = {p for p in OPAQUE if name == p or name.startswith(p + ".")}  # import scipy.linalg inside fn
+    if imported or obj is None:
+        return imported
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
+    if not isinstance(module, str):
+        return set()
+    if module == "scipy":  # import scipy; scipy.linalg.eigh(...)
+        return {p for p in OPAQUE if p.partition(".")[2] in names}
+    return {p for p in OPAQUE if module == p or module.startswith(p + ".")}
+
+
+def opaque_libraries(fn: Callable) -> list:
+    """The libraries in `OPAQUE` that ``fn``'s code names (as `detect` reads it), sorted."""
+    return sorted(_walk(getattr(fn, "__wrapped__", fn), set(), DETECT_DEPTH, _opaque_names))
 
 
 def detect(fn: Callable) -> str:

@@ -15,7 +15,11 @@ __all__ = ["JaxCode"]
 #: jax primitives that keep complex numbers complex but are not analytic: ordering and rounding
 #: (as numpy's np.sort and np.round, which gradcheck's numpy guard refuses too); a running max
 #: (cummax), lexicographic on complex numbers, whose ties the guard does not watch
-_NOT_ANALYTIC = frozenset({"sort", "round", "floor", "ceil", "reduce_precision", "cummax", "cummin", "top_k"})
+_NOT_ANALYTIC = frozenset({"sort", "round", "floor", "ceil", "reduce_precision", "cummax", "cummin", "top_k",
+                           # linear algebra that reads a complex matrix as Hermitian or makes unitary factors
+                           # (torch_code.HERMITIAN): the complex step through it reads a derivative of 0
+                           "cholesky", "eigh", "eig", "svd", "qr", "geqrf", "householder_product", "schur",
+                           "hessenberg", "tridiagonal"})
 #: piecewise analytic primitives, lexicographic on complex numbers in jax (real part first, the
 #: imaginary part deciding a tie): away from a tie of real parts that is the real function's
 #: choice, and the guard refuses the ties as it runs the program (`_evaluate`); argmax and argmin,

@@ -10,7 +10,7 @@ import numpy as np
 
 from .base import Framework, NotAnalyticCode, converted, is_float_array
 
-__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "PIECEWISE", "conjugates"]
+__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "HERMITIAN", "PIECEWISE", "conjugates"]
 
 #: operations that take complex numbers to complex numbers but are not analytic (the conjugate,
 #: z/|z|): the complex step through them is wrong with no real number ever appearing; any
@@ -24,9 +24,23 @@ _CONJUGATING_PARTS = ("conj", "vecdot", "sgn", "adjoint")
 _LEAVES_THE_WATCH = frozenset({"numpy", "tolist", "__array__", "__float__", "__int__", "__index__", "__bool__"})
 
 
+#: linear algebra that reads a complex matrix as Hermitian or makes unitary factors (Cholesky from
+#: one triangle, eigh, SVD, QR, slogdet's log|det|): not the real routine continued to x + i·h·u, so
+#: the complex step through it reads a derivative of 0 (a GP's forgotten log-det term passed).
+#: logdet, det, inv, solve and the triangular solves are analytic and allowed.
+HERMITIAN = frozenset({"cholesky", "linalg_cholesky", "cholesky_ex", "linalg_cholesky_ex", "cholesky_solve",
+                       "cholesky_inverse", "linalg_eigh", "linalg_eigvalsh", "symeig", "linalg_eig", "eig",
+                       "linalg_svd", "svd", "linalg_svdvals", "svd_lowrank", "pca_lowrank", "linalg_pinv",
+                       "pinverse", "linalg_qr", "qr", "geqrf", "orgqr", "ormqr", "linalg_householder_product",
+                       "linalg_lstsq", "lstsq", "linalg_slogdet", "slogdet", "linalg_cond", "linalg_matrix_rank",
+                       "linalg_matrix_norm", "linalg_norm", "norm", "linalg_vector_norm", "nuclear_norm",
+                       "linalg_ldl_factor", "linalg_ldl_factor_ex", "linalg_ldl_solve", "lobpcg"})
+
+
 def conjugates(name: str) -> bool:
-    """Whether a torch operation of this name conjugates (or takes z/|z|) on complex numbers."""
-    return name in CONJUGATING or any(part in name for part in _CONJUGATING_PARTS)
+    """Whether a torch operation of this name conjugates (or takes z/|z|) on complex numbers, or
+    reads a complex matrix as Hermitian (`HERMITIAN`)."""
+    return name in CONJUGATING or name in HERMITIAN or any(part in name for part in _CONJUGATING_PARTS)
 
 
 class TorchCode(Framework):

@@ -44,6 +44,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..frameworks import NotAnalyticCode
+from ..frameworks.detection import opaque_libraries
 from ..mca import MonteCarloArithmetic
 from ..tolerances import SUM_BLOCK, Tolerance
 from ..watching import Watcher
@@ -55,10 +56,18 @@ _NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.floor, np.ceil, np.
                            np.remainder, np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
                           # numpy 2's vector products that conjugate their first argument (np.vecdot, np.vecmat)
                           | {getattr(np, name) for name in ("vecdot", "vecmat") if hasattr(np, name)})
+#: np.linalg's routines that read a complex matrix as Hermitian or make unitary factors (LAPACK's
+#: Cholesky uses one triangle as the conjugate of the other; eigh, SVD and QR normalise by |z|²;
+#: slogdet returns log|det|): on x + i·h·u they are not the analytic continuation of the real
+#: routine, and the complex step through them reads a derivative of 0 (a GP's log-det term forgotten
+#: in the claim passed). det, inv, solve, eigvals and matrix_power are analytic and allowed.
+_HERMITIAN = ("cholesky", "eigh", "eigvalsh", "eig", "svd", "svdvals", "pinv", "lstsq", "qr", "slogdet", "cond",
+              "matrix_rank", "matrix_norm", "vector_norm")
 #: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
 _NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
                                      np.sort, np.argsort, np.clip, np.linalg.norm, np.var, np.std, np.nanvar,
-                                     np.nanstd, np.cov, np.corrcoef})
+                                     np.nanstd, np.cov, np.corrcoef}
+                                    | {getattr(np.linalg, name) for name in _HERMITIAN if hasattr(np.linalg, name)})
 
 
 class NotAnalytic(Exception):
@@ -121,6 +130,9 @@ class _ComplexGuard(Watcher):
 
     def function(self, func, args, kwargs):
         if func in _NON_ANALYTIC_FUNCTIONS:
+            if getattr(np.linalg, getattr(func, "__name__", ""), None) is func and func.__name__ in _HERMITIAN:
+                raise NotAnalytic(f"np.linalg.{func.__name__} reads a complex matrix as Hermitian or makes unitary "
+                                  f"factors: it is not the real routine continued to x + i·h·u")
             raise NotAnalytic(func.__name__)
         return NotImplemented
 
@@ -226,6 +238,11 @@ class Calls:
         self.base: Evaluation | None = None
         #: True once the full determinism test (`settle`) has run
         self.settled = False
+        #: a complex-step call failed after the base was taken: fn may have written into the gradient
+        #: arrays it returned (``self.dW.fill(0)``, then complex values refused), so `settle` takes the
+        #: base again before it copies it
+        self._base_touched = False
+        self._opaque: list | None = None  # the libraries fn calls that the complex step cannot watch (once)
 
     # ------------------------------------------------------------ calling
     def _call(self, args):
@@ -247,8 +264,11 @@ class Calls:
     def _failed(self, exc, args):
         if isinstance(exc, NotAnalyticCode):  # torch's or jax's guard refused an operation
             return NotAnalytic(str(exc))
-        if isinstance(exc, TypeError) and any(np.iscomplexobj(a) for a in args):
-            return NotAnalytic(f"TypeError: {exc}")
+        if any(np.iscomplexobj(a) for a in args):
+            # code that runs on real numbers but not on complex ones (scipy's cdist: "Unsupported dtype
+            # complex128", a C extension, an int() of a complex): central differences, never an error;
+            # if the real call fails too, that call reports it
+            return NotAnalytic(f"{type(exc).__name__}: {exc}")
         return InvalidArgument("a function that runs on the arguments given", f"{type(exc).__name__}: {exc}",
                                "Call fn(*args) yourself first.")
 
@@ -316,6 +336,8 @@ class Calls:
         if self.settled:
             return False
         self.settled = True
+        if self._base_touched:
+            self.base = self.real()
         base, second = self._twice(self.base)
         self.base = base
         if _largest_difference(base, second) == 0.0:
@@ -379,6 +401,13 @@ class Calls:
         """One evaluation at x + i·h·u, or NotAnalytic. ``grads``: keep the real parts of the
         gradients (else they are let go at once, so their memory serves the next call).
         With ``jitter``, in Monte Carlo arithmetic (one rounding error per operation)."""
+        if self._opaque is None:
+            numpy_code = getattr(self.fn, "framework", "numpy") == "numpy"
+            self._opaque = opaque_libraries(self.fn) if numpy_code else []
+        if self._opaque:
+            raise NotAnalytic(f"fn calls {', '.join(self._opaque)}, whose routines hand their inputs to compiled "
+                              f"code as plain arrays: the complex step cannot see what they compute (Cholesky or "
+                              f"eigvalsh read x + i·h·u as Hermitian)")
         guard = _ComplexGuard()
         watcher: Watcher = guard
         if jitter is not None:
@@ -389,8 +418,11 @@ class Calls:
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             try:
                 out = self._call(args)
-            except np.exceptions.ComplexWarning as exc:
-                raise NotAnalytic(f"ComplexWarning: {exc}") from exc
+            except BaseException as exc:
+                self._base_touched = self.base is not None and not self.settled
+                if isinstance(exc, np.exceptions.ComplexWarning):
+                    raise NotAnalytic(f"ComplexWarning: {exc}") from exc
+                raise
         if self.base is None:
             self._validate(out)
         value = np.asarray(out[0])
