@@ -29,6 +29,13 @@ class Watcher:
     def before(self, ufunc, method, args) -> None:
         """Called before each ufunc; may raise to refuse it."""
 
+    def operands(self, ufunc, inputs) -> None:
+        """Called first with a ufunc's inputs as they came (watched or not): what the code mixes in."""
+
+    def call(self, ufunc, method, args, kwargs):
+        """The ufunc applied (``args`` plain); a subclass may compute it its own way."""
+        return getattr(ufunc, method)(*args, **kwargs)
+
     def after(self, ufunc, method, args, value, in_place: bool):
         """Called with each ufunc's result (``in_place``: the ``out=`` arrays, to be
         changed in place); returns the result to hand back."""
@@ -98,11 +105,12 @@ class Watched(np.ndarray):
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
         watcher = self._watcher_of(inputs + (out or ()))
+        watcher.operands(ufunc, inputs)
         args = [_plain(x) for x in inputs]
         watcher.before(ufunc, method, args)
         if out is not None:
             kwargs["out"] = tuple(_plain(o) for o in out)
-        value = getattr(ufunc, method)(*args, **kwargs)
+        value = watcher.call(ufunc, method, args, kwargs)
         if out is not None:
             watcher.after(ufunc, method, args, kwargs["out"], in_place=True)
             return out[0] if len(out) == 1 else out

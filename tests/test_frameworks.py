@@ -271,13 +271,14 @@ def test_a_flipped_sign_in_torch_softmax_code_is_found_by_either_estimator(estim
 
 
 @pytest.mark.parametrize("written_in, body, refused", [
-    pytest.param("torch", "torch.sum(torch.abs(x) * x)", "torch abs", id="torch-abs"),
+    # |z| of the code's own complex numbers (1j·x) is the modulus (|x| by the real part runs: test_gradcheck_kinks)
+    pytest.param("torch", "torch.sum(torch.abs(x * 1j) * x)", "torch abs", id="torch-abs-of-its-own-complex"),
     pytest.param("torch", "torch.sum(x.real * x)", "torch real", id="torch-real"),
     pytest.param("torch", "torch.sum(x.conj() * x)", "torch conj", id="torch-conj"),
     # torch.where(x > 0, x, -x) is |x| too, but it is piecewise analytic (non-analytic at 0 only): on these
     # positive x the guard now takes its comparison by real part, so the case that must be refused is a
-    # comparison's non-analytic cousin, the sign (z/|z| on complex numbers: no real number appears)
-    pytest.param("torch", "torch.sum(torch.sign(x) * x * x)", "torch sign", id="torch-sign"),
+    # the angle (arg z: no real number of the code's appears; the sign runs by the real part)
+    pytest.param("torch", "torch.sum(torch.angle(x) + x * x)", "torch angle", id="torch-angle"),
     pytest.param("torch", "torch.linalg.vecdot(x, x)", "torch linalg_vecdot", id="torch-vecdot"),
     pytest.param("torch", "torch.sum(x.conj_physical() * x)", "torch conj_physical", id="torch-conj-physical"),
     pytest.param("torch", "(lambda y: (y.__setitem__(slice(None), x * x), torch.sum(y))[1])"
@@ -309,8 +310,8 @@ def test_the_complex_step_guard_refuses_what_is_not_analytic_and_central_differe
 
 def test_forcing_the_complex_step_on_torch_code_it_cannot_run_is_a_clear_error():
     torch = _torch()
-    with pytest.raises(InvalidArgument, match="torch abs"):
-        gradcheck(lambda x: (torch.sum(torch.abs(x)), torch.sign(x)), (torch.ones(3, dtype=torch.float64),),
+    with pytest.raises(InvalidArgument, match="torch angle"):
+        gradcheck(lambda x: (torch.sum(torch.angle(x) + x), torch.ones_like(x)), (torch.ones(3, dtype=torch.float64),),
                   estimator="complex-step")
 
 

@@ -341,6 +341,24 @@ def _piecewise(torch, name, args, kwargs):
     return z.copy_(out) if in_place else out
 
 
+#: |x| and sign(x) by the real part (numpy's guard does the same, gradcheck.calls): |x| = x·sign(x)
+#: on the real line and sign is locally constant away from 0, so |z| continued to x + i·h·u is
+#: z·sign(Re z) and sign(z) is sign(Re z); Re z = 0 with Im z ≠ 0 is the kink, refused. Not once the
+#: code made complex numbers of its own (torch.fft, 1j): |z| is then the modulus it means.
+_BY_REAL_PART = {"abs": "abs", "absolute": "abs", "__abs__": "abs", "abs_": "abs", "absolute_": "abs",
+                 "sign": "sign", "sgn": "sign", "sign_": "sign", "sgn_": "sign"}
+
+
+def _by_real_part(torch, name, args, kwargs):
+    z = args[0] if args else kwargs.get("input")
+    if not isinstance(z, torch.Tensor) or not z.is_complex() or "out" in kwargs:
+        raise _NotHandled
+    _refuse_ties(torch, name, (z.real == 0) & (z.imag != 0),
+                 lambda n: _count(n, "input", "inputs") + " exactly at the kink 0")
+    out = torch.where(z.real < 0, -z, z) if _BY_REAL_PART[name] == "abs" else torch.sign(z.real).to(z.dtype)
+    return z.copy_(out) if name.endswith("_") and not name.startswith("_") else out
+
+
 #: products that refuse to mix real and complex tensors (``X @ W`` with data X a real tensor the code
 #: holds, W the complex step's input): the guard makes the real ones complex (imaginary part 0), as it
 #: does the inputs, which changes nothing an analytic function computes
@@ -411,8 +429,18 @@ def _watch(torch, rounding, guarded: bool):
     def complex_in(values) -> bool:
         return any(isinstance(v, torch.Tensor) and v.is_complex() for v in tree_flatten(values)[0])
 
+    own = [False]  # the code made complex numbers of its own (torch.fft, 1j): |z| is then its modulus
+
     def refuse_non_analytic(func, args, kwargs):
         name = getters.get(func) or getattr(func, "__name__", repr(func))
+        if "fft" in name or name in ("complex", "polar", "view_as_complex") or \
+                any(isinstance(v, complex) for v in tree_flatten((args, kwargs))[0]):
+            own[0] = True
+        if name in _BY_REAL_PART and not own[0]:
+            try:
+                return _by_real_part(torch, name, args, kwargs)
+            except _NotHandled:
+                pass
         if conjugates(name) or name in getters.values():
             raise NotAnalyticCode(f"torch {name} on a complex tensor")
         if name in _LEAVES_THE_WATCH:
@@ -469,6 +497,8 @@ def _watch(torch, rounding, guarded: bool):
                 out = refuse_non_analytic(func, args, kwargs)
             else:
                 out = func(*args, **kwargs)
+                if guarded and not own[0] and complex_in(out):  # torch.tensor(1j), a complex constant
+                    own[0] = True
             if rounding is None:
                 return out
             first, name = (args[0] if args else None), _name(func)

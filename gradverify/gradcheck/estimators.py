@@ -15,8 +15,8 @@ the worst case. A comparison above it is never reported alone:
    rounding is measured (Monte Carlo arithmetic on the real code: a value computed
    by cancellation, J = −log p_o with p_o ≈ 1, is rounded at u absolute, not u·|J|)
    and only if they still disagree does the check fall back to central differences,
-   saying why: the code drops the imaginary part somewhere (np.std, np.var,
-   np.linalg.norm, abs, np.maximum, .real), or the complex step underflowed
+   saying why: the code drops the imaginary part somewhere the guard does not
+   see (compiled code, a C extension), or the complex step underflowed
    (h·f' below the smallest normal number);
 2. where they agree, the rounding really there is measured: the code is run
    ``CONFIRM_RUNS`` times in Monte Carlo arithmetic and the spread it shows is
@@ -326,8 +326,8 @@ class Estimators:
         if 0 < step < tiny:
             return (f"{both}: the complex step underflowed (h·f' ≈ {step:.3g} is below the smallest normal "
                     f"number, {tiny:.3g}, so its imaginary part lost its digits); central differences used")
-        return (f"{both}: the code drops the imaginary part somewhere (np.std, np.var, np.linalg.norm, abs, "
-                f"np.maximum, .real, a cast); central differences used")
+        return (f"{both}: the code drops the imaginary part somewhere the guard does not see (compiled code "
+                f"that reads its input as plain numbers, a C extension, .real or a cast); central differences used")
 
     def _fall_back(self, why: str) -> None:
         self.choice, self.fallback = "central", why

@@ -1,0 +1,135 @@
+"""abs, sign and sort run under the complex step by the real part, so losses with kinks are judged
+exactly, not by central differences that straddle a kink.
+
+A mean absolute error's gradient sign(r)/N is right wherever no residual is 0, but central
+differences read half the slope at a residual within a step of 0: at 10⁶ random residuals there
+are always a few, and a right gradient was reported wrong. On the real line |x| = x·sign(x) and
+sign is locally constant, so |z| continued to x + i·h·u is z·sign(Re z): exact. Where the code's
+own numbers are complex (np.fft), |z| is the modulus it means, and the complex step is refused.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gradverify.gradcheck import gradcheck
+
+
+def mae(pred, y, sign=1.0):
+    r = pred - y
+    return np.mean(np.abs(r)), sign * np.sign(r) / r.size
+
+
+def _residuals(n, seed, near=None):
+    rng = np.random.default_rng(seed)
+    pred = rng.standard_normal(n)
+    y = pred - rng.standard_normal(n)
+    if near is not None:
+        y[3] = pred[3] - near  # one residual `near` from the kink
+    return pred, y
+
+
+@pytest.mark.parametrize("n", [20, 200_000])
+def test_a_mean_absolute_error_near_its_kink_is_judged_by_the_complex_step(n):
+    pred, y = _residuals(n, 0, near=3e-6)
+    right = gradcheck(mae, (pred, y), wrt=(0,))
+    assert right.ok and right.estimator == "complex-step" and not right.fallback, right.message
+    flipped = gradcheck(lambda p, y: mae(p, y, -1.0), (pred, y), wrt=(0,))
+    assert not flipped.ok and not flipped.inconclusive, flipped
+
+    def one_entry(p, y):
+        value, g = mae(p, y)
+        g[3] += 1e-3 / n
+        return value, g
+    wrong = gradcheck(one_entry, (pred, y), wrt=(0,))
+    assert not wrong.ok and wrong.located and wrong.located[0].index == (3,), wrong.message
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), near=st.floats(1e-12, 1e-3))
+@example(seed=0, near=3e-6)  # the red team's false alarm under central differences
+def test_a_right_mean_absolute_error_passes_wherever_no_residual_is_zero(seed, near):
+    pred, y = _residuals(50, seed, near=near)
+    assert gradcheck(mae, (pred, y), wrt=(0,), seed=seed).ok
+
+
+def test_a_residual_exactly_at_the_kink_is_refused_and_central_differences_judge():
+    pred, y = _residuals(20, 1)
+    y[5] = pred[5]
+    result = gradcheck(mae, (pred, y), wrt=(0,))
+    assert result.estimator == "central" and "np.absolute at 0" in result.fallback, result.fallback
+
+
+def test_the_modulus_of_the_codes_own_complex_numbers_is_refused():
+    """Σ|fft(x)|² = N·Σx² (Parseval): |z| of fft's output is the modulus, no continuation of |x|."""
+    x = np.random.default_rng(2).standard_normal(64)
+    power = lambda x, k=2.0: (np.sum(np.abs(np.fft.fft(x)) ** 2), k * x.size * x)  # noqa: E731
+    right = gradcheck(power, (x,))
+    assert right.ok and right.estimator == "central", right.message
+    assert "absolute of the code's own complex numbers" in right.fallback, right.fallback
+    assert not gradcheck(lambda x: power(x, 1.0), (x,)).ok
+
+
+def test_abs_into_a_real_out_array_is_refused():
+    x = np.random.default_rng(3).standard_normal(30)
+
+    def l1(x, sign=1.0):
+        out = np.empty(x.shape)
+        np.abs(x, out=out)  # complex into a real array: its imaginary part would be dropped
+        return out.sum(), sign * np.sign(x)
+    right = gradcheck(l1, (x,))
+    assert right.ok and right.estimator == "central", right.message
+    assert not gradcheck(lambda x: l1(x, -1.0), (x,)).ok
+
+
+def topk(x, k=5, drop=False):
+    """The sum of the k largest entries (hard-example mining): gradient 1 on them, 0 elsewhere."""
+    s = np.sort(x)
+    g = np.zeros(x.shape)
+    g[np.argsort(x)[-k:]] = 0.0 if drop else 1.0
+    return np.sum(s[-k:]), g
+
+
+def test_a_top_k_loss_is_judged_by_the_complex_step_and_a_tie_is_refused():
+    x = np.random.default_rng(4).standard_normal(300)
+    right = gradcheck(topk, (x,))
+    assert right.ok and right.estimator == "complex-step", right.message
+    assert not gradcheck(lambda x: topk(x, drop=True), (x,)).ok
+    tied = x.copy()
+    tied[7] = tied[8]
+    result = gradcheck(topk, (tied,))
+    assert result.estimator == "central" and "np.sort with equal real parts" in result.fallback, result.fallback
+
+
+def huber(r, delta=1.0, wrong=False):
+    a = np.abs(r)
+    value = np.sum(np.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta)))
+    g = np.where(a <= delta, r, delta * np.sign(r))
+    return value, (g * (1 + 1e-3 * (np.arange(r.size) == 9)) if wrong else g)
+
+
+def test_huber_runs_under_the_complex_step_and_a_wrong_entry_is_located():
+    r = 2 * np.random.default_rng(5).standard_normal(40)
+    right = gradcheck(huber, (r,))
+    assert right.ok and right.estimator == "complex-step", right.message
+    wrong = gradcheck(lambda r: huber(r, wrong=True), (r,))
+    assert not wrong.ok and wrong.located[0].index == (9,), wrong.message
+
+
+def test_torch_abs_and_sign_run_by_the_real_part_and_fft_magnitudes_are_refused():
+    torch = pytest.importorskip("torch")
+    pred, y = (torch.tensor(a) for a in _residuals(2000, 0, near=3e-6))
+
+    def tmae(p, y, sign=1.0):
+        r = p - y
+        return torch.mean(torch.abs(r)), sign * torch.sign(r) / r.numel()
+    right = gradcheck(tmae, (pred, y), wrt=(0,))
+    assert right.ok and right.estimator == "complex-step" and not right.fallback, right.message
+    assert not gradcheck(lambda p, y: tmae(p, y, -1.0), (pred, y), wrt=(0,)).ok
+
+    x = torch.tensor(np.random.default_rng(2).standard_normal(64))
+    power = lambda x, k=2.0: (torch.sum(torch.abs(torch.fft.fft(x)) ** 2), k * x.numel() * x)  # noqa: E731
+    spectrum = gradcheck(power, (x,))
+    assert spectrum.ok and spectrum.estimator == "central", spectrum.message
+    assert not gradcheck(lambda x: power(x, 1.0), (x,)).ok
