@@ -195,6 +195,12 @@ _DOMAIN_HINT = ("if the function is undefined there (log 0, 0/0, a constant inpu
 
 
 def _finite(name, value) -> np.ndarray:
+    if isinstance(value, (list, tuple)) and value and any(np.ndim(v) > 0 for v in value) and \
+            len({np.shape(v) for v in value}) > 1:
+        shapes = ", ".join(str(np.shape(v)) for v in value)
+        raise DerivationError(f"implementation returned {name} as a {type(value).__name__} of {len(value)} arrays "
+                              f"(shapes {shapes}); each name in returns= is one array. Return them as separate "
+                              f"values (return loss, dW, db) and name each in returns=")
     if np.iscomplexobj(value) and np.any(np.imag(value) != 0):
         raise DerivationError(f"implementation returned {name} with a nonzero imaginary part "
                               f"(largest {float(np.max(np.abs(np.imag(value)))):.3g}); expected real numbers. "

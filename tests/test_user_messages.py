@@ -375,3 +375,33 @@ def test_verdict_is_exported_and_is_what_result_verdicts_returns(tmp_path):
     assert "Verdict" in gradverify.__all__
     (derivation,), _ = load_file(_write(tmp_path, "half.py", _half_square()))
     assert check(derivation, examples=5).verdicts == {"dJ/dx": gradverify.Verdict.HOLDS}
+
+
+# ---------------------------------------------------------------- gradients returned as one list
+GRADS_LIST = '''
+import numpy as np
+from gradverify import Claim, Derivation, Implementation, Real
+
+
+def linreg(W, b, x, t):
+    r = W @ x + b - t
+    return 0.5 * r @ r, [np.outer(r, x), r]
+
+
+derivation = Derivation(
+    id="grads-list", title="linear regression, gradients as one list", dims={"m": (2, 3), "k": (2, 3)},
+    variables={"W": Real("m", "k"), "b": Real("m"), "x": Real("k"), "t": Real("m")},
+    function=lambda s: ((s.W * s.x + s.b - s.t).T * (s.W * s.x + s.b - s.t))[0, 0] / 2,
+    claims=[Claim("dJ/dW", lambda s: (s.W * s.x + s.b - s.t) * s.x.T, output="grads", wrt="W")],
+    implementation=Implementation(linreg, args=("W", "b", "x", "t"), returns=("J", "grads")),
+)
+'''
+
+
+def test_gradients_returned_as_one_list_say_to_return_them_separately(tmp_path, capsys):
+    """(loss, [dW, db]) was "gradverify failed on this derivation: ValueError: setting an array
+    element with a sequence", all of it gradverify's own frames."""
+    code, out = _report(capsys, _write(tmp_path, "grads_list.py", GRADS_LIST))
+    text = " ".join(out.split())
+    assert code == 2 and "gradverify failed" not in text, text
+    assert "returned grads as a list of 2 arrays" in text and "return loss, dW, db" in text, text

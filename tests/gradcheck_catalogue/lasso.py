@@ -1,5 +1,7 @@
 """The lasso: J = ½ mean((X w − y)²) + λ Σ|w|, ∂J/∂w = Xᵀ r / N + λ sign(w) (no w at 0).
-np.abs has no complex derivative: central differences judge it. n: the features (N = 200 samples)."""
+The code starts with w = np.asarray(w), which takes w out of the complex step's watch: central
+differences judge it (np.abs alone runs under the complex step, by the real part: mae.py).
+n: the features (N = 200 samples)."""
 
 import numpy as np
 

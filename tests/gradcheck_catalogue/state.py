@@ -1,6 +1,6 @@
 """Code with state, as layers are written: a gradient cached in the layer (the same array returned
 at every call, overwritten: passes), a gradient accumulated into it (self.dW += …, the missing
-zero_grad: fails, "accumulates"), code that normalises its data argument in place (fails, "modifies")
+zero_grad: fails, "accumulates"), buffers zeroed and accumulated into at every call (passes), code that normalises its data argument in place (fails, "modifies")
 and the same on a copy (passes). Linear least squares J = ½‖X W − Y‖², X 200 × n, W n × 10."""
 
 import numpy as np
@@ -25,6 +25,28 @@ class Linear:
         else:
             self.dW[...] = X.T @ R             # cached: the same array, overwritten
         return 0.5 * np.sum(R * R), self.dW
+
+
+class Buffered:
+    """Gradient buffers kept by the layer, zeroed at every call and accumulated into (as over
+    micro-batches): right and repeatable. A complex-step call zeroes the buffer before it stops at
+    the complex write, so the base is taken again (it was called accumulation)."""
+
+    def __init__(self, shape, sign=1.0):
+        self.dW, self.sign = np.zeros(shape), sign
+
+    def loss_and_grad(self, W, X, Y):
+        self.dW.fill(0.0)
+        R = X @ W - Y
+        self.dW += self.sign * (X.T @ R)
+        return 0.5 * np.sum(R * R), self.dW
+
+
+def buffered(sign):
+    def make(n):
+        W, X, Y = _data(n)
+        return Buffered(W.shape, sign).loss_and_grad, (W, X, Y), (0,)
+    return make
 
 
 def layer(accumulate):
@@ -52,4 +74,7 @@ ENTRIES = [
     Entry("normalises-argument-in-place", normalise(True), "fail", "writes into its argument (Y -= …)",
           SIZES, message="modifies"),
     Entry("normalises-a-copy", normalise(False), sizes=SIZES),
+    Entry("zeroed-buffer", buffered(1.0), sizes={"small": 2, "large": 50_000}),  # 20 entries: per entry
+    Entry("zeroed-buffer-flipped", buffered(-1.0), "fail", "flipped sign", {"small": 2, "large": 50_000},
+          message="wrong gradient"),
 ]
