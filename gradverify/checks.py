@@ -28,7 +28,7 @@ from .sampling import RandomSource, draw_point, other_sizes
 from .search import Found, explore
 from .spec import Point
 from .spec import Claim, Derivation
-from .diagnosis import agreed, degenerate, diagnose, pair_text, worst_entries
+from .diagnosis import agreed, degenerate, diagnose, pair_text, same_diagnosis, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import SpecFailed, evaluate_spec
@@ -306,9 +306,23 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
         comparison = evaluate_point(derivation, point, options.tolerance, options.seed, key)[key]
         if not isinstance(comparison, str) and not comparison.ok:
             seen.append(Found(point, comparison))
-    texts = [diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point))
-             for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
-    return _swapped(derivation, key[0], seen, options) or agreed(texts)
+    made = [(f.point.sizes, diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point)))
+            for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
+    return _swapped(derivation, key[0], seen, options) or _size_free(agreed([t for _, t in made]), made)
+
+
+def _size_free(diagnosis: str, made: list) -> str:
+    """``diagnosis``, unless it is a constant factor that a point at other sizes contradicts with a
+    factor of its own: a forgotten 1/√d is "1.414 × true" at d = 2 and "1.732 × true" at d = 3, no
+    constant (where most points fell at one size, their agreement hid it)."""
+    if not diagnosis.startswith("off by a constant factor"):
+        return diagnosis
+    agreeing = [sizes for sizes, t in made if t and same_diagnosis(t, diagnosis)]
+    for sizes, t in made:
+        if t.startswith("off by a constant factor") and not same_diagnosis(t, diagnosis) and \
+                any(sizes != other for other in agreeing):
+            return ""
+    return diagnosis
 
 
 def _swapped(derivation: Derivation, name: str, seen: list, options: Options) -> str:
