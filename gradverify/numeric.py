@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import rounding_modes
 from .errors import DerivationError, InvalidArgument
 from .frameworks import framework, framework_of_values
 from .sampling import room_in_domain
@@ -330,7 +331,8 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
 
     ``tol.noise_samples`` runs in which every free real input is moved by one
     ulp and every numpy operation's result by a random rounding error; the
-    largest change of each entry is kept.
+    largest change of each entry is kept. Code that hid its arithmetic from those
+    (it copied its inputs) is run again in the three directed rounding modes.
     """
     free = [n for n in derivation.real_variables if n not in point.fixed]
     worst = {k: np.zeros_like(v) for k, v in base.items()}
@@ -341,7 +343,18 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
         for k in worst:
             np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
     # watched: the code computed on our arrays. When it converts its inputs first
-    # (np.asarray(x, dtype=float), Python floats), only the input moves were seen.
+    # (np.asarray(x, dtype=float), Python floats), only the input moves were seen: the code is run
+    # again rounding upward, downward and toward zero, which changes its every operation
+    # (`rounding_modes`), and the spread is the rounding it is sensitive to
+    if mca.seen == 0 and rounding_modes.available():
+        for direction in rounding_modes.DIRECTIONS:
+            try:
+                with rounding_modes.directed(direction):
+                    out = call(derivation, point)
+            except DerivationError:  # (code that breaks when it rounds another way: no spread from it)
+                continue
+            for k in worst:
+                np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
     return worst, mca.seen > 0
 
 
