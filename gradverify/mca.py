@@ -47,10 +47,6 @@ class MonteCarloArithmetic(Watcher):
     def function(self, func, args, kwargs):
         return NotImplemented if self.guard is None else self.guard.function(func, args, kwargs)
 
-    def operands(self, ufunc, inputs):
-        if self.guard is not None:
-            self.guard.operands(ufunc, inputs)
-
     def call(self, ufunc, method, args, kwargs):
         return super().call(ufunc, method, args, kwargs) if self.guard is None else \
             self.guard.call(ufunc, method, args, kwargs)

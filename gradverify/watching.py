@@ -29,9 +29,6 @@ class Watcher:
     def before(self, ufunc, method, args) -> None:
         """Called before each ufunc; may raise to refuse it."""
 
-    def operands(self, ufunc, inputs) -> None:
-        """Called first with a ufunc's inputs as they came (watched or not): what the code mixes in."""
-
     def call(self, ufunc, method, args, kwargs):
         """The ufunc applied (``args`` plain); a subclass may compute it its own way."""
         return getattr(ufunc, method)(*args, **kwargs)
@@ -105,7 +102,6 @@ class Watched(np.ndarray):
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
         watcher = self._watcher_of(inputs + (out or ()))
-        watcher.operands(ufunc, inputs)
         args = [_plain(x) for x in inputs]
         watcher.before(ufunc, method, args)
         if out is not None:

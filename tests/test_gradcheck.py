@@ -237,19 +237,37 @@ def test_a_random_value_fails_though_its_gradient_is_right(n):
 
 
 @pytest.mark.parametrize("n", [5, 1000])
-def test_a_real_value_unlike_the_complex_one_costs_the_full_determinism_test_not_the_verdict(n):
+def test_a_real_value_unlike_the_complex_one_is_another_function_and_central_differences_judge(n):
     """Code whose real value differs from the complex step's real part (here, on purpose) is
-    deterministic: the full test (one more real call) says so, and the right gradient passes."""
+    deterministic (the full test says so) but computes another function on complex numbers
+    (x.view(complex) does, and a wrong claim passed): the complex step is not trusted."""
     x = np.random.default_rng(0).normal(size=n)
 
     def fn(x, factor=2.0):
         return np.sum(x ** 2) + (1.0 if np.iscomplexobj(x) else 0.0), factor * x
 
     right = gradcheck(fn, (x,))
-    assert right.ok, right.message
-    if n > 256:
-        assert right.evaluations == 3  # the real call, the complex one, and the full test's second real call
+    assert right.ok and right.estimator == "central", right.message
+    assert "computes another function" in right.fallback, right.fallback
     assert not gradcheck(lambda x: fn(x, 2.01), (x,)).ok
+
+
+def test_a_pair_of_reals_viewed_as_complex_numbers_is_another_function_under_the_complex_step():
+    """Σ|a + ib| over pairs, x.view(complex): on x + i·h·u the view is x itself, and |z| by the
+    real part read sign(x), which a wrong claim sign(x) matched (ok=True)."""
+    x = np.random.default_rng(1).normal(size=64)
+
+    def fn(x, wrong=False):
+        z = x.view(np.complex128)
+        value = np.sum(np.abs(z))
+        if wrong:
+            return value, np.sign(x)
+        pairs = x.reshape(-1, 2)
+        return value, (pairs / np.abs(z)[:, None]).reshape(-1)
+
+    assert gradcheck(fn, (x,)).ok
+    wrong = gradcheck(lambda x: fn(x, True), (x,))
+    assert not wrong.ok and wrong.estimator == "central", wrong
 
 
 @pytest.mark.parametrize("estimator", ["complex-step", "central"])

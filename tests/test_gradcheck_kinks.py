@@ -133,3 +133,32 @@ def test_torch_abs_and_sign_run_by_the_real_part_and_fft_magnitudes_are_refused(
     spectrum = gradcheck(power, (x,))
     assert spectrum.ok and spectrum.estimator == "central", spectrum.message
     assert not gradcheck(lambda x: power(x, 1.0), (x,)).ok
+
+
+@pytest.mark.parametrize("n", [20, 20_000])
+def test_the_modulus_of_numbers_the_code_made_complex_itself_is_refused(n):
+    """Σ|√(x − 1)|² over x < 1 is Σ(1 − x) (√ of a negative, after a cast to complex): |w| is the
+    modulus of a purely imaginary number. Continued by the real part it read w² = x − 1, and a claim
+    with the sign flipped passed in directional mode."""
+    x = np.random.default_rng(1).uniform(0.1, 0.9, n)
+
+    def fn(x, sign=-1.0):
+        return np.sum(np.abs(np.sqrt(x.astype(np.complex128) - 1)) ** 2), sign * np.ones_like(x)
+    right = gradcheck(fn, (x,))
+    assert right.ok and right.estimator == "central", right.message
+    assert "the code's own complex numbers" in right.fallback, right.fallback
+    assert not gradcheck(lambda x: fn(x, 1.0), (x,)).ok
+
+
+def test_a_top_k_of_relu_activations_with_many_equal_zeros_keeps_the_complex_step():
+    """ReLU's zeros are equal numbers (0 + 0j): they sort alike whatever the step, no tie to refuse
+    (refusing it sent the check to central differences, which swapped values 7e-7 apart)."""
+    x = np.random.default_rng(19).standard_normal(300_000)
+
+    def fn(x, k=30_000):
+        r = np.maximum(x, 0.0)
+        g = np.zeros(x.shape)
+        g[np.argsort(r)[-k:]] = 1.0
+        return np.sum(np.sort(r)[-k:]), g
+    right = gradcheck(fn, (x,))
+    assert right.ok and right.estimator == "complex-step", right

@@ -343,10 +343,17 @@ def _piecewise(torch, name, args, kwargs):
 
 #: |x| and sign(x) by the real part (numpy's guard does the same, gradcheck.calls): |x| = x·sign(x)
 #: on the real line and sign is locally constant away from 0, so |z| continued to x + i·h·u is
-#: z·sign(Re z) and sign(z) is sign(Re z); Re z = 0 with Im z ≠ 0 is the kink, refused. Not once the
-#: code made complex numbers of its own (torch.fft, 1j): |z| is then the modulus it means.
+#: z·sign(Re z) and sign(z) is sign(Re z); Re z = 0 with Im z ≠ 0 is the kink, refused, and so are
+#: numbers whose imaginary part is the code's own (torch.fft, a cast, 1j: above STEP_SIZED·|Re z|),
+#: whose |z| is the modulus it means.
 _BY_REAL_PART = {"abs": "abs", "absolute": "abs", "__abs__": "abs", "abs_": "abs", "absolute_": "abs",
                  "sign": "sign", "sgn": "sign", "sign_": "sign", "sgn_": "sign"}
+
+
+#: the largest |Im z| / |Re z| of a number real but for the complex step (gradcheck.calls.STEP_SIZED)
+STEP_SIZED = 1e-8
+#: |Re z| taken as at least this fraction of the tensor's largest (gradcheck.calls.STEP_FLOOR)
+STEP_FLOOR = 1e-4
 
 
 def _by_real_part(torch, name, args, kwargs):
@@ -355,6 +362,9 @@ def _by_real_part(torch, name, args, kwargs):
         raise _NotHandled
     _refuse_ties(torch, name, (z.real == 0) & (z.imag != 0),
                  lambda n: _count(n, "input", "inputs") + " exactly at the kink 0")
+    floor = STEP_FLOOR * float(z.real.abs().max()) if z.numel() else 0.0
+    if bool((z.imag.abs() > STEP_SIZED * z.real.abs().clamp(min=floor)).any()):
+        raise _NotHandled  # the code's own complex numbers: |z| is their modulus, refused the ordinary way
     out = torch.where(z.real < 0, -z, z) if _BY_REAL_PART[name] == "abs" else torch.sign(z.real).to(z.dtype)
     return z.copy_(out) if name.endswith("_") and not name.startswith("_") else out
 
@@ -429,14 +439,9 @@ def _watch(torch, rounding, guarded: bool):
     def complex_in(values) -> bool:
         return any(isinstance(v, torch.Tensor) and v.is_complex() for v in tree_flatten(values)[0])
 
-    own = [False]  # the code made complex numbers of its own (torch.fft, 1j): |z| is then its modulus
-
     def refuse_non_analytic(func, args, kwargs):
         name = getters.get(func) or getattr(func, "__name__", repr(func))
-        if "fft" in name or name in ("complex", "polar", "view_as_complex") or \
-                any(isinstance(v, complex) for v in tree_flatten((args, kwargs))[0]):
-            own[0] = True
-        if name in _BY_REAL_PART and not own[0]:
+        if name in _BY_REAL_PART:
             try:
                 return _by_real_part(torch, name, args, kwargs)
             except _NotHandled:
@@ -497,8 +502,6 @@ def _watch(torch, rounding, guarded: bool):
                 out = refuse_non_analytic(func, args, kwargs)
             else:
                 out = func(*args, **kwargs)
-                if guarded and not own[0] and complex_in(out):  # torch.tensor(1j), a complex constant
-                    own[0] = True
             if rounding is None:
                 return out
             first, name = (args[0] if args else None), _name(func)

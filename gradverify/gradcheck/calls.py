@@ -47,7 +47,7 @@ from ..frameworks import NotAnalyticCode
 from ..frameworks.detection import opaque_libraries
 from ..mca import MonteCarloArithmetic
 from ..tolerances import SUM_BLOCK, Tolerance
-from ..watching import Watched, Watcher
+from ..watching import Watcher
 from .directions import Direction, chunks
 
 __all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic"]
@@ -115,15 +115,21 @@ def _tie(ufunc, method, args) -> bool:
 #: locally constant, so |z| continued to x + i·h·u is z·sign(Re z) and sign(z) is sign(Re z): the
 #: complex step through an L1 penalty, a mean absolute error or Huber is exact (central differences
 #: read half the slope wherever a residual lies within a step of 0: false alarms at 10⁶ entries).
-#: Only where the code's own numbers are complex (np.fft, a 1j of its own: `_ComplexGuard.genuine`)
-#: is |z| the modulus, and refused; Re z = 0 with Im z ≠ 0 is the kink itself, refused.
+#: Only numbers that are real up to the step are continued: an imaginary part above
+#: `STEP_SIZED`·|Re z| is the code's own (np.fft, a cast to complex, x.view(complex), √ of a
+#: negative), and |z| of it is the modulus the code means: refused. Re z = 0 with Im z ≠ 0 is the
+#: kink itself, refused.
 _BY_REAL_PART = frozenset({np.absolute, np.sign})
+#: the largest |Im z| / |Re z| of a number that is real but for the complex step (h = 1e-20 times
+#: a derivative along u: 1e-20·|f'|/|f| ≤ 1e-8 unless |f| < 1e-12·|f'|, a number that near 0 is
+#: refused, and central differences judge)
+STEP_SIZED = 1e-8
+#: |Re z| is taken as at least this fraction of the array's largest: a residual 1e-12 from the kink
+#: among residuals of size 1 has a step-sized imaginary part 1e-8 of itself, and is still real
+STEP_FLOOR = 1e-4
 #: orderings continued the same way: np.sort and np.argsort order complex numbers by real part
 #: first, so away from a tie of real parts they sort x + i·h·u as they sort x (a top-k loss)
 _SORTS = frozenset({np.sort, np.argsort})
-#: numpy functions that make complex numbers of real ones: after them, complex numbers are the
-#: code's own, not only the complex step's
-_MAKES_COMPLEX = frozenset({np.linalg.eigvals, np.roots})
 
 
 def _sort_tie(args, kwargs) -> bool:
@@ -132,8 +138,11 @@ def _sort_tie(args, kwargs) -> bool:
     if z.dtype.kind != "c" or z.size < 2:
         return False
     axis = kwargs.get("axis", args[1] if len(args) > 1 else -1)
-    r = np.sort(z.real.reshape(-1) if axis is None else z.real, axis=-1 if axis is None else axis)
-    return bool(np.any(np.diff(r, axis=-1 if axis is None else axis) == 0))
+    if axis is None:
+        z, axis = z.reshape(-1), -1
+    s = np.sort(z, axis=axis)  # numpy's order: real part first, the imaginary part deciding a tie
+    a, b = np.moveaxis(s, axis, -1)[..., :-1], np.moveaxis(s, axis, -1)[..., 1:]
+    return bool(np.any((a.real == b.real) & (a.imag != b.imag)))  # equal numbers (ReLU's zeros) sort alike
 
 
 class _ComplexGuard(Watcher):
@@ -144,16 +153,9 @@ class _ComplexGuard(Watcher):
     def __init__(self):
         #: operations seen on complex arrays: 0 means the code computed on numbers it took out of the watch
         self.seen = 0
-        #: True once the code made complex numbers of its own (np.fft, 1j, complex data): |z| is then
-        #: the modulus it means, not a continuation of |x|
-        self.genuine = False
-
-    def operands(self, ufunc, inputs):
-        if not self.genuine and any(np.iscomplexobj(x) and not isinstance(x, Watched) for x in inputs):
-            self.genuine = True
 
     def call(self, ufunc, method, args, kwargs):
-        if ufunc in _BY_REAL_PART and method == "__call__" and not self.genuine and np.iscomplexobj(args[0]):
+        if ufunc in _BY_REAL_PART and method == "__call__" and np.iscomplexobj(args[0]):
             z = np.asarray(args[0])
             value = np.sign(z.real).astype(z.dtype) if ufunc is np.sign else np.where(z.real < 0, -z, z)
             out = kwargs.get("out")
@@ -165,22 +167,21 @@ class _ComplexGuard(Watcher):
 
     def before(self, ufunc, method, args):
         self.seen += 1
-        if ufunc in _BY_REAL_PART and method == "__call__" and args and np.iscomplexobj(args[0]) \
-                and not self.genuine:
+        if ufunc in _BY_REAL_PART and method == "__call__" and args and np.iscomplexobj(args[0]):
             z = np.asarray(args[0])
+            if z.size and np.any(np.abs(z.imag) > STEP_SIZED * np.maximum(np.abs(z.real), STEP_FLOOR * np.max(np.abs(z.real)))):
+                raise NotAnalytic(f"{ufunc.__name__} of the code's own complex numbers (the modulus, not |x| continued)")
             if np.any((z.real == 0) & (z.imag != 0)):
                 raise NotAnalytic(f"np.{ufunc.__name__} at 0 (a kink: the imaginary part of x + i·h·u would decide)")
             return
         if ufunc in _NON_ANALYTIC:
-            raise NotAnalytic(ufunc.__name__ + (" of the code's own complex numbers" if self.genuine else ""))
+            raise NotAnalytic(ufunc.__name__)
         if ufunc in _ORDERING and any(np.iscomplexobj(a) for a in args) and _tie(ufunc, method, args):
             raise NotAnalytic(f"a tie in np.{ufunc.__name__}: equal real parts, so the imaginary part of "
                               f"x + i·h·u would decide (a kink)")
 
     def function(self, func, args, kwargs):
-        if func in _MAKES_COMPLEX or getattr(func, "__module__", "").startswith(("numpy.fft", "numpy.lib.scimath", "numpy.lib._scimath")):
-            self.genuine = True
-        if func in _SORTS and not self.genuine:
+        if func in _SORTS:
             if _sort_tie(args, kwargs):
                 raise NotAnalytic(f"np.{func.__name__} with equal real parts (a tie: the imaginary part of "
                                   f"x + i·h·u would decide the order)")
@@ -371,12 +372,13 @@ class Calls:
         self.base = self.real()
         return self.base
 
-    def agrees(self, value: float) -> bool:
+    def agrees(self, value: float, settled_too: bool = False) -> bool:
         """Whether the real part of a complex-step value is the real call's value up to rounding.
 
         The bound is the comparison's own a-priori model (`SUM_BLOCK`): safety·u·√block·|f|.
-        False sends the caller to `settle`; it never fails a check by itself."""
-        if self.settled:
+        False sends the caller to `settle`; it never fails a check by itself. Once settled, True
+        unless ``settled_too``."""
+        if self.settled and not settled_too:
             return True
         bound = self.tol.safety * self.tol.unit_roundoff * math.sqrt(SUM_BLOCK) * abs(self.base.value)
         return abs(value - self.base.value) <= bound
