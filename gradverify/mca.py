@@ -55,6 +55,9 @@ class MonteCarloArithmetic(Watcher):
         if self.guard is not None:
             self.guard.part(name, array)
 
+    def scalar(self, value):
+        return value if self.guard is None else self.guard.scalar(value)
+
     def returned(self, func, args, value):
         """A numpy function's result (np.dot, np.einsum, np.concatenate ...): one computed outside
         the ufuncs watched (np.dot's sum of products, in C) is perturbed as an operation's result

@@ -68,6 +68,10 @@ class Watcher:
         returns the result to hand back. A cast to a narrower float rounds."""
         return value
 
+    def scalar(self, value):
+        """Called with what ``array.item()`` returns; returns what to hand back."""
+        return value
+
     def part(self, name: str, array) -> None:
         """Called before ``array.real`` or ``array.imag`` is read (``name``: "real" or "imag");
         may raise to refuse it."""
@@ -127,6 +131,20 @@ class Watched(np.ndarray):
         if self.watcher is None:
             return value
         return self.watcher.adopt(self.watcher.cast(self.dtype, value))
+
+    def item(self, *args):
+        value = np.ndarray.item(np.asarray(self), *args)
+        return value if self.watcher is None else self.watcher.scalar(value)
+
+    def tolist(self):
+        if self.watcher is not None:
+            self.watcher.part("tolist", self)
+        return np.ndarray.tolist(np.asarray(self))
+
+    def __complex__(self):
+        if self.watcher is not None:
+            self.watcher.part("complex", self)
+        return complex(np.asarray(self))
 
     @property
     def real(self):

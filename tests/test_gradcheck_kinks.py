@@ -162,3 +162,21 @@ def test_a_top_k_of_relu_activations_with_many_equal_zeros_keeps_the_complex_ste
         return np.sum(np.sort(r)[-k:]), g
     right = gradcheck(fn, (x,))
     assert right.ok and right.estimator == "complex-step", right
+
+
+@pytest.mark.parametrize("n", [64, 20_000])
+def test_numbers_handed_to_python_keep_the_step_or_are_refused(n):
+    """.item() gives back a watched number (abs() of it runs by the real part); .tolist() hands the
+    numbers to Python, whose abs() is the modulus: refused. Either way a claim that forgot the
+    |Σx| or the L1 term fails (it passed: the modulus dropped the term's derivative unseen)."""
+    x = np.random.default_rng(1).standard_normal(n)
+    item = lambda x, forgot=False: (0.5 * np.sum(x * x) + abs(np.sum(x).item()),  # noqa: E731
+                                    x if forgot else x + np.sign(np.sum(x)))
+    tolist = lambda x, forgot=False: (0.5 * np.sum(x * x) + sum(abs(v) for v in x.tolist()),  # noqa: E731
+                                      x if forgot else x + np.sign(x))
+    right = gradcheck(item, (x,))
+    assert right.ok and right.estimator == "complex-step", right
+    assert not gradcheck(lambda x: item(x, True), (x,)).ok
+    right = gradcheck(tolist, (x,))
+    assert right.ok and "tolist" in right.fallback, right.fallback
+    assert not gradcheck(lambda x: tolist(x, True), (x,)).ok

@@ -8,6 +8,9 @@ code as plain arrays, out of the guard's watch. Each case: the right gradient pa
 that forgets the term fails.
 """
 
+import functools
+import importlib
+
 import numpy as np
 import pytest
 import scipy.linalg as sl
@@ -203,3 +206,84 @@ def test_jax_cholesky_is_judged_by_central_differences():
     # jnp.linalg.cholesky symmetrises with a conjugate first, which the guard meets before the primitive
     assert "cholesky" in right.fallback or "conj" in right.fallback, right.fallback
     assert not gradcheck(lambda t: nll(t, forget=True), (theta,), framework="jax").ok
+
+
+class _Model:
+    """A callable object whose log-det goes through a helper held in a dict, as code is organised."""
+
+    helpers = {"logdet": lambda A: 2 * np.sum(np.log(np.diag(sl.cholesky(A, lower=True))))}
+
+    def __init__(self, forget):
+        self.forget = forget
+
+    def __call__(self, W):
+        value = 0.5 * np.sum(W ** 2) + self.helpers["logdet"](W.T @ W + I4)
+        return value, W + (0 if self.forget else _logdet_grad(W))
+
+
+def _imported_logdet(A):
+    cholesky = importlib.import_module("scipy.linalg").cholesky  # no name of scipy's in this code
+    return 2 * np.sum(np.log(np.diag(cholesky(A, lower=True))))
+
+
+def _partial_logdet(W, forget, factor):
+    return 0.5 * np.sum(W ** 2) + factor(W.T @ W + I4), W + (0 if forget else _logdet_grad(W))
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda forget: _Model(forget), id="callable-object-dict-helper"),
+    pytest.param(lambda forget: functools.partial(_partial_logdet, forget=forget, factor=_imported_logdet),
+                 id="functools-partial-importlib"),
+])
+@pytest.mark.parametrize("n", [5, 3000])
+def test_scipy_reached_through_objects_partials_and_dicts_is_seen_as_it_is_called(make, n):
+    """Reading fn's code cannot follow every road to scipy; a profile hook during the complex-step
+    call sees the call itself."""
+    W = np.random.default_rng(0).standard_normal((n, 4))
+    right = gradcheck(make(False), (W,))
+    assert right.ok and right.estimator == "central" and "scipy.linalg" in right.fallback, right.fallback
+    forgot = gradcheck(make(True), (W,))
+    assert not forgot.ok and not forgot.inconclusive, forgot
+
+
+def test_scipy_fft_is_not_complex_stepped():
+    x = np.random.default_rng(2).standard_normal(64)
+    import scipy.fft
+
+    def power(x, k=2.0):
+        return np.sum(np.abs(scipy.fft.fft(x)) ** 2), k * x.size * x
+    right = gradcheck(power, (x,))
+    assert right.ok and "scipy.fft" in right.fallback, right.fallback
+    assert not gradcheck(lambda x: power(x, 1.0), (x,)).ok
+
+
+@pytest.mark.parametrize("n", [8, 5000])
+def test_scipy_specials_exponentially_scaled_functions_are_not_complex_stepped(n):
+    """ive(v, z) = I_v(z)·e^(−|Re z|): log I0(κ) = log ive(0, κ) + κ, ∂/∂κ = I1/I0; the claim that
+    adds the 1 of "+ κ" (forgetting that ive is scaled) passed by the complex step."""
+    import scipy.special as special
+    k = np.random.default_rng(3).uniform(0.5, 5.0, n)
+
+    def log_i0(k, wrong=False):
+        return np.sum(np.log(special.ive(0, k)) + k), special.ive(1, k) / special.ive(0, k) + (1.0 if wrong else 0.0)
+    right = gradcheck(log_i0, (k,))
+    assert right.ok and "ive" in right.fallback, right.fallback
+    assert not gradcheck(lambda k: log_i0(k, True), (k,)).ok
+
+
+def test_torch_functions_that_take_a_norm_inside_are_not_complex_stepped():
+    """F.normalize runs whole under torch's function mode, its norm inside unseen: the complex step
+    read d(x/‖x‖)/dx as u/‖x‖, and a claim that forgot the projection term passed."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(2)
+    X, c = torch.tensor(rng.standard_normal((16, 8))), torch.tensor(rng.standard_normal(8))
+
+    def loss(X, forget=False):
+        N = torch.sqrt((X * X).sum(1, keepdim=True))
+        Y = X / N
+        g = c / N if forget else (c - (Y @ c)[:, None] * Y) / N
+        return (F.normalize(X, dim=1) @ c).sum(), g.expand_as(X)
+    right = gradcheck(loss, (X,))
+    assert right.ok and "normalize" in right.fallback, right.fallback
+    assert not gradcheck(lambda X: loss(X, True), (X,)).ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 
-__all__ = ["DETECT_DEPTH", "OPAQUE", "detect", "install_hint", "library_of", "opaque_libraries"]
+__all__ = ["DETECT_DEPTH", "OPAQUE", "detect", "install_hint", "library_of", "opaque_libraries", "opaque_module"]
 
 #: how many calls deep `detect` follows the user's own helper functions
 DETECT_DEPTH = 3
@@ -91,10 +91,15 @@ def _libraries(fn, seen: set, depth: int) -> set:
 #: scipy's subpackages whose routines hand their inputs to compiled code as plain arrays
 #: (np.asarray, then LAPACK or C): numpy code that calls them computes outside the complex step's
 #: watch, and scipy.linalg.cholesky or eigvalsh read x + i·h·u as Hermitian (a forgotten term passed).
-#: Not scipy.special (its functions are numpy ufuncs, watched) nor scipy.fft (linear, and it refuses
-#: what it cannot run).
+#: scipy.fft too: its result is a plain array, so an abs after it goes unseen. Not scipy.special
+#: (its functions are numpy ufuncs, watched).
 OPAQUE = ("scipy.linalg", "scipy.spatial", "scipy.sparse", "scipy.signal", "scipy.ndimage", "scipy.optimize",
-          "scipy.integrate", "scipy.interpolate", "scipy.stats", "scipy.cluster")
+          "scipy.integrate", "scipy.interpolate", "scipy.stats", "scipy.cluster", "scipy.fft", "scipy.fftpack")
+
+
+def opaque_module(name: str) -> str | None:
+    """The library of `OPAQUE` that a module of this name belongs to, or None."""
+    return next((p for p in OPAQUE if name == p or name.startswith(p + ".")), None)
 
 
 def _opaque_names(name, obj, names) -> set:

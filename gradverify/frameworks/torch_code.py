@@ -10,7 +10,7 @@ import numpy as np
 
 from .base import Framework, NotAnalyticCode, converted, is_float_array
 
-__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "HERMITIAN", "PIECEWISE", "conjugates"]
+__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "HERMITIAN", "NORMS_INSIDE", "PIECEWISE", "conjugates"]
 
 #: operations that take complex numbers to complex numbers but are not analytic (the conjugate,
 #: z/|z|): the complex step through them is wrong with no real number ever appearing; any
@@ -37,10 +37,19 @@ HERMITIAN = frozenset({"cholesky", "linalg_cholesky", "cholesky_ex", "linalg_cho
                        "linalg_ldl_factor", "linalg_ldl_factor_ex", "linalg_ldl_solve", "lobpcg"})
 
 
+#: functions composed of others inside torch (TorchFunctionMode sees the outer call only, runs it
+#: whole) that take a norm |z| inside: F.normalize's projection term went unseen, and a claim that
+#: forgot it passed
+NORMS_INSIDE = frozenset({"normalize", "cosine_similarity", "pairwise_distance", "cdist", "triplet_margin_loss",
+                          "triplet_margin_with_distance_loss", "cosine_embedding_loss", "rms_norm",
+                          "local_response_norm", "clip_grad_norm_", "weight_norm"})
+
+
 def conjugates(name: str) -> bool:
-    """Whether a torch operation of this name conjugates (or takes z/|z|) on complex numbers, or
-    reads a complex matrix as Hermitian (`HERMITIAN`)."""
-    return name in CONJUGATING or name in HERMITIAN or any(part in name for part in _CONJUGATING_PARTS)
+    """Whether a torch operation of this name conjugates (or takes z/|z|) on complex numbers, reads
+    a complex matrix as Hermitian (`HERMITIAN`), or takes a norm inside (`NORMS_INSIDE`)."""
+    return name in CONJUGATING or name in HERMITIAN or name in NORMS_INSIDE or \
+        any(part in name for part in _CONJUGATING_PARTS)
 
 
 class TorchCode(Framework):

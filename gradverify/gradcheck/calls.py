@@ -44,7 +44,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..frameworks import NotAnalyticCode
-from ..frameworks.detection import opaque_libraries
+from ..frameworks.detection import opaque_libraries, opaque_module
 from ..mca import MonteCarloArithmetic
 from ..tolerances import SUM_BLOCK, Tolerance
 from ..watching import Watcher
@@ -63,6 +63,11 @@ _NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.floor, np.ceil, np.
 #: in the claim passed). det, inv, solve, eigvals and matrix_power are analytic and allowed.
 _HERMITIAN = ("cholesky", "eigh", "eigvalsh", "eig", "svd", "svdvals", "pinv", "lstsq", "qr", "slogdet", "cond",
               "matrix_rank", "matrix_norm", "vector_norm")
+#: scipy.special's exponentially scaled functions (ufuncs, watched), which on complex numbers scale
+#: by exp(−|Re z|) or exp(−|Im z|): not the real function continued (a von Mises normaliser
+#: log ive(0, κ) + κ with a wrong claim passed)
+_SCALED_BY_A_MODULUS = frozenset({"i0e", "i1e", "k0e", "k1e", "ive", "kve", "jve", "yve", "hankel1e", "hankel2e",
+                                  "airye"})
 #: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
 _NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
                                      np.sort, np.argsort, np.clip, np.linalg.norm, np.var, np.std, np.nanvar,
@@ -174,7 +179,7 @@ class _ComplexGuard(Watcher):
             if np.any((z.real == 0) & (z.imag != 0)):
                 raise NotAnalytic(f"np.{ufunc.__name__} at 0 (a kink: the imaginary part of x + i·h·u would decide)")
             return
-        if ufunc in _NON_ANALYTIC:
+        if ufunc in _NON_ANALYTIC or getattr(ufunc, "__name__", "") in _SCALED_BY_A_MODULUS:
             raise NotAnalytic(ufunc.__name__)
         if ufunc in _ORDERING and any(np.iscomplexobj(a) for a in args) and _tie(ufunc, method, args):
             raise NotAnalytic(f"a tie in np.{ufunc.__name__}: equal real parts, so the imaginary part of "
@@ -202,7 +207,15 @@ class _ComplexGuard(Watcher):
 
     def part(self, name, array):
         if array.dtype.kind == "c":
+            if name in ("tolist", "complex"):
+                raise NotAnalytic(f"{'.tolist()' if name == 'tolist' else 'complex()'} of a complex array hands its "
+                                  f"numbers to Python, out of the watch (abs() of a Python complex is the modulus)")
             raise NotAnalytic(f".{name} of a complex array (the complex step's imaginary part would be dropped)")
+
+    def scalar(self, value):
+        # .item() of a complex array: a watched 0-d array instead of a Python complex, so that what
+        # follows (abs(), arithmetic) is still seen; float() of it is refused as a cast
+        return self.adopt(np.asarray(value)) if isinstance(value, complex) else value
 
 
 def _has_complex(values) -> bool:
@@ -213,6 +226,31 @@ def _has_complex(values) -> bool:
         elif np.iscomplexobj(v) and isinstance(v, (np.ndarray, np.generic, complex)):
             return True
     return False
+
+
+class _OpaqueCalls:
+    """A profile hook (sys.setprofile) for one complex-step call: the first function of an `OPAQUE`
+    library the code calls, however it reached it (a method, functools.partial, a helper held in a
+    dict, a module of the user's). Reading fn's code (`opaque_libraries`) finds most of them before
+    the call; this finds the rest."""
+
+    def __init__(self):
+        self.found: str | None = None
+        self.where = ""
+
+    def __call__(self, frame, event, arg):
+        if self.found is not None:
+            return
+        if event == "call":
+            name = frame.f_globals.get("__name__", "")
+        elif event == "c_call":
+            name = getattr(arg, "__module__", None) or ""
+        else:
+            return
+        if isinstance(name, str) and name.startswith("scipy"):
+            found = opaque_module(name)
+            if found:
+                self.found, self.where = found, f"{name}.{getattr(arg, '__name__', frame.f_code.co_name)}"
 
 
 @dataclass(frozen=True)
@@ -472,15 +510,27 @@ class Calls:
             watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,
                                            kinds="fc", guard=guard)
         args = self._complex_args(u, h, watcher)
+        numpy_code = getattr(self.fn, "framework", "numpy") == "numpy"
+        calls = _OpaqueCalls() if numpy_code and sys.getprofile() is None else None
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             try:
-                out = self._call(args)
+                if calls is not None:
+                    sys.setprofile(calls)
+                try:
+                    out = self._call(args)
+                finally:
+                    if calls is not None:
+                        sys.setprofile(None)
             except BaseException as exc:
                 self._base_touched = self.base is not None and not self.settled
                 if isinstance(exc, np.exceptions.ComplexWarning):
                     raise NotAnalytic(f"ComplexWarning: {exc}") from exc
                 raise
+        if calls is not None and calls.found:
+            self._opaque = [calls.found]
+            raise NotAnalytic(f"fn called {calls.found} (in {calls.where}), whose routines hand their inputs to "
+                              f"compiled code as plain arrays: the complex step cannot see what they compute")
         if self.base is None:
             self._validate(out)
         value = np.asarray(out[0])
