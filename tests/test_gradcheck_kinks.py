@@ -180,3 +180,14 @@ def test_numbers_handed_to_python_keep_the_step_or_are_refused(n):
     right = gradcheck(tolist, (x,))
     assert right.ok and "tolist" in right.fallback, right.fallback
     assert not gradcheck(lambda x: tolist(x, True), (x,)).ok
+
+
+def test_torch_item_stays_watched():
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(np.random.default_rng(1).standard_normal(64))
+
+    def fn(x, forgot=False):
+        return 0.5 * torch.sum(x * x) + abs(torch.sum(x).item()), x if forgot else x + torch.sign(torch.sum(x))
+    right = gradcheck(fn, (x,))
+    assert right.ok and right.estimator == "complex-step", right
+    assert not gradcheck(lambda x: fn(x, True), (x,)).ok

@@ -20,7 +20,8 @@ CONJUGATING = frozenset({"conj", "conj_physical", "sgn", "sign", "vdot", "vecdot
                          "conj_transpose", "angle"})
 _CONJUGATING_PARTS = ("conj", "vecdot", "sgn", "adjoint")
 #: methods that hand a complex tensor's numbers to code the guard does not watch (numpy, Python lists);
-#: ``.item()`` is allowed: it is how code returns its value, and Python's complex keeps the step
+#: ``.item()`` is allowed: it is how code returns its value; it hands back the 0-d tensor itself, so
+#: that what follows stays watched (abs() of a Python complex is the modulus, unseen)
 _LEAVES_THE_WATCH = frozenset({"numpy", "tolist", "__array__", "__float__", "__int__", "__index__", "__bool__"})
 
 
@@ -450,6 +451,8 @@ def _watch(torch, rounding, guarded: bool):
 
     def refuse_non_analytic(func, args, kwargs):
         name = getters.get(func) or getattr(func, "__name__", repr(func))
+        if name == "item" and args and isinstance(args[0], torch.Tensor) and args[0].numel() == 1:
+            return args[0].reshape(())
         if name in _BY_REAL_PART:
             try:
                 return _by_real_part(torch, name, args, kwargs)
