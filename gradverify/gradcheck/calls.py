@@ -497,8 +497,8 @@ class Calls:
         """One evaluation at x + i·h·u, or NotAnalytic. ``grads``: keep the real parts of the
         gradients (else they are let go at once, so their memory serves the next call).
         With ``jitter``, in Monte Carlo arithmetic (one rounding error per operation)."""
+        numpy_code = getattr(self.fn, "framework", "numpy") == "numpy"
         if self._opaque is None:
-            numpy_code = getattr(self.fn, "framework", "numpy") == "numpy"
             self._opaque = opaque_libraries(self.fn) if numpy_code else []
         if self._opaque:
             raise NotAnalytic(f"fn calls {', '.join(self._opaque)}, whose routines hand their inputs to compiled "
@@ -510,7 +510,6 @@ class Calls:
             watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,
                                            kinds="fc", guard=guard)
         args = self._complex_args(u, h, watcher)
-        numpy_code = getattr(self.fn, "framework", "numpy") == "numpy"
         calls = _OpaqueCalls() if numpy_code and sys.getprofile() is None else None
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
