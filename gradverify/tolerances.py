@@ -57,6 +57,7 @@ __all__ = [
     "ENTRIES_UP_TO",
     "COMPLEX_STEP",
     "CONFIRM_RUNS",
+    "KINK_SHRINK",
     "INCONCLUSIVE_RESOLUTION",
 ]
 
@@ -181,6 +182,12 @@ ENTRIES_UP_TO = 256
 COMPLEX_STEP = 1e-20
 #: Monte Carlo runs made to confirm a failing comparison before it is reported
 CONFIRM_RUNS = 4
+#: how much finer a step reads a confirmed central-difference failure again (gradcheck): 64× finer
+#: (its Richardson pair h/64, h/32 inside the kink's distance where h/16 was not) resolves a kink
+#: 64× nearer the point, at 64× the rounding error (~1e-9 of |f| in derivative units at the default
+#: step); where the two readings disagree beyond both tolerances the function is not smooth at the
+#: step's scale, and the finer one decides or the check is inconclusive
+KINK_SHRINK = 64.0
 #: gradcheck's ``resolution`` along random directions: an error this many tolerances large in
 #: one entry is missed by a direction with probability at most 1/10 (the miss bound τ/|e|)
 RESOLUTION_MISS = 10.0

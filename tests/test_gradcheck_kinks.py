@@ -191,3 +191,33 @@ def test_torch_item_stays_watched():
     right = gradcheck(fn, (x,))
     assert right.ok and right.estimator == "complex-step", right
     assert not gradcheck(lambda x: fn(x, True), (x,)).ok
+
+
+def _asarray_mae(p, y, plant=0.0):
+    p = np.asarray(p)  # a defensive first line: p leaves the watch, central differences judge
+    r = p - y
+    g = np.sign(r) / r.size
+    g[7] += plant
+    return np.mean(np.abs(r)), g
+
+
+def test_central_differences_read_a_kink_within_their_step_again_at_a_finer_step():
+    """A residual 3e-6 from the kink, inside the central step (~2e-5 here): central differences
+    read a fraction of the slope and a right gradient was a false alarm at index 3 (a wrong entry
+    planted at 7 was reported at 3). Read 64× finer, the estimate is the slope: the right gradient
+    passes and the planted entry is the one named."""
+    pred, y = _residuals(200, 0, near=3e-6)
+    right = gradcheck(_asarray_mae, (pred, y), wrt=(0,))
+    assert right.ok and right.estimator == "central", right.message
+    wrong = gradcheck(lambda p, y: _asarray_mae(p, y, plant=1e-2 / 200), (pred, y), wrt=(0,))
+    assert not wrong.ok and not wrong.inconclusive and wrong.located[0].index == (7,), wrong.message
+
+
+def test_a_kink_nearer_than_the_finer_step_reads_is_inconclusive_not_a_failure():
+    """At 1e-7 from the kink both steps straddle it and read different fractions of the slope:
+    not smooth at the step's scale, and neither reading agrees with the claim: inconclusive."""
+    pred, y = _residuals(200, 0, near=1e-7)
+    result = gradcheck(_asarray_mae, (pred, y), wrt=(0,))
+    assert not result.ok and result.inconclusive, result
+    assert result.message.startswith("inconclusive: central differences at steps h and h/64 disagree"), result.message
+    assert "kink within a step" in result.message

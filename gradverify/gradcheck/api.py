@@ -15,7 +15,7 @@ from ..tolerances import ENTRIES_UP_TO, INCONCLUSIVE_RESOLUTION, Tolerance, tole
 from .boundary import at_boundary
 from .calls import Calls, ModifiesArgument, NotDeterministic
 from .directions import random_direction
-from .estimators import Estimators, NonFinite
+from .estimators import Estimators, Kinked, NonFinite
 from .modes import Verdict, directional, entries
 from .results import GradcheckError, GradcheckResult, WrongEntry
 
@@ -75,8 +75,8 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
         np.random.set_state(saved[0])
         random.setstate(saved[1])
     resolution = est.resolution(mode_used == "directional")
-    inconclusive = verdict.ok and resolution >= INCONCLUSIVE_RESOLUTION
-    if inconclusive:
+    inconclusive = verdict.inconclusive or (verdict.ok and resolution >= INCONCLUSIVE_RESOLUTION)
+    if inconclusive and verdict.ok:
         verdict = Verdict(False, _inconclusive(resolution, est, options.tolerance))
     result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
                              time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
@@ -103,6 +103,10 @@ def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
         return mode, directional(est, rng, first, o.directions, o.spot, o.locate)
     except (NotDeterministic, ModifiesArgument) as exc:
         return mode, Verdict(False, str(exc))
+    except Kinked as exc:
+        return mode, Verdict(False, f"inconclusive: {exc}. What to do: check at a point away from the kink, "
+                                    f"or let the complex step run (it sees through ReLU and |r| exactly).",
+                             inconclusive=True)
     except NonFinite as exc:
         return mode, Verdict(False, f"wrong gradient: {exc}",
                              [WrongEntry(exc.argument, exc.index, exc.claimed, float("nan"))])

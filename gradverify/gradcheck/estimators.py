@@ -50,11 +50,16 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic, one_ulp
-from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, RESOLUTION_MISS, SUM_BLOCK
+from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
 from .calls import Calls, ComplexEvaluation, NotAnalytic
 from .directions import Claimed, Direction, claimed_along, largest_magnitude
 
-__all__ = ["Estimate", "Estimators", "NonFinite"]
+__all__ = ["Estimate", "Estimators", "Kinked", "NonFinite"]
+
+
+class Kinked(Exception):
+    """A central-difference failure that a finer step does not confirm: the function has a kink
+    within a step of the point; str() says what was seen. Inconclusive, never a pass."""
 
 
 class NonFinite(Exception):
@@ -298,8 +303,8 @@ class Estimators:
         scale = max([1.0] + [self._scales[slot] for slot, _, _ in u.pieces()])
         return self.calls.tol.fd_step * scale
 
-    def _central(self, u: Direction, claimed: Claimed) -> Estimate:
-        calls, h = self.calls, self._step(u)
+    def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
+        calls, h = self.calls, self._step(u) / shrink
         diffs, sizes = [], []
         for step in (h, 2 * h):
             fp = calls.real(calls.moved(u, step)).value
@@ -325,7 +330,8 @@ class Estimators:
             # estimates are said to disagree. Used for this comparison only: it is central's noise.
             measured = self._real_noise(u, claimed)
             slack = self.calls.tol.safety * measured[0] / self._step(u)
-            if not abs(c.numeric - e.numeric) <= c.tolerance + slack:
+            if not abs(c.numeric - e.numeric) <= c.tolerance + slack and \
+                    not self._finer_agrees(u, claimed, e, c, c.tolerance + slack, measured[0]):
                 return self._disagree(u, claimed, e, c, measured)
         try:
             noise = self._complex_noise(u, e, claimed)
@@ -389,4 +395,49 @@ class Estimators:
         spread over the step, and Σ gradᵀu's, widen central differences' tolerances (only theirs)."""
         noise_f, noise_c = measured if measured is not None else self._real_noise(u, claimed)
         self._noise["central"] = max(self._noise["central"], noise_f / self._step(u) + noise_c)
-        return replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["central"])
+        e = replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["central"])
+        return self._finer(u, claimed, e, noise_f) if e.fails else e
+
+    def _fine_rounding(self, u: Direction, claimed: Claimed, noise_f: float) -> float:
+        """The rounding of a central reading `KINK_SHRINK` times finer (derivative units): KINK_SHRINK
+        times the coarse one's. Not its truncation estimate, which a kink between its two steps inflates."""
+        tol = self.calls.tol
+        block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
+        return tol.safety * KINK_SHRINK / self._step(u) * (tol.unit_roundoff * block * abs(self.calls.base.value)
+                                                           + noise_f + self.calls.nondeterminism)
+
+    def _finer_agrees(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, tolerance: float,
+                      noise_f: float) -> bool:
+        """Whether central differences `KINK_SHRINK` times finer agree with the complex step ``e`` that
+        the coarse ones ``c`` contradicted: a kink within the coarse step (a residual near |r|'s 0), not
+        code that drops the imaginary part. Agreeing is coming within the tolerance and the finer
+        rounding, and at least 4 times nearer than the coarse reading (a complex step that is off, as
+        one that underflowed, stays as far from every reading). The complex step's failure then stands."""
+        fine = self._central(u, claimed, shrink=KINK_SHRINK)
+        gap = abs(fine.numeric - e.numeric)
+        return gap <= min(fine.tolerance, tolerance) + self._fine_rounding(u, claimed, noise_f) and \
+            gap <= 0.25 * abs(c.numeric - e.numeric)
+
+    def _finer(self, u: Direction, claimed: Claimed, e: Estimate, noise_f: float) -> Estimate:
+        """A confirmed central failure read again at steps `KINK_SHRINK` times finer. Where the two
+        readings agree within both tolerances, the failure stands. Where they do not, the function
+        is not smooth at the step's scale (a ReLU or |r| with an input within a step of its kink:
+        central differences read a fraction of the slope there): if the finer reading agrees with
+        the claim, that is the derivative at the point and the comparison passes; else `Kinked`
+        (inconclusive)."""
+        fine = self._central(u, claimed, shrink=KINK_SHRINK)
+        # a smooth function's readings at finer steps stay within the coarse tolerance and the finer
+        # rounding of each other; the finer one decides only within its own tolerance as well
+        rounding = self._fine_rounding(u, claimed, noise_f)
+        tight = e.tolerance + rounding
+        if abs(fine.numeric - e.numeric) <= tight:
+            return e
+        fine = replace(fine, tolerance=min(fine.tolerance, e.tolerance) + rounding)
+        if not fine.fails:
+            return fine
+        raise Kinked(f"central differences at steps h and h/{KINK_SHRINK:g} disagree ({e.numeric:.12g} and "
+                     f"{fine.numeric:.12g}, beyond {tight:.3g}), and neither "
+                     f"agrees with the claimed Σ gradᵀu = {e.claimed:.12g}: the function has a kink within a step "
+                     f"of the point (an input of a ReLU or |r| near its 0), where central differences read a "
+                     f"fraction of the slope, and the complex step, which would see through it, was not possible "
+                     f"({self.fallback or 'estimator=central'})")

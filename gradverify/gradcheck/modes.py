@@ -26,6 +26,8 @@ class Verdict:
     ok: bool
     message: str = ""
     located: list = field(default_factory=list)
+    #: not ok, and no failure either: what was seen cannot decide (a kink within a step)
+    inconclusive: bool = False
 
 
 def _located_message(located, what: str) -> str:
