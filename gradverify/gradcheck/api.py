@@ -44,7 +44,9 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
               estimator: str = "auto", directions: int | None = None, spot: int | None = None,
               locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
               nondet_tol: float = 0.0, raise_exception: bool = False,
-              framework: str | None = None) -> GradcheckResult:
+              framework: str | None = None, backward: Callable | None = None, jacobian: bool = False,
+              vjp: Callable | None = None, jvp: Callable | None = None,
+              hvp: Callable | None = None) -> GradcheckResult:
     """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``.
 
     ``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``.
@@ -60,7 +62,21 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     raise `GradcheckError` instead of returning a failed result. ``framework``: "numpy", "torch" or
     "jax", the library ``fn`` is written in (default: read from tensors in ``args``, else from
     ``fn``'s code); ``args`` may then hold that library's tensors, and ``fn`` is called with CPU
-    tensors of the same dtype, the complex step guarded by the library's own hooks."""
+    tensors of the same dtype, the complex step guarded by the library's own hooks.
+
+    Beyond a scalar loss (numpy code; each reduced to the check above, `layers` and `jacobian`):
+    ``backward=``: a layer, ``forward(*args) -> out`` or ``(out, cache)`` and ``backward(dout, cache)``
+    returning the gradients of the ``wrt`` arguments in order (the cache is ``args`` when forward
+    returns only out); ``jacobian=True``: ``fn(*args) -> (y, J)``, J of shape y.shape + x.shape
+    (a Hessian: ``fn = lambda x: (grad(x), hess(x))``); ``vjp=``: ``vjp(v, *args)`` for
+    ``fn(*args) -> y``; ``jvp=``: ``jvp(t, *args)`` for ``fn(*args) -> y``; ``hvp=``:
+    ``hvp(v, *args) -> H v`` for the usual ``fn -> (value, grads...)``, checked against fn's
+    gradient code (as torch's gradgradcheck)."""
+    routed = _route(backward, jacobian, vjp, jvp, hvp)
+    if routed:
+        return _beyond_scalar(routed, fn, args, wrt, backward, vjp, jvp, hvp, raise_exception, framework,
+                              dict(mode=mode, estimator=estimator, directions=directions, spot=spot, locate=locate,
+                                   seed=seed, tolerance=tolerance, nondet_tol=nondet_tol))
     t0 = time.perf_counter()
     fn, args, estimator = at_boundary(fn, args, estimator, framework)
     options = _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol)
@@ -135,6 +151,69 @@ def _inconclusive(resolution: float, est: Estimators, tol: Tolerance) -> str:
             f"but an error as large as max|grad| in one entry could pass unseen (only one-entry errors of "
             f"{resolution:.3g}·max|grad| or more are caught with probability ≥ 90%), so this is no pass. "
             f"Why: {how}. What to do: " + "; ".join(do) + ".")
+
+
+# ---------------------------------------------------------------- beyond a scalar loss
+def _route(backward, jacobian, vjp, jvp, hvp) -> tuple:
+    """Which of backward=, jacobian=, vjp=/jvp=, hvp= are given (validated; at most one kind)."""
+    for name, value in (("backward", backward), ("vjp", vjp), ("jvp", jvp), ("hvp", hvp)):
+        if value is not None and not callable(value):
+            raise InvalidArgument(f"{name} a callable (or None)", f"{name}={value!r:.60}",
+                                  {"backward": "backward(dout, cache) returns the gradients of the wrt arguments.",
+                                   "vjp": "vjp(v, *args) returns vᵀ ∂y/∂args[i] for each i in wrt.",
+                                   "jvp": "jvp(t, *args) returns ∂y/∂x · t.",
+                                   "hvp": "hvp(v, *args) returns the Hessian times v."}[name])
+    if not isinstance(jacobian, bool):
+        raise InvalidArgument("jacobian True or False", f"jacobian={jacobian!r:.60}",
+                              "jacobian=True: fn(*args) returns (y, J) with J of shape y.shape + x.shape.")
+    given = tuple(name for name, on in (("backward", backward is not None), ("jacobian", jacobian),
+                                        ("vjp", vjp is not None), ("jvp", jvp is not None),
+                                        ("hvp", hvp is not None)) if on)
+    if len(given) > 1 and set(given) != {"vjp", "jvp"}:
+        raise InvalidArgument("one of backward=, jacobian=True, vjp=/jvp= or hvp= per call",
+                              ", ".join(f"{g}=" for g in given), "Check each in its own gradcheck call.")
+    return given
+
+
+def _beyond_scalar(routed, fn, args, wrt, backward, vjp, jvp, hvp, raise_exception, framework, options):
+    """A layer, a Jacobian, a vjp/jvp pair or an hvp, each reduced to the scalar check."""
+    from . import jacobian as jacobian_check
+    from . import layers
+
+    if not callable(fn):
+        raise InvalidArgument("a callable fn" if "backward" not in routed else "a callable forward", f"fn={fn!r:.60}")
+    if not isinstance(args, (tuple, list)):
+        raise InvalidArgument("args as a tuple or list of fn's arguments", f"args={args!r:.60}",
+                              "Wrap a single argument: args=(x,).")
+    if framework not in (None, "numpy"):
+        raise InvalidArgument(f"numpy code with {routed[0]}=", f"framework={framework!r}",
+                              "torch and jax compute Jacobians and backward passes with their own autograd; "
+                              "check the scalar loss's gradient with gradcheck(fn, args) instead.")
+    if not isinstance(raise_exception, bool):
+        raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
+    args = list(args)
+    wrt = _wrt(args, wrt)
+    _choice("mode", options["mode"], MODES)
+    _seed(options["seed"])
+    if "backward" in routed:
+        return layers.check_layer(fn, args, wrt, backward, options, raise_exception)
+    if "jacobian" in routed:
+        return jacobian_check.check_jacobian(fn, args, wrt, options, raise_exception)
+    if "hvp" in routed:
+        return layers.check_hvp(fn, args, wrt, hvp, options, raise_exception)
+    result = None
+    if vjp is not None:
+        result = layers.check_vjp(fn, args, wrt, vjp, options, raise_exception)
+        if not result.ok:
+            return result
+    if jvp is not None:
+        second = jacobian_check.check_jvp(fn, args, wrt, jvp, options, raise_exception)
+        if result is not None:
+            from dataclasses import replace
+            second = replace(second, evaluations=second.evaluations + result.evaluations,
+                             seconds=second.seconds + result.seconds)
+        result = second
+    return result
 
 
 # ---------------------------------------------------------------- arguments

@@ -75,6 +75,12 @@ _NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.rea
                                     | {getattr(np.linalg, name) for name in _HERMITIAN if hasattr(np.linalg, name)})
 
 
+#: what to do when fn's value is a vector or an array (gradcheck's own check is of one number)
+_VECTOR_VALUED = ("For a vector-valued fn return (y, J) and pass jacobian=True (J of shape y.shape + x.shape); for a "
+                  "layer pass its backward: gradcheck(forward, args, backward=backward); for a vjp or jvp pass vjp= "
+                  "or jvp=; for a Hessian-vector product hvp=.")
+
+
 class NotAnalytic(Exception):
     """The code did something the complex step cannot see through; str() says what."""
 
@@ -391,6 +397,9 @@ class Calls:
 
     def _validate(self, out) -> None:
         """fn must return a scalar value and a gradient per wrt of its argument's shape."""
+        if not isinstance(out, (tuple, list)) and np.ndim(out) > 0:
+            raise InvalidArgument("fn to return (value, gradients...) with a scalar value",
+                                  f"one array of shape {np.shape(out)}", _VECTOR_VALUED)
         if not isinstance(out, (tuple, list)) or len(out) < 1 + len(self.wrt):
             got = len(out) if isinstance(out, (tuple, list)) else 1
             raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradients, one per wrt)",
@@ -399,7 +408,7 @@ class Calls:
                                   f"wrt= the positions of the arguments fn returns gradients for, in its order.")
         if np.ndim(out[0]) != 0:
             raise InvalidArgument("a scalar value as fn's first output", f"shape {np.shape(out[0])}",
-                                  "gradcheck checks the gradient of one number; sum or pick an entry.")
+                                  _VECTOR_VALUED)
         for g, i in zip(out[1:], self.wrt):
             if np.shape(g) != self.args[i].shape:
                 raise InvalidArgument(f"the gradient for args[{i}] with its shape {self.args[i].shape}",
