@@ -27,7 +27,7 @@ from .errors import DerivationError
 from .sampling import RandomSource, draw_point, other_sizes
 from .search import Found, explore
 from .spec import Point
-from .spec import Claim, Derivation
+from .spec import Claim, Derivation, differentiated_output
 from .diagnosis import agreed, degenerate, diagnose, pair_text, same_diagnosis, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
@@ -276,7 +276,8 @@ def _add_curve(evidence: Evidence, derivation: Derivation, claim: Claim, point: 
     value_dims = len(worst) - positions.ndim
     position = int(positions[worst[value_dims:]])
     upstream = None if claim.upstream is None else np.asarray(point.values[claim.upstream])
-    h, d_h = numeric.step_curve(derivation, point, claim.wrt, position, worst[:value_dims], upstream=upstream)
+    h, d_h = numeric.step_curve(derivation, point, claim.wrt, position, worst[:value_dims], upstream=upstream,
+                                of=differentiated_output(derivation, claim))
     if h.size < 2:
         return
     claimed = float(detail.claimed[worst])
@@ -427,21 +428,26 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
         if check == "agreement":
             out[(claim.name, check)] = _agreement(derivation, point, claim, a, err_a, *spec, value_name, tol)
         else:
-            out[(claim.name, check)] = finite_difference(derivation, point, claim, index, a, err_a, f, noise, tol)
+            of = differentiated_output(derivation, claim)  # the value, or the gradient for a second derivative
+            out[(claim.name, check)] = finite_difference(derivation, point, claim, index, a, err_a, base[of], noise,
+                                                         tol)
     return out
 
 
 def finite_difference(derivation: Derivation, point: Point, claim: Claim, index, claimed: np.ndarray,
                       err_claimed: np.ndarray, f: np.ndarray, noise: dict, tol: Tolerance):
     """``claimed`` against central differences of the implementation's value (for an
-    identity: against the value itself), with the tolerance the error model gives."""
-    value_name = derivation.implementation.returns[0]
+    identity: against the value itself; for a second derivative: of its gradient, ``f`` then the
+    gradient at the point), with the tolerance the error model gives."""
+    value_name = differentiated_output(derivation, claim)
+    if claim.order == 2 and np.shape(f) != np.shape(point.values[claim.wrt]):  # given the value: the gradient
+        f = numeric.call(derivation, point)[value_name]
     if claim.identity:
         return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.unit_roundoff * np.abs(f)))
     positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
     upstream = None if claim.upstream is None else np.asarray(point.values[claim.upstream])
     return numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
-                                 noise[value_name], tol, upstream)
+                                 noise[value_name], tol, upstream, of=value_name)
 
 
 def _raise_noise(noise: dict, claim: Claim, point: Point, f: np.ndarray, extra: np.ndarray) -> None:

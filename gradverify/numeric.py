@@ -242,16 +242,16 @@ def call_twice(derivation: Derivation, point: Point, log: CallLog | None = None)
 
 
 def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.ndarray,
-                     moves: np.ndarray) -> np.ndarray:
+                     moves: np.ndarray, of: str | None = None) -> np.ndarray:
     """The implementation's value with entry ``flat[j]`` of ``var`` moved by ``moves[k, j]``,
     for every k and j. One call with all of them stacked on a leading axis when the
     implementation says it takes a batch of ``var`` (``Implementation(batched=...)``);
-    else one call each."""
+    else one call each. ``of``: another output than the value (a second derivative moves the gradient)."""
     impl = derivation.implementation
-    value_name = impl.returns[0]
+    value_name = of or impl.returns[0]
     x0 = point.values[var]
     k, n = moves.shape
-    if var in impl.batched:
+    if var in impl.batched and value_name == impl.returns[0]:
         batch = np.broadcast_to(x0, (k, n) + x0.shape).copy().reshape(k * n, -1)
         rows = np.arange(k * n)
         batch[rows, np.tile(flat, k)] += moves.ravel()
@@ -298,6 +298,11 @@ def _check_shapes(derivation, point, result):
     for claim in derivation.claims:
         if claim.identity:
             expected = out_shape
+        elif claim.order == 2:  # a Hessian of a scalar function: x's shape twice
+            if out_shape != ():
+                raise DerivationError(f"claim {claim.name} has order=2 but the function value {value_name} has shape "
+                                      f"{out_shape}; a second derivative is claimed of a scalar function")
+            expected = point.values[claim.wrt].shape * 2
         else:
             expected = (() if claim.upstream else out_shape) + point.values[claim.wrt].shape
         got = result[claim.output].shape
@@ -364,7 +369,8 @@ def selected_positions(shape: tuple, index) -> np.ndarray:
     return flat if index is None else np.asarray(flat[index])
 
 
-def _stencil(derivation: Derivation, point: Point, var: str, positions: np.ndarray, tol: Tolerance):
+def _stencil(derivation: Derivation, point: Point, var: str, positions: np.ndarray, tol: Tolerance,
+             of: str | None = None):
     """The implementation's value at x ± h and x ± 2h along each selected entry of ``var``:
     ((f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims; the steps h, (n,))."""
     x0 = point.values[var]
@@ -375,7 +381,7 @@ def _stencil(derivation: Derivation, point: Point, var: str, positions: np.ndarr
     h = np.minimum(h, room_in_domain(derivation.variables[var], xs) / 4)
     h = (xs + h) - xs  # steps exactly representable at each x
     moves = np.stack([h, -h, 2 * h, -2 * h])  # (4, n)
-    return _values_at_moves(derivation, point, var, flat, moves), h  # (4, n) + value dims
+    return _values_at_moves(derivation, point, var, flat, moves, of), h  # (4, n) + value dims
 
 
 def _layout(a, positions):  # (n, *out) -> (*out, *selected)
@@ -408,7 +414,8 @@ CURVE_STEPS = tuple(10.0 ** -k for k in range(1, 13))
 
 
 def step_curve(derivation: Derivation, point: Point, var: str, position: int, output: tuple,
-               steps=CURVE_STEPS, upstream: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+               steps=CURVE_STEPS, upstream: np.ndarray | None = None,
+               of: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Central differences D_h of the implementation's value entry ``output`` along entry
     ``position`` (flat) of ``var``, at each step h · max(1, |x|) for h in ``steps``: the curve
     of report.html. Steps whose stencil would leave the variable's domain are left out, and each
@@ -421,7 +428,7 @@ def step_curve(derivation: Derivation, point: Point, var: str, position: int, ou
     if not h.size:
         return h, h
     moves = np.concatenate([h, -h])[:, None]  # (2k, 1)
-    values = _values_at_moves(derivation, point, var, np.array([position]), moves)[:, 0]  # (2k, *value dims)
+    values = _values_at_moves(derivation, point, var, np.array([position]), moves, of)[:, 0]  # (2k, *value dims)
     if upstream is not None:  # a backward pass: the value read out along the cotangent, Σ dout ⊙ out
         values = values.reshape(values.shape[0], -1) @ np.ravel(upstream)
     else:
@@ -441,7 +448,7 @@ def nothing_compared(examples_aside: int) -> str:
 
 def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.ndarray, claimed: np.ndarray,
                   err_claimed: np.ndarray, f: np.ndarray, noise_f: np.ndarray, tol: Tolerance,
-                  upstream: np.ndarray | None = None) -> "Comparison":
+                  upstream: np.ndarray | None = None, of: str | None = None) -> "Comparison":
     """``claimed`` against central differences of the implementation's value, entries whose
     stencil crosses a kink set aside.
 
@@ -461,7 +468,7 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
     out inflates the truncation estimate enough to cover D_h's error. A wrong mask is still
     refuted at every point whose stencil crosses no kink.
     """
-    (fp, fm, fp2, fm2), h = _stencil(derivation, point, var, positions, tol)
+    (fp, fm, fp2, fm2), h = _stencil(derivation, point, var, positions, tol, of)
     d_h, trunc, steps, sizes = _differences(fp, fm, fp2, fm2, h)
     fourth = np.abs(fp2 - 4 * fp + 6 * np.asarray(f) - 4 * fm + fm2)
     # the rounding error of f(x ± h): the noise measured at x, and the final rounding at x ± h

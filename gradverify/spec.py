@@ -269,6 +269,12 @@ class Claim:
       cache)``): the function is the layer's output (a vector or tensor), ``upstream`` names
       the Real variable holding dout (the output's shape), and the claim is the
       vector–Jacobian product Σ_i dout_i ∂out_i/∂wrt, laid out as the selected part of wrt.
+    * ``order=2`` (or ``wrt=("x", "x")``): a second derivative, ∂²f/∂x² of a scalar function,
+      laid out as (x dims) + (selected x dims): the Jacobian of the gradient, as torch's
+      gradgradcheck and jax's ``order=2`` see it. Checked three ways like a first-order claim:
+      against sympy's second derivative, against central differences of the implementation's
+      gradient (the output of the derivation's first-order claim by the same ``wrt``, which must
+      exist), and against the spec at 50 digits.
     * ``expect``: the verdict this claim is known to get ("conditional",
       "refuted", ...), with the ``reason``; like pytest's ``xfail(strict=True)``
       the run passes while the verdict is the expected one and fails when it
@@ -285,9 +291,18 @@ class Claim:
     expect: str | None = None
     reason: str = ""
     upstream: str | None = None
+    #: 1: a derivative; 2: a second derivative (a Hessian), see above
+    order: int = 1
     seed_text: InitVar[str | None] = None
 
     def __post_init__(self, seed_text):
+        if isinstance(self.wrt, tuple):  # wrt=("x", "x"): the second derivative by x
+            if len(self.wrt) not in (1, 2) or len(set(self.wrt)) != 1 or not isinstance(self.wrt[0], str):
+                raise InvalidArgument('wrt a variable name, or ("x", "x") for a second derivative by x',
+                                      f"wrt={self.wrt!r} for claim {self.name!r}",
+                                      "Mixed second derivatives ∂²f/∂x∂y are not supported: claim ∂²f/∂x² per variable.")
+            object.__setattr__(self, "order", max(self.order, len(self.wrt)))
+            object.__setattr__(self, "wrt", self.wrt[0])
         if seed_text is not None:
             warnings.warn("Claim(seed_text=) is now Claim(as_written=)", DeprecationWarning, stacklevel=3)
             object.__setattr__(self, "as_written", seed_text)
@@ -307,6 +322,8 @@ class Claim:
         value's own dimensions first (all of them), then the claim's selection."""
         index = self.select(s)
         out_ndim = 0 if self.upstream else out_ndim  # a backward pass has the shape of its input
+        if self.order == 2:  # a Hessian: the gradient's dimensions (x's) first
+            out_ndim = np.ndim(getattr(s, self.wrt))
         return (slice(None),) * out_ndim + (index if isinstance(index, tuple) else (index,))
 
     def shape(self, s, out_shape: tuple, wrt_shape: tuple) -> tuple:
@@ -314,6 +331,8 @@ class Claim:
         if self.identity:
             return tuple(out_shape)
         out_shape = () if self.upstream else out_shape
+        if self.order == 2:  # a Hessian: the gradient's dimensions (x's) first
+            out_shape = tuple(wrt_shape)
         try:
             selected = np.empty(wrt_shape)[self.select(s)].shape
         except (IndexError, TypeError, ValueError) as exc:
@@ -499,9 +518,42 @@ def _check_claims(d: "Derivation", where: str) -> None:
         if c.upstream is not None and (c.identity or not isinstance(d.variables.get(c.upstream), Real)):
             raise InvalidArgument("upstream naming a Real variable (the cotangent dout, the output's shape)",
                                   f"upstream={c.upstream!r} for claim {c.name!r} in {where}")
+        _check_order(d, c, where)
         if c.expect is not None and c.expect not in verdicts:
             raise InvalidArgument(f"expect= one of {', '.join(verdicts)}", f"expect={c.expect!r} for claim "
                                   f"{c.name!r} in {where}", "Say which verdict the claim is known to get.")
+
+
+def _check_order(d: "Derivation", c: Claim, where: str) -> None:
+    """order 1 or 2; a second derivative needs the first-order claim whose output it differentiates."""
+    if isinstance(c.order, bool) or c.order not in (1, 2):
+        raise InvalidArgument("order=1 (a derivative) or order=2 (a second derivative)",
+                              f"order={c.order!r} for claim {c.name!r} in {where}")
+    if c.order == 2:
+        if c.identity or c.upstream is not None:
+            raise InvalidArgument("order=2 on a claim about a scalar function's second derivative (no identity=, "
+                                  "no upstream=)", f"claim {c.name!r} in {where}")
+        differentiated_output(d, c)
+
+
+def differentiated_output(d: "Derivation", c: Claim) -> str:
+    """The implementation's output whose derivative claim ``c`` is: the function value, or for a
+    second derivative the gradient (the output of the first-order claim by the same variable, over
+    all of it, no upstream)."""
+    if c.order != 2:
+        return d.implementation.returns[0]
+    for other in d.claims:
+        if other.order == 1 and other.wrt == c.wrt and other.index is None and other.upstream is None \
+                and not other.identity:
+            return other.output
+    raise InvalidArgument(f"a first-order claim ∂f/∂{c.wrt} (no index=, no upstream=) beside the second derivative "
+                          f"{c.name!r}", f"none in {where_of(d)}",
+                          f"The second derivative is checked against central differences of the implementation's "
+                          f"gradient: claim it too, Claim('∂f/∂{c.wrt}', ..., output='<the gradient>', wrt={c.wrt!r}).")
+
+
+def where_of(d: "Derivation") -> str:
+    return f"derivation {d.id!r}"
 
 
 def _check_symbolic_sizes(d: "Derivation", where: str) -> None:

@@ -212,6 +212,17 @@ def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tup
     """sympy's derivative of the function by the selected symbols, laid out as the claim is: the
     output's dimensions first, or (a backward pass) contracted with the cotangent dout."""
     out_shape = cfg.out_shape
+    if claim.order == 2:  # sympy's second derivative: the Jacobian of the gradient by the selection
+        if out_shape != ():
+            raise DerivationError(f"claim {claim.name} has order=2, but the function has shape {out_shape}: a second "
+                                  f"derivative is claimed of a scalar function")
+        every = np.asarray(cfg.symbols[claim.wrt])
+        truth = np.empty(every.shape + sel.shape, dtype=object)
+        for i in np.ndindex(every.shape):
+            first = cfg.derivative((), every[i])
+            for j in np.ndindex(sel.shape):
+                truth[i + j] = sp.diff(first, sel[j])
+        return truth, every.shape + sel.shape
     if claim.upstream is not None:
         dout = np.asarray(to_array(getattr(cfg.s, claim.upstream)))
         if dout.size != int(np.prod(out_shape, dtype=int)):
