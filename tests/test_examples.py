@@ -169,3 +169,38 @@ def test_a_batch_norm_dgamma_without_its_sum_or_its_normalisation_is_refuted():
     row = by_claim(check_derivation(replace_impl(bn.derivation, centred), FAST))["dγ"]
     assert row.verdict == "refuted"
     assert row.checks["finite_difference"].status == "fail" and row.checks["agreement"].status == "fail"
+
+
+# ---------------------------------------------------------------- examples/softmax_ce_hessian.py
+def test_the_softmax_cross_entropy_hessian_holds_and_without_its_outer_product_is_refuted(examples):
+    rows = by_claim(check_derivation(examples["softmax-ce-hessian"], FAST))
+    assert {name: r.verdict for name, r in rows.items()} == {"∂J/∂v": "holds", "∂²J/∂v²": "holds",
+                                                             "∂²J/∂v² without ŷŷᵀ": "refuted"}
+    assert {k: c.status for k, c in rows["∂²J/∂v²"].checks.items()} == {
+        "symbolic": "proved", "finite_difference": "pass", "agreement": "pass"}
+    dropped = rows["∂²J/∂v² without ŷŷᵀ"]
+    assert dropped.checks["symbolic"].status == "refuted" and dropped.checks["finite_difference"].status == "fail"
+    assert dropped.expect == dropped.verdict
+
+
+def test_gauss_newton_is_refuted_as_a_hessian_through_a_tanh_layer(examples):
+    rows = by_claim(check_derivation(examples["tanh-softmax-gauss-newton"], FAST))
+    assert rows["∂²J/∂v²"].verdict == "holds", rows["∂²J/∂v²"].message
+    gn = rows["Gauss–Newton as ∂²J/∂v²"]
+    assert gn.verdict == "refuted" and gn.expect == gn.verdict
+    assert gn.checks["symbolic"].status == "refuted" and gn.checks["finite_difference"].status == "fail"
+    assert "not the Hessian" in gn.reason
+
+
+def test_the_softmax_hessian_as_a_jacobian_of_the_gradient_in_gradcheck():
+    import softmax_ce_hessian as m
+    from gradverify.gradcheck import gradcheck
+
+    rng = np.random.default_rng(5)
+    v, U = rng.normal(size=10), rng.normal(size=(10, 40))
+
+    def grad_and(which):
+        return lambda v: (lambda out: (out[1], out[which]))(m.softmax_ce_with_hessian(v, 3, U))
+
+    assert gradcheck(grad_and(2), (v,), jacobian=True)
+    assert not gradcheck(grad_and(3), (v,), jacobian=True).ok
