@@ -15,7 +15,10 @@ Modules, one concept each:
 * `directions`: random directions and the claimed side Σ gradᵀu;
 * `estimators`: complex step and central differences, the rounding bound, confirmation;
 * `modes`: directional and per-entry checks;
-* `search`: locating the wrong entry of a failed direction.
+* `search`: locating the wrong entry of a failed direction;
+* `layers`: a layer's forward and backward (``backward=``), a vjp (``vjp=``) and an hvp (``hvp=``),
+  each reduced to the scalar check with a drawn cotangent;
+* `jacobian`: ``fn -> (y, J)`` (``jacobian=True``) and a jvp (``jvp=``), by random projections.
 """
 
 from .api import gradcheck
