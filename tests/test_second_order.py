@@ -109,3 +109,28 @@ def test_a_second_derivative_of_a_vector_function_is_an_error_row():
                                       returns=("y", "J", "H")))
     row = by_claim(check_derivation(d, FAST))["H"]
     assert row.verdict == "error" and "scalar function" in row.message
+
+
+def test_a_column_of_the_hessian_selected_with_index():
+    def column(s, factor=3):
+        return sp.Matrix([factor * s.x[0] ** 2 if i == 0 else 0 for i in range(s.n)]) + s.a * s.a[0]
+
+    def code(factor):
+        def fn(x, a):
+            H = np.diag(factor * x ** 2) + np.outer(a, a)
+            return np.sum(x ** 4) / 4 + (a @ x) ** 2 / 2, x ** 3 + a * (a @ x), H
+        return fn
+
+    def derivation(factor):
+        return Derivation(
+            id="col", title="col", dims={"n": (2, 4)}, variables={"x": Real("n"), "a": Real("n")},
+            function=lambda s: sum(s.x[i] ** 4 for i in range(s.n)) / 4 + (s.a.T * s.x)[0, 0] ** 2 / 2,
+            claims=[Claim("∇f", lambda s: s.x.applyfunc(lambda t: t ** 3) + s.a * (s.a.T * s.x)[0, 0],
+                          output="g", wrt="x"),
+                    Claim("∇²f[:, 0]", lambda s: column(s, factor), output="H", wrt="x", order=2,
+                          index=lambda s: 0)],
+            implementation=Implementation(code(factor), args=("x", "a"), returns=("f", "g", "H")))
+
+    assert by_claim(check_derivation(derivation(3), FAST))["∇²f[:, 0]"].verdict == "holds"
+    row = by_claim(check_derivation(derivation(1), FAST))["∇²f[:, 0]"]
+    assert row.verdict == "refuted" and row.checks["finite_difference"].status == "fail"
