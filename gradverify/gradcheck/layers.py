@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -72,7 +73,7 @@ class _Roles:
     returns: str = "gradient"
 
 
-def _as_list(values, count: int, what: str, roles: _Roles, wrt: list) -> list:
+def _as_list(values, count: int, what: str, wrt: list) -> list:
     if count == 1 and not isinstance(values, (tuple, list)):
         return [values]
     if not isinstance(values, (tuple, list)) or len(values) != count:
@@ -130,7 +131,7 @@ class _Layer:
             outs, cache = self.split(self.forward(*copies), copies)
         except InvalidArgument:
             raise
-        except Exception as exc:
+        except Exception as exc:  # the user's code: say which part failed, before the check starts
             raise InvalidArgument(f"a {r.forward} that runs on the arguments given", f"{type(exc).__name__}: {exc}",
                                   f"Call {r.forward}(*args) yourself first.") from exc
         for i, (a, k) in enumerate(zip(copies, kept)):
@@ -177,12 +178,13 @@ class _Layer:
             if np.shape(g) != self.args[i].shape:
                 raise InvalidArgument(f"{r.backward}'s gradient for {argument_name(self.forward, i)} with its shape "
                                       f"{self.args[i].shape}", f"shape {np.shape(g)}",
-                                      f"{r.backward} returns one gradient per wrt argument {tuple(self.wrt)}, in order.")
+                                      f"{r.backward} returns one gradient per wrt argument {tuple(self.wrt)}, "
+                                      f"in order.")
         return ""
 
     def _call_backward(self, douts, cache) -> list:
         d = douts[0] if len(douts) == 1 else tuple(douts)
-        return _as_list(self.backward(d, cache), len(self.wrt), self.roles.backward, self.roles, self.wrt)
+        return _as_list(self.backward(d, cache), len(self.wrt), self.roles.backward, self.wrt)
 
     def __call__(self, *args):
         outs, cache = self.split(self.forward(*args), args)
@@ -203,9 +205,11 @@ def _layer_split(result, args):
 def _run(layer: _Layer, args: list, wrt: list, options: dict, what: str, raise_exception: bool) -> GradcheckResult:
     from .api import gradcheck
 
+    t0 = time.perf_counter()
     problem = layer.preflight()
-    if problem:
-        result = GradcheckResult(False, options.get("mode", "auto"), "none", float("inf"), 2, 0.0, problem)
+    if problem:  # (one forward and one backward were called)
+        result = GradcheckResult(False, options.get("mode", "auto"), "none", float("inf"), 1, time.perf_counter() - t0,
+                                 problem)
     else:
         result = gradcheck(layer, args, wrt, **options)
         result = _named(result, layer, what)
