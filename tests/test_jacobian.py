@@ -187,3 +187,32 @@ _W = np.arange(12.0).reshape(3, 4) / 10
 def test_bad_jacobian_calls_raise_invalid_argument(fn, kwargs, words):
     with pytest.raises(InvalidArgument, match=words):
         gradcheck(fn, (np.ones(4),), **kwargs)
+
+
+def test_an_hvp_over_two_arguments_takes_and_returns_tuples():
+    """f(x, y) = ½ Σ (x ⊙ y)²: ∇x = x y², ∇y = x² y; H (vx, vy) = (y² vx + 2xy vy, 2xy vx + x² vy)."""
+    rng = _rng()
+    x, y = rng.normal(size=50), rng.normal(size=50)
+
+    def fn(x, y):
+        return 0.5 * np.sum((x * y) ** 2), x * y ** 2, x ** 2 * y
+
+    def hvp(v, x, y, wrong=False):
+        vx, vy = v
+        return y ** 2 * vx + 2 * x * y * vy, 2 * x * y * vx * (0 if wrong else 1) + x ** 2 * vy
+
+    assert gradcheck(fn, (x, y), hvp=hvp)
+    r = gradcheck(fn, (x, y), hvp=lambda v, x, y: hvp(v, x, y, wrong=True))
+    assert not r.ok and r.located[0].argument == 1
+    assert "hvp's H·v for y (args[1]), hvp's output 1 of 2" in r.message
+
+
+def test_the_caller_s_global_random_state_is_left_alone():
+    rng = _rng()
+    W, x = rng.normal(size=(6, 5)), rng.normal(size=5)
+    fn, vjp, jvp = _tanh_pair(W)
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    gradcheck(fn, (x,), vjp=vjp, jvp=jvp)
+    gradcheck(tanh_layer(W), (x,), jacobian=True)
+    assert np.array_equal(np.random.get_state()[1], before)
