@@ -188,9 +188,11 @@ CONFIRM_RUNS = 4
 #: step); where the two readings disagree beyond both tolerances the function is not smooth at the
 #: step's scale, and the finer one decides or the check is inconclusive
 KINK_SHRINK = 64.0
-#: gradcheck's ``resolution`` along random directions: an error this many tolerances large in
-#: one entry is missed by a direction with probability at most 1/10 (the miss bound τ/|e|)
-RESOLUTION_MISS = 10.0
+#: gradcheck's ``resolution`` along random directions: every weight has |u_k| ≥ ½, so an error
+#: in one entry moves the comparison by at least half of it, and one more than this many
+#: tolerances large is caught for certain, whatever the seed (errors in several entries: missed
+#: with probability at most 2τ/max|e|)
+RESOLUTION_MISS = 2.0
 #: a gradcheck pass whose ``resolution`` is at least this is no pass but inconclusive: a pass must at
 #: least resolve an error as large as the largest gradient entry (resolution 1: an error of max|grad|
 #: in one entry, the size of a flipped sign or a dropped term there, would pass unseen). Central
@@ -203,9 +205,10 @@ INCONCLUSIVE_RESOLUTION = 1.0
 #: for terms of random sign (measured: shared/notes/summation-error.md); longer sums
 #: grow no faster. A comparison above this bound is measured (Monte Carlo arithmetic) before it fails.
 SUM_BLOCK = 4096
-#: a random direction's entries are (m + 1/2) / 2**15, m a uniform 16-bit integer: uniform
-#: in (-1, 1), never 0, 2 bytes of randomness per entry (drawing float64 costs twice the time).
-#: The chance that one direction misses an error is at most tol/|largest error| + 2**-16.
+#: a random direction's entries are ±(1/2 + |m + 1/2| / 2**16), m a uniform 16-bit integer: a
+#: random sign and a magnitude in (1/2, 1), 2 bytes of randomness per entry (drawing float64
+#: costs twice the time). One wrong entry moves the comparison by at least half its error; the
+#: chance that one direction misses errors in several is at most 2·tol/|largest error| + 2**-16.
 DIRECTION_LEVELS = 2**16
 #: entries handled per chunk when a direction is applied or summed (512 KiB of float64):
 #: large enough that Python's loop costs nothing, small enough to stay in cache

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import rng
 from ..errors import InvalidArgument
 from ..tolerances import ENTRIES_UP_TO, INCONCLUSIVE_RESOLUTION, Tolerance, tolerance_for
 from .boundary import at_boundary
@@ -44,7 +45,7 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
               estimator: str = "auto", directions: int | None = None, spot: int | None = None,
               locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
               nondet_tol: float = 0.0, raise_exception: bool = False,
-              framework: str | None = None) -> GradcheckResult:
+              framework: str | None = None, pin_rng: bool = False) -> GradcheckResult:
     """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``.
 
     ``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``.
@@ -60,27 +61,34 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     raise `GradcheckError` instead of returning a failed result. ``framework``: "numpy", "torch" or
     "jax", the library ``fn`` is written in (default: read from tensors in ``args``, else from
     ``fn``'s code); ``args`` may then hold that library's tensors, and ``fn`` is called with CPU
-    tensors of the same dtype, the complex step guarded by the library's own hooks."""
+    tensors of the same dtype, the complex step guarded by the library's own hooks. ``pin_rng``: fn
+    draws from the global ``np.random`` or ``random`` generator (a mini-batch, negative samples), so
+    seed both identically (with ``seed``) before every call; their states are given back afterwards,
+    and a lock keeps two such checks from interleaving. Without it gradcheck touches no global state:
+    such code is reported as not deterministic, with this hint.
+
+    Every pass is certified in real arithmetic: central differences along the same directions must
+    agree with the claim too (``certified_resolution`` says how finely); the complex step, where the
+    code allows it, only sharpens such a pass (``resolution``)."""
     t0 = time.perf_counter()
     fn, args, estimator = at_boundary(fn, args, estimator, framework)
     options = _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol)
     if not isinstance(raise_exception, bool):
         raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
-    calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol)
+    pin_rng = _flag("pin_rng", pin_rng, False)
+    calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol,
+                  pin_rng)
     est = Estimators(calls, options.estimator)
-    saved = np.random.get_state(), random.getstate()
-    try:
+    with rng.keeping() if pin_rng else contextlib.nullcontext(), np.errstate(all="ignore"):
         mode_used, verdict = _run(options, calls, est)
-    finally:
-        np.random.set_state(saved[0])
-        random.setstate(saved[1])
     resolution = est.resolution(mode_used == "directional")
+    certified = est.resolution(mode_used == "directional", certified=True)
     inconclusive = verdict.inconclusive or (verdict.ok and resolution >= INCONCLUSIVE_RESOLUTION)
     if inconclusive and verdict.ok:
         verdict = Verdict(False, _inconclusive(resolution, est, options.tolerance))
     result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
                              time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
-                             resolution, inconclusive)
+                             resolution, inconclusive, certified)
     if raise_exception and not result.ok:
         raise GradcheckError(result)
     return result
@@ -133,7 +141,7 @@ def _inconclusive(resolution: float, est: Estimators, tol: Tolerance) -> str:
     do.append("check a smaller problem (fewer entries; per entry with mode='entries')")
     return (f"inconclusive: resolution {resolution:.3g} ≥ {INCONCLUSIVE_RESOLUTION:g}: every comparison agreed, "
             f"but an error as large as max|grad| in one entry could pass unseen (only one-entry errors of "
-            f"{resolution:.3g}·max|grad| or more are caught with probability ≥ 90%), so this is no pass. "
+            f"{resolution:.3g}·max|grad| or more are caught for certain), so this is no pass. "
             f"Why: {how}. What to do: " + "; ".join(do) + ".")
 
 

@@ -37,16 +37,16 @@ import contextlib
 import math
 import random
 import sys
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InvalidArgument
 from ..frameworks import NotAnalyticCode
-from ..frameworks.detection import opaque_libraries, opaque_module
+from ..frameworks.detection import opaque_libraries
 from ..mca import MonteCarloArithmetic
 from ..tolerances import SUM_BLOCK, Tolerance
+from ..rng import seed_both
 from ..watching import Watcher
 from .directions import Direction, chunks
 
@@ -228,31 +228,6 @@ def _has_complex(values) -> bool:
     return False
 
 
-class _OpaqueCalls:
-    """A profile hook (sys.setprofile) for one complex-step call: the first function of an `OPAQUE`
-    library the code calls, however it reached it (a method, functools.partial, a helper held in a
-    dict, a module of the user's). Reading fn's code (`opaque_libraries`) finds most of them before
-    the call; this finds the rest."""
-
-    def __init__(self):
-        self.found: str | None = None
-        self.where = ""
-
-    def __call__(self, frame, event, arg):
-        if self.found is not None:
-            return
-        if event == "call":
-            name = frame.f_globals.get("__name__", "")
-        elif event == "c_call":
-            name = getattr(arg, "__module__", None) or ""
-        else:
-            return
-        if isinstance(name, str) and name.startswith("scipy"):
-            found = opaque_module(name)
-            if found:
-                self.found, self.where = found, f"{name}.{getattr(arg, '__name__', frame.f_code.co_name)}"
-
-
 @dataclass(frozen=True)
 class Evaluation:
     """One real evaluation: the value and the gradients for the ``wrt`` arguments."""
@@ -298,6 +273,12 @@ def _torch_generator_moved(before) -> bool:
     return after is not None and not bool(sys.modules["torch"].equal(before, after))
 
 
+def _global_states() -> tuple:
+    """What the global np.random and random generators hold now (to see whether fn drew from them)."""
+    state = np.random.get_state()
+    return state[0], state[1].tobytes(), state[2:], random.getstate()
+
+
 def _largest_difference(a: Evaluation, b: Evaluation) -> float:
     """0.0 when bitwise equal (NaN where NaN), else the largest absolute difference."""
     pairs = [(np.asarray(a.value), np.asarray(b.value))] + list(zip(a.grads, b.grads))
@@ -317,11 +298,12 @@ class Calls:
 
     read_only = staticmethod(_read_only)
 
-    def __init__(self, fn, args: list, wrt: list, tol: Tolerance, seed: int, nondet_tol: float):
+    def __init__(self, fn, args: list, wrt: list, tol: Tolerance, seed: int, nondet_tol: float,
+                 pin_rng: bool = False):
         self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
-        self.seed, self.nondet_tol = seed, nondet_tol
+        self.seed, self.nondet_tol, self.pin_rng = seed, nondet_tol, pin_rng
         self.evaluations = 0
-        self.pinned = False  # True once the global RNGs are seeded before every call
+        self.pinned = False  # True once the global RNGs are seeded before every call (pin_rng=True only)
         self.nondeterminism = 0.0  # the difference between two identical calls, when accepted
         self.sizes = tuple(int(args[i].size) for i in wrt)
         self.complex_dtype = np.result_type(*(args[i].dtype for i in wrt), np.complex64)
@@ -341,13 +323,12 @@ class Calls:
 
     # ------------------------------------------------------------ calling
     def _call(self, args):
-        if self.pinned:
-            np.random.seed(self.seed)
-            random.seed(self.seed)
+        if self.pinned:  # only with pin_rng=True, inside rng.keeping() (gradcheck holds it)
+            seed_both(self.seed)
         self.evaluations += 1
         try:
             return self.fn(*args)
-        except (NotAnalytic, np.exceptions.ComplexWarning):
+        except NotAnalytic:
             raise
         except ValueError as exc:
             if "read-only" in str(exc):
@@ -434,10 +415,17 @@ class Calls:
         self.settled = True
         if self._base_touched:
             self.base = self.real()
+        drew, torch_before = _global_states(), _torch_generator_state()
         base, second = self._twice(self.base)
         self.base = base
-        if _largest_difference(base, second) == 0.0:
+        diff = _largest_difference(base, second)
+        if diff == 0.0:
             return False
+        if diff <= self.nondet_tol:
+            self.nondeterminism = diff
+            return False
+        if not self.pin_rng:
+            raise NotDeterministic(self._differ(diff, _torch_generator_moved(torch_before), drew != _global_states()))
         self.pinned = True
         torch_before = _torch_generator_state()
         first, second = self._twice(self.real())
@@ -464,8 +452,14 @@ class Calls:
         return kept, second
 
     @staticmethod
-    def _differ(diff: float, torch_drew: bool) -> str:
+    def _differ(diff: float, torch_drew: bool, global_drew: bool = False) -> str:
         said = f"not deterministic: outputs differ between two calls at the same point by {diff:.3g} "
+        if global_drew:
+            return (said + "(fn draws from the global np.random or random generator: a mini-batch, negative "
+                    "samples, dropout). Pass pin_rng=True to have gradcheck seed both identically before every "
+                    "call (it gives their states back afterwards, and holds a lock meanwhile so that two such "
+                    "checks never interleave), or draw from a generator fn makes from a seed "
+                    "(np.random.default_rng(seed)), or pass nondet_tol= the difference you accept.")
         if torch_drew:
             return (said + "(np.random and random were seeded identically before each call, but fn draws from "
                     "torch's global generator: torch.rand, dropout). Call torch.manual_seed(seed) at the start "
@@ -510,26 +504,14 @@ class Calls:
             watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,
                                            kinds="fc", guard=guard)
         args = self._complex_args(u, h, watcher)
-        calls = _OpaqueCalls() if numpy_code and sys.getprofile() is None else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", np.exceptions.ComplexWarning)
-            try:
-                if calls is not None:
-                    sys.setprofile(calls)
-                try:
-                    out = self._call(args)
-                finally:
-                    if calls is not None:
-                        sys.setprofile(None)
-            except BaseException as exc:
-                self._base_touched = self.base is not None and not self.settled
-                if isinstance(exc, np.exceptions.ComplexWarning):
-                    raise NotAnalytic(f"ComplexWarning: {exc}") from exc
-                raise
-        if calls is not None and calls.found:
-            self._opaque = [calls.found]
-            raise NotAnalytic(f"fn called {calls.found} (in {calls.where}), whose routines hand their inputs to "
-                              f"compiled code as plain arrays: the complex step cannot see what they compute")
+        # No warnings filter and no profile hook: both are process-wide (another thread's code would
+        # meet them). What the code does out of the watch (a cast that drops the imaginary part, a
+        # compiled routine that conjugates) is caught by the central differences every pass meets.
+        try:
+            out = self._call(args)
+        except BaseException:
+            self._base_touched = self.base is not None and not self.settled
+            raise
         if self.base is None:
             self._validate(out)
         value = np.asarray(out[0])

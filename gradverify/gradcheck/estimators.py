@@ -116,6 +116,9 @@ class Estimators:
         self.worst = 0.0
         #: the widest tolerance of a comparison made (derivative units): what a pass can resolve
         self.widest = 0.0
+        #: the widest tolerance of a passing comparison in real arithmetic (central differences):
+        #: what a pass resolves without assuming the code is analytic
+        self.certified = 0.0
         self._largest: float | None = None
         self._scales: dict = {}
         self._prefetched: tuple | None = None  # (direction, ComplexEvaluation or the exception it raised)
@@ -167,17 +170,21 @@ class Estimators:
         self.worst = max(self.worst, e.ratio)
         if math.isfinite(e.tolerance):
             self.widest = max(self.widest, e.tolerance)
+        if e.estimator == "central" and not e.fails:
+            self._certified(e)
         return e
 
-    def resolution(self, directional: bool) -> float:
-        """The smallest error in one entry, as a fraction of max|grad|, caught with probability
-        ≥ 90%: a random direction misses an error e with probability ≤ τ/|e| (README), so
-        10·τ along directions, τ entry by entry."""
+    def resolution(self, directional: bool, certified: bool = False) -> float:
+        """The smallest error in one entry, as a fraction of max|grad|, caught for certain: every
+        weight of a random direction is at least ½, so 2·τ along directions, τ entry by entry.
+        ``certified``: what the comparisons in real arithmetic alone resolved (central differences,
+        which every pass meets); else what the sharpest estimator used resolved."""
         if self.calls.base is None:
             return math.nan
         factor = RESOLUTION_MISS if directional else 1.0
         largest = self.largest()
-        return factor * self.widest / largest if largest > 0 else factor * self.widest
+        widest = self.certified if certified else self.widest
+        return factor * widest / largest if largest > 0 else factor * widest
 
     def prefetch(self, u: Direction) -> None:
         """The complex-step call along ``u`` made now, before `Calls.start`; `estimate(u)` uses it.
@@ -190,9 +197,49 @@ class Estimators:
             self._prefetched = (u, exc)
 
     def estimate(self, u: Direction) -> Estimate:
-        """The comparison along ``u``, confirmed before it is allowed to fail."""
+        """The comparison along ``u``, confirmed before it is allowed to fail, certified by real
+        arithmetic before it is allowed to pass."""
         e = self._look(u)
-        return self._seen(e if not e.fails else self._confirm(u, e))
+        return self._seen(self._confirm(u, e) if e.fails else self.certify(u, e))
+
+    def certify(self, u: Direction, e: Estimate) -> Estimate:
+        """A passing comparison along ``u`` held against real arithmetic along the same direction.
+
+        A complex-step pass is only as good as the code's analyticity, which nothing can list
+        (np.vectorize with Python's abs, a C extension, compiled code that conjugates): central
+        differences at h and 2h, which meet no such condition, must agree with the claim too, within
+        their own tolerance (rounding u·|f|/h and the truncation seen between the two steps). Where
+        they do not, the adjudication every central failure gets runs first (the rounding measured,
+        the finer step for a kink: `Kinked` if that cannot decide); a disagreement that survives it
+        means the complex step agreed with a claim that real arithmetic refutes: the complex step is
+        not trusted for this code from then on (`fallback` says why), and the confirmed central failure
+        is returned. A pass returns ``e``; what real arithmetic certified is kept (`certified_resolution`).
+        """
+        if e.fails or e.estimator != "complex-step":
+            return e
+        claimed = e.basis
+        c = self._central(u, claimed)
+        if not c.fails:
+            self._certified(c)
+            self.calls.release_moved()
+            return e
+        if self.calls.settle():  # central differences call fn at no point twice: determinism first
+            return self.certify(u, self._look(u))
+        c = self._confirm_central(u, claimed, c)
+        if not c.fails:
+            self._certified(c)
+            return e
+        self._fall_back(f"the complex step agreed with the claim ({e.numeric:.12g} against Σ gradᵀu = "
+                        f"{e.claimed:.12g}) where central differences, in real arithmetic, do not ({c.numeric:.12g}, "
+                        f"beyond their tolerance {c.tolerance:.3g}): the code has an operation that is not the "
+                        f"real one continued to complex numbers (Python's abs of a complex, a cast, compiled "
+                        f"code that conjugates), so the complex step is not trusted for it; central differences "
+                        f"used")
+        return c
+
+    def _certified(self, c: Estimate) -> None:
+        if math.isfinite(c.tolerance):
+            self.certified = max(self.certified, c.tolerance)
 
     def look(self, u: Direction) -> Estimate:
         """The comparison along ``u``, unconfirmed: a failure here has met the determinism test but

@@ -44,8 +44,10 @@ def directional(est: Estimators, rng: np.random.Generator, first, count: int, sp
         u = first if n == 0 else random_direction(rng, sizes)
         e = est.look(u)
         if not e.fails:
-            est.record(e)
-            continue
+            e = est.certify(u, e)  # real arithmetic along the same direction: a pass needs it too
+            if not e.fails:
+                est.record(e)
+                continue
         verdict = _failed_direction(est, u, e, search)
         if verdict is not None:
             return verdict
