@@ -27,6 +27,7 @@ cost: in a fresh process each (the first call, as a user makes it), the time of
 from __future__ import annotations
 
 import argparse
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 import json
 import os
 import platform
@@ -264,6 +265,7 @@ def main() -> int:
     p.add_argument("--plant-sizes", default="100000,1500000", help="N for the planted errors")
     p.add_argument("--one-cost", nargs=2, help=argparse.SUPPRESS)
     p.add_argument("--one-memory", action="store_true", help=argparse.SUPPRESS)
+    add_write_option(p)
     a = p.parse_args()
     if a.one_memory:
         print(json.dumps(fresh_memory()))
@@ -285,4 +287,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        sys.exit(main())
