@@ -87,21 +87,23 @@ def recorded(script_file: str):
     script = Path(script_file).stem
     command = shlex.join(["python", f"benchmarks/{script}.py", *sys.argv[1:]])
     tee = _Tee(sys.stdout)
-    t0 = time.perf_counter()
+    t0, load = time.perf_counter(), os.getloadavg()[0]
     try:
         with contextlib.redirect_stdout(tee):
             yield
     except SystemExit as done:
         if done.code not in (None, 0, 1):
             raise
-        _write(path, script, command, tee.kept.getvalue(), time.perf_counter() - t0)
+        _write(path, script, command, tee.kept.getvalue(), time.perf_counter() - t0, load)
         raise
-    _write(path, script, command, tee.kept.getvalue(), time.perf_counter() - t0)
+    _write(path, script, command, tee.kept.getvalue(), time.perf_counter() - t0, load)
 
 
-def _write(path: Path, script: str, command: str, printed: str, seconds: float) -> None:
+def _write(path: Path, script: str, command: str, printed: str, seconds: float, load: float) -> None:
+    # the load average: times measured on a busy machine are longer, and the page says so
     body = (f"`{command}`, run {time.strftime('%Y-%m-%d %H:%M %Z')} on {platform.machine()}, "
-            f"{os.cpu_count()} cores, Python {platform.python_version()}, {seconds:.0f} s:\n\n"
+            f"{os.cpu_count()} cores, Python {platform.python_version()}, {seconds:.0f} s, load average "
+            f"{load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end:\n\n"
             f"```text\n{printed.rstrip()}\n```")
     write_region(path, script, body)
     print(f"wrote {path} (region {script})", file=sys.stderr)

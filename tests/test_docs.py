@@ -130,3 +130,18 @@ def test_write_option_writes_the_scripts_output_into_its_region(tmp_path):
     assert p.returncode == 0, p.stderr
     text = page.read_text(encoding="utf-8")
     assert "3 entries, 0 wrong" in text and "`python benchmarks/tiny.py`" in text and "<!-- END tiny -->" in text
+
+
+def test_the_command_line_page_lists_every_option_of_every_command():
+    import argparse
+
+    from gradverify.cli import parser
+
+    synopsis = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8").split("```")[1]
+    limits = re.search(r"LIMITS: (.*)", synopsis).group(1)
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name, sub in commands.items():
+        line = " ".join(re.findall(rf"python -m gradverify {name}\b.*(?:\n {{20,}}.*)*", synopsis))
+        shown = set(re.findall(r"--[a-z-]+", line.replace("[LIMITS]", limits)))
+        options = {o for a in sub._actions for o in a.option_strings if o.startswith("--")} - {"--help"}
+        assert shown == options, (name, sorted(shown - options), sorted(options - shown))
