@@ -6,6 +6,7 @@ Conventions in the Markdown (HTML comments, invisible on GitHub and in the built
   file: it is written at that path in the page's scratch folder (later blocks of the page can import
   it or name it on a command line), and run once to show that it loads.
 * Any other ```python block is a script: run alone, in that folder, with the package importable.
+  The folder also holds ``derivations/`` (the seed's), where the report looks by default.
 * ``<!-- skip: reason -->`` just before a block: illustrative only, not run (the test shows the reason).
 * ``<!-- output -->`` just before a ```text block: that block is what the runnable block before it
   printed (a ```python script, or a ```sh block of ``python -m gradverify ...`` commands).
@@ -110,6 +111,8 @@ def run(b: Block, folder: Path) -> str:
     """Run block ``b`` in ``folder`` (the page's files before it written there); its stdout.
 
     Raises AssertionError with the output when a python block fails."""
+    if not (folder / "derivations").exists():  # the seed's derivations, where the report looks by default
+        (folder / "derivations").symlink_to(ROOT / "derivations", target_is_directory=True)
     for earlier in blocks(b.page):
         if earlier.start >= b.start:
             break
