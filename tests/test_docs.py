@@ -76,6 +76,7 @@ def test_excerpt_takes_the_lines_between_start_and_stop():
 def test_the_site_builds_with_warnings_as_errors(tmp_path):
     pytest.importorskip("mkdocs", reason="the docs extra: pip install -e '.[docs]'")
     pytest.importorskip("mkdocstrings_handlers.python", reason="the docs extra: pip install -e '.[docs]'")
+    pytest.importorskip("material", reason="the docs extra: pip install -e '.[docs]'")
     p = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
                        cwd=ROOT, capture_output=True, text=True, timeout=300,
                        env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
