@@ -58,6 +58,8 @@ __all__ = [
     "COMPLEX_STEP",
     "CONFIRM_RUNS",
     "KINK_SHRINK",
+    "KINK_LEVELS",
+    "BRANCH_FLIP",
     "INCONCLUSIVE_RESOLUTION",
 ]
 
@@ -188,6 +190,18 @@ CONFIRM_RUNS = 4
 #: step); where the two readings disagree beyond both tolerances the function is not smooth at the
 #: step's scale, and the finer one decides or the check is inconclusive
 KINK_SHRINK = 64.0
+#: at most this many finer readings (h/64, h/64², …) a central failure gets before it is called a
+#: kink; fewer where a reading's rounding (64ᵏ times the coarse one's) already reaches the discrepancy
+#: it should explain. An input 1e-12 from |r|'s 0 is inside h/64³ (2e-11) but not h/64⁴ (4e-13),
+#: whose rounding (~1e-3 of |f| in derivative units) still resolves a flipped sign or a dropped term
+KINK_LEVELS = 6
+#: a Monte Carlo rerun "flipped a branch" (an equality or argmax mask, a ReLU) when a gradient entry
+#: goes between exactly 0 and a size between this fraction of max|grad| and max|grad|: rounding moves
+#: an entry by ulps of what it is computed from, far below that band where the gradient is resolved
+#: (√u = 1.5e-8 of the largest is far above an ulp) and far above it where the gradient is itself
+#: rounding; a flipped mask moves it by the size of a gradient entry. Such a rerun is left out of the
+#: rounding measured
+BRANCH_FLIP = 1.5e-8
 #: gradcheck's ``resolution`` along random directions: every weight has |u_k| ≥ ½, so an error
 #: in one entry moves the comparison by at least half of it, and one more than this many
 #: tolerances large is caught for certain, whatever the seed (errors in several entries: missed

@@ -88,7 +88,7 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
         verdict = Verdict(False, _inconclusive(resolution, est, options.tolerance))
     result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
                              time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
-                             resolution, inconclusive, certified)
+                             resolution, inconclusive, certified, sorted(est.notes))
     if raise_exception and not result.ok:
         raise GradcheckError(result)
     return result

@@ -50,7 +50,8 @@ from ..rng import seed_both
 from ..watching import Watcher
 from .directions import Direction, chunks
 
-__all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic"]
+__all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic",
+           "WatchRefused"]
 
 _NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fmod,
                            np.remainder, np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
@@ -77,6 +78,11 @@ _NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.rea
 
 class NotAnalytic(Exception):
     """The code did something the complex step cannot see through; str() says what."""
+
+
+class WatchRefused(Exception):
+    """fn runs on plain arrays but raised on gradverify's watched ones (a library that refuses ndarray
+    subclasses: autograd, numba, ``type(x) is np.ndarray``); str() says what it raised."""
 
 
 class NotDeterministic(Exception):
@@ -322,7 +328,7 @@ class Calls:
         self._opaque: list | None = None  # the libraries fn calls that the complex step cannot watch (once)
 
     # ------------------------------------------------------------ calling
-    def _call(self, args):
+    def _call(self, args, watched: bool = False):
         if self.pinned:  # only with pin_rng=True, inside rng.keeping() (gradcheck holds it)
             seed_both(self.seed)
         self.evaluations += 1
@@ -335,6 +341,8 @@ class Calls:
                 raise ModifiesArgument(self._which_is_modified()) from exc
             raise self._failed(exc, args) from exc
         except Exception as exc:
+            if watched:
+                raise WatchRefused(f"{type(exc).__name__}: {exc}") from exc
             raise self._failed(exc, args) from exc
 
     def _failed(self, exc, args):
@@ -359,12 +367,13 @@ class Calls:
         return (f"fn modifies its argument {names} in place; gradcheck passes read-only arrays and never "
                 f"changes yours. Work on a copy inside fn (x = x.copy()).")
 
-    def real(self, moved: dict | None = None) -> Evaluation:
-        """fn at the arguments, ``moved`` replacing some wrt arrays (by argument position)."""
+    def real(self, moved: dict | None = None, watched: bool = False) -> Evaluation:
+        """fn at the arguments, ``moved`` replacing some wrt arrays (by argument position).
+        ``watched``: ``moved`` holds gradverify's watched arrays, and an exception is `WatchRefused`."""
         args = [_read_only(a) for a in self.args]
         for i, x in (moved or {}).items():
             args[i] = x
-        out = self._call(args)
+        out = self._call(args, watched)
         if self.base is None:
             self._validate(out)
         value = out[0]

@@ -50,8 +50,8 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic, one_ulp
-from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
-from .calls import Calls, ComplexEvaluation, NotAnalytic
+from ..tolerances import BRANCH_FLIP, COMPLEX_STEP, CONFIRM_RUNS, KINK_LEVELS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
+from .calls import Calls, ComplexEvaluation, NotAnalytic, WatchRefused
 from .directions import Claimed, Direction, claimed_along, largest_magnitude
 
 __all__ = ["Estimate", "Estimators", "Kinked", "NonFinite"]
@@ -123,6 +123,9 @@ class Estimators:
         self._scales: dict = {}
         self._prefetched: tuple | None = None  # (direction, ComplexEvaluation or the exception it raised)
         self._value_checked = False  # Re f(x + i·h·u) compared with f(x) (`_another_function`)
+        self._zeros: list | None = None  # where the claimed gradients are exactly 0 (`_same_branches`)
+        #: what the measuring met and did about it, said with the result (a set: said once each)
+        self.notes: set = set()
 
     @property
     def used(self) -> str:
@@ -407,35 +410,75 @@ class Estimators:
         self.choice, self.fallback = "central", why
 
     def _complex_noise(self, u: Direction, e: Estimate, claimed: Claimed) -> float:
-        """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu."""
+        """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu, among the
+        runs that take the code's branches as the real call did (`_same_branches`)."""
         rng = np.random.default_rng(self.calls.seed)
-        worst = 0.0
+        worst, flipped = 0.0, 0
         for _ in range(CONFIRM_RUNS):
             ev = self.calls.complex(u, COMPLEX_STEP, jitter=rng, grads=True)
+            if not self._same_branches(ev.grads):
+                flipped += 1
+                continue
             c = claimed_along(ev.grads, u).value
             worst = max(worst, abs(ev.derivative - e.numeric) + abs(c - claimed.value))
             del ev  # its complex gradients go before the next run makes its own
+        self._flipped(flipped)
         return worst
 
     def _real_noise(self, u: Direction, claimed: Claimed) -> tuple[float, float]:
         """Monte Carlo arithmetic on the real code: how far f and Σ gradᵀu move (f's units, and
-        derivative units)."""
+        derivative units), among the runs that take the code's branches as the real call did.
+
+        Code that refuses gradverify's watched arrays (autograd, numba, ``type(x) is np.ndarray``)
+        and code that hides its arithmetic (torch, jax, np.array(x)) are measured from outside
+        instead, on plain arrays: the change that one-ulp moves of the inputs make."""
         calls = self.calls
         mca = MonteCarloArithmetic(np.random.default_rng(calls.seed), calls.tol.unit_roundoff, calls.tol.mca_spread)
+        runs = []
+        try:
+            for _ in range(CONFIRM_RUNS):
+                runs.append(calls.real({i: mca.watch(calls.read_only(calls.args[i])) for i in calls.wrt}, watched=True))
+        except WatchRefused as exc:
+            runs, mca.seen = [], 0
+            self.notes.add(f"fn refuses gradverify's watched arrays ({exc}): its rounding was measured on plain "
+                           f"arrays instead (one-ulp moves of the inputs)")
+        if not mca.seen:
+            rng = np.random.default_rng(calls.seed)
+            runs = [calls.real({i: one_ulp(calls.args[i], rng) for i in calls.wrt}) for _ in range(CONFIRM_RUNS)]
         noise_f = noise_c = 0.0
-        for _ in range(CONFIRM_RUNS):
-            ev = calls.real({i: mca.watch(calls.read_only(calls.args[i])) for i in calls.wrt})
+        flipped = 0
+        for ev in runs:
+            if not self._same_branches(ev.grads):
+                flipped += 1
+                continue
             noise_f = max(noise_f, abs(ev.value - calls.base.value))
             noise_c = max(noise_c, abs(claimed_along(ev.grads, u).value - claimed.value))
-        if not mca.seen:
-            # the code hid its arithmetic (torch, jax, or it converts its inputs): what its rounding
-            # does is seen from outside instead, as the change that one-ulp moves of the inputs make
-            rng = np.random.default_rng(calls.seed)
-            for _ in range(CONFIRM_RUNS):
-                ev = calls.real({i: one_ulp(calls.args[i], rng) for i in calls.wrt})
-                noise_f = max(noise_f, abs(ev.value - calls.base.value))
-                noise_c = max(noise_c, abs(claimed_along(ev.grads, u).value - claimed.value))
+        self._flipped(flipped)
         return noise_f, noise_c
+
+    def _same_branches(self, grads: list) -> bool:
+        """Whether a rerun took the code's discrete decisions as the real call did: rounding moves a
+        gradient entry by ulps, but never makes an exactly-zero entry nonzero or the reverse (an
+        equality or argmax mask, a ReLU, a branch that flipped does: that is no rounding, and such a
+        rerun measures nothing about it)."""
+        if self._zeros is None:
+            self._zeros = [np.asarray(g) == 0 for g in self.calls.base.grads]
+        largest = self.largest()
+        for base, zeros, g in zip(self.calls.base.grads, self._zeros, grads):
+            g = np.asarray(g)
+            moved = zeros != (g == 0)
+            if not np.any(moved):
+                continue
+            size = max(float(np.max(np.abs(g[moved]))), float(np.max(np.abs(base[moved]))))
+            if BRANCH_FLIP * largest < size <= largest:
+                return False
+        return True
+
+    def _flipped(self, count: int) -> None:
+        if count:
+            self.notes.add(f"{count} of {CONFIRM_RUNS} Monte Carlo reruns flipped a discrete decision of the code (an "
+                           f"equality or argmax mask, a branch: exactly-zero gradient entries moved) and were left "
+                           f"out of the rounding measured")
 
     def _confirm_central(self, u: Direction, claimed: Claimed, e: Estimate, measured=None) -> Estimate:
         """Monte Carlo arithmetic on the real code (``measured``: already made along ``u``): f's
@@ -445,13 +488,13 @@ class Estimators:
         e = replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["central"])
         return self._finer(u, claimed, e, noise_f) if e.fails else e
 
-    def _fine_rounding(self, u: Direction, claimed: Claimed, noise_f: float) -> float:
-        """The rounding of a central reading `KINK_SHRINK` times finer (derivative units): KINK_SHRINK
-        times the coarse one's. Not its truncation estimate, which a kink between its two steps inflates."""
+    def _fine_rounding(self, u: Direction, claimed: Claimed, noise_f: float, shrink: float = KINK_SHRINK) -> float:
+        """The rounding of a central reading ``shrink`` times finer (derivative units): ``shrink`` times
+        the coarse one's. Not its truncation estimate, which a kink between its two steps inflates."""
         tol = self.calls.tol
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
-        return tol.safety * KINK_SHRINK / self._step(u) * (tol.unit_roundoff * block * abs(self.calls.base.value)
-                                                           + noise_f + self.calls.nondeterminism)
+        return tol.safety * shrink / self._step(u) * (tol.unit_roundoff * block * abs(self.calls.base.value)
+                                                      + noise_f + self.calls.nondeterminism)
 
     def _finer_agrees(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, tolerance: float,
                       noise_f: float) -> bool:
@@ -466,25 +509,36 @@ class Estimators:
             gap <= 0.25 * abs(c.numeric - e.numeric)
 
     def _finer(self, u: Direction, claimed: Claimed, e: Estimate, noise_f: float) -> Estimate:
-        """A confirmed central failure read again at steps `KINK_SHRINK` times finer. Where the two
-        readings agree within both tolerances, the failure stands. Where they do not, the function
-        is not smooth at the step's scale (a ReLU or |r| with an input within a step of its kink:
-        central differences read a fraction of the slope there): if the finer reading agrees with
-        the claim, that is the derivative at the point and the comparison passes; else `Kinked`
-        (inconclusive)."""
-        fine = self._central(u, claimed, shrink=KINK_SHRINK)
-        # a smooth function's readings at finer steps stay within the coarse tolerance and the finer
-        # rounding of each other; the finer one decides only within its own tolerance as well
-        rounding = self._fine_rounding(u, claimed, noise_f)
-        tight = e.tolerance + rounding
-        if abs(fine.numeric - e.numeric) <= tight:
+        """A confirmed central failure read again at steps `KINK_SHRINK`, `KINK_SHRINK`², … times finer,
+        down to the step whose rounding alone reaches the discrepancy to explain (`KINK_LEVELS` at most).
+
+        A function with a kink (a ReLU or |r| with an input near its 0) is read as a fraction of the
+        slope by every step that crosses the kink, so readings agreeing with each other prove nothing
+        while they all cross it; the first step inside the kink's distance reads the derivative at the
+        point. So: the first reading that moved away from the one before and agrees with the claim,
+        within its own tolerance, passes the comparison; where none does, the failure stands if every reading agreed with the one before
+        (the function is smooth at all those scales), and the comparison is `Kinked` (inconclusive)
+        where they moved."""
+        coarse, readings, smooth = e, [e.numeric], True
+        for level in range(1, KINK_LEVELS + 1):
+            shrink = KINK_SHRINK ** level
+            rounding = self._fine_rounding(u, claimed, noise_f, shrink)
+            if level > 1 and rounding >= abs(coarse.error):
+                break
+            fine = self._central(u, claimed, shrink=shrink)
+            readings.append(fine.numeric)
+            moved = abs(fine.numeric - coarse.numeric) > coarse.tolerance + rounding
+            smooth = smooth and not moved
+            fine = replace(fine, tolerance=min(fine.tolerance, e.tolerance) + rounding)
+            if moved and not fine.fails:  # (a reading that did not move is no new evidence: its wider
+                return fine               # tolerance alone must never pass what the coarser one failed)
+            coarse = fine
+        if smooth:
             return e
-        fine = replace(fine, tolerance=min(fine.tolerance, e.tolerance) + rounding)
-        if not fine.fails:
-            return fine
-        raise Kinked(f"central differences at steps h and h/{KINK_SHRINK:g} disagree ({e.numeric:.12g} and "
-                     f"{fine.numeric:.12g}, beyond {tight:.3g}), and neither "
-                     f"agrees with the claimed Σ gradᵀu = {e.claimed:.12g}: the function has a kink within a step "
-                     f"of the point (an input of a ReLU or |r| near its 0), where central differences read a "
-                     f"fraction of the slope, and the complex step, which would see through it, was not possible "
-                     f"({self.fallback or 'estimator=central'})")
+        steps = ", ".join(["h"] + [f"h/{KINK_SHRINK ** k:g}" for k in range(1, len(readings))])
+        raise Kinked(f"central differences at steps {steps} read {', '.join(f'{r:.12g}' for r in readings)}: "
+                     f"each disagrees with the one before beyond their tolerances, and none agrees with the "
+                     f"claimed Σ gradᵀu = {e.claimed:.12g}: the function has a kink within a step of the point "
+                     f"(an input of a ReLU or |r| near its 0), where central differences read a fraction of the "
+                     f"slope, and the complex step, which would see through it, was not possible or not "
+                     f"confirmed ({self.fallback or 'estimator=central'})")

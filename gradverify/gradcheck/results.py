@@ -59,6 +59,9 @@ class GradcheckResult:
     #: complex step's sharper ``resolution`` rests on the code computing the real function continued
     #: to complex numbers; this one rests on nothing but the code's own real calls
     certified_resolution: float = float("nan")
+    #: what the measuring met and did about it (code that refuses watched arrays, Monte Carlo reruns
+    #: that flipped a mask and were left out)
+    notes: list = field(default_factory=list)
 
     def __bool__(self):
         return self.ok
@@ -73,6 +76,7 @@ class GradcheckResult:
             lines.append(self.message)
         if self.fallback:
             lines.append(f"complex step not used: {self.fallback}")
+        lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
 
