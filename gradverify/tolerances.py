@@ -95,6 +95,12 @@ class Tolerance:
     #: ~ 4e-8 for all runs; the estimate is ~16x the true rounding error, still
     #: ~1e-15 relative, far below any error worth reporting.
     mca_spread: float = 16.0
+    #: gradcheck's default ``min_resolution``: a pass must resolve an error of this fraction of
+    #: max|grad| in one entry, else it is inconclusive. In float64 the complex step resolves ~1e-13
+    #: and central differences ~1e-7 to 1e-10 on smooth code (the catalogue: 1.6e-6 at worst); a
+    #: pass that resolves only 1e-5 had its rounding measured that large (a gradient computed by
+    #: cancellation) or met a kink, and says little (`min_resolution_for`: float32 1e-2)
+    min_resolution: float = 1e-5
 
     def replace(self, **changes) -> "Tolerance":
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -107,9 +113,15 @@ class Tolerance:
         return dataclasses.replace(self, **changes)
 
 
+#: float32's ``min_resolution``: its complex step resolves ~3e-4 and central differences ~1e-1 (a
+#: float32 Huber by central differences: 0.4, no pass); 1e-2 keeps the first and refuses the second
+_MIN_RESOLUTION = {"float64": 1e-5, "float32": 1e-2}
+
+
 def _entry(dtype: str) -> Tolerance:
     gap = float(np.finfo(dtype).eps)  # machine epsilon: the gap between 1 and the next number
-    return Tolerance(dtype=dtype, unit_roundoff=gap / 2, fd_step=gap ** (1 / 3))
+    return Tolerance(dtype=dtype, unit_roundoff=gap / 2, fd_step=gap ** (1 / 3),
+                     min_resolution=_MIN_RESOLUTION[dtype])
 
 
 #: The per-dtype table. float32 is here for implementations that compute in
@@ -207,7 +219,8 @@ BRANCH_FLIP = 1.5e-8
 #: tolerances large is caught for certain, whatever the seed (errors in several entries: missed
 #: with probability at most 2τ/max|e|)
 RESOLUTION_MISS = 2.0
-#: a gradcheck pass whose ``resolution`` is at least this is no pass but inconclusive: a pass must at
+#: a gradcheck pass whose ``certified_resolution`` (what real arithmetic alone resolved) is at least
+#: this is no pass but inconclusive, however fine the complex step resolved: real arithmetic must at
 #: least resolve an error as large as the largest gradient entry (resolution 1: an error of max|grad|
 #: in one entry, the size of a flipped sign or a dropped term there, would pass unseen). Central
 #: differences on float32 code (resolution ~30 on a float32 ReLU MLP) and rounding measured that

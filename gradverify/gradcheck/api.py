@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import time
 from collections.abc import Callable, Sequence
@@ -45,7 +46,8 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
               estimator: str = "auto", directions: int | None = None, spot: int | None = None,
               locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
               nondet_tol: float = 0.0, raise_exception: bool = False,
-              framework: str | None = None, pin_rng: bool = False) -> GradcheckResult:
+              framework: str | None = None, pin_rng: bool = False,
+              min_resolution: float | None = None) -> GradcheckResult:
     """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``.
 
     ``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``.
@@ -67,6 +69,10 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     and a lock keeps two such checks from interleaving. Without it gradcheck touches no global state:
     such code is reported as not deterministic, with this hint.
 
+    ``min_resolution``: a pass must resolve an error of this fraction of max|grad| in one entry
+    (``resolution``), else it is inconclusive (default: the tolerance's, 1e-5 for float64, 1e-2 for
+    float32).
+
     Every pass is certified in real arithmetic: central differences along the same directions must
     agree with the claim too (``certified_resolution`` says how finely); the complex step, where the
     code allows it, only sharpens such a pass (``resolution``)."""
@@ -83,9 +89,11 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
         mode_used, verdict = _run(options, calls, est)
     resolution = est.resolution(mode_used == "directional")
     certified = est.resolution(mode_used == "directional", certified=True)
-    inconclusive = verdict.inconclusive or (verdict.ok and resolution >= INCONCLUSIVE_RESOLUTION)
-    if inconclusive and verdict.ok:
-        verdict = Verdict(False, _inconclusive(resolution, est, options.tolerance))
+    floor = options.tolerance.min_resolution if min_resolution is None else _min_resolution(min_resolution)
+    weak = verdict.ok and (resolution > floor or certified >= INCONCLUSIVE_RESOLUTION)
+    inconclusive = verdict.inconclusive or weak
+    if weak:
+        verdict = Verdict(False, _inconclusive(resolution, certified, floor, est, options.tolerance))
     result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
                              time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
                              resolution, inconclusive, certified, sorted(est.notes))
@@ -120,7 +128,14 @@ def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
                              [WrongEntry(exc.argument, exc.index, exc.claimed, float("nan"))])
 
 
-def _inconclusive(resolution: float, est: Estimators, tol: Tolerance) -> str:
+def _min_resolution(value) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+        raise InvalidArgument("min_resolution a number > 0 (a fraction of max|grad|, like 1e-6)",
+                              f"min_resolution={value!r}", "Leave it out for the inputs' dtype default.")
+    return float(value)
+
+
+def _inconclusive(resolution: float, certified: float, floor: float, est: Estimators, tol: Tolerance) -> str:
     """Why a check whose comparisons all agreed resolves too little to be a pass, and what to do."""
     float32 = tol.dtype == "float32"
     how = "central differences" if est.used == "central" else "the complex step"
@@ -139,10 +154,15 @@ def _inconclusive(resolution: float, est: Estimators, tol: Tolerance) -> str:
     if est.noise > 0:
         do.append("check at a point where the gradient is not computed by cancellation")
     do.append("check a smaller problem (fewer entries; per entry with mode='entries')")
-    return (f"inconclusive: resolution {resolution:.3g} ≥ {INCONCLUSIVE_RESOLUTION:g}: every comparison agreed, "
-            f"but an error as large as max|grad| in one entry could pass unseen (only one-entry errors of "
-            f"{resolution:.3g}·max|grad| or more are caught for certain), so this is no pass. "
-            f"Why: {how}. What to do: " + "; ".join(do) + ".")
+    if resolution > floor:
+        said = (f"resolution {resolution:.3g} > min_resolution {floor:g}: every comparison agreed, but only "
+                f"one-entry errors of {resolution:.3g}·max|grad| or more are caught for certain, so this is no pass")
+    else:
+        said = (f"certified resolution {certified:.3g} ≥ {INCONCLUSIVE_RESOLUTION:g}: the complex step agreed (resolution "
+                f"{resolution:.3g}), but central differences, which every pass must agree with in real arithmetic, "
+                f"cannot tell an error as large as max|grad| in one entry, so this is no pass")
+        how = "central differences on float32 code" if float32 else "central differences"
+    return f"inconclusive: {said}. Why: {how}. What to do: " + "; ".join(do) + "."
 
 
 # ---------------------------------------------------------------- arguments

@@ -82,6 +82,8 @@ class Estimate:
     basis: Claimed | None = field(default=None, compare=False, repr=False)
     #: the tolerance before the noise measured so far was added (`quick`); None: ``tolerance`` is
     unconfirmed_tolerance: float | None = field(default=None, compare=False, repr=False)
+    #: central differences only: (step h, f(x+hu), f(x−hu), f(x+2hu), f(x−2hu))
+    sides: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def error(self) -> float:
@@ -355,18 +357,38 @@ class Estimators:
 
     def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
         calls, h = self.calls, self._step(u) / shrink
-        diffs, sizes = [], []
+        diffs, sizes, sides = [], [], [h]
         for step in (h, 2 * h):
             fp = calls.real(calls.moved(u, step)).value
             fm = calls.real(calls.moved(u, -step)).value
             diffs.append((fp - fm) / (2 * step))
             sizes.append(max(abs(fp), abs(fm)))
+            sides += [fp, fm]
         truncation = abs(diffs[1] - diffs[0]) / 3
         numeric = diffs[0] + (diffs[0] - diffs[1]) / 3  # Richardson: the h² terms cancel
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
         rounding = calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value)) / h
         tolerance = calls.tol.safety * (truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
-        return Estimate("central", numeric, claimed.value, tolerance, claimed)
+        return Estimate("central", numeric, claimed.value, tolerance, claimed, sides=tuple(sides))
+
+    def _kink_spans_claim(self, e: Estimate, noise_f: float) -> bool:
+        """Whether the values behind central reading ``e`` show a kink within its step, with the claim
+        between the one-sided slopes (a subgradient, as caffe#1334 proposes to check at kinks).
+
+        One-sided slopes at h and 2h: on a smooth function their gap grows with the step (h·f″, then
+        2h·f″); where the function has a kink within the step the gap is the jump in slope at both
+        steps. A gap at 2h that is not twice the gap at h, beyond rounding, is such a kink: central
+        differences there read a mix of the two slopes, and a claim between them cannot be refuted."""
+        if len(e.sides) != 5:
+            return False
+        h, fp, fm, fp2, fm2 = e.sides
+        f0, tol = self.calls.base.value, self.calls.tol
+        fwd, bwd, fwd2, bwd2 = (fp - f0) / h, (f0 - fm) / h, (fp2 - f0) / (2 * h), (f0 - fm2) / (2 * h)
+        rounding = tol.safety * (tol.unit_roundoff * max(abs(f0), abs(fp), abs(fm), abs(fp2), abs(fm2))
+                                 + noise_f + self.calls.nondeterminism) / h
+        kinked = abs((fwd2 - bwd2) - 2 * (fwd - bwd)) > 8 * rounding
+        low, high = min(fwd, bwd, fwd2, bwd2), max(fwd, bwd, fwd2, bwd2)
+        return kinked and low - rounding <= e.claimed <= high + rounding
 
     # ------------------------------------------------------------ confirmation
     def _confirm_complex(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:
@@ -389,7 +411,8 @@ class Estimators:
             self._not_analytic(exc, "; met in a Monte Carlo arithmetic run, which follows real results too")
             return c if not c.fails else self._confirm_central(u, claimed, c, measured)
         self._noise["complex-step"] = max(self._noise["complex-step"], noise)
-        return replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["complex-step"])
+        e = replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["complex-step"])
+        return self.certify(u, e)  # a complex-step pass, even after its rounding was measured, needs real arithmetic
 
     def _disagree(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, measured) -> Estimate:
         """The complex step and central differences disagree beyond central's measured rounding."""
@@ -533,7 +556,7 @@ class Estimators:
             if moved and not fine.fails:  # (a reading that did not move is no new evidence: its wider
                 return fine               # tolerance alone must never pass what the coarser one failed)
             coarse = fine
-        if smooth:
+        if smooth and not self._kink_spans_claim(e, noise_f):
             return e
         steps = ", ".join(["h"] + [f"h/{KINK_SHRINK ** k:g}" for k in range(1, len(readings))])
         raise Kinked(f"central differences at steps {steps} read {', '.join(f'{r:.12g}' for r in readings)}: "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .directions import random_direction
-from .estimators import Estimate, Estimators
+from .estimators import Estimate, Estimators, Kinked
 from .search import confirmed_entry, entry_at
 
 __all__ = ["Verdict", "directional", "entries"]
@@ -83,11 +83,20 @@ def _failed_direction(est: Estimators, u, e: Estimate, search: bool) -> Verdict 
 
 
 def entries(est: Estimators, picks=None) -> Verdict:
-    """Every entry (or the ``picks``, global flat positions), one confirmed estimate each."""
+    """Every entry (or the ``picks``, global flat positions), one confirmed estimate each. An entry
+    that a kink leaves undecided does not stop the others: a wrong entry elsewhere is still a failure,
+    and the check is inconclusive (`Kinked`, raised at the end) only where nothing failed."""
+    kinked = None
     for k in range(sum(est.calls.sizes)) if picks is None else picks:
-        found = entry_at(est, est.calls.sizes, k)
+        try:
+            found = entry_at(est, est.calls.sizes, k)
+        except Kinked as exc:
+            kinked = kinked or exc
+            continue
         if found is not None:
             what = f"{est.used}, error {est.worst:.3g}× the tolerance"
             return Verdict(False, _located_message([found], what), [found])
+    if kinked is not None:
+        raise kinked
     return Verdict(True)
 
