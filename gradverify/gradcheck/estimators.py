@@ -347,13 +347,16 @@ class Estimators:
         return Estimate("complex-step", numeric, claimed.value, self._bound(claimed, u), claimed)
 
     def _step(self, u: Direction) -> float:
-        """The central difference step: fd_step times the size of the moved arguments."""
+        """The central difference step: fd_step times the size of the moved arguments (their largest
+        entry; 1 for arguments that are all 0). It follows their own scale down as well as up: a cosine
+        similarity's vector of norm 1e-78, inside its domain, is read at a step 1e-78 times finer than
+        one of norm 1, where a fixed step would read another function."""
         for slot, _, _ in u.pieces():
             if slot not in self._scales:
                 x = self.calls.args[self.calls.wrt[slot]]
                 self._scales[slot] = largest_magnitude(x)
-        scale = max([1.0] + [self._scales[slot] for slot, _, _ in u.pieces()])
-        return self.calls.tol.fd_step * scale
+        scale = max(self._scales[slot] for slot, _, _ in u.pieces())
+        return self.calls.tol.fd_step * (scale if scale > 0 else 1.0)
 
     def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
         calls, h = self.calls, self._step(u) / shrink
@@ -367,7 +370,8 @@ class Estimators:
         truncation = abs(diffs[1] - diffs[0]) / 3
         numeric = diffs[0] + (diffs[0] - diffs[1]) / 3  # Richardson: the h² terms cancel
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
-        rounding = calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value)) / h
+        rounding = (calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value))
+                    + self._input_rounding(u, claimed)) / h
         tolerance = calls.tol.safety * (truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
         return Estimate("central", numeric, claimed.value, tolerance, claimed, sides=tuple(sides))
 
@@ -511,13 +515,25 @@ class Estimators:
         e = replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["central"])
         return self._finer(u, claimed, e, noise_f) if e.fails else e
 
-    def _fine_rounding(self, u: Direction, claimed: Claimed, noise_f: float, shrink: float = KINK_SHRINK) -> float:
+    def _fine_rounding(self, u: Direction, claimed: Claimed, noise_f: float, shrink: float = KINK_SHRINK,
+                       size: float = 0.0) -> float:
         """The rounding of a central reading ``shrink`` times finer (derivative units): ``shrink`` times
-        the coarse one's. Not its truncation estimate, which a kink between its two steps inflates."""
+        the coarse one's, for values of size |f(x)| or ``size`` (the values the coarse reading read: at
+        a point where f is 0, f(x ± hu) is not). Not its truncation estimate, which a kink between its
+        two steps inflates."""
         tol = self.calls.tol
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
-        return tol.safety * shrink / self._step(u) * (tol.unit_roundoff * block * abs(self.calls.base.value)
+        size = max(abs(self.calls.base.value), size)
+        return tol.safety * shrink / self._step(u) * (tol.unit_roundoff * block * size + self._input_rounding(u, claimed)
                                                       + noise_f + self.calls.nondeterminism)
+
+    def _input_rounding(self, u: Direction, claimed: Claimed) -> float:
+        """How far f moves because x ± h·u is stored rounded (f's units): each moved entry is off by
+        up to u·|x_k|, which moves f by g_k·u·|x_k|; with random signs these add like
+        u·max|x|·‖g‖₂ ≤ 2u·max|x|·‖g∘u‖₂ (every |u_k| ≥ ½). At a point where f is 0 (a linear function
+        at its root) this, not u·|f|, is the rounding of a difference of values."""
+        scale = self._step(u) / self.calls.tol.fd_step
+        return 2 * self.calls.tol.unit_roundoff * scale * claimed.norm
 
     def _finer_agrees(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, tolerance: float,
                       noise_f: float) -> bool:
@@ -543,9 +559,10 @@ class Estimators:
         (the function is smooth at all those scales), and the comparison is `Kinked` (inconclusive)
         where they moved."""
         coarse, readings, smooth = e, [e.numeric], True
-        for level in range(1, KINK_LEVELS + 1):
-            shrink = KINK_SHRINK ** level
-            rounding = self._fine_rounding(u, claimed, noise_f, shrink)
+        size = max((abs(v) for v in e.sides[1:]), default=0.0)
+        shrinks = [KINK_SHRINK ** k for k in range(1, KINK_LEVELS + 1)]
+        for level, shrink in enumerate(shrinks, 1):
+            rounding = self._fine_rounding(u, claimed, noise_f, shrink, size)
             if level > 1 and rounding >= abs(coarse.error):
                 break
             fine = self._central(u, claimed, shrink=shrink)
@@ -558,7 +575,7 @@ class Estimators:
             coarse = fine
         if smooth and not self._kink_spans_claim(e, noise_f):
             return e
-        steps = ", ".join(["h"] + [f"h/{KINK_SHRINK ** k:g}" for k in range(1, len(readings))])
+        steps = ", ".join(["h"] + [f"h/{k:.3g}" for k in shrinks[:len(readings) - 1]])
         raise Kinked(f"central differences at steps {steps} read {', '.join(f'{r:.12g}' for r in readings)}: "
                      f"each disagrees with the one before beyond their tolerances, and none agrees with the "
                      f"claimed Σ gradᵀu = {e.claimed:.12g}: the function has a kink within a step of the point "
