@@ -59,6 +59,7 @@ __all__ = [
     "CONFIRM_RUNS",
     "KINK_SHRINK",
     "KINK_LEVELS",
+    "CERTIFY_SLACK",
     "BRANCH_FLIP",
     "INCONCLUSIVE_RESOLUTION",
 ]
@@ -97,10 +98,11 @@ class Tolerance:
     mca_spread: float = 16.0
     #: gradcheck's default ``min_resolution``: a pass must resolve an error of this fraction of
     #: max|grad| in one entry, else it is inconclusive. In float64 the complex step resolves ~1e-13
-    #: and central differences ~1e-7 to 1e-10 on smooth code (the catalogue: 1.6e-6 at worst); a
-    #: pass that resolves only 1e-5 had its rounding measured that large (a gradient computed by
-    #: cancellation) or met a kink, and says little (`min_resolution_for`: float32 1e-2)
-    min_resolution: float = 1e-5
+    #: and central differences ~1e-7 to 1e-10 per entry on smooth code, ~1e-4 along directions over
+    #: 10⁴ entries; a pass that resolves only 1e-3 (the catalogue's line between a pass and a vacuous
+    #: one) had its rounding measured that large (a gradient computed by cancellation) or met kinks,
+    #: and says little (float32: 1e-1, see `_MIN_RESOLUTION`)
+    min_resolution: float = 1e-3
 
     def replace(self, **changes) -> "Tolerance":
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -113,9 +115,9 @@ class Tolerance:
         return dataclasses.replace(self, **changes)
 
 
-#: float32's ``min_resolution``: its complex step resolves ~3e-4 and central differences ~1e-1 (a
-#: float32 Huber by central differences: 0.4, no pass); 1e-2 keeps the first and refuses the second
-_MIN_RESOLUTION = {"float64": 1e-5, "float32": 1e-2}
+#: float32's ``min_resolution``: its complex step resolves ~3e-4 and central differences 1e-2 to 1
+#: (a float32 Huber by central differences: 0.4, no pass); 1e-1 keeps the first and refuses the worst
+_MIN_RESOLUTION = {"float64": 1e-3, "float32": 1e-1}
 
 
 def _entry(dtype: str) -> Tolerance:
@@ -207,6 +209,11 @@ KINK_SHRINK = 64.0
 #: it should explain. An input 1e-12 from |r|'s 0 is inside h/64³ (2e-11) but not h/64⁴ (4e-13),
 #: whose rounding (~1e-3 of |f| in derivative units) still resolves a flipped sign or a dropped term
 KINK_LEVELS = 6
+#: a central reading that certifies a complex-step pass is read again at finer steps (gradcheck)
+#: while its tolerance is more than this many times the complex step's: central differences resolve
+#: ~1e4 times less than the complex step on smooth code, so only a reading wider than that (kinks
+#: crossed between h and 2h) is worth the extra calls
+CERTIFY_SLACK = 1e5
 #: a Monte Carlo rerun "flipped a branch" (an equality or argmax mask, a ReLU) when a gradient entry
 #: goes between exactly 0 and a size between this fraction of max|grad| and max|grad|: rounding moves
 #: an entry by ulps of what it is computed from, far below that band where the gradient is resolved

@@ -70,7 +70,7 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     such code is reported as not deterministic, with this hint.
 
     ``min_resolution``: a pass must resolve an error of this fraction of max|grad| in one entry
-    (``resolution``), else it is inconclusive (default: the tolerance's, 1e-5 for float64, 1e-2 for
+    (``resolution``), else it is inconclusive (default: the tolerance's, 1e-3 for float64, 1e-1 for
     float32).
 
     Every pass is certified in real arithmetic: central differences along the same directions must
