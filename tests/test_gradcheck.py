@@ -52,8 +52,9 @@ def test_directional_cost_does_not_grow_with_the_number_of_entries():
     large = gradcheck(b.naive_softmax_loss_and_gradient, problem(50, 4000), wrt=(0, 2), mode="directional")
     assert small.ok and large.ok
     # one real call and one complex-step call, whose real value agreeing with the real call's is the
-    # determinism test of a pass
-    assert small.evaluations == large.evaluations == 2
+    # determinism test of a pass, and the four real calls of central differences at h and 2h that
+    # certify the pass in real arithmetic
+    assert small.evaluations == large.evaluations == 6
 
 
 def test_auto_picks_entries_for_small_and_directional_for_large():
@@ -300,8 +301,11 @@ def test_buffers_reused_between_calls_hold_exactly_the_point_asked_for(estimator
 @pytest.mark.parametrize("n", [5, 1000])
 def test_noise_from_the_global_generator_is_pinned_and_then_fails(n):
     x = np.random.default_rng(0).normal(size=n)
-    result = gradcheck(lambda x: (np.sum(x ** 2), 2 * x + 1e-3 * np.random.normal(size=x.shape)), (x,))
+    fn = lambda x: (np.sum(x ** 2), 2 * x + 1e-3 * np.random.normal(size=x.shape))  # noqa: E731
+    result = gradcheck(fn, (x,), pin_rng=True)
     assert not result.ok and result.pinned_rng
+    unpinned = gradcheck(fn, (x,))  # the global generators untouched: not deterministic, and the hint
+    assert not unpinned.ok and not unpinned.pinned_rng and "pin_rng=True" in unpinned.message, unpinned
 
 
 def test_randomness_inside_fn_is_pinned_so_a_sign_flip_is_caught_and_the_right_gradient_passes():
@@ -316,10 +320,10 @@ def test_randomness_inside_fn_is_pinned_so_a_sign_flip_is_caught_and_the_right_g
 
     w = rng.normal(size=30)
     state = np.random.get_state()
-    right = gradcheck(loss, (w,), mode="directional")
+    right = gradcheck(loss, (w,), mode="directional", pin_rng=True)
     assert right.ok and right.pinned_rng, right.message
     assert np.all(np.random.get_state()[1] == state[1])  # the caller's global state is put back
-    wrong = gradcheck(lambda w: loss(w, -1.0), (w,), mode="directional")
+    wrong = gradcheck(lambda w: loss(w, -1.0), (w,), mode="directional", pin_rng=True)
     assert not wrong.ok
 
 
