@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
               locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
               nondet_tol: float = 0.0, raise_exception: bool = False,
               framework: str | None = None, pin_rng: bool = False,
-              min_resolution: float | None = None) -> GradcheckResult:
+              min_resolution: float | None = None, timeout: float | None = None) -> GradcheckResult:
     """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``.
 
     ``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``.
@@ -73,6 +74,11 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     (``resolution``), else it is inconclusive (default: the tolerance's, 1e-3 for float64, 1e-1 for
     float32).
 
+    ``timeout``: seconds the check may take. It then runs in a daemon thread of its own, and when the
+    time is up gradcheck returns an inconclusive result that says so, abandoning that thread (Python
+    cannot stop a thread: fn's call in progress runs on to its end, its result unused). For a hard
+    limit on code that may never return, run the check in a worker process (the report does).
+
     Every pass is certified in real arithmetic: central differences along the same directions must
     agree with the claim too (``certified_resolution`` says how finely); the complex step, where the
     code allows it, only sharpens such a pass (``resolution``)."""
@@ -82,14 +88,49 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     if not isinstance(raise_exception, bool):
         raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
     pin_rng = _flag("pin_rng", pin_rng, False)
+    floor = options.tolerance.min_resolution if min_resolution is None else _min_resolution(min_resolution)
     calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol,
                   pin_rng)
     est = Estimators(calls, options.estimator)
+    if timeout is None:
+        result = _check(options, calls, est, pin_rng, floor, t0)
+    else:
+        result = _within(_seconds(timeout), lambda: _check(options, calls, est, pin_rng, floor, t0), calls, t0)
+    if raise_exception and not result.ok:
+        raise GradcheckError(result)
+    return result
+
+
+def _within(seconds: float, check, calls: Calls, t0: float) -> GradcheckResult:
+    """``check()`` in a daemon thread, waited for ``seconds``; what it raised is raised here."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["result"] = check()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+    thread = threading.Thread(target=target, name="gradcheck", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "result" in outcome:
+        return outcome["result"]
+    message = (f"inconclusive: gradcheck did not finish within timeout={seconds:g} s ({calls.evaluations} "
+               f"evaluations of fn so far); it was abandoned, and the call of fn in progress runs on in a "
+               f"daemon thread, its result unused. What to do: check a smaller problem, raise timeout=, or "
+               f"run the check in a worker process if fn may never return.")
+    return GradcheckResult(False, "", "", 0.0, calls.evaluations, time.perf_counter() - t0, message,
+                           inconclusive=True)
+
+
+def _check(options: _Options, calls: Calls, est: Estimators, pin_rng: bool, floor: float,
+           t0: float) -> GradcheckResult:
     with rng.keeping() if pin_rng else contextlib.nullcontext(), np.errstate(all="ignore"):
         mode_used, verdict = _run(options, calls, est)
     resolution = est.resolution(mode_used == "directional")
     certified = est.resolution(mode_used == "directional", certified=True)
-    floor = options.tolerance.min_resolution if min_resolution is None else _min_resolution(min_resolution)
     weak = verdict.ok and (resolution > floor or certified >= INCONCLUSIVE_RESOLUTION)
     inconclusive = verdict.inconclusive or weak
     if weak:
@@ -97,8 +138,6 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
                              time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
                              resolution, inconclusive, certified, sorted(est.notes))
-    if raise_exception and not result.ok:
-        raise GradcheckError(result)
     return result
 
 
@@ -126,6 +165,13 @@ def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
     except NonFinite as exc:
         return mode, Verdict(False, f"wrong gradient: {exc}",
                              [WrongEntry(exc.argument, exc.index, exc.claimed, float("nan"))])
+
+
+def _seconds(value) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+        raise InvalidArgument("timeout a number of seconds > 0", f"timeout={value!r}",
+                              "Leave it out for no limit.")
+    return float(value)
 
 
 def _min_resolution(value) -> float:
@@ -195,7 +241,10 @@ def _is_int(value) -> bool:
 
 def _wrt(args: list, wrt) -> list:
     if wrt is None:
-        return _default_wrt(args)
+        wrt = _default_wrt(args)
+        for i in wrt:
+            _checkable(args, i)
+        return wrt
     wrt = _positions(wrt)
     if not all(0 <= i < len(args) for i in wrt):
         raise InvalidArgument(f"positions of args (0..{len(args) - 1}) in wrt", f"wrt={tuple(wrt)!r}")
@@ -233,6 +282,9 @@ def _checkable(args: list, i: int) -> None:
     if a.dtype.kind != "f":
         raise InvalidArgument("a float numpy array at each wrt position", f"args[{i}] of dtype {a.dtype}",
                               "Convert it: x.astype(np.float64); complex parameters are not supported.")
+    if a.size == 0:
+        raise InvalidArgument("a non-empty array at each wrt position", f"args[{i}] of shape {a.shape}",
+                              "An empty argument has no gradient to check.")
     if a.dtype.name not in ("float64", "float32"):
         raise InvalidArgument("float64 or float32 arrays", f"args[{i}] of dtype {a.dtype}",
                               "Convert it: x.astype(np.float64).")

@@ -309,6 +309,9 @@ class Calls:
         self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
         self.seed, self.nondet_tol, self.pin_rng = seed, nondet_tol, pin_rng
         self.evaluations = 0
+        #: numpy's floating-point error handling as the caller had it: fn runs under it, gradverify's own
+        #: arithmetic under its own (a gradient entry of 1e-200 squared must not raise in a direction)
+        self.errstate = np.geterr()
         self.pinned = False  # True once the global RNGs are seeded before every call (pin_rng=True only)
         self.nondeterminism = 0.0  # the difference between two identical calls, when accepted
         self.sizes = tuple(int(args[i].size) for i in wrt)
@@ -333,7 +336,8 @@ class Calls:
             seed_both(self.seed)
         self.evaluations += 1
         try:
-            return self.fn(*args)
+            with np.errstate(**self.errstate):  # fn's arithmetic as the caller set it; what fn sets, undone
+                return self.fn(*args)
         except NotAnalytic:
             raise
         except ValueError as exc:
@@ -379,21 +383,35 @@ class Calls:
         value = out[0]
         return Evaluation(float(np.real(value)), [np.asarray(g) for g in out[1:1 + len(self.wrt)]])
 
-    def _validate(self, out) -> None:
-        """fn must return a scalar value and a gradient per wrt of its argument's shape."""
-        if not isinstance(out, (tuple, list)) or len(out) < 1 + len(self.wrt):
+    def _validate(self, out, real: bool = True) -> None:
+        """fn must return a real scalar value and one real float gradient per wrt, of its argument's
+        shape (``real``: a real call; a complex-step call returns complex numbers by design)."""
+        expected = 1 + len(self.wrt)
+        if not isinstance(out, (tuple, list)) or len(out) != expected:
             got = len(out) if isinstance(out, (tuple, list)) else 1
-            raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradients, one per wrt)",
-                                  f"{got} value{'s' if got != 1 else ''}",
+            more = isinstance(out, (tuple, list)) and got > expected
+            raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradient{'s' if len(self.wrt) != 1 else ''}, "
+                                  f"one per wrt)", f"{got} value{'s' if got != 1 else ''}",
                                   f"wrt is {tuple(self.wrt)} (left out, it is every float array in args); pass "
-                                  f"wrt= the positions of the arguments fn returns gradients for, in its order.")
-        if np.ndim(out[0]) != 0:
-            raise InvalidArgument("a scalar value as fn's first output", f"shape {np.shape(out[0])}",
-                                  "gradcheck checks the gradient of one number; sum or pick an entry.")
+                                  f"wrt= the positions of the arguments fn returns gradients for, in its order"
+                                  + (": a gradient returned beyond them would go unchecked." if more else "."))
+        value = np.asarray(out[0])
+        if value.ndim != 0:
+            raise InvalidArgument("a scalar value as fn's first output", f"shape {value.shape}",
+                                  "gradcheck checks the gradient of one number. For a vector-valued function, "
+                                  "check a projection Σ wᵢ·yᵢ with its gradient, or a layer's backward.")
+        if real and value.dtype.kind not in "fiub":
+            raise InvalidArgument("a real number as fn's value", f"{value.dtype} value {value.item()!r:.60}",
+                                  "Return the loss as a real float (a complex loss has no gradient in this sense).")
         for g, i in zip(out[1:], self.wrt):
             if np.shape(g) != self.args[i].shape:
                 raise InvalidArgument(f"the gradient for args[{i}] with its shape {self.args[i].shape}",
                                       f"shape {np.shape(g)}")
+            kind = np.asarray(g).dtype.kind
+            if kind not in "fiub" and not (kind == "c" and not real):
+                raise InvalidArgument(f"a real float array as the gradient for args[{i}]",
+                                      f"dtype {np.asarray(g).dtype}",
+                                      "Return gradients as float arrays (g.astype(np.float64)).")
 
     def start(self) -> Evaluation:
         """The real call at the point: the value and the claimed gradients."""
@@ -434,7 +452,8 @@ class Calls:
             self.nondeterminism = diff
             return False
         if not self.pin_rng:
-            raise NotDeterministic(self._differ(diff, _torch_generator_moved(torch_before), drew != _global_states()))
+            raise NotDeterministic(self._differ(diff, _torch_generator_moved(torch_before), drew != _global_states(),
+                                                self._what_changed(base, second)))
         self.pinned = True
         torch_before = _torch_generator_state()
         first, second = self._twice(self.real())
@@ -460,9 +479,30 @@ class Calls:
                     f"x.grad = None).")
         return kept, second
 
+    def _what_changed(self, a: Evaluation, b: Evaluation) -> str:
+        """Which outputs of two calls at the same point differ, and where the most."""
+        said = []
+        if not np.array_equal(np.asarray(a.value), np.asarray(b.value), equal_nan=True):
+            said.append(f"the value ({a.value:.12g}, then {b.value:.12g})")
+        for slot, (p, q) in enumerate(zip(a.grads, b.grads)):
+            if np.array_equal(p, q, equal_nan=True):
+                continue
+            with np.errstate(invalid="ignore"):
+                d = np.abs(np.asarray(p, dtype=float) - np.asarray(q, dtype=float))
+            k = np.unravel_index(int(np.nanargmax(d)) if np.any(~np.isnan(d)) else 0, d.shape)
+            k = tuple(int(v) for v in k)
+            said.append(f"the gradient for args[{self.wrt[slot]}] (most at index {k}: {float(p[k]):.12g}, then "
+                        f"{float(q[k]):.12g})")
+        return "; ".join(said)
+
     @staticmethod
-    def _differ(diff: float, torch_drew: bool, global_drew: bool = False) -> str:
+    def _differ(diff: float, torch_drew: bool, global_drew: bool = False, changed: str = "") -> str:
         said = f"not deterministic: outputs differ between two calls at the same point by {diff:.3g} "
+        if changed and not torch_drew and not global_drew:
+            return (said + f"— {changed} — and fn drew from no global generator: fn keeps state between calls "
+                    "(an array it writes into and keeps, such as a buffer accumulated with +=, a cache, a counter). "
+                    "Make fn compute each output afresh from its arguments (start buffers from zeros in every "
+                    "call), or pass nondet_tol= the difference you accept.")
         if global_drew:
             return (said + "(fn draws from the global np.random or random generator: a mini-batch, negative "
                     "samples, dropout). Pass pin_rng=True to have gradcheck seed both identically before every "
@@ -522,7 +562,7 @@ class Calls:
             self._base_touched = self.base is not None and not self.settled
             raise
         if self.base is None:
-            self._validate(out)
+            self._validate(out, real=False)
         value = np.asarray(out[0])
         if value.dtype.kind != "c":
             raise NotAnalytic("the value came back real: the imaginary part was dropped")

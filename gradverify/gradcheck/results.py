@@ -68,7 +68,7 @@ class GradcheckResult:
 
     def __str__(self) -> str:
         head = ("pass" if self.ok else "inconclusive" if self.inconclusive else "FAIL")
-        worth = (f"{self.mode}, {self.estimator}, resolution {self.resolution:.3g} "
+        worth = (f"{self.mode or '-'}, {self.estimator or '-'}, resolution {self.resolution:.3g} "
                  f"(certified in real arithmetic: {self.certified_resolution:.3g}), "
                  f"{self.evaluations} evaluations, {self.seconds:.3g} s")
         lines = [f"gradcheck {head}: {worth}"]
