@@ -154,6 +154,9 @@ class _Failure:
     left_value: object
     right_value: object
     scope: Scope = None
+    #: free indices that a sum on either side reuses as its own, and the indices the sides use
+    shadowed: set = field(default_factory=set)
+    used: set = field(default_factory=set)
 
 
 class _Error(Exception):
@@ -207,13 +210,14 @@ def _run(table, left, right, seed, under=(), condition=None):
             used |= _condition_indices(condition, table)
         for indices in _assignments(table, sizes, used, rng, condition):
             lv, scope = _translate(table, sizes, symbols, indices, under, *left, "left")
-            rv, _ = _translate(table, sizes, symbols, indices, under, *right, "right")
+            rv, other = _translate(table, sizes, symbols, indices, under, *right, "right")
+            notes = dict(shadowed=scope.shadowed | other.shadowed, used=scope.used | other.used)
             if shape(lv) != shape(rv) and not (_is_zero_scalar(lv) or _is_zero_scalar(rv)):
-                return _Failure(sizes, indices, points[0], lv, rv, None, None, scope), agreed
+                return _Failure(sizes, indices, points[0], lv, rv, None, None, scope, **notes), agreed
             for point in points:
                 a, b = evaluate(lv, point), evaluate(rv, point)
                 if _differ(a, b):
-                    return _Failure(sizes, indices, point, lv, rv, a, b, scope), agreed
+                    return _Failure(sizes, indices, point, lv, rv, a, b, scope, **notes), agreed
             agreed.append((lv, rv, sizes, indices))
     return None, agreed
 

@@ -31,6 +31,18 @@ def terms(tree, text: str, sign: int = 1) -> list[tuple[int, str, object]]:
 
 
 def explain(failure, left, right, table) -> str:
+    found = _explain(failure, left, right, table)
+    reused = sorted(failure.shadowed & failure.used)
+    if reused:
+        names = ", ".join(reused)
+        found = (found + "; " if found else "") + (
+            f"note: {names} is a free index of this step and also the index of a sum in it; inside the "
+            f"sum, {names} is the sum's own (the usual reading), so a ∂/∂ or subscript with {names} there "
+            "runs over every value, not the free one")
+    return found
+
+
+def _explain(failure, left, right, table) -> str:
     from .chain import _differ, _points, evaluate, symbols_for
 
     lv, rv = failure.left, failure.right

@@ -25,6 +25,8 @@ class Repair:
     found: str
     made: str
     why: str
+    #: where the repair is in the repaired text (offset), to tell which step it belongs to
+    at: int = 0
 
     def __str__(self) -> str:
         return f"line {self.line}, column {self.column}: {self.found!r} read as {self.made!r} ({self.why})"
@@ -82,7 +84,7 @@ def repair(text: str, start: int = 0, whole: str | None = None) -> tuple[str, li
         out.append(text[last:m.start()])
         length += m.start() - last
         line, col = _line_col(whole, start + m.start())
-        repairs.append(Repair(line, col, m.group(), made, why))
+        repairs.append(Repair(line, col, m.group(), made, why, length))
         out.append(made)
         length += len(made)
         last = m.end()

@@ -100,6 +100,8 @@ class Scope:
         self.under = [a for a in under if isinstance(a, OneHot)]
         self.bound: list[dict] = []
         self.used: set[str] = set()
+        #: free indices a sum reuses as its own (inside it, the name is the sum's)
+        self.shadowed: set[str] = set()
         self._cache: dict = {}
         self.text = ""
 
@@ -236,6 +238,10 @@ class Scope:
                 raise TranslateError(f"entry {i} of {source(base_node, self.text)} does not exist "
                                      f"({len(flat)} entries)", _offset(node))
             return flat[i - start]
+        if not (isinstance(base_node, Tree) and base_node.data in ("name", "hat", "text", "font")):
+            raise TranslateError(f"a subscript on an expression ({source(node, self.text)}): a matrix given by "
+                                 "a formula for its entries is not read here; write its entries or a name",
+                                 _offset(node))
         raise TranslateError(f"a subscript on {source(base_node, self.text)} ({_shape_text(base)}): declare "
                              f"{whole} or make {source(base_node, self.text)} a vector or Columns", _offset(node))
 
@@ -347,22 +353,29 @@ class Scope:
         items = _flatten_juxt(node)
         values, i = [], 0
         while i < len(items):
-            v = self.value(items[i])
-            if isinstance(v, Function):
-                if i + 1 >= len(items):
-                    raise TranslateError(f"the function {v.name} is applied to nothing", _offset(items[i]))
-                arg = self.value(items[i + 1])
-                values.append((_apply(v, arg, items[i + 1], self.text, self), items[i]))
-                i += 2
-                continue
-            if isinstance(v, (Event, tuple, Set, Columns)):
-                raise TranslateError(f"{source(items[i], self.text)} is not a value here", _offset(items[i]))
-            values.append((v, items[i]))
-            i += 1
-        out = values[0][0]
-        for v, _ in values[1:]:
+            v, i = self._operand(items, i)
+            values.append(v)
+        out = values[0]
+        for v in values[1:]:
             out = _multiply(out, v, node, self.text)
         return out
+
+    def _operand(self, items, i):
+        """The value of ``items[i]``, a function applied to the operand after it (``\\log P(…)``: log
+        of P(…)); and the index after what was used."""
+        v = self.value(items[i])
+        if isinstance(v, Function):
+            if i + 1 >= len(items):
+                raise TranslateError(f"the function {v.name} is applied to nothing", _offset(items[i]))
+            nxt = self.value(items[i + 1])
+            if isinstance(nxt, Function):
+                arg, after = self._operand(items, i + 1)
+            else:
+                arg, after = nxt, i + 2
+            return _apply(v, arg, items[i + 1], self.text, self), after
+        if isinstance(v, (Event, tuple, Set, Columns)):
+            raise TranslateError(f"{source(items[i], self.text)} is not a value here", _offset(items[i]))
+        return v, i + 1
 
     def _dfrac(self, node):
         numerator, wrt = node.children[2], node.children[4]
@@ -390,6 +403,8 @@ class Scope:
     def _bigsum(self, node):
         _, limits, body = node.children
         name, values = self._range(limits)
+        if isinstance(self.table.by_key.get(name), Index):
+            self.shadowed.add(name)
         total = None
         for v in values:
             self.bound.append({name: v})
