@@ -29,7 +29,8 @@ class Repair:
     at: int = 0
 
     def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.found!r} read as {self.made!r} ({self.why})"
+        found = self.found.replace("\n", "⏎")
+        return f"line {self.line}, column {self.column}: “{found}” read as “{self.made}” ({self.why})"
 
 
 _RULES = [  # (group name, pattern, replacement, why)

@@ -150,3 +150,30 @@ def counts(links: list[Link]) -> dict:
     for link in links:
         out[link.verdict] += 1
     return out
+
+
+def repairs_of(steps: Steps) -> list[str]:
+    """Every repair made to the displays of ``steps``' section, in order."""
+    text = steps.read()
+    return [str(r) for d in displays(text) if steps.section is None or d.section == steps.section
+            for r in d.repairs]
+
+
+def check_paths(paths, only: str | None = None, seed: int = 0, strict: bool = True) -> dict:
+    """The links (as dicts) and repairs of every `Steps` under ``paths`` (``only``: that id).
+    Picklable in and out: `gradverify.cli` runs it in a worker process."""
+    found = load_steps(paths)
+    if only is not None:
+        found = [s for s in found if s.id == only]
+        if not found and strict:
+            raise InvalidArgument("--only naming a derivation written in LaTeX",
+                                  f"--only {only}", "See which ones there are: python -m gradverify steps.")
+    if not found and strict:
+        raise InvalidArgument("a _steps_*.py module defining Steps(...)", f"none under {', '.join(map(str, paths))}",
+                              "See docs/how-to/latex-steps.md.")
+    return {"links": [link.as_dict() for s in found for link in check_steps(s, seed=seed)],
+            "repairs": {s.id: repairs_of(s) for s in found}}
+
+
+def links_from(records: list[dict]) -> list[Link]:
+    return [Link(**r) for r in records]
