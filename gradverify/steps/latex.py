@@ -140,7 +140,8 @@ _SHOWN = {"RPAR": ")", "RSQ": "]", "LPAR": "(", "LSQ": "[", "RBRACE": "}", "LBRA
           "SIZED_OPEN": r"\left(", "FRAC": r"\frac", "SUM": r"\sum", "REL": "a relation (=, \\in, \\neq...)",
           "PRODUCT": r"\cdot", "END_MATRIX": r"\end{bmatrix}", "ROWSEP": r"\\", "PARTIAL": r"\partial",
           "$END": "the end", "HAT": r"\hat", "FONT": r"\mathbf", "TEXT": r"\text{...}", "GREEK": "a Greek letter",
-          "FUNC": r"\exp or \log", "TOP": r"\top", "MID": "|", "AND": r"\&", "DOTS": r"\dots", "PRIME": "'"}
+          "FUNC": r"\exp or \log", "TOP": r"\top", "MID": "|", "AND": r"\&", "DOTS": r"\dots", "PRIME": "'",
+          "BEGIN_MATRIX": r"\begin{bmatrix}"}
 
 
 @dataclass
@@ -159,7 +160,7 @@ class LatexError(Exception):
         return line_column(self.text, self.offset)[1]
 
     def __str__(self) -> str:
-        near = self.text[self.offset:self.offset + 24]
+        near = self.text[self.offset:self.offset + 24].strip()
         return f"line {self.line}, column {self.column}: {self.message} (at {near!r})" if near else \
             f"line {self.line}, column {self.column}: {self.message} (at the end)"
 
