@@ -10,14 +10,17 @@ what each name means, following the seed's notation (see its README):
   as holding only under it, and the same for w ≠ o and w = o in (c);
 * (e): the K negative samples are columns 1..K of U and o is column 0 (so o ∉ {w_1..w_K} and the
   samples are distinct, as the seed states), u_k is column k;
-* (d): x is a scalar in the first display (σ's definition) and a vector of n entries in the others.
+* (d): x is a scalar in the first display (σ's definition) and a vector of n entries in the others;
+* (f): the center vectors are the columns v_w of a d×V matrix, the center word c is word 0 at
+  position t = m of a window whose words w_{t+j} are fixed (``WINDOW``), J is the naive-softmax loss
+  and J_s its sum over the window (the seed's J_{skip-gram}).
 
 Sizes: two per table, one of them not square, so that a transposed matrix cannot pass.
 """
 
 import sympy as sp
 
-from gradverify.steps import (Columns, Condition, Define, Function, Index, OneHot, Real, Set, Steps,
+from gradverify.steps import (Columns, Condition, Define, Function, Index, OneHot, Real, Sequence, Set, Steps,
                               SymbolTable)
 
 SEED = "seed/000_a6544ced7a39c042.txt"
@@ -100,3 +103,32 @@ e = Steps("e", SEED, section="e", table=SymbolTable(
            Define("J", r"-\log(\sigma(u_o^T v_c)) - \sum_{k=1}^K \log(\sigma(-u_k^T v_c))",
                   "the negative-sampling loss"),
            Function("J_{neg-sample}", negative_sampling_loss, elementwise=False)]))
+
+
+#: the words of the window at positions 0..2m (the center, c = 0, at position t = m); outside words
+#: repeat and one equals the center word, as real windows do
+WINDOW = [1, 2, 0, 2, 1]
+
+
+def window(sizes):
+    m = sizes["m"]
+    return WINDOW[2 - m:3 + m]
+
+
+def skip_gram_loss(v_c, *rest):
+    """J_skip-gram(v_c, w_{t-m}, …, w_{t+m}, U) = Σ_{j≠0} J(v_c, w_{t+j}, U)."""
+    *words, U = rest
+    m = len(words) // 2
+    return sum(naive_softmax_loss(v_c, w, U) for j, w in enumerate(words) if j != m)
+
+
+f = Steps("f", SEED, section="f", table=SymbolTable(
+    sizes=[{"d": 2, "V": 3, "m": 1}, {"d": 2, "V": 3, "m": 2}],
+    names=[Real("C", "d", "V"), Columns("v", of="C"), Real("U", "d", "V"), Index("w", "V"),
+           Define("c", lambda s: sp.Integer(0), "the center word"),
+           Define("t", lambda s: sp.Integer(s.size("m")), "the center's position in the window"),
+           Sequence("w", window),
+           Function("J", naive_softmax_loss, elementwise=False),
+           Function("J_{skip-gram}", skip_gram_loss, elementwise=False),
+           Define("J_s", r"\sum_{-m \leq j \leq m \& j \neq 0} J(v_c, w_{t+j}, U)", "J_skip-gram")],
+    assumptions=[Condition(r"w \neq c", lambda i: i["w"] != 0)]))

@@ -22,6 +22,7 @@ EXPECTED = {
           ["conditional"], ["conditional"]],
     "d": [["holds", "holds"], ["holds"] * 4, ["error", "unparsed"]],
     "e": [["holds"], ["holds"] * 5, ["holds"] * 3, ["holds", "refuted", "refuted"]],
+    "f": [["error"], ["holds"], ["holds"], ["conditional"]],
 }
 
 
@@ -107,3 +108,14 @@ def test_report_json_has_steps_only_with_the_flag():
     assert "## Steps as written" in md and "UNPARSED" in md and "“rac” read as" in md
     assert report_with([link]).exit_code == 1
     assert "1 written steps: 0 hold" in report_with([link]).text(120)
+
+
+def test_a_condition_written_after_a_side_is_taken_off_it_and_shown(written):
+    last = check_steps(written["f"])[-1]
+    assert last.verdict == "conditional" and last.condition == r"w \neq c"
+    assert last.diagnosis.startswith(r"stated with it: when w\neq c.")
+
+
+def test_an_ellipsis_is_an_error_that_says_so_never_a_guess(written):
+    first = check_steps(written["f"])[0]
+    assert first.verdict == "error" and r"\dots stands for entries not written" in first.diagnosis

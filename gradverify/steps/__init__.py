@@ -13,8 +13,8 @@
 from .chain import Link, check_chain, check_link
 from .latex import LatexError, parse
 from .run import Steps, check_steps, load_steps, render_table
-from .table import Columns, Condition, Define, Function, Index, OneHot, Real, Set, SymbolTable
+from .table import Columns, Condition, Define, Function, Index, OneHot, Real, Sequence, Set, SymbolTable
 
 __all__ = ["Link", "check_chain", "check_link", "LatexError", "parse", "Steps", "check_steps", "load_steps",
-           "render_table", "Columns", "Condition", "Define", "Function", "Index", "OneHot", "Real", "Set",
+           "render_table", "Columns", "Condition", "Define", "Function", "Index", "OneHot", "Real", "Sequence", "Set",
            "SymbolTable"]

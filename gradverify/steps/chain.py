@@ -80,6 +80,12 @@ def check_chain(sides: list[str], table: SymbolTable, *, derivation: str = "", c
     """One `Link` per consecutive pair of ``sides``. A side that does not parse makes its links
     ``unparsed`` (with where: ``where(side_number, offset) -> str``); the next link is checked
     from the last side that parsed, and says so."""
+    sides = list(sides)
+    stated = {}
+    for i, text in enumerate(sides):
+        m = _STATED.search(text)
+        if m:
+            sides[i], stated[i] = text[:m.start()].rstrip(), m.group(1).strip()
     parsed = []
     for i, text in enumerate(sides):
         try:
@@ -110,9 +116,15 @@ def check_chain(sides: list[str], table: SymbolTable, *, derivation: str = "", c
             result.latex = _latex(sides[left_index], sides[i])
             result.diagnosis = (f"compared with side {left_index + 1}, since side {i} does not parse. "
                                 + result.diagnosis).strip()
+        if i in stated:
+            result.diagnosis = (f"stated with it: when {stated[i]}. " + result.diagnosis).strip()
         out.append(result)
         last_good = i
     return out
+
+
+#: a condition written after a side, "0 (when w \neq c)": taken off the side and shown with its verdict
+_STATED = re.compile(r"\(\s*(?:\\text\{\s*)?(?:when|if|for)\s*\}?\s*(?:\\[ ,;]\s*)*(.*?)\)\s*$")
 
 
 def _condition_indices(condition: Condition, table: SymbolTable) -> set[str]:

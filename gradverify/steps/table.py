@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from ..errors import InvalidArgument
 
-__all__ = ["Real", "Index", "Columns", "Define", "Function", "Set", "OneHot", "Condition", "SymbolTable", "key"]
+__all__ = ["Real", "Index", "Columns", "Sequence", "Define", "Function", "Set", "OneHot", "Condition", "SymbolTable", "key"]
 
 
 def key(text: str) -> str:
@@ -66,6 +66,19 @@ class Columns:
     name: str
     of: str
     start: int = 0  #: the index value of the first column
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """``w_{t+j}``: a subscripted name that is a list of index values (the words of a window),
+    ``values(sizes) -> list[int]``; the bare name may still be an `Index` of its own."""
+    name: str
+    values: Callable[[dict], list]
+    start: int = 0
+
+    @property
+    def table_key(self) -> str:
+        return key(self.name) + "[]"
 
 
 @dataclass(frozen=True)
@@ -132,7 +145,7 @@ class SymbolTable:
                                           "Steps are checked entry by entry: keep the sizes small.")
         self.by_key: dict[str, Any] = {}
         for entry in self.names:
-            k = key(entry.name)
+            k = entry.table_key if isinstance(entry, Sequence) else key(entry.name)
             if k in self.by_key:
                 raise InvalidArgument("each name declared once", f"{entry.name!r} twice",
                                       "Remove one of the two declarations.")

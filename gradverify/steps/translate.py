@@ -18,7 +18,7 @@ import sympy as sp
 from lark import Token, Tree
 
 from .latex import FUNCTION_COMMANDS, parse, source
-from .table import Columns, Condition, Define, Function, Index, OneHot, Real, Set, SymbolTable, key
+from .table import Columns, Condition, Define, Function, Index, OneHot, Real, Sequence, Set, SymbolTable, key
 
 __all__ = ["Scope", "TranslateError", "symbols_for", "shape", "as_matrix"]
 
@@ -223,6 +223,14 @@ class Scope:
         if whole in self.table.by_key or any(key(a.name) == whole for a in self.under):
             return self.lookup(whole, node)
         base_node, script = node.children
+        sequence = self.table.by_key.get(key(source(base_node, self.text)) + "[]")
+        if isinstance(sequence, Sequence):
+            values = list(sequence.values(self.sizes))
+            i = self._integer(script)
+            if not 0 <= i - sequence.start < len(values):
+                raise TranslateError(f"{whole}: position {i} is outside {sequence.name}'s {len(values)} values",
+                                     _offset(node))
+            return sp.Integer(values[i - sequence.start])
         base = self.value(base_node)
         i = self._integer(script)
         if isinstance(base, Columns):
