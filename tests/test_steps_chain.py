@@ -93,6 +93,12 @@ def test_a_side_that_does_not_parse_is_reported_and_the_chain_goes_on():
     pytest.param(["v_c", "v_c v_c"], "a product of a 2×1 and a 2×1 matrix", id="shapes"),
     pytest.param(["v_c", r"\frac{\partial J}{\partial (v_c + v_c)}"], "it is not a variable", id="wrt"),
     pytest.param(["x", r"\sum_q x"], "q is not declared as an Index", id="sum-index"),
+    pytest.param(["x", r"\sum_{k=1}^{1000000} x"], "a sum of 1000000 terms", id="huge-sum"),
+    pytest.param(["x", r"\sigma"], "is not a value here", id="bare-function"),
+    pytest.param(["x", r"v_c^2"], "a power of a 2×1 matrix", id="matrix-power"),
+    pytest.param(["x", r"\frac{1}{v_c}"], "denominator is a 2×1 matrix", id="matrix-denominator"),
+    pytest.param(["x", r"\begin{bmatrix} x & \cdots \end{bmatrix}"], "stands for entries not written",
+                 id="ellipsis"),
 ])
 def test_a_side_that_means_nothing_with_this_table_is_an_error_that_says_why(sides, words):
     links = check_chain(sides, TABLE)
@@ -106,3 +112,21 @@ def test_the_table_refuses_bad_declarations():
         SymbolTable(sizes=[{"d": 2}], names=[Real("x"), Real("x", "d")])
     with pytest.raises(InvalidArgument, match="scalar, vector"):
         Real("T", "a", "b", "c")
+
+
+def test_steps_refuse_a_missing_table_or_text():
+    from gradverify.steps import Steps
+
+    with pytest.raises(InvalidArgument, match="exactly one of source"):
+        Steps("x", table=TABLE)
+    with pytest.raises(InvalidArgument, match="table= a SymbolTable"):
+        Steps("x", text="$$a = b$$", table={"a": 1})
+
+
+def test_steps_read_inline_latex():
+    from gradverify.steps import Steps, check_steps
+
+    links = check_steps(Steps("inline", text=r"$$\begin{aligned} \sigma(x) &= \frac{1}{1+e^{-x}} \\ "
+                                              r"&= \frac{e^{x}}{1 + e^{x}} \\ &= 1 - \sigma(x) \end{aligned}$$",
+                              table=TABLE))
+    assert verdicts(links) == ["holds", "holds", "refuted"]

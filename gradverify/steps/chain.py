@@ -197,6 +197,8 @@ def _translate(table, sizes, symbols, indices, under, text, tree, which):
         raise _Error(f"the {which} side: {exc}", f"{which} side, column {exc.offset + 1}") from None
     except RecursionError:
         raise _Error(f"the {which} side is nested too deeply to translate") from None
+    except (sp.SympifyError, TypeError, ValueError, ArithmeticError) as exc:  # sympy refused a combination
+        raise _Error(f"the {which} side could not be built in sympy: {type(exc).__name__}: {exc}") from None
 
 
 def _used(table, sizes, symbols, left, right, under) -> set[str]:

@@ -22,6 +22,9 @@ from .table import Columns, Condition, Define, Function, Index, OneHot, Real, Se
 
 __all__ = ["Scope", "TranslateError", "symbols_for", "shape", "as_matrix"]
 
+#: a sum over more terms than this is refused (an upper limit like 10^6 would not finish)
+MAX_SUM_TERMS = 1000
+
 _BUILTIN = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
             "tanh": sp.tanh, "sqrt": sp.sqrt}
 
@@ -110,7 +113,7 @@ class Scope:
         """The value of one side (sympy scalar or Matrix); a 1×1 matrix is its entry."""
         self.text = text
         tree = parse(text) if tree is None else tree
-        return _scalar(self.value(tree))
+        return _scalar(self._val(tree))
 
     # ------------------------------------------------------------------ names
     def index_value(self, name: str):
@@ -442,12 +445,19 @@ class Scope:
             if upper is None:
                 raise TranslateError("a sum from a lower limit with no upper one (^K)", _offset(limits))
             name = key(source(parts[0], self.text))
-            values = list(range(self._integer(parts[2]), self._integer(upper) + 1))
+            lo, hi = self._integer(parts[2]), self._integer(upper)
+            if hi - lo >= MAX_SUM_TERMS:
+                raise TranslateError(f"a sum of {hi - lo + 1} terms (at most {MAX_SUM_TERMS} are written out)",
+                                     _offset(limits))
+            values = list(range(lo, hi + 1))
         elif len(parts) == 5:
             name = key(source(parts[2], self.text))
             lo, hi = self._integer(parts[0]), self._integer(parts[4])
             lo += str(parts[1]) == "<"
             hi -= str(parts[3]) == "<"
+            if hi - lo >= MAX_SUM_TERMS:
+                raise TranslateError(f"a sum of {hi - lo + 1} terms (at most {MAX_SUM_TERMS} are written out)",
+                                     _offset(limits))
             values = list(range(lo, hi + 1))
         else:
             raise TranslateError(f"sum limits {source(main, self.text)} are not of a form read here "
