@@ -112,6 +112,9 @@ def check_chain(sides: list[str], table: SymbolTable, *, derivation: str = "", c
         left_index = last_good
         result = check_link(sides[left_index], parsed[left_index], sides[i], right, table, seed=seed + 7919 * i)
         result.derivation, result.chain, result.link, result.repairs = derivation, chain, number, list(repairs)
+        at = getattr(result, "error_at", None)
+        if at and at[0] and where:
+            result.position = where(left_index if at[0] == "left" else i, at[1])
         if left_index != i - 1:
             result.latex = _latex(sides[left_index], sides[i])
             result.diagnosis = (f"compared with side {left_index + 1}, since side {i} does not parse. "
@@ -172,9 +175,9 @@ class _Failure:
 
 
 class _Error(Exception):
-    def __init__(self, message: str, position: str = ""):
+    def __init__(self, message: str, position: str = "", side: str = "", offset: int = 0):
         super().__init__(message)
-        self.position = position
+        self.position, self.side, self.offset = position, side, offset
 
 
 def _assignments(table: SymbolTable, sizes: dict, used: set[str], rng: random.Random,
@@ -194,7 +197,7 @@ def _translate(table, sizes, symbols, indices, under, text, tree, which):
     try:
         return scope.side(text, tree), scope
     except TranslateError as exc:
-        raise _Error(f"the {which} side: {exc}", f"{which} side, column {exc.offset + 1}") from None
+        raise _Error(f"the {which} side: {exc}", f"{which} side, column {exc.offset + 1}", which, exc.offset) from None
     except RecursionError:
         raise _Error(f"the {which} side is nested too deeply to translate") from None
     except (sp.SympifyError, TypeError, ValueError, ArithmeticError) as exc:  # sympy refused a combination
@@ -263,6 +266,7 @@ def check_link(left_text: str, left_tree, right_text: str, right_tree, table: Sy
         return link
     except _Error as exc:
         link.verdict, link.diagnosis, link.position = "error", str(exc), exc.position
+        link.error_at = (exc.side, exc.offset)
         return link
 
 
