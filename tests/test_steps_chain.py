@@ -130,3 +130,19 @@ def test_steps_read_inline_latex():
                                               r"&= \frac{e^{x}}{1 + e^{x}} \\ &= 1 - \sigma(x) \end{aligned}$$",
                               table=TABLE))
     assert verdicts(links) == ["holds", "holds", "refuted"]
+
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+FRAGMENTS = ["x", "v_c", "u_w", r"\hat{y}_w", "y", "U", "J", "2", r"\sigma(x)", r"\sum_w", "e^{x}", "+", "-", r"\odot",
+             "^T", "_o", r"\frac{\partial}{\partial x}", r"\frac{1}{x}", "P(O = w | C = c)", r"\log", "(x, v_c)", "'",
+             r"\begin{bmatrix} x & 1 \end{bmatrix}", "_{o+1}"]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=4), min_size=2, max_size=2))
+def test_any_pair_of_sides_gets_a_verdict_never_an_exception(sides):
+    links = check_chain([" ".join(s) for s in sides], TABLE)
+    assert len(links) == 1 and links[0].verdict in ("holds", "conditional", "refuted", "unparsed", "error")
+    assert links[0].verdict == "holds" or links[0].diagnosis or links[0].counterexample

@@ -107,3 +107,21 @@ def test_a_bmatrix_keeps_its_own_rows():
 def test_sections_follow_the_question_headings():
     text = "Question a:\n$$x = y$$\nOuestion b:\n$$p = q$$\n$$r = s$$\n"
     assert [(d.section, d.number) for d in displays(text)] == [("a", 1), ("b", 1), ("b", 2)]
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+PIECES = [r"\frac", "{", "}", "(", ")", r"\left(", r"\right)", "[", "]", "^", "_", "T", r"\top", "x", "v_c", "u_w",
+          r"\sum", r"\sum_{w \in Vocab}", r"\partial", "+", "-", r"\cdot", "=", "|", ",", "&", r"\\", "2", r"\hat{y}",
+          r"\exp", "log", r"\sigma", "'", " ", r"\begin{bmatrix}", r"\end{bmatrix}", r"\dots", r"\&", r"\neq", r"\foo"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=14))
+def test_any_text_parses_or_is_a_latex_error_never_another_exception(pieces):
+    text = "".join(pieces)
+    try:
+        parse(text)
+    except LatexError as exc:
+        assert 1 <= exc.line and 1 <= exc.column <= len(text) + 1

@@ -212,13 +212,15 @@ def parse(text: str) -> Tree:
         if exc.token.type == "$END":
             raise LatexError(text, len(text.rstrip()), "the text ended early: " + _expected(exc)) from None
         raise LatexError(text, exc.token.start_pos, f"unexpected {exc.token.value!r}: " + _expected(exc)) from None
-    except UnexpectedCharacters as exc:
+    except UnexpectedCharacters as exc:  # (before UnexpectedInput, its base)
         env = re.match(r"\\end\{([^}]*)\}", text[exc.pos_in_stream:])
         if env:
             raise LatexError(text, exc.pos_in_stream, f"\\end{{{env.group(1)}}} closes no environment open here "
                                                       "(a \\begin{bmatrix} needs \\end{bmatrix})") from None
         raise LatexError(text, exc.pos_in_stream, f"unexpected character {text[exc.pos_in_stream]!r}: "
                                                   + _expected(exc)) from None
+    except UnexpectedInput as exc:  # any other way lark can refuse the text
+        raise LatexError(text, getattr(exc, "pos_in_stream", 0) or 0, f"not read: {exc}") from None
 
 
 def source(tree, text: str) -> str:

@@ -275,7 +275,7 @@ class Scope:
         base_node, script = node.children
         if (isinstance(script, Token) and (script.type == "TOP" or (script.type == "CHAR" and str(script) == "T"
                                                                     and "T" not in self.table.by_key))):
-            return as_matrix(self.value(base_node)).T
+            return as_matrix(self._val(base_node)).T
         base, exponent = self.value(base_node), _scalar(self.value(script))
         if isinstance(exponent, sp.MatrixBase):
             raise TranslateError("an exponent that is not a scalar", _offset(script))
