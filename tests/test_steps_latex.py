@@ -49,7 +49,9 @@ def test_a_sum_takes_the_whole_product_after_it():
 
 
 @pytest.mark.parametrize("text, line, column, words", [
-    pytest.param(r"\frac{exp(u_w^T v_c v_c}{\sum_w exp(u_w^T v_c)}", 1, 24, "expected )", id="unbalanced-paren"),
+    pytest.param(r"\frac{exp(u_w^T v_c v_c}{\sum_w exp(u_w^T v_c)}", 1, 24,
+                 "expected ), +, ,, -, \\right), ], a relation (=, \\in, \\neq...); the ( opened at column 10 is not closed",
+                 id="unbalanced-paren"),
     pytest.param(r"\foo x", 1, 1, r"unknown command \foo", id="unknown-command"),
     pytest.param("a +\n  b \\bar{c}", 2, 5, r"unknown command \bar", id="unknown-on-line-2"),
     pytest.param(r"\frac{a}{b", 1, 11, "ended early", id="unclosed-brace"),

@@ -193,6 +193,30 @@ def _expected(exc: UnexpectedInput) -> str:
     return "expected " + (", ".join(names) if names else "something else")
 
 
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _unclosed(text: str, offset: int) -> str:
+    """", and the ( opened at column 10 is not closed" when a bracket before ``offset`` is still open
+    and the text closes a different one there."""
+    stack = []
+    i = 0
+    while i < offset:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in _PAIRS:
+            stack.append((ch, i))
+        elif ch in _PAIRS.values() and stack and _PAIRS[stack[-1][0]] == ch:
+            stack.pop()
+        i += 1
+    if stack and offset < len(text) and text[offset] in _PAIRS.values() and _PAIRS[stack[-1][0]] != text[offset]:
+        ch, at = stack[-1]
+        return f"; the {ch} opened at column {line_column(text, at)[1]} is not closed before this {text[offset]}"
+    return ""
+
+
 def parse(text: str) -> Tree:
     """The tree of one side (an expression); `LatexError` with line, column and what was expected."""
     if not isinstance(text, str):
@@ -211,7 +235,8 @@ def parse(text: str) -> Tree:
     except UnexpectedToken as exc:
         if exc.token.type == "$END":
             raise LatexError(text, len(text.rstrip()), "the text ended early: " + _expected(exc)) from None
-        raise LatexError(text, exc.token.start_pos, f"unexpected {exc.token.value!r}: " + _expected(exc)) from None
+        raise LatexError(text, exc.token.start_pos, f"unexpected {exc.token.value!r}: " + _expected(exc)
+                         + _unclosed(text, exc.token.start_pos)) from None
     except UnexpectedCharacters as exc:  # (before UnexpectedInput, its base)
         env = re.match(r"\\end\{([^}]*)\}", text[exc.pos_in_stream:])
         if env:
