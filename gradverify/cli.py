@@ -308,6 +308,9 @@ def _steps(args) -> int:
     c = counts(links)
     print(f"\n{len(links)} links: {c['holds']} hold, {c['conditional']} hold only under a named assumption, "
           f"{c['refuted']} refuted, {c['unparsed']} unparsed, {c['error']} errors.")
+    argv = ["python", "-m", "gradverify", "steps"] + (["--only", args.only] if args.only else [])
+    argv += ["--seed", str(args.seed)] + [a for p in args.derivations or [] for a in ("--derivations", p)]
+    print(f"Reproduce: {shlex.join(argv)}")
     return 1 if c["refuted"] or c["unparsed"] or c["error"] else 0
 
 
