@@ -59,6 +59,12 @@ def test_a_planted_wrong_link_is_refuted_with_both_sides_and_a_diagnosis(wrong, 
     assert ("left" in example and example["left"] != example["right"]) or "left_shape" in example
 
 
+def test_a_function_then_a_power_is_the_power_of_its_value():
+    """σ(x)^2 is (σ(x))², as everyone reads it, not σ(x²)."""
+    assert verdicts(check_chain([r"\sigma(x)^2", r"\sigma(x) \sigma(x)"], TABLE)) == ["holds"]
+    assert verdicts(check_chain([r"\sigma(x)^2", r"\sigma(x^2)"], TABLE)) == ["refuted"]
+
+
 def test_a_counterexample_is_shrunk_to_simple_values():
     links = check_chain([r"\sigma(x)", r"\frac{1}{1 + e^{x}}"], TABLE)
     assert verdicts(links) == ["refuted"]

@@ -120,3 +120,26 @@ def test_a_condition_written_after_a_side_is_taken_off_it_and_shown(written):
 def test_an_ellipsis_is_an_error_that_says_so_never_a_guess(written):
     first = check_steps(written["f"])[0]
     assert first.verdict == "error" and r"\dots stands for entries not written" in first.diagnosis
+
+
+INLINE = '''
+import sympy as sp
+from gradverify.steps import Function, Real, Steps, SymbolTable
+
+TABLE = SymbolTable(sizes=[{}], names=[Real("x"), Function(r"\\sigma", lambda t: 1 / (1 + sp.exp(-t)))])
+mine = Steps("mine", text=r"""
+$$\\begin{aligned} \\frac{\\partial \\sigma(x)}{\\partial x} &= \\sigma(x)(1 - \\sigma(x)) \\\\
+  &= \\sigma(x) - \\sigma(x)^2 \\\\ &= \\sigma(x) + \\sigma(x)^2 \\end{aligned}$$""", table=TABLE)
+'''
+
+
+def test_a_derivation_module_may_hold_its_latex_inline(tmp_path, capsys):
+    (tmp_path / "mine.py").write_text(INLINE, encoding="utf-8")
+    (tmp_path / "broken.py").write_text("raise ValueError('not steps')\n", encoding="utf-8")
+    assert main(["steps", "--derivations", str(tmp_path), "--in-process"]) == 1
+    out = capsys.readouterr().out
+    assert "3 links: 2 hold, 0 hold only under a named assumption, 1 refuted" in out
+    assert "a term's sign flipped" in out
+    (mine,) = load_steps([tmp_path / "mine.py"])
+    assert check_steps(mine)[-1].diagnosis == ("a term's sign flipped: the right side's +\\sigma(x)^2 is "
+                                               "−\\sigma(x)^2 on the left")

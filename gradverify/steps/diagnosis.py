@@ -3,7 +3,8 @@
 Tried in order, each at the counterexample and at a second random point: the sides' shapes are
 each other's transpose and so are their values (*transposed*); the right side is minus the left
 (*sign flipped*); a constant multiple (*off by a factor*); the difference is one term written on
-one side and missing on the other (*a term dropped* / *a term added*, naming the term's LaTeX).
+one side and missing on the other (*a term dropped* / *a term added*, naming the term's LaTeX), or
+twice a term of the right side (*a term's sign flipped*).
 Nothing fits: no diagnosis, the counterexample speaks.
 """
 
@@ -76,6 +77,10 @@ def _explain(failure, left, right, table) -> str:
                 value = value[0, 0]
             if shape(value) != shape(mine):
                 continue
+            if which == "right" and same(mine - 2 * sign * value, other):
+                flipped = f"{'−' if sign > 0 else '+'}{latex}"
+                return (f"a term's sign flipped: the right side's {'−' if sign < 0 else '+'}{latex} is "
+                        f"{flipped} on the left")
             if same(mine - sign * value, other):
                 if which == "left":
                     return f"a term dropped: {'−' if sign < 0 else '+'}{latex} of the left side is missing on the right"

@@ -3,7 +3,7 @@
 A ``Steps`` object names a text (a ``.md``/``.tex``/``.txt`` file beside its module, or LaTeX given
 inline), the section of it (``Question c:``) whose ``$$ … $$`` displays hold the chains, and the
 `SymbolTable` (one per display where they differ). Modules ``_steps_*.py`` in the derivations
-folder define them; ``python -m gradverify steps`` checks every chain of every one.
+folder define them (a derivation module may too, with its LaTeX inline); ``python -m gradverify steps`` checks every chain of every one.
 """
 
 from __future__ import annotations
@@ -55,13 +55,14 @@ class Steps:
 
 
 def discover_steps(paths) -> list[Path]:
-    """The ``_steps_*.py`` modules in the given folders (a file given by name is taken as is)."""
+    """The modules that may define `Steps`: ``_steps_*.py`` helpers and the derivation modules
+    themselves (``*.py`` not starting with ``_``) in the given folders; a file given by name as is."""
     out = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out += sorted(p.glob("_steps_*.py"))
-        elif p.is_file() and p.name.startswith("_steps_"):
+            out += sorted(p.glob("_steps_*.py")) + sorted(q for q in p.glob("*.py") if not q.name.startswith("_"))
+        elif p.is_file() and p.suffix == ".py":
             out.append(p)
     return out
 
@@ -76,6 +77,8 @@ def load_steps(paths) -> list[Steps]:
         try:
             module, _ = _import(file)
         except _ImportFailed as exc:
+            if not file.name.startswith("_steps_"):
+                continue  # a derivation module that fails: the report shows it as an ERROR row
             raise InvalidArgument("a steps module that imports", str(exc), "Fix the module and run again.") from None
         for obj in vars(module).values():
             if isinstance(obj, Steps) and not any(obj is f for f in found):

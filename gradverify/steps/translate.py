@@ -273,14 +273,23 @@ class Scope:
 
     def _sup(self, node):
         base_node, script = node.children
-        if (isinstance(script, Token) and (script.type == "TOP" or (script.type == "CHAR" and str(script) == "T"
-                                                                    and "T" not in self.table.by_key))):
+        if self._is_transpose(script):
             return as_matrix(self._val(base_node)).T
-        base, exponent = self.value(base_node), _scalar(self.value(script))
-        if isinstance(exponent, sp.MatrixBase):
-            raise TranslateError("an exponent that is not a scalar", _offset(script))
+        base = self.value(base_node)
         if isinstance(base, Function):
             raise TranslateError(f"a power of the function {base.name} itself", _offset(node))
+        return self._power(base, script, node)
+
+    def _is_transpose(self, script) -> bool:
+        return isinstance(script, Token) and (script.type == "TOP" or (script.type == "CHAR" and str(script) == "T"
+                                                                       and "T" not in self.table.by_key))
+
+    def _power(self, base, script, node):
+        if self._is_transpose(script):
+            return as_matrix(base).T
+        exponent = _scalar(self.value(script))
+        if isinstance(exponent, sp.MatrixBase):
+            raise TranslateError("an exponent that is not a scalar", _offset(script))
         if base is sp.E:
             return sp.exp(exponent)
         base = _scalar(base)
@@ -378,6 +387,13 @@ class Scope:
         if isinstance(v, Function):
             if i + 1 >= len(items):
                 raise TranslateError(f"the function {v.name} is applied to nothing", _offset(items[i]))
+            after_node = items[i + 1]
+            if (isinstance(after_node, Tree) and after_node.data == "sup" and isinstance(after_node.children[0], Tree)
+                    and after_node.children[0].data in ("group", "tuple")):
+                # \sigma(x)^2 is (\sigma(x))^2, as everyone reads it: the function takes the parentheses
+                group, script = after_node.children
+                applied = _apply(v, self.value(group), group, self.text, self)
+                return self._power(applied, script, after_node), i + 2
             nxt = self.value(items[i + 1])
             if isinstance(nxt, Function):
                 arg, after = self._operand(items, i + 1)
