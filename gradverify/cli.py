@@ -298,8 +298,14 @@ class _Failed(InvalidArgument):
 def _steps(args) -> int:
     from .steps.run import counts, render_table
 
+    from .steps.run import detail_lines
+
     links, repairs = _check_steps(args, _paths(args), strict=True)
     print(render_table(links))
+    details = detail_lines(links)
+    if details:
+        print("\nDetails:")
+        print("\n".join("  " + line for line in details))
     for derivation, made in repairs.items():
         if made:
             print(f"\n{derivation}: {len(made)} repairs made to the text before reading it:")

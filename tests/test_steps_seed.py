@@ -143,3 +143,14 @@ def test_a_derivation_module_may_hold_its_latex_inline(tmp_path, capsys):
     (mine,) = load_steps([tmp_path / "mine.py"])
     assert check_steps(mine)[-1].diagnosis == ("a term's sign flipped: the right side's +\\sigma(x)^2 is "
                                                "−\\sigma(x)^2 on the left")
+
+
+def test_the_first_wrong_link_is_named_whole_with_a_simple_counterexample(written):
+    from gradverify.steps.run import detail_lines
+
+    lines = detail_lines(check_steps(written["e"]))
+    assert lines[0] == "e · chain 4 · link 2: REFUTED (the first wrong link of this chain)"
+    assert lines[1].startswith(r"  step: \frac{\partial}{\partial u_k} (-log(\sigma(u_o^T v_c))")
+    assert lines[2] == "  counterexample: d=2, K=2, V=3, k=1; v_c=[[0], [1]], U=[[0, 0, 0], [0, 0, 0]]"
+    assert lines[3] == "  left side = [[0], [0.5]]; right side = [[0], [1]]"
+    assert lines[5] == "e · chain 4 · link 3: REFUTED"

@@ -34,7 +34,11 @@ def render(report) -> str:
     if report.steps is not None:
         from ..steps.run import HEADERS, table_rows
 
+        from ..steps.run import detail_lines
+
         parts += ["## Steps as written", ""] + table(HEADERS, table_rows(report.steps)) + [""]
+        if detail_lines(report.steps):
+            parts += md_fence(detail_lines(report.steps)) + [""]
         for derivation, made in report.step_repairs.items():
             if made:
                 parts += [f"Repairs made to {md_text(derivation)}'s text before reading it:", ""]

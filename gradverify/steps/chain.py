@@ -255,7 +255,7 @@ def check_link(left_text: str, left_tree, right_text: str, right_tree, table: Sy
             again, _ = _run(table, left, right, seed, under, condition)
             if again is None:
                 link.verdict, link.condition = "conditional", text
-                link.counterexample = _counterexample(failure, left, right, table)
+                link.counterexample = _counterexample(_shrink(failure, left, right, table), left, right, table)
                 link.diagnosis = f"holds only if {text}; without it, at the counterexample the sides differ"
                 link.proof = "numeric"
                 return link
@@ -316,8 +316,10 @@ def _shrink(failure: _Failure, left, right, table) -> _Failure:
     """The counterexample with entries set to 0, 1, -1 or 2 wherever the sides still differ there."""
     if failure.left_value is None:
         return failure
-    point = dict(failure.point)
     symbols = sorted(_free(failure.left) | _free(failure.right), key=str)
+    used = set(symbols)
+    # entries neither side depends on (after differentiating) are shown as 0: any value does
+    point = {s: (v if s in used else sp.Integer(0)) for s, v in failure.point.items()}
     for s in symbols:
         for v in SHRINK_VALUES:
             trial = dict(point)

@@ -180,3 +180,36 @@ def check_paths(paths, only: str | None = None, seed: int = 0, strict: bool = Tr
 
 def links_from(records: list[dict]) -> list[Link]:
     return [Link(**r) for r in records]
+
+
+def _values(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_values(v) for v in value) + "]"
+    return str(value)
+
+
+def detail_lines(links: list[Link]) -> list[str]:
+    """Each link that is not right, whole: the first wrong link of each chain is marked as such."""
+    out, seen = [], set()
+    for link in links:
+        if link.verdict not in ("refuted", "unparsed", "error"):
+            continue
+        first = (link.derivation, link.chain) not in seen
+        seen.add((link.derivation, link.chain))
+        head = f"{link.derivation} · chain {link.chain} · link {link.link}: {link.verdict.upper()}"
+        out.append(head + (" (the first wrong link of this chain)" if first and link.verdict == "refuted" else ""))
+        out.append(f"  step: {link.latex}")
+        if link.position:
+            out.append(f"  at: {link.position}")
+        example = link.counterexample
+        if example:
+            where = ", ".join(f"{k}={v}" for k, v in {**example.get("sizes", {}), **example.get("indices", {})}.items())
+            values = ", ".join(f"{k}={_values(v)}" for k, v in example.get("values", {}).items())
+            out.append(f"  counterexample: {where}" + (f"; {values}" if values else ""))
+            if "left" in example:
+                out.append(f"  left side = {_values(example['left'])}; right side = {_values(example['right'])}")
+            else:
+                out.append(f"  shapes: left {example['left_shape']}, right {example['right_shape']}")
+        if link.diagnosis:
+            out.append(f"  why: {link.diagnosis}")
+    return out
