@@ -280,7 +280,7 @@ def _check_steps(args, paths, strict: bool = False):
         outcome = call_here(check_paths, paths, args.only, args.seed, strict)
     else:
         with Worker(Limits(args.timeout, DEFAULT_LIMITS.max_memory)) as worker:
-            outcome = worker.call(check_paths, paths, args.only, args.seed, strict, timeout=args.timeout)
+            outcome = worker.call(check_paths, paths, args.only, args.seed, strict, True, timeout=args.timeout)
     if not outcome.ok:
         if outcome.error_type == "InvalidArgument":
             raise _Failed(outcome.message.split("InvalidArgument: ", 1)[-1])

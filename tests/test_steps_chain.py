@@ -152,3 +152,24 @@ def test_any_pair_of_sides_gets_a_verdict_never_an_exception(sides):
     links = check_chain([" ".join(s) for s in sides], TABLE)
     assert len(links) == 1 and links[0].verdict in ("holds", "conditional", "refuted", "unparsed", "error")
     assert links[0].verdict == "holds" or links[0].diagnosis or links[0].counterexample
+
+
+def test_a_proof_past_its_time_is_cut_off_in_gradverifys_own_worker(monkeypatch):
+    """The timer signal stops sympy mid-proof; the link still holds, on the 50-digit numbers."""
+    import signal
+    import time
+
+    from gradverify.steps import chain
+
+    def slow(d):
+        time.sleep(5)
+        return True
+
+    monkeypatch.setattr(chain, "_zero", slow)
+    monkeypatch.setattr(chain, "PROOF_SECONDS", 0.2)
+    before = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+    links = check_chain([r"\sigma(x)", r"\frac{e^{x}}{1 + e^{x}}"], TABLE, alarm=True)
+    assert time.monotonic() - started < 4
+    assert verdicts(links) == ["holds"] and "ran out of its 0.2 s" in links[0].proof
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -16,7 +16,10 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -42,8 +45,8 @@ SPREAD = 1.5
 MAX_ASSIGNMENTS = 125
 #: the symbolic proof: entries whose difference has more operations are not tried ...
 PROOF_TERMS = 4000
-#: ... nor is any entry once this many seconds went into one link's proof (sympy cannot be interrupted,
-#: so the budget is checked between entries)
+#: ... and one link's proof stops after this many seconds (in gradverify's own worker a timer signal
+#: cuts it off; in a caller's process, where no signal handler is set, it is checked between entries)
 PROOF_SECONDS = 5.0
 #: shrinking a counterexample tries these values for each entry, simplest first
 SHRINK_VALUES = (0, 1, -1, 2)
@@ -76,6 +79,7 @@ def _latex(left: str, right: str) -> str:
 
 
 def check_chain(sides: list[str], table: SymbolTable, *, derivation: str = "", chain: int = 1, seed: int = 0,
+                alarm: bool = False,
                 where=None, repairs=()) -> list[Link]:
     """One `Link` per consecutive pair of ``sides``. A side that does not parse makes its links
     ``unparsed`` (with where: ``where(side_number, offset) -> str``); the next link is checked
@@ -110,7 +114,8 @@ def check_chain(sides: list[str], table: SymbolTable, *, derivation: str = "", c
             last_good = i
             continue
         left_index = last_good
-        result = check_link(sides[left_index], parsed[left_index], sides[i], right, table, seed=seed + 7919 * i)
+        result = check_link(sides[left_index], parsed[left_index], sides[i], right, table, seed=seed + 7919 * i,
+                            alarm=alarm)
         result.derivation, result.chain, result.link, result.repairs = derivation, chain, number, list(repairs)
         at = getattr(result, "error_at", None)
         if at and at[0] and where:
@@ -243,13 +248,17 @@ def _is_zero_scalar(v) -> bool:
     return not isinstance(v, sp.MatrixBase) and v == 0
 
 
-def check_link(left_text: str, left_tree, right_text: str, right_tree, table: SymbolTable, *, seed: int = 0) -> Link:
+def check_link(left_text: str, left_tree, right_text: str, right_tree, table: SymbolTable, *, seed: int = 0,
+               alarm: bool = False) -> Link:
+    """One link's verdict. ``alarm``: the process is gradverify's own worker, so the symbolic proof may
+    be cut off at `PROOF_SECONDS` by a timer signal (never set in a caller's process: there the budget
+    is checked between entries only)."""
     link = Link("", 0, 0, _latex(left_text, right_text), "holds")
     left, right = (left_text, left_tree), (right_text, right_tree)
     try:
         failure, agreed = _run(table, left, right, seed)
         if failure is None:
-            link.proof = _prove(agreed)
+            link.proof = _prove(agreed, alarm)
             return link
         for under, condition, text in _assumption_sets(table):
             again, _ = _run(table, left, right, seed, under, condition)
@@ -284,8 +293,40 @@ def _assumption_sets(table: SymbolTable):
         yield under, condition, " and ".join(a.text for a in group)
 
 
-def _prove(agreed) -> str:
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float, enabled: bool):
+    """Raise `_OutOfTime` in this block after ``seconds`` (a timer signal), when ``enabled`` and in the
+    main thread of a POSIX process; else nothing. The handler and the timer are restored after."""
+    if not enabled or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _OutOfTime()
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _prove(agreed, alarm: bool = False) -> str:
     """'symbolic' when every entry's difference expands to 0 within the budget, else why not."""
+    try:
+        with _time_limit(PROOF_SECONDS, alarm):
+            return _prove_entries(agreed)
+    except _OutOfTime:
+        return f"numeric ({DIGITS} digits); the symbolic proof ran out of its {PROOF_SECONDS:g} s"
+
+
+def _prove_entries(agreed) -> str:
     started = time.monotonic()
     for lv, rv, sizes, indices in agreed:
         for a, b in zip(list(as_matrix(lv)), list(as_matrix(rv))):

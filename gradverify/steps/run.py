@@ -91,7 +91,7 @@ def _repairs_between(display: Display, start: int, end: int) -> list[str]:
     return [str(r) for r in display.repairs if start <= r.at <= end]
 
 
-def check_steps(steps: Steps, *, seed: int = 0) -> list[Link]:
+def check_steps(steps: Steps, *, seed: int = 0, alarm: bool = False) -> list[Link]:
     """Every link of every chain in the text's section, in order."""
     text = steps.read()
     found = [d for d in displays(text) if steps.section is None or d.section == steps.section]
@@ -112,7 +112,7 @@ def check_steps(steps: Steps, *, seed: int = 0) -> list[Link]:
                 return f"{name} line {line}, column {col}"
 
             result = check_chain([s.text for s in sides], table, derivation=steps.id, chain=chain.number,
-                                 seed=seed + 104729 * chain.number, where=where)
+                                 seed=seed + 104729 * chain.number, where=where, alarm=alarm)
             for link in result:
                 left, right = sides[link.link - 1], sides[link.link]
                 link.repairs = _repairs_between(display, left.offset, right.offset + len(right.text))
@@ -162,9 +162,10 @@ def repairs_of(steps: Steps) -> list[str]:
             for r in d.repairs]
 
 
-def check_paths(paths, only: str | None = None, seed: int = 0, strict: bool = True) -> dict:
+def check_paths(paths, only: str | None = None, seed: int = 0, strict: bool = True, alarm: bool = False) -> dict:
     """The links (as dicts) and repairs of every `Steps` under ``paths`` (``only``: that id).
-    Picklable in and out: `gradverify.cli` runs it in a worker process."""
+    Picklable in and out: `gradverify.cli` runs it in a worker process (``alarm``: there, a proof
+    may be cut off by a timer signal)."""
     found = load_steps(paths)
     if only is not None:
         found = [s for s in found if s.id == only]
@@ -174,7 +175,7 @@ def check_paths(paths, only: str | None = None, seed: int = 0, strict: bool = Tr
     if not found and strict:
         raise InvalidArgument("a _steps_*.py module defining Steps(...)", f"none under {', '.join(map(str, paths))}",
                               "See docs/how-to/latex-steps.md.")
-    return {"links": [link.as_dict() for s in found for link in check_steps(s, seed=seed)],
+    return {"links": [link.as_dict() for s in found for link in check_steps(s, seed=seed, alarm=alarm)],
             "repairs": {s.id: repairs_of(s) for s in found}}
 
 
