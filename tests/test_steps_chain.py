@@ -65,6 +65,14 @@ def test_a_function_then_a_power_is_the_power_of_its_value():
     assert verdicts(check_chain([r"\sigma(x)^2", r"\sigma(x^2)"], TABLE)) == ["refuted"]
 
 
+@pytest.mark.parametrize("sum_", [r"\sum_{k=1}^{3} k x", r"\sum_{1 \leq k \leq 3} k x", r"\sum_{3 \geq k \geq 1} k x",
+                                  r"\sum_{0 < k < 4} k x", r"\sum^{3}_{k=1} k x",
+                                  r"\sum_{-3 \leq k \leq 3 \& k \neq 0 \& k > 0} k x"])
+def test_every_form_of_sum_limits_runs_over_the_right_values(sum_):
+    assert verdicts(check_chain([sum_, "6 x"], TABLE)) == ["holds"]
+    assert verdicts(check_chain([sum_, "5 x"], TABLE)) == ["refuted"]
+
+
 def test_a_counterexample_is_shrunk_to_simple_values():
     links = check_chain([r"\sigma(x)", r"\frac{1}{1 + e^{x}}"], TABLE)
     assert verdicts(links) == ["refuted"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .latex import LatexError, parse
-from .table import Condition, Index, OneHot, SymbolTable, key
+from .table import Condition, OneHot, SymbolTable
 from .translate import Scope, TranslateError, as_matrix, shape, symbols_for
 from . import diagnosis as diagnose
 

@@ -16,7 +16,6 @@ The LaTeX is parsed once, when `latex_claim` is called: a parse error is raised 
 
 from __future__ import annotations
 
-import sympy as sp
 
 from ..errors import InvalidArgument
 from .latex import LatexError, parse

@@ -11,14 +11,13 @@ a vector or matrix has that vector's or matrix's shape.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import sympy as sp
 from lark import Token, Tree
 
-from .latex import FUNCTION_COMMANDS, parse, source
-from .table import Columns, Condition, Define, Function, Index, OneHot, Real, Sequence, Set, SymbolTable, key
+from .latex import parse, source
+from .table import Columns, Define, Function, Index, OneHot, Real, Sequence, Set, SymbolTable, key
 
 __all__ = ["Scope", "TranslateError", "symbols_for", "shape", "as_matrix"]
 
@@ -468,9 +467,15 @@ class Scope:
             values = list(range(lo, hi + 1))
         elif len(parts) == 5:
             name = key(source(parts[2], self.text))
+            rels = str(parts[1]), str(parts[3])
+            if all(r in (">", "\\geq", "\\ge") for r in rels):  # b \geq j \geq a
+                parts, rels = parts[::-1], tuple({">": "<"}.get(r, r) for r in rels[::-1])
+            elif not all(r in ("<", "\\leq", "\\le") for r in rels):
+                raise TranslateError(f"sum limits {source(main, self.text)}: a range needs \\leq or < on both sides",
+                                     _offset(main))
             lo, hi = self._integer(parts[0]), self._integer(parts[4])
-            lo += str(parts[1]) == "<"
-            hi -= str(parts[3]) == "<"
+            lo += rels[0] == "<"
+            hi -= rels[1] == "<"
             if hi - lo >= MAX_SUM_TERMS:
                 raise TranslateError(f"a sum of {hi - lo + 1} terms (at most {MAX_SUM_TERMS} are written out)",
                                      _offset(limits))
