@@ -1,6 +1,7 @@
 """report.html with the written steps: summary first, the steps as MathML with a mark per link, each
 claim folded in <details>, and nothing wider than a 1,400-px window (checked in headless Chromium)."""
 
+import dataclasses
 import re
 import shutil
 
@@ -53,6 +54,13 @@ def test_each_claim_is_folded_and_open_when_it_fails():
     html = page().html()
     details = re.findall(r"<details class='claim-details (\w+)' id='details-\d+'( open)?>", html)
     assert details == [("passed", ""), ("failed", " open"), ("failed", " open")]
+
+
+def test_a_claim_written_in_latex_is_shown_as_mathml_and_any_other_text_as_text():
+    latex = dataclasses.replace(claim_row("latex"), as_written=r"U(\hat{y} - y)^T")
+    html = report(latex, dataclasses.replace(claim_row("text"), as_written="v_c (ŷ − y)")).html()
+    assert "<td><math display='inline'><mrow><mrow><mi>U</mi>" in html
+    assert "<td>v_c (ŷ − y)</td>" in html
 
 
 def test_without_steps_the_page_has_no_steps_table():

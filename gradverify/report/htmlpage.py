@@ -60,7 +60,14 @@ def _row(row, number: int) -> str:
     r = row.result
     cells = "".join(f"<td>{html_text(c)}</td>" for c in row.cells)
     return (f"<tr class='claim {row.outcome}' id='claim-{number}' data-derivation='{html_text(r.derivation)}' "
-            f"data-claim='{html_text(r.claim)}'>{cells}<td>{html_text(r.as_written or '')}</td></tr>")
+            f"data-claim='{html_text(r.claim)}'>{cells}<td>{_as_written(r.as_written)}</td></tr>")
+
+
+def _as_written(text) -> str:
+    """The claim as its source writes it: MathML when it is LaTeX the steps grammar reads, else text."""
+    from ..steps.mathml import latex_or_text
+
+    return latex_or_text(text or "")
 
 
 def _claim_details(row, number: int, math) -> str:
@@ -72,7 +79,7 @@ def _claim_details(row, number: int, math) -> str:
     picture = pictures.claim_pictures(r, number) if pictures.available() else ""
     return (f"<details class='claim-details {row.outcome}' id='details-{number}'{opened}>"
             f"<summary>{html_text(r.derivation)} · {html_text(r.claim)}: {html_text(str(r.verdict))}</summary>"
-            f"<p>As written: {html_text(r.as_written or r.claim)}</p>"
+            f"<p>As written: {_as_written(r.as_written or r.claim)}</p>"
             f"<div class='math'><p class='note'>function</p>{function}</div>"
             f"<div class='math'><p class='note'>claimed</p>{claimed}</div>{details}{picture}</details>")
 

@@ -11,7 +11,7 @@ from lark import Token, Tree
 from ..report.escape import html_text
 from .latex import LatexError, parse
 
-__all__ = ["side_mathml", "link_mathml"]
+__all__ = ["side_mathml", "link_mathml", "latex_or_text"]
 
 _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε", "zeta": "ζ",
           "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
@@ -159,3 +159,23 @@ def link_mathml(latex: str) -> str:
         return f"<math display='block'><mtext>{html_text(latex)}</mtext></math>"
     left, right = latex[:cuts[0]].strip(), latex[cuts[0] + 1:].strip()
     return f"<math display='block'><mrow>{side_mathml(left)}<mo>=</mo>{side_mathml(right)}</mrow></math>"
+
+
+def latex_or_text(text: str) -> str:
+    """A claim's as-written text as inline MathML when it is LaTeX the grammar reads (one side, or
+    ``left = right``), else the text itself, escaped."""
+    from .extract import _top_level
+
+    if not text or not any(ch in text for ch in "\\^_"):
+        return html_text(text or "")
+    cuts = [at for at, token in _top_level(text) if token == "="]
+    parts = [text] if not cuts else [text[:cuts[0]], text[cuts[0] + 1:]] if len(cuts) == 1 else None
+    if parts is None:
+        return html_text(text)
+    rendered = []
+    for part in parts:
+        try:
+            rendered.append(_render(parse(part.strip())))
+        except Exception:  # not LaTeX the grammar reads (Unicode text, say): shown as written
+            return html_text(text)
+    return "<math display='inline'><mrow>" + "<mo>=</mo>".join(rendered) + "</mrow></math>"
