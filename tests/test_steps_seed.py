@@ -154,3 +154,10 @@ def test_the_first_wrong_link_is_named_whole_with_a_simple_counterexample(writte
     assert lines[2] == "  counterexample: d=2, K=2, V=3, k=1; v_c=[[0], [1]], U=[[0, 0, 0], [0, 0, 0]]"
     assert lines[3] == "  left side = [[0], [0.5]]; right side = [[0], [1]]"
     assert lines[5] == "e · chain 4 · link 3: REFUTED"
+
+
+def test_the_table_shows_a_condition_as_a_person_reads_it(written):
+    from gradverify.steps.run import table_rows
+
+    rows = table_rows([link for link in check_steps(written["c"]) if link.verdict == "conditional"])
+    assert [r[5] for r in rows] == ["only if w ≠ o", "only if w = o", "only if y one-hot at o", "only if y one-hot at o"]

@@ -120,7 +120,7 @@ def _steps(report) -> str:
                       for d, made in report.step_repairs.items() if made)
     return f"""<h2>Steps as written</h2>
 <table id="steps"><colgroup><col style="width:7em"><col style="width:4em"><col style="width:3.5em">
-<col style="width:3.5em"><col><col style="width:8em"><col style="width:24em"></colgroup>
+<col style="width:4.5em"><col><col style="width:8em"><col style="width:24em"></colgroup>
 <thead><tr><th>derivation</th><th>chain</th><th>link</th><th>mark</th><th>step (as written, repaired)</th>
 <th>verdict</th><th>why</th></tr></thead>
 <tbody>

@@ -130,12 +130,23 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+_SHOWN_RELATIONS = {"\\neq": "≠", "\\ne": "≠", "\\leq": "≤", "\\le": "≤", "\\geq": "≥", "\\ge": "≥", "\\in": "∈",
+                    "\\notin": "∉"}
+
+
+def shown_condition(text: str) -> str:
+    """An assumption as a person reads it: ``w \\neq o`` as ``w ≠ o``."""
+    import re
+
+    return re.sub(r"\\[A-Za-z]+", lambda m: _SHOWN_RELATIONS.get(m.group(), m.group()), text).replace("  ", " ")
+
+
 def table_rows(links: list[Link]) -> list[list[str]]:
     rows = []
     for link in links:
         verdict = link.verdict if link.verdict == "holds" else link.verdict.upper()
         why = {"holds": link.proof and ("proven" if link.proof == "symbolic" else link.proof),
-               "conditional": f"only if {link.condition}"}.get(link.verdict, "")
+               "conditional": f"only if {shown_condition(link.condition)}"}.get(link.verdict, "")
         if link.verdict in ("refuted", "unparsed", "error"):
             why = "; ".join(p for p in (link.position, link.diagnosis) if p)
         rows.append([link.derivation, str(link.chain), str(link.link), _short(link.latex, STEP_WIDTH), verdict, why])
