@@ -58,6 +58,7 @@ def test_a_sum_takes_the_whole_product_after_it():
     pytest.param(r"\begin{bmatrix} a \end{array}", 1, 19, r"\end{array} closes no environment", id="wrong-end"),
     pytest.param("a + ", 1, 4, "ended early", id="dangling-plus"),
     pytest.param("", 1, 1, "empty side", id="empty"),
+    pytest.param(r"\frca{a}{b}", 1, 1, r"unknown command \frca (did you mean \frac?)", id="misspelt"),
     pytest.param("a ; b", 1, 3, "unexpected character ';'", id="stray-char"),
 ])
 def test_a_parse_error_names_line_column_and_what_was_expected(text, line, column, words):

@@ -180,8 +180,12 @@ def _unknown_command(text: str) -> LatexError | None:
     for m in _COMMAND.finditer(text):
         name = m.group(1)
         if name not in KNOWN_COMMANDS and not name.isspace():
-            return LatexError(text, m.start(), f"unknown command \\{name}: the grammar does not read it, and it "
-                                               "is not dropped")
+            import difflib
+
+            near = difflib.get_close_matches(name, sorted(KNOWN_COMMANDS), n=1)
+            hint = f" (did you mean \\{near[0]}?)" if near else ""
+            return LatexError(text, m.start(), f"unknown command \\{name}{hint}: the grammar does not read it, "
+                                               "and it is not dropped")
     return None
 
 
