@@ -31,6 +31,19 @@ def written():
     return {s.id: s for s in load_steps([DERIVATIONS])}
 
 
+@pytest.fixture(scope="module")
+def checked(written):
+    """Each derivation's links, checked once for the module's tests."""
+    cache = {}
+
+    def links(derivation):
+        if derivation not in cache:
+            cache[derivation] = check_steps(written[derivation])
+        return cache[derivation]
+
+    return links
+
+
 def by_chain(links):
     chains = {}
     for link in links:
@@ -45,20 +58,20 @@ def test_the_seed_text_is_the_seed_as_it_stands():
 
 
 @pytest.mark.parametrize("derivation", sorted(EXPECTED))
-def test_every_chain_of_the_seed_gets_its_verdicts(written, derivation):
-    links = check_steps(written[derivation])
+def test_every_chain_of_the_seed_gets_its_verdicts(checked, derivation):
+    links = checked(derivation)
     assert by_chain(links) == EXPECTED[derivation]
     assert [link.link for link in links if link.chain == 1] == list(range(1, len(EXPECTED[derivation][0]) + 1))
 
 
-def test_links_that_need_one_hot_y_or_w_not_o_say_so(written):
-    links = check_steps(written["c"])
+def test_links_that_need_one_hot_y_or_w_not_o_say_so(checked):
+    links = checked("c")
     conditions = [(link.chain, link.link, link.condition) for link in links if link.verdict == "conditional"]
     assert conditions == [(2, 1, r"w \neq o"), (3, 1, "w = o"), (4, 1, "y one-hot at o"), (5, 1, "y one-hot at o")]
 
 
-def test_the_unbalanced_exp_in_c_is_reported_with_its_position_and_the_chain_goes_on(written):
-    links = [link for link in check_steps(written["c"]) if link.chain == 3]
+def test_the_unbalanced_exp_in_c_is_reported_with_its_position_and_the_chain_goes_on(checked):
+    links = [link for link in checked("c") if link.chain == 3]
     bad = links[1]
     assert bad.verdict == "unparsed"
     assert bad.position == "000_a6544ced7a39c042.txt line 63, column 136"
@@ -69,8 +82,8 @@ def test_the_unbalanced_exp_in_c_is_reported_with_its_position_and_the_chain_goe
     assert any("rac" in r for r in bad.repairs)  # the repairs inside this step are listed with it
 
 
-def test_a_sum_reusing_the_free_index_is_explained(written):
-    refuted = [link for link in check_steps(written["e"]) if link.verdict == "refuted"]
+def test_a_sum_reusing_the_free_index_is_explained(checked):
+    refuted = [link for link in checked("e") if link.verdict == "refuted"]
     assert refuted and all("k is a free index of this step and also the index of a sum" in link.diagnosis
                            for link in refuted)
 
@@ -111,14 +124,14 @@ def test_report_json_has_steps_only_with_the_flag():
     assert "1 written steps: 0 hold" in report_with([link]).text(120)
 
 
-def test_a_condition_written_after_a_side_is_taken_off_it_and_shown(written):
-    last = check_steps(written["f"])[-1]
+def test_a_condition_written_after_a_side_is_taken_off_it_and_shown(checked):
+    last = checked("f")[-1]
     assert last.verdict == "conditional" and last.condition == r"w \neq c"
     assert last.diagnosis.startswith(r"stated with it: when w\neq c.")
 
 
-def test_an_ellipsis_is_an_error_that_says_so_never_a_guess(written):
-    first = check_steps(written["f"])[0]
+def test_an_ellipsis_is_an_error_that_says_so_never_a_guess(checked):
+    first = checked("f")[0]
     assert first.verdict == "error" and r"\dots stands for entries not written" in first.diagnosis
 
 
@@ -145,10 +158,10 @@ def test_a_derivation_module_may_hold_its_latex_inline(tmp_path, capsys):
                                                "−\\sigma(x)^2 on the left")
 
 
-def test_the_first_wrong_link_is_named_whole_with_a_simple_counterexample(written):
+def test_the_first_wrong_link_is_named_whole_with_a_simple_counterexample(checked):
     from gradverify.steps.run import detail_lines
 
-    lines = detail_lines(check_steps(written["e"]))
+    lines = detail_lines(checked("e"))
     assert lines[0] == "e · chain 4 · link 2: REFUTED (the first wrong link of this chain)"
     assert lines[1].startswith(r"  step: \frac{\partial}{\partial u_k} (-log(\sigma(u_o^T v_c))")
     assert lines[2] == "  counterexample: d=2, K=2, V=3, k=1; v_c=[[0], [1]], U=[[0, 0, 0], [0, 0, 0]]"
@@ -156,8 +169,8 @@ def test_the_first_wrong_link_is_named_whole_with_a_simple_counterexample(writte
     assert lines[5] == "e · chain 4 · link 3: REFUTED"
 
 
-def test_the_table_shows_a_condition_as_a_person_reads_it(written):
+def test_the_table_shows_a_condition_as_a_person_reads_it(checked):
     from gradverify.steps.run import table_rows
 
-    rows = table_rows([link for link in check_steps(written["c"]) if link.verdict == "conditional"])
+    rows = table_rows([link for link in checked("c") if link.verdict == "conditional"])
     assert [r[5] for r in rows] == ["only if w ≠ o", "only if w = o", "only if y one-hot at o", "only if y one-hot at o"]

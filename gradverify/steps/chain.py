@@ -3,7 +3,8 @@
 For one link, at each of the table's sizes and at every value of the free indices it uses, both
 sides are translated entry by entry (`translate`) and evaluated at `POINTS` random points with
 `DIGITS` significant digits (mpmath, through sympy's ``evalf``). A link that agrees everywhere
-then gets a symbolic proof (the difference's numerator expanded to 0) within `PROOF_TERMS`
+then gets a symbolic proof at the table's first size, every index value (the difference's numerator
+expanded to 0) within `PROOF_TERMS`
 operations per entry and `PROOF_SECONDS` per link; a link that disagrees is tried under each of
 the table's assumptions (one-hot y, w ≠ o ...): holding under one makes it ``conditional`` and
 names it. Verdicts: ``holds``, ``conditional``, ``refuted`` (with a shrunk counterexample, both
@@ -258,7 +259,8 @@ def check_link(left_text: str, left_tree, right_text: str, right_tree, table: Sy
     try:
         failure, agreed = _run(table, left, right, seed)
         if failure is None:
-            link.proof = _prove(agreed, alarm)
+            first = table.sizes[0]
+            link.proof = _prove([pair for pair in agreed if pair[2] == first], alarm)
             return link
         for under, condition, text in _assumption_sets(table):
             try:
