@@ -174,3 +174,16 @@ def test_the_table_shows_a_condition_as_a_person_reads_it(checked):
 
     rows = table_rows([link for link in checked("c") if link.verdict == "conditional"])
     assert [r[5] for r in rows] == ["only if w ≠ o", "only if w = o", "only if y one-hot at o", "only if y one-hot at o"]
+
+
+def test_report_steps_writes_the_records_into_report_json(tmp_path, capsys):
+    """The whole path: the claims in their workers, the steps in theirs, one report.json."""
+    code = main(["report", "--only", "a", "--steps", "--examples", "2", "--out", str(tmp_path), "--quiet",
+                 "--derivations", str(DERIVATIONS), "--format", "json", "--format", "md"])
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert code == 0 and " --steps " in data["command"]
+    assert [(s["chain"], s["link"], s["verdict"]) for s in data["steps"]] == [
+        (1, 1, "conditional"), (2, 1, "holds"), (2, 2, "conditional")]
+    assert all(set(s) >= {"derivation", "chain", "link", "latex", "verdict", "counterexample", "diagnosis", "repairs"}
+               for s in data["steps"])
+    assert "## Steps as written" in (tmp_path / "report.md").read_text(encoding="utf-8")
