@@ -126,6 +126,12 @@ def test_the_table_refuses_bad_declarations():
         SymbolTable(sizes=[{"d": 2}], names=[Real("x"), Real("x", "d")])
     with pytest.raises(InvalidArgument, match="scalar, vector"):
         Real("T", "a", "b", "c")
+    with pytest.raises(InvalidArgument, match="dimension 'V' of U in every one of sizes"):
+        SymbolTable(sizes=[{"d": 2, "V": 3}, {"d": 2}], names=[Real("U", "d", "V")])
+    with pytest.raises(InvalidArgument, match="naming a declared matrix"):
+        SymbolTable(sizes=[{"d": 2}], names=[Real("v", "d"), Columns("u", of="v")])
+    with pytest.raises(InvalidArgument, match="OneHot"):
+        SymbolTable(sizes=[{"V": 2}], names=[Real("y", "V")], assumptions=[OneHot("y", at="o")])
 
 
 def test_steps_refuse_a_missing_table_or_text():

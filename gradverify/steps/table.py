@@ -154,6 +154,30 @@ class SymbolTable:
             if not isinstance(a, (OneHot, Condition)):
                 raise InvalidArgument("assumptions of type OneHot or Condition", f"assumptions entry {a!r}",
                                       "Say e.g. OneHot('y', at='o') or Condition('w \\\\neq o', lambda i: ...).")
+        self._validate()
+
+    def _validate(self) -> None:
+        """Refuse now what would only fail inside a check: a name that refers to a missing one."""
+        dims = set.intersection(*(set(sz) for sz in self.sizes))
+        for entry in self.by_key.values():
+            needed = [d for d in getattr(entry, "dims", ()) if isinstance(d, str)]
+            needed += [entry.dim] if isinstance(entry, (Index, Set)) else []
+            for d in needed:
+                if d not in dims:
+                    raise InvalidArgument(f"dimension {d!r} of {entry.name} in every one of sizes", f"sizes={self.sizes!r}",
+                                          f"Give {d} a small size in each dict of sizes.")
+            if isinstance(entry, Columns):
+                of = self.by_key.get(key(entry.of))
+                if not (isinstance(of, Real) and len(of.dims) == 2):
+                    raise InvalidArgument(f"Columns({entry.name!r}, of=...) naming a declared matrix (Real with two dims)",
+                                          f"of={entry.of!r}", f"Declare Real({entry.of!r}, 'd', 'V') first.")
+        for a in self.assumptions:
+            if isinstance(a, OneHot):
+                target, at = self.by_key.get(key(a.name)), self.by_key.get(key(a.at))
+                if not (isinstance(target, Real) and len(target.dims) == 1) or not isinstance(at, Index):
+                    raise InvalidArgument("OneHot(name, at=index) with a declared vector and a declared Index",
+                                          f"OneHot({a.name!r}, at={a.at!r})",
+                                          "Declare e.g. Real('y', 'V', row=True) and Index('o', 'V').")
 
     def indices(self) -> list[Index]:
         return [e for e in self.by_key.values() if isinstance(e, Index)]
