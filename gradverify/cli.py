@@ -109,8 +109,8 @@ def parser() -> argparse.ArgumentParser:
                    help="after the table, the whole traceback of each error in a spec or the code (in your "
                         "files' frames); without it an error is one line naming your file, line and function")
     r.add_argument("--steps", action="store_true",
-                   help="also check every step of the derivations written in LaTeX (_steps_*.py modules, "
-                        "see docs/how-to/latex-steps.md): the table, and steps[] in report.json")
+                   help="also check every step of the derivations written in LaTeX (Steps in _steps_*.py helpers, "
+                        "see docs/how-to/latex-steps.md): their table, and steps[] in report.json")
     add_report_arguments(r)
     scaffold.add_command(sub)
     _steps_parser(sub)
@@ -261,7 +261,8 @@ def _steps_parser(sub) -> None:
     s = sub.add_parser("steps", help="check every link of the derivations written in LaTeX (A &= B \\\\ &= C) "
                                      "and print a table of their verdicts")
     s.add_argument("--derivations", action="append", metavar="PATH",
-                   help=f"a folder with _steps_*.py modules, or one such file (default: ./{DEFAULT_FOLDER})")
+                   help="a folder whose _steps_*.py helpers (or derivation modules) define Steps, or one such "
+                        f"file (repeatable; default: ./{DEFAULT_FOLDER})")
     s.add_argument("--only", metavar="ID", help="only the Steps with this id")
     s.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed of the random points (default {DEFAULT_SEED})")
     s.add_argument("--timeout", type=_seconds, default=DEFAULT_LIMITS.timeout, metavar="SECONDS",
@@ -296,9 +297,7 @@ class _Failed(InvalidArgument):
 
 
 def _steps(args) -> int:
-    from .steps.run import counts, render_table
-
-    from .steps.run import detail_lines
+    from .steps.run import counts, detail_lines, render_table
 
     links, repairs = _check_steps(args, _paths(args), strict=True)
     print(render_table(links))
