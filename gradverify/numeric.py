@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import rounding_modes
+from .rng import GLOBAL_RNG_LOCK
 from .errors import DerivationError, InvalidArgument
 from .frameworks import framework, framework_of_values
 from .sampling import room_in_domain
@@ -57,8 +58,9 @@ class CallLog:
             self.epsilon = max(self.epsilon, float(np.finfo(dtype).eps))
 
 
-#: one pinned call at a time: the global random states are shared by every thread
-_GLOBAL_RNG = threading.RLock()
+#: one pinned call at a time: the global random states are shared by every thread (the one lock
+#: gradcheck's ``pin_rng=True`` takes too)
+_GLOBAL_RNG = GLOBAL_RNG_LOCK
 
 
 @contextmanager

@@ -15,9 +15,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import platform
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
-__all__ = ["DIRECTIONS", "directed", "available"]
+__all__ = ["DIRECTIONS", "available", "current", "directed"]
 
 #: <fenv.h>'s FE_TONEAREST, then FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO, by architecture
 _MODES = {"x86_64": (0x000, 0x800, 0x400, 0xC00), "AMD64": (0x000, 0x800, 0x400, 0xC00),
@@ -42,13 +42,34 @@ def available() -> bool:
 
 @contextmanager
 def directed(direction: str):
-    """Within the block, this thread rounds ``direction`` (one of `DIRECTIONS`); to nearest again after."""
+    """Within the block, this thread rounds ``direction`` (one of `DIRECTIONS`); the rounding mode
+    it had before is given back after (not "to nearest": a caller may have set another).
+
+    The BLAS library computes matrix products in worker threads of its own, which keep their own
+    rounding mode (to nearest), so a product would be rounded partly one way and partly the other:
+    BLAS runs on the calling thread alone within the block (threadpoolctl, the established tool
+    for this; without it the products keep their threads and are rounded to nearest in part)."""
     lib = _libm()
-    nearest, *others = _MODES[platform.machine()]
+    others = _MODES[platform.machine()][1:]
     mode = dict(zip(DIRECTIONS, others))[direction]
-    if lib.fesetround(mode) != 0:
-        raise OSError(f"fesetround refused the rounding direction {direction}")
+    before = lib.fegetround()
+    with _one_blas_thread():
+        if lib.fesetround(mode) != 0:
+            raise OSError(f"fesetround refused the rounding direction {direction}")
+        try:
+            yield
+        finally:
+            lib.fesetround(before)
+
+
+def current() -> int:
+    """This thread's rounding mode, as <fenv.h> numbers it (fegetround)."""
+    return _libm().fegetround()
+
+
+def _one_blas_thread():
     try:
-        yield
-    finally:
-        lib.fesetround(nearest)
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")

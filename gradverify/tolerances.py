@@ -58,6 +58,9 @@ __all__ = [
     "COMPLEX_STEP",
     "CONFIRM_RUNS",
     "KINK_SHRINK",
+    "KINK_LEVELS",
+    "CERTIFY_SLACK",
+    "BRANCH_FLIP",
     "INCONCLUSIVE_RESOLUTION",
 ]
 
@@ -93,6 +96,13 @@ class Tolerance:
     #: ~ 4e-8 for all runs; the estimate is ~16x the true rounding error, still
     #: ~1e-15 relative, far below any error worth reporting.
     mca_spread: float = 16.0
+    #: gradcheck's default ``min_resolution``: a pass must resolve an error of this fraction of
+    #: max|grad| in one entry, else it is inconclusive. In float64 the complex step resolves ~1e-13
+    #: and central differences ~1e-7 to 1e-10 per entry on smooth code, ~1e-4 along directions over
+    #: 10⁴ entries; a pass that resolves only 1e-3 (the catalogue's line between a pass and a vacuous
+    #: one) had its rounding measured that large (a gradient computed by cancellation) or met kinks,
+    #: and says little (float32: 1e-1, see `_MIN_RESOLUTION`)
+    min_resolution: float = 1e-3
 
     def replace(self, **changes) -> "Tolerance":
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -105,9 +115,15 @@ class Tolerance:
         return dataclasses.replace(self, **changes)
 
 
+#: float32's ``min_resolution``: its complex step resolves ~3e-4 and central differences 1e-2 to 1
+#: (a float32 Huber by central differences: 0.4, no pass); 1e-1 keeps the first and refuses the worst
+_MIN_RESOLUTION = {"float64": 1e-3, "float32": 1e-1}
+
+
 def _entry(dtype: str) -> Tolerance:
     gap = float(np.finfo(dtype).eps)  # machine epsilon: the gap between 1 and the next number
-    return Tolerance(dtype=dtype, unit_roundoff=gap / 2, fd_step=gap ** (1 / 3))
+    return Tolerance(dtype=dtype, unit_roundoff=gap / 2, fd_step=gap ** (1 / 3),
+                     min_resolution=_MIN_RESOLUTION[dtype])
 
 
 #: The per-dtype table. float32 is here for implementations that compute in
@@ -188,10 +204,30 @@ CONFIRM_RUNS = 4
 #: step); where the two readings disagree beyond both tolerances the function is not smooth at the
 #: step's scale, and the finer one decides or the check is inconclusive
 KINK_SHRINK = 64.0
-#: gradcheck's ``resolution`` along random directions: an error this many tolerances large in
-#: one entry is missed by a direction with probability at most 1/10 (the miss bound τ/|e|)
-RESOLUTION_MISS = 10.0
-#: a gradcheck pass whose ``resolution`` is at least this is no pass but inconclusive: a pass must at
+#: at most this many finer readings (h/64, h/64², …) a central failure gets before it is called a
+#: kink; fewer where a reading's rounding (64ᵏ times the coarse one's) already reaches the discrepancy
+#: it should explain. An input 1e-12 from |r|'s 0 is inside h/64³ (2e-11) but not h/64⁴ (4e-13),
+#: whose rounding (~1e-3 of |f| in derivative units) still resolves a flipped sign or a dropped term
+KINK_LEVELS = 6
+#: a central reading that certifies a complex-step pass is read again at finer steps (gradcheck)
+#: while its tolerance is more than this many times the complex step's: central differences resolve
+#: ~1e4 times less than the complex step on smooth code, so only a reading wider than that (kinks
+#: crossed between h and 2h) is worth the extra calls
+CERTIFY_SLACK = 1e5
+#: a Monte Carlo rerun "flipped a branch" (an equality or argmax mask, a ReLU) when a gradient entry
+#: goes between exactly 0 and a size between this fraction of max|grad| and max|grad|: rounding moves
+#: an entry by ulps of what it is computed from, far below that band where the gradient is resolved
+#: (√u = 1.5e-8 of the largest is far above an ulp) and far above it where the gradient is itself
+#: rounding; a flipped mask moves it by the size of a gradient entry. Such a rerun is left out of the
+#: rounding measured
+BRANCH_FLIP = 1.5e-8
+#: gradcheck's ``resolution`` along random directions: every weight has |u_k| ≥ ½, so an error
+#: in one entry moves the comparison by at least half of it, and one more than this many
+#: tolerances large is caught for certain, whatever the seed (errors in several entries: missed
+#: with probability at most 2τ/max|e|)
+RESOLUTION_MISS = 2.0
+#: a gradcheck pass whose ``certified_resolution`` (what real arithmetic alone resolved) is at least
+#: this is no pass but inconclusive, however fine the complex step resolved: real arithmetic must at
 #: least resolve an error as large as the largest gradient entry (resolution 1: an error of max|grad|
 #: in one entry, the size of a flipped sign or a dropped term there, would pass unseen). Central
 #: differences on float32 code (resolution ~30 on a float32 ReLU MLP) and rounding measured that
@@ -203,9 +239,10 @@ INCONCLUSIVE_RESOLUTION = 1.0
 #: for terms of random sign (measured: shared/notes/summation-error.md); longer sums
 #: grow no faster. A comparison above this bound is measured (Monte Carlo arithmetic) before it fails.
 SUM_BLOCK = 4096
-#: a random direction's entries are (m + 1/2) / 2**15, m a uniform 16-bit integer: uniform
-#: in (-1, 1), never 0, 2 bytes of randomness per entry (drawing float64 costs twice the time).
-#: The chance that one direction misses an error is at most tol/|largest error| + 2**-16.
+#: a random direction's entries are ±(1/2 + |m + 1/2| / 2**16), m a uniform 16-bit integer: a
+#: random sign and a magnitude in (1/2, 1), 2 bytes of randomness per entry (drawing float64
+#: costs twice the time). One wrong entry moves the comparison by at least half its error; the
+#: chance that one direction misses errors in several is at most 2·tol/|largest error| + 2**-16.
 DIRECTION_LEVELS = 2**16
 #: entries handled per chunk when a direction is applied or summed (512 KiB of float64):
 #: large enough that Python's loop costs nothing, small enough to stay in cache

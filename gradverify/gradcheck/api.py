@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import numbers
-import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import rng
 from ..errors import InvalidArgument
 from ..tolerances import ENTRIES_UP_TO, INCONCLUSIVE_RESOLUTION, Tolerance, tolerance_for
 from .boundary import at_boundary
@@ -44,7 +47,8 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
               estimator: str = "auto", directions: int | None = None, spot: int | None = None,
               locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
               nondet_tol: float = 0.0, raise_exception: bool = False,
-              framework: str | None = None) -> GradcheckResult:
+              framework: str | None = None, pin_rng: bool = False,
+              min_resolution: float | None = None, timeout: float | None = None) -> GradcheckResult:
     """Check ``fn``'s gradients for ``args[i]``, ``i`` in ``wrt``.
 
     ``fn(*args)`` returns ``(value, grad for args[wrt[0]], grad for args[wrt[1]], ...)``.
@@ -60,29 +64,80 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     raise `GradcheckError` instead of returning a failed result. ``framework``: "numpy", "torch" or
     "jax", the library ``fn`` is written in (default: read from tensors in ``args``, else from
     ``fn``'s code); ``args`` may then hold that library's tensors, and ``fn`` is called with CPU
-    tensors of the same dtype, the complex step guarded by the library's own hooks."""
+    tensors of the same dtype, the complex step guarded by the library's own hooks. ``pin_rng``: fn
+    draws from the global ``np.random`` or ``random`` generator (a mini-batch, negative samples), so
+    seed both identically (with ``seed``) before every call; their states are given back afterwards,
+    and a lock keeps two such checks from interleaving. Without it gradcheck touches no global state:
+    such code is reported as not deterministic, with this hint.
+
+    ``min_resolution``: a pass must resolve an error of this fraction of max|grad| in one entry
+    (``resolution``), else it is inconclusive (default: the tolerance's, 1e-3 for float64, 1e-1 for
+    float32).
+
+    ``timeout``: seconds the check may take. It then runs in a daemon thread of its own, and when the
+    time is up gradcheck returns an inconclusive result that says so, abandoning that thread (Python
+    cannot stop a thread: fn's call in progress runs on to its end, its result unused). For a hard
+    limit on code that may never return, run the check in a worker process (the report does).
+
+    Every pass is certified in real arithmetic: central differences along the same directions must
+    agree with the claim too (``certified_resolution`` says how finely); the complex step, where the
+    code allows it, only sharpens such a pass (``resolution``)."""
     t0 = time.perf_counter()
     fn, args, estimator = at_boundary(fn, args, estimator, framework)
     options = _validated(fn, args, wrt, mode, estimator, directions, spot, locate, seed, tolerance, nondet_tol)
     if not isinstance(raise_exception, bool):
         raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
-    calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol)
+    pin_rng = _flag("pin_rng", pin_rng, False)
+    floor = options.tolerance.min_resolution if min_resolution is None else _min_resolution(min_resolution)
+    calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol,
+                  pin_rng)
     est = Estimators(calls, options.estimator)
-    saved = np.random.get_state(), random.getstate()
-    try:
-        mode_used, verdict = _run(options, calls, est)
-    finally:
-        np.random.set_state(saved[0])
-        random.setstate(saved[1])
-    resolution = est.resolution(mode_used == "directional")
-    inconclusive = verdict.inconclusive or (verdict.ok and resolution >= INCONCLUSIVE_RESOLUTION)
-    if inconclusive and verdict.ok:
-        verdict = Verdict(False, _inconclusive(resolution, est, options.tolerance))
-    result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
-                             time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
-                             resolution, inconclusive)
+    if timeout is None:
+        result = _check(options, calls, est, pin_rng, floor, t0)
+    else:
+        result = _within(_seconds(timeout), lambda: _check(options, calls, est, pin_rng, floor, t0), calls, t0)
     if raise_exception and not result.ok:
         raise GradcheckError(result)
+    return result
+
+
+def _within(seconds: float, check, calls: Calls, t0: float) -> GradcheckResult:
+    """``check()`` in a daemon thread, waited for ``seconds``; what it raised is raised here."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["result"] = check()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+    thread = threading.Thread(target=target, name="gradcheck", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "result" in outcome:
+        return outcome["result"]
+    message = (f"inconclusive: gradcheck did not finish within timeout={seconds:g} s ({calls.evaluations} "
+               f"evaluations of fn so far); it was abandoned, and the call of fn in progress runs on in a "
+               f"daemon thread, its result unused. What to do: check a smaller problem, raise timeout=, or "
+               f"run the check in a worker process if fn may never return.")
+    return GradcheckResult(False, "", "", 0.0, calls.evaluations, time.perf_counter() - t0, message,
+                           inconclusive=True)
+
+
+def _check(options: _Options, calls: Calls, est: Estimators, pin_rng: bool, floor: float,
+           t0: float) -> GradcheckResult:
+    with rng.keeping() if pin_rng else contextlib.nullcontext(), np.errstate(all="ignore"):
+        mode_used, verdict = _run(options, calls, est)
+    resolution = est.resolution(mode_used == "directional")
+    certified = est.resolution(mode_used == "directional", certified=True)
+    weak = verdict.ok and (resolution > floor or certified >= INCONCLUSIVE_RESOLUTION)
+    inconclusive = verdict.inconclusive or weak
+    if weak:
+        verdict = Verdict(False, _inconclusive(resolution, certified, floor, est, options.tolerance))
+    result = GradcheckResult(verdict.ok, mode_used, est.used, est.worst, calls.evaluations,
+                             time.perf_counter() - t0, verdict.message, verdict.located, est.fallback, calls.pinned,
+                             resolution, inconclusive, certified, sorted(est.notes))
     return result
 
 
@@ -112,7 +167,21 @@ def _run(o: _Options, calls: Calls, est: Estimators) -> tuple[str, Verdict]:
                              [WrongEntry(exc.argument, exc.index, exc.claimed, float("nan"))])
 
 
-def _inconclusive(resolution: float, est: Estimators, tol: Tolerance) -> str:
+def _seconds(value) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+        raise InvalidArgument("timeout a number of seconds > 0", f"timeout={value!r}",
+                              "Leave it out for no limit.")
+    return float(value)
+
+
+def _min_resolution(value) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+        raise InvalidArgument("min_resolution a number > 0 (a fraction of max|grad|, like 1e-6)",
+                              f"min_resolution={value!r}", "Leave it out for the inputs' dtype default.")
+    return float(value)
+
+
+def _inconclusive(resolution: float, certified: float, floor: float, est: Estimators, tol: Tolerance) -> str:
     """Why a check whose comparisons all agreed resolves too little to be a pass, and what to do."""
     float32 = tol.dtype == "float32"
     how = "central differences" if est.used == "central" else "the complex step"
@@ -131,10 +200,15 @@ def _inconclusive(resolution: float, est: Estimators, tol: Tolerance) -> str:
     if est.noise > 0:
         do.append("check at a point where the gradient is not computed by cancellation")
     do.append("check a smaller problem (fewer entries; per entry with mode='entries')")
-    return (f"inconclusive: resolution {resolution:.3g} ≥ {INCONCLUSIVE_RESOLUTION:g}: every comparison agreed, "
-            f"but an error as large as max|grad| in one entry could pass unseen (only one-entry errors of "
-            f"{resolution:.3g}·max|grad| or more are caught with probability ≥ 90%), so this is no pass. "
-            f"Why: {how}. What to do: " + "; ".join(do) + ".")
+    if resolution > floor:
+        said = (f"resolution {resolution:.3g} > min_resolution {floor:g}: every comparison agreed, but only "
+                f"one-entry errors of {resolution:.3g}·max|grad| or more are caught for certain, so this is no pass")
+    else:
+        said = (f"certified resolution {certified:.3g} ≥ {INCONCLUSIVE_RESOLUTION:g}: the complex step agreed (resolution "
+                f"{resolution:.3g}), but central differences, which every pass must agree with in real arithmetic, "
+                f"cannot tell an error as large as max|grad| in one entry, so this is no pass")
+        how = "central differences on float32 code" if float32 else "central differences"
+    return f"inconclusive: {said}. Why: {how}. What to do: " + "; ".join(do) + "."
 
 
 # ---------------------------------------------------------------- arguments
@@ -167,7 +241,10 @@ def _is_int(value) -> bool:
 
 def _wrt(args: list, wrt) -> list:
     if wrt is None:
-        return _default_wrt(args)
+        wrt = _default_wrt(args)
+        for i in wrt:
+            _checkable(args, i)
+        return wrt
     wrt = _positions(wrt)
     if not all(0 <= i < len(args) for i in wrt):
         raise InvalidArgument(f"positions of args (0..{len(args) - 1}) in wrt", f"wrt={tuple(wrt)!r}")
@@ -205,6 +282,9 @@ def _checkable(args: list, i: int) -> None:
     if a.dtype.kind != "f":
         raise InvalidArgument("a float numpy array at each wrt position", f"args[{i}] of dtype {a.dtype}",
                               "Convert it: x.astype(np.float64); complex parameters are not supported.")
+    if a.size == 0:
+        raise InvalidArgument("a non-empty array at each wrt position", f"args[{i}] of shape {a.shape}",
+                              "An empty argument has no gradient to check.")
     if a.dtype.name not in ("float64", "float32"):
         raise InvalidArgument("float64 or float32 arrays", f"args[{i}] of dtype {a.dtype}",
                               "Convert it: x.astype(np.float64).")

@@ -37,20 +37,21 @@ import contextlib
 import math
 import random
 import sys
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InvalidArgument
 from ..frameworks import NotAnalyticCode
-from ..frameworks.detection import opaque_libraries, opaque_module
+from ..frameworks.detection import opaque_libraries
 from ..mca import MonteCarloArithmetic
 from ..tolerances import SUM_BLOCK, Tolerance
+from ..rng import seed_both
 from ..watching import Watcher
 from .directions import Direction, chunks
 
-__all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic"]
+__all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic",
+           "WatchRefused"]
 
 _NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fmod,
                            np.remainder, np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
@@ -77,6 +78,11 @@ _NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.rea
 
 class NotAnalytic(Exception):
     """The code did something the complex step cannot see through; str() says what."""
+
+
+class WatchRefused(Exception):
+    """fn runs on plain arrays but raised on gradverify's watched ones (a library that refuses ndarray
+    subclasses: autograd, numba, ``type(x) is np.ndarray``); str() says what it raised."""
 
 
 class NotDeterministic(Exception):
@@ -228,31 +234,6 @@ def _has_complex(values) -> bool:
     return False
 
 
-class _OpaqueCalls:
-    """A profile hook (sys.setprofile) for one complex-step call: the first function of an `OPAQUE`
-    library the code calls, however it reached it (a method, functools.partial, a helper held in a
-    dict, a module of the user's). Reading fn's code (`opaque_libraries`) finds most of them before
-    the call; this finds the rest."""
-
-    def __init__(self):
-        self.found: str | None = None
-        self.where = ""
-
-    def __call__(self, frame, event, arg):
-        if self.found is not None:
-            return
-        if event == "call":
-            name = frame.f_globals.get("__name__", "")
-        elif event == "c_call":
-            name = getattr(arg, "__module__", None) or ""
-        else:
-            return
-        if isinstance(name, str) and name.startswith("scipy"):
-            found = opaque_module(name)
-            if found:
-                self.found, self.where = found, f"{name}.{getattr(arg, '__name__', frame.f_code.co_name)}"
-
-
 @dataclass(frozen=True)
 class Evaluation:
     """One real evaluation: the value and the gradients for the ``wrt`` arguments."""
@@ -298,6 +279,12 @@ def _torch_generator_moved(before) -> bool:
     return after is not None and not bool(sys.modules["torch"].equal(before, after))
 
 
+def _global_states() -> tuple:
+    """What the global np.random and random generators hold now (to see whether fn drew from them)."""
+    state = np.random.get_state()
+    return state[0], state[1].tobytes(), state[2:], random.getstate()
+
+
 def _largest_difference(a: Evaluation, b: Evaluation) -> float:
     """0.0 when bitwise equal (NaN where NaN), else the largest absolute difference."""
     pairs = [(np.asarray(a.value), np.asarray(b.value))] + list(zip(a.grads, b.grads))
@@ -317,11 +304,15 @@ class Calls:
 
     read_only = staticmethod(_read_only)
 
-    def __init__(self, fn, args: list, wrt: list, tol: Tolerance, seed: int, nondet_tol: float):
+    def __init__(self, fn, args: list, wrt: list, tol: Tolerance, seed: int, nondet_tol: float,
+                 pin_rng: bool = False):
         self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
-        self.seed, self.nondet_tol = seed, nondet_tol
+        self.seed, self.nondet_tol, self.pin_rng = seed, nondet_tol, pin_rng
         self.evaluations = 0
-        self.pinned = False  # True once the global RNGs are seeded before every call
+        #: numpy's floating-point error handling as the caller had it: fn runs under it, gradverify's own
+        #: arithmetic under its own (a gradient entry of 1e-200 squared must not raise in a direction)
+        self.errstate = np.geterr()
+        self.pinned = False  # True once the global RNGs are seeded before every call (pin_rng=True only)
         self.nondeterminism = 0.0  # the difference between two identical calls, when accepted
         self.sizes = tuple(int(args[i].size) for i in wrt)
         self.complex_dtype = np.result_type(*(args[i].dtype for i in wrt), np.complex64)
@@ -340,20 +331,22 @@ class Calls:
         self._opaque: list | None = None  # the libraries fn calls that the complex step cannot watch (once)
 
     # ------------------------------------------------------------ calling
-    def _call(self, args):
-        if self.pinned:
-            np.random.seed(self.seed)
-            random.seed(self.seed)
+    def _call(self, args, watched: bool = False):
+        if self.pinned:  # only with pin_rng=True, inside rng.keeping() (gradcheck holds it)
+            seed_both(self.seed)
         self.evaluations += 1
         try:
-            return self.fn(*args)
-        except (NotAnalytic, np.exceptions.ComplexWarning):
+            with np.errstate(**self.errstate):  # fn's arithmetic as the caller set it; what fn sets, undone
+                return self.fn(*args)
+        except NotAnalytic:
             raise
         except ValueError as exc:
             if "read-only" in str(exc):
                 raise ModifiesArgument(self._which_is_modified()) from exc
             raise self._failed(exc, args) from exc
         except Exception as exc:
+            if watched:
+                raise WatchRefused(f"{type(exc).__name__}: {exc}") from exc
             raise self._failed(exc, args) from exc
 
     def _failed(self, exc, args):
@@ -378,32 +371,47 @@ class Calls:
         return (f"fn modifies its argument {names} in place; gradcheck passes read-only arrays and never "
                 f"changes yours. Work on a copy inside fn (x = x.copy()).")
 
-    def real(self, moved: dict | None = None) -> Evaluation:
-        """fn at the arguments, ``moved`` replacing some wrt arrays (by argument position)."""
+    def real(self, moved: dict | None = None, watched: bool = False) -> Evaluation:
+        """fn at the arguments, ``moved`` replacing some wrt arrays (by argument position).
+        ``watched``: ``moved`` holds gradverify's watched arrays, and an exception is `WatchRefused`."""
         args = [_read_only(a) for a in self.args]
         for i, x in (moved or {}).items():
             args[i] = x
-        out = self._call(args)
+        out = self._call(args, watched)
         if self.base is None:
             self._validate(out)
         value = out[0]
         return Evaluation(float(np.real(value)), [np.asarray(g) for g in out[1:1 + len(self.wrt)]])
 
-    def _validate(self, out) -> None:
-        """fn must return a scalar value and a gradient per wrt of its argument's shape."""
-        if not isinstance(out, (tuple, list)) or len(out) < 1 + len(self.wrt):
+    def _validate(self, out, real: bool = True) -> None:
+        """fn must return a real scalar value and one real float gradient per wrt, of its argument's
+        shape (``real``: a real call; a complex-step call returns complex numbers by design)."""
+        expected = 1 + len(self.wrt)
+        if not isinstance(out, (tuple, list)) or len(out) != expected:
             got = len(out) if isinstance(out, (tuple, list)) else 1
-            raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradients, one per wrt)",
-                                  f"{got} value{'s' if got != 1 else ''}",
+            more = isinstance(out, (tuple, list)) and got > expected
+            raise InvalidArgument(f"fn to return (value, {len(self.wrt)} gradient{'s' if len(self.wrt) != 1 else ''}, "
+                                  f"one per wrt)", f"{got} value{'s' if got != 1 else ''}",
                                   f"wrt is {tuple(self.wrt)} (left out, it is every float array in args); pass "
-                                  f"wrt= the positions of the arguments fn returns gradients for, in its order.")
-        if np.ndim(out[0]) != 0:
-            raise InvalidArgument("a scalar value as fn's first output", f"shape {np.shape(out[0])}",
-                                  "gradcheck checks the gradient of one number; sum or pick an entry.")
+                                  f"wrt= the positions of the arguments fn returns gradients for, in its order"
+                                  + (": a gradient returned beyond them would go unchecked." if more else "."))
+        value = np.asarray(out[0])
+        if value.ndim != 0:
+            raise InvalidArgument("a scalar value as fn's first output", f"shape {value.shape}",
+                                  "gradcheck checks the gradient of one number. For a vector-valued function, "
+                                  "check a projection Σ wᵢ·yᵢ with its gradient, or a layer's backward.")
+        if real and value.dtype.kind not in "fiub":
+            raise InvalidArgument("a real number as fn's value", f"{value.dtype} value {value.item()!r:.60}",
+                                  "Return the loss as a real float (a complex loss has no gradient in this sense).")
         for g, i in zip(out[1:], self.wrt):
             if np.shape(g) != self.args[i].shape:
                 raise InvalidArgument(f"the gradient for args[{i}] with its shape {self.args[i].shape}",
                                       f"shape {np.shape(g)}")
+            kind = np.asarray(g).dtype.kind
+            if kind not in "fiub" and not (kind == "c" and not real):
+                raise InvalidArgument(f"a real float array as the gradient for args[{i}]",
+                                      f"dtype {np.asarray(g).dtype}",
+                                      "Return gradients as float arrays (g.astype(np.float64)).")
 
     def start(self) -> Evaluation:
         """The real call at the point: the value and the claimed gradients."""
@@ -434,10 +442,18 @@ class Calls:
         self.settled = True
         if self._base_touched:
             self.base = self.real()
+        drew, torch_before = _global_states(), _torch_generator_state()
         base, second = self._twice(self.base)
         self.base = base
-        if _largest_difference(base, second) == 0.0:
+        diff = _largest_difference(base, second)
+        if diff == 0.0:
             return False
+        if diff <= self.nondet_tol:
+            self.nondeterminism = diff
+            return False
+        if not self.pin_rng:
+            raise NotDeterministic(self._differ(diff, _torch_generator_moved(torch_before), drew != _global_states(),
+                                                self._what_changed(base, second)))
         self.pinned = True
         torch_before = _torch_generator_state()
         first, second = self._twice(self.real())
@@ -463,9 +479,36 @@ class Calls:
                     f"x.grad = None).")
         return kept, second
 
+    def _what_changed(self, a: Evaluation, b: Evaluation) -> str:
+        """Which outputs of two calls at the same point differ, and where the most."""
+        said = []
+        if not np.array_equal(np.asarray(a.value), np.asarray(b.value), equal_nan=True):
+            said.append(f"the value ({a.value:.12g}, then {b.value:.12g})")
+        for slot, (p, q) in enumerate(zip(a.grads, b.grads)):
+            if np.array_equal(p, q, equal_nan=True):
+                continue
+            with np.errstate(invalid="ignore"):
+                d = np.abs(np.asarray(p, dtype=float) - np.asarray(q, dtype=float))
+            k = np.unravel_index(int(np.nanargmax(d)) if np.any(~np.isnan(d)) else 0, d.shape)
+            k = tuple(int(v) for v in k)
+            said.append(f"the gradient for args[{self.wrt[slot]}] (most at index {k}: {float(p[k]):.12g}, then "
+                        f"{float(q[k]):.12g})")
+        return "; ".join(said)
+
     @staticmethod
-    def _differ(diff: float, torch_drew: bool) -> str:
+    def _differ(diff: float, torch_drew: bool, global_drew: bool = False, changed: str = "") -> str:
         said = f"not deterministic: outputs differ between two calls at the same point by {diff:.3g} "
+        if changed and not torch_drew and not global_drew:
+            return (said + f"— {changed} — and fn drew from no global generator: fn keeps state between calls "
+                    "(an array it writes into and keeps, such as a buffer accumulated with +=, a cache, a counter). "
+                    "Make fn compute each output afresh from its arguments (start buffers from zeros in every "
+                    "call), or pass nondet_tol= the difference you accept.")
+        if global_drew:
+            return (said + "(fn draws from the global np.random or random generator: a mini-batch, negative "
+                    "samples, dropout). Pass pin_rng=True to have gradcheck seed both identically before every "
+                    "call (it gives their states back afterwards, and holds a lock meanwhile so that two such "
+                    "checks never interleave), or draw from a generator fn makes from a seed "
+                    "(np.random.default_rng(seed)), or pass nondet_tol= the difference you accept.")
         if torch_drew:
             return (said + "(np.random and random were seeded identically before each call, but fn draws from "
                     "torch's global generator: torch.rand, dropout). Call torch.manual_seed(seed) at the start "
@@ -510,28 +553,16 @@ class Calls:
             watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,
                                            kinds="fc", guard=guard)
         args = self._complex_args(u, h, watcher)
-        calls = _OpaqueCalls() if numpy_code and sys.getprofile() is None else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", np.exceptions.ComplexWarning)
-            try:
-                if calls is not None:
-                    sys.setprofile(calls)
-                try:
-                    out = self._call(args)
-                finally:
-                    if calls is not None:
-                        sys.setprofile(None)
-            except BaseException as exc:
-                self._base_touched = self.base is not None and not self.settled
-                if isinstance(exc, np.exceptions.ComplexWarning):
-                    raise NotAnalytic(f"ComplexWarning: {exc}") from exc
-                raise
-        if calls is not None and calls.found:
-            self._opaque = [calls.found]
-            raise NotAnalytic(f"fn called {calls.found} (in {calls.where}), whose routines hand their inputs to "
-                              f"compiled code as plain arrays: the complex step cannot see what they compute")
+        # No warnings filter and no profile hook: both are process-wide (another thread's code would
+        # meet them). What the code does out of the watch (a cast that drops the imaginary part, a
+        # compiled routine that conjugates) is caught by the central differences every pass meets.
+        try:
+            out = self._call(args)
+        except BaseException:
+            self._base_touched = self.base is not None and not self.settled
+            raise
         if self.base is None:
-            self._validate(out)
+            self._validate(out, real=False)
         value = np.asarray(out[0])
         if value.dtype.kind != "c":
             raise NotAnalytic("the value came back real: the imaginary part was dropped")

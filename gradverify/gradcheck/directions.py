@@ -5,13 +5,18 @@ The entries of every ``wrt`` array, flattened and laid end to end, are numbered
 elsewhere): random entries for a directional check, a range of them while a
 wrong entry is being located, or 1 at one entry for a per-entry check.
 
-A random entry is (m + ½)/2¹⁵, m a uniform 16-bit integer: uniform in (−1, 1),
-never 0, independent between entries. An error e in the claimed gradient moves
-the comparison by Σ e_k u_k; the density of that sum is at most that of its
-largest term e_k u_k (adding an independent term never raises a density), so
-one direction misses the error, |Σ e_k u_k| ≤ tol, with probability at most
-tol/max|e_k| + 2⁻¹⁶, whatever the number, signs and places of the wrong
-entries. Nothing is tiled: no two entries share a value by construction.
+A random entry is ±(½ + a), a = |m + ½|/2¹⁶ for m a uniform 16-bit integer: a random
+sign and a magnitude uniform in (½, 1), independent between entries. An error e in
+the claimed gradient moves the comparison by Σ e_k u_k:
+
+* one wrong entry moves it by at least |e_k|/2, whatever the seed: it is caught
+  for certain once |e_k| > 2·tol (never a weight that happens to be small);
+* several wrong entries: the density of the sum is at most that of its largest
+  term e_k u_k, 1/|e_k| (adding an independent term never raises a density), so
+  one direction misses them, |Σ e_k u_k| ≤ tol, with probability at most
+  2·tol/max|e_k| + 2⁻¹⁶, whatever their number, signs and places.
+
+Nothing is tiled: no two entries share a value by construction.
 """
 
 from __future__ import annotations
@@ -91,8 +96,10 @@ class Direction:
         if self.key is None:
             u = np.ones(b - a)
         else:
-            u = self.codes(slot, a, b) * (2.0 / DIRECTION_LEVELS)
-            u += 1.0 / DIRECTION_LEVELS  # (m + ½)·2/L, exactly: 17 significant bits
+            u = self.codes(slot, a, b) + 0.5  # m + ½: never 0
+            sign = np.copysign(0.5, u)
+            u *= 1.0 / DIRECTION_LEVELS
+            u += sign  # ±(½ + |m + ½|/L), exactly: 18 significant bits, |u| in (½, 1)
         if self.weighted:
             t = np.arange(b - a, dtype=np.float64)
             t += self.starts[slot] + a - self.lo + 0.5

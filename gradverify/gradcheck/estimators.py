@@ -50,8 +50,8 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic, one_ulp
-from ..tolerances import COMPLEX_STEP, CONFIRM_RUNS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
-from .calls import Calls, ComplexEvaluation, NotAnalytic
+from ..tolerances import BRANCH_FLIP, CERTIFY_SLACK, COMPLEX_STEP, CONFIRM_RUNS, KINK_LEVELS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
+from .calls import Calls, ComplexEvaluation, NotAnalytic, WatchRefused
 from .directions import Claimed, Direction, claimed_along, largest_magnitude
 
 __all__ = ["Estimate", "Estimators", "Kinked", "NonFinite"]
@@ -82,6 +82,8 @@ class Estimate:
     basis: Claimed | None = field(default=None, compare=False, repr=False)
     #: the tolerance before the noise measured so far was added (`quick`); None: ``tolerance`` is
     unconfirmed_tolerance: float | None = field(default=None, compare=False, repr=False)
+    #: central differences only: (step h, f(x+hu), f(x−hu), f(x+2hu), f(x−2hu))
+    sides: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def error(self) -> float:
@@ -116,10 +118,16 @@ class Estimators:
         self.worst = 0.0
         #: the widest tolerance of a comparison made (derivative units): what a pass can resolve
         self.widest = 0.0
+        #: the widest tolerance of a passing comparison in real arithmetic (central differences):
+        #: what a pass resolves without assuming the code is analytic
+        self.certified = 0.0
         self._largest: float | None = None
         self._scales: dict = {}
         self._prefetched: tuple | None = None  # (direction, ComplexEvaluation or the exception it raised)
         self._value_checked = False  # Re f(x + i·h·u) compared with f(x) (`_another_function`)
+        self._zeros: list | None = None  # where the claimed gradients are exactly 0 (`_same_branches`)
+        #: what the measuring met and did about it, said with the result (a set: said once each)
+        self.notes: set = set()
 
     @property
     def used(self) -> str:
@@ -167,17 +175,21 @@ class Estimators:
         self.worst = max(self.worst, e.ratio)
         if math.isfinite(e.tolerance):
             self.widest = max(self.widest, e.tolerance)
+        if e.estimator == "central" and not e.fails:
+            self._certified(e)
         return e
 
-    def resolution(self, directional: bool) -> float:
-        """The smallest error in one entry, as a fraction of max|grad|, caught with probability
-        ≥ 90%: a random direction misses an error e with probability ≤ τ/|e| (README), so
-        10·τ along directions, τ entry by entry."""
+    def resolution(self, directional: bool, certified: bool = False) -> float:
+        """The smallest error in one entry, as a fraction of max|grad|, caught for certain: every
+        weight of a random direction is at least ½, so 2·τ along directions, τ entry by entry.
+        ``certified``: what the comparisons in real arithmetic alone resolved (central differences,
+        which every pass meets); else what the sharpest estimator used resolved."""
         if self.calls.base is None:
             return math.nan
         factor = RESOLUTION_MISS if directional else 1.0
         largest = self.largest()
-        return factor * self.widest / largest if largest > 0 else factor * self.widest
+        widest = self.certified if certified else self.widest
+        return factor * widest / largest if largest > 0 else factor * widest
 
     def prefetch(self, u: Direction) -> None:
         """The complex-step call along ``u`` made now, before `Calls.start`; `estimate(u)` uses it.
@@ -190,9 +202,67 @@ class Estimators:
             self._prefetched = (u, exc)
 
     def estimate(self, u: Direction) -> Estimate:
-        """The comparison along ``u``, confirmed before it is allowed to fail."""
+        """The comparison along ``u``, confirmed before it is allowed to fail, certified by real
+        arithmetic before it is allowed to pass."""
         e = self._look(u)
-        return self._seen(e if not e.fails else self._confirm(u, e))
+        return self._seen(self._confirm(u, e) if e.fails else self.certify(u, e))
+
+    def certify(self, u: Direction, e: Estimate) -> Estimate:
+        """A passing comparison along ``u`` held against real arithmetic along the same direction.
+
+        A complex-step pass is only as good as the code's analyticity, which nothing can list
+        (np.vectorize with Python's abs, a C extension, compiled code that conjugates): central
+        differences at h and 2h, which meet no such condition, must agree with the claim too, within
+        their own tolerance (rounding u·|f|/h and the truncation seen between the two steps). Where
+        they do not, the adjudication every central failure gets runs first (the rounding measured,
+        the finer step for a kink: `Kinked` if that cannot decide); a disagreement that survives it
+        means the complex step agreed with a claim that real arithmetic refutes: the complex step is
+        not trusted for this code from then on (`fallback` says why), and the confirmed central failure
+        is returned. A pass returns ``e``; what real arithmetic certified is kept (`certified_resolution`).
+        """
+        if e.fails or e.estimator != "complex-step":
+            return e
+        claimed = e.basis
+        c = self._central(u, claimed)
+        if not c.fails:
+            self._certified(self._tighter(u, claimed, c, e))
+            self.calls.release_moved()
+            return e
+        if self.calls.settle():  # central differences call fn at no point twice: determinism first
+            return self.certify(u, self._look(u))
+        c = self._confirm_central(u, claimed, c)
+        if not c.fails:
+            self._certified(c)
+            return e
+        self._fall_back(f"the complex step agreed with the claim ({e.numeric:.12g} against Σ gradᵀu = "
+                        f"{e.claimed:.12g}) where central differences, in real arithmetic, do not ({c.numeric:.12g}, "
+                        f"beyond their tolerance {c.tolerance:.3g}): the code has an operation that is not the "
+                        f"real one continued to complex numbers (Python's abs of a complex, a cast, compiled "
+                        f"code that conjugates), so the complex step is not trusted for it; central differences "
+                        f"used")
+        return c
+
+    def _tighter(self, u: Direction, claimed: Claimed, c: Estimate, e: Estimate) -> Estimate:
+        """A passing central reading ``c`` whose tolerance is far wider than the complex step's ``e``,
+        read again at steps `KINK_SHRINK`, `KINK_SHRINK`², … times finer while that narrows it: a loss
+        with many kinks (a mean absolute error over 2·10⁵ residuals) has kinks between h and 2h, whose
+        slope changes the truncation estimate counts, and a finer step crosses fewer. Only readings
+        that agree with the claim are kept; the tightest is what real arithmetic certified."""
+        best = c
+        if c.tolerance <= CERTIFY_SLACK * e.tolerance:
+            return best
+        for level in range(1, KINK_LEVELS + 1):
+            fine = self._central(u, claimed, shrink=KINK_SHRINK ** level)
+            if fine.fails or fine.tolerance >= best.tolerance:
+                break
+            best = fine
+            if best.tolerance <= CERTIFY_SLACK * e.tolerance:
+                break
+        return best
+
+    def _certified(self, c: Estimate) -> None:
+        if math.isfinite(c.tolerance):
+            self.certified = max(self.certified, c.tolerance)
 
     def look(self, u: Direction) -> Estimate:
         """The comparison along ``u``, unconfirmed: a failure here has met the determinism test but
@@ -295,28 +365,52 @@ class Estimators:
         return Estimate("complex-step", numeric, claimed.value, self._bound(claimed, u), claimed)
 
     def _step(self, u: Direction) -> float:
-        """The central difference step: fd_step times the size of the moved arguments."""
+        """The central difference step: fd_step times the size of the moved arguments (their largest
+        entry; 1 for arguments that are all 0). It follows their own scale down as well as up: a cosine
+        similarity's vector of norm 1e-78, inside its domain, is read at a step 1e-78 times finer than
+        one of norm 1, where a fixed step would read another function."""
         for slot, _, _ in u.pieces():
             if slot not in self._scales:
                 x = self.calls.args[self.calls.wrt[slot]]
                 self._scales[slot] = largest_magnitude(x)
-        scale = max([1.0] + [self._scales[slot] for slot, _, _ in u.pieces()])
-        return self.calls.tol.fd_step * scale
+        scale = max(self._scales[slot] for slot, _, _ in u.pieces())
+        return self.calls.tol.fd_step * (scale if scale > 0 else 1.0)
 
     def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
         calls, h = self.calls, self._step(u) / shrink
-        diffs, sizes = [], []
+        diffs, sizes, sides = [], [], [h]
         for step in (h, 2 * h):
             fp = calls.real(calls.moved(u, step)).value
             fm = calls.real(calls.moved(u, -step)).value
             diffs.append((fp - fm) / (2 * step))
             sizes.append(max(abs(fp), abs(fm)))
+            sides += [fp, fm]
         truncation = abs(diffs[1] - diffs[0]) / 3
         numeric = diffs[0] + (diffs[0] - diffs[1]) / 3  # Richardson: the h² terms cancel
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
-        rounding = calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value)) / h
+        rounding = (calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value))
+                    + self._input_rounding(u, claimed)) / h
         tolerance = calls.tol.safety * (truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
-        return Estimate("central", numeric, claimed.value, tolerance, claimed)
+        return Estimate("central", numeric, claimed.value, tolerance, claimed, sides=tuple(sides))
+
+    def _kink_spans_claim(self, e: Estimate, noise_f: float) -> bool:
+        """Whether the values behind central reading ``e`` show a kink within its step, with the claim
+        between the one-sided slopes (a subgradient, as caffe#1334 proposes to check at kinks).
+
+        One-sided slopes at h and 2h: on a smooth function their gap grows with the step (h·f″, then
+        2h·f″); where the function has a kink within the step the gap is the jump in slope at both
+        steps. A gap at 2h that is not twice the gap at h, beyond rounding, is such a kink: central
+        differences there read a mix of the two slopes, and a claim between them cannot be refuted."""
+        if len(e.sides) != 5:
+            return False
+        h, fp, fm, fp2, fm2 = e.sides
+        f0, tol = self.calls.base.value, self.calls.tol
+        fwd, bwd, fwd2, bwd2 = (fp - f0) / h, (f0 - fm) / h, (fp2 - f0) / (2 * h), (f0 - fm2) / (2 * h)
+        rounding = tol.safety * (tol.unit_roundoff * max(abs(f0), abs(fp), abs(fm), abs(fp2), abs(fm2))
+                                 + noise_f + self.calls.nondeterminism) / h
+        kinked = abs((fwd2 - bwd2) - 2 * (fwd - bwd)) > 8 * rounding
+        low, high = min(fwd, bwd, fwd2, bwd2), max(fwd, bwd, fwd2, bwd2)
+        return kinked and low - rounding <= e.claimed <= high + rounding
 
     # ------------------------------------------------------------ confirmation
     def _confirm_complex(self, u: Direction, claimed: Claimed, e: Estimate) -> Estimate:
@@ -339,7 +433,8 @@ class Estimators:
             self._not_analytic(exc, "; met in a Monte Carlo arithmetic run, which follows real results too")
             return c if not c.fails else self._confirm_central(u, claimed, c, measured)
         self._noise["complex-step"] = max(self._noise["complex-step"], noise)
-        return replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["complex-step"])
+        e = replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["complex-step"])
+        return self.certify(u, e)  # a complex-step pass, even after its rounding was measured, needs real arithmetic
 
     def _disagree(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, measured) -> Estimate:
         """The complex step and central differences disagree beyond central's measured rounding."""
@@ -360,35 +455,75 @@ class Estimators:
         self.choice, self.fallback = "central", why
 
     def _complex_noise(self, u: Direction, e: Estimate, claimed: Claimed) -> float:
-        """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu."""
+        """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu, among the
+        runs that take the code's branches as the real call did (`_same_branches`)."""
         rng = np.random.default_rng(self.calls.seed)
-        worst = 0.0
+        worst, flipped = 0.0, 0
         for _ in range(CONFIRM_RUNS):
             ev = self.calls.complex(u, COMPLEX_STEP, jitter=rng, grads=True)
+            if not self._same_branches(ev.grads):
+                flipped += 1
+                continue
             c = claimed_along(ev.grads, u).value
             worst = max(worst, abs(ev.derivative - e.numeric) + abs(c - claimed.value))
             del ev  # its complex gradients go before the next run makes its own
+        self._flipped(flipped)
         return worst
 
     def _real_noise(self, u: Direction, claimed: Claimed) -> tuple[float, float]:
         """Monte Carlo arithmetic on the real code: how far f and Σ gradᵀu move (f's units, and
-        derivative units)."""
+        derivative units), among the runs that take the code's branches as the real call did.
+
+        Code that refuses gradverify's watched arrays (autograd, numba, ``type(x) is np.ndarray``)
+        and code that hides its arithmetic (torch, jax, np.array(x)) are measured from outside
+        instead, on plain arrays: the change that one-ulp moves of the inputs make."""
         calls = self.calls
         mca = MonteCarloArithmetic(np.random.default_rng(calls.seed), calls.tol.unit_roundoff, calls.tol.mca_spread)
+        runs = []
+        try:
+            for _ in range(CONFIRM_RUNS):
+                runs.append(calls.real({i: mca.watch(calls.read_only(calls.args[i])) for i in calls.wrt}, watched=True))
+        except WatchRefused as exc:
+            runs, mca.seen = [], 0
+            self.notes.add(f"fn refuses gradverify's watched arrays ({exc}): its rounding was measured on plain "
+                           f"arrays instead (one-ulp moves of the inputs)")
+        if not mca.seen:
+            rng = np.random.default_rng(calls.seed)
+            runs = [calls.real({i: one_ulp(calls.args[i], rng) for i in calls.wrt}) for _ in range(CONFIRM_RUNS)]
         noise_f = noise_c = 0.0
-        for _ in range(CONFIRM_RUNS):
-            ev = calls.real({i: mca.watch(calls.read_only(calls.args[i])) for i in calls.wrt})
+        flipped = 0
+        for ev in runs:
+            if not self._same_branches(ev.grads):
+                flipped += 1
+                continue
             noise_f = max(noise_f, abs(ev.value - calls.base.value))
             noise_c = max(noise_c, abs(claimed_along(ev.grads, u).value - claimed.value))
-        if not mca.seen:
-            # the code hid its arithmetic (torch, jax, or it converts its inputs): what its rounding
-            # does is seen from outside instead, as the change that one-ulp moves of the inputs make
-            rng = np.random.default_rng(calls.seed)
-            for _ in range(CONFIRM_RUNS):
-                ev = calls.real({i: one_ulp(calls.args[i], rng) for i in calls.wrt})
-                noise_f = max(noise_f, abs(ev.value - calls.base.value))
-                noise_c = max(noise_c, abs(claimed_along(ev.grads, u).value - claimed.value))
+        self._flipped(flipped)
         return noise_f, noise_c
+
+    def _same_branches(self, grads: list) -> bool:
+        """Whether a rerun took the code's discrete decisions as the real call did: rounding moves a
+        gradient entry by ulps, but never makes an exactly-zero entry nonzero or the reverse (an
+        equality or argmax mask, a ReLU, a branch that flipped does: that is no rounding, and such a
+        rerun measures nothing about it)."""
+        if self._zeros is None:
+            self._zeros = [np.asarray(g) == 0 for g in self.calls.base.grads]
+        largest = self.largest()
+        for base, zeros, g in zip(self.calls.base.grads, self._zeros, grads):
+            g = np.asarray(g)
+            moved = zeros != (g == 0)
+            if not np.any(moved):
+                continue
+            size = max(float(np.max(np.abs(g[moved]))), float(np.max(np.abs(base[moved]))))
+            if BRANCH_FLIP * largest < size <= largest:
+                return False
+        return True
+
+    def _flipped(self, count: int) -> None:
+        if count:
+            self.notes.add(f"{count} of {CONFIRM_RUNS} Monte Carlo reruns flipped a discrete decision of the code (an "
+                           f"equality or argmax mask, a branch: exactly-zero gradient entries moved) and were left "
+                           f"out of the rounding measured")
 
     def _confirm_central(self, u: Direction, claimed: Claimed, e: Estimate, measured=None) -> Estimate:
         """Monte Carlo arithmetic on the real code (``measured``: already made along ``u``): f's
@@ -398,13 +533,25 @@ class Estimators:
         e = replace(e, tolerance=e.tolerance + self.calls.tol.safety * self._noise["central"])
         return self._finer(u, claimed, e, noise_f) if e.fails else e
 
-    def _fine_rounding(self, u: Direction, claimed: Claimed, noise_f: float) -> float:
-        """The rounding of a central reading `KINK_SHRINK` times finer (derivative units): KINK_SHRINK
-        times the coarse one's. Not its truncation estimate, which a kink between its two steps inflates."""
+    def _fine_rounding(self, u: Direction, claimed: Claimed, noise_f: float, shrink: float = KINK_SHRINK,
+                       size: float = 0.0) -> float:
+        """The rounding of a central reading ``shrink`` times finer (derivative units): ``shrink`` times
+        the coarse one's, for values of size |f(x)| or ``size`` (the values the coarse reading read: at
+        a point where f is 0, f(x ± hu) is not). Not its truncation estimate, which a kink between its
+        two steps inflates."""
         tol = self.calls.tol
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
-        return tol.safety * KINK_SHRINK / self._step(u) * (tol.unit_roundoff * block * abs(self.calls.base.value)
-                                                           + noise_f + self.calls.nondeterminism)
+        size = max(abs(self.calls.base.value), size)
+        return tol.safety * shrink / self._step(u) * (tol.unit_roundoff * block * size + self._input_rounding(u, claimed)
+                                                      + noise_f + self.calls.nondeterminism)
+
+    def _input_rounding(self, u: Direction, claimed: Claimed) -> float:
+        """How far f moves because x ± h·u is stored rounded (f's units): each moved entry is off by
+        up to u·|x_k|, which moves f by g_k·u·|x_k|; with random signs these add like
+        u·max|x|·‖g‖₂ ≤ 2u·max|x|·‖g∘u‖₂ (every |u_k| ≥ ½). At a point where f is 0 (a linear function
+        at its root) this, not u·|f|, is the rounding of a difference of values."""
+        scale = self._step(u) / self.calls.tol.fd_step
+        return 2 * self.calls.tol.unit_roundoff * scale * claimed.norm
 
     def _finer_agrees(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, tolerance: float,
                       noise_f: float) -> bool:
@@ -419,25 +566,37 @@ class Estimators:
             gap <= 0.25 * abs(c.numeric - e.numeric)
 
     def _finer(self, u: Direction, claimed: Claimed, e: Estimate, noise_f: float) -> Estimate:
-        """A confirmed central failure read again at steps `KINK_SHRINK` times finer. Where the two
-        readings agree within both tolerances, the failure stands. Where they do not, the function
-        is not smooth at the step's scale (a ReLU or |r| with an input within a step of its kink:
-        central differences read a fraction of the slope there): if the finer reading agrees with
-        the claim, that is the derivative at the point and the comparison passes; else `Kinked`
-        (inconclusive)."""
-        fine = self._central(u, claimed, shrink=KINK_SHRINK)
-        # a smooth function's readings at finer steps stay within the coarse tolerance and the finer
-        # rounding of each other; the finer one decides only within its own tolerance as well
-        rounding = self._fine_rounding(u, claimed, noise_f)
-        tight = e.tolerance + rounding
-        if abs(fine.numeric - e.numeric) <= tight:
+        """A confirmed central failure read again at steps `KINK_SHRINK`, `KINK_SHRINK`², … times finer,
+        down to the step whose rounding alone reaches the discrepancy to explain (`KINK_LEVELS` at most).
+
+        A function with a kink (a ReLU or |r| with an input near its 0) is read as a fraction of the
+        slope by every step that crosses the kink, so readings agreeing with each other prove nothing
+        while they all cross it; the first step inside the kink's distance reads the derivative at the
+        point. So: the first reading that moved away from the one before and agrees with the claim,
+        within its own tolerance, passes the comparison; where none does, the failure stands if every reading agreed with the one before
+        (the function is smooth at all those scales), and the comparison is `Kinked` (inconclusive)
+        where they moved."""
+        coarse, readings, smooth = e, [e.numeric], True
+        size = max((abs(v) for v in e.sides[1:]), default=0.0)
+        shrinks = [KINK_SHRINK ** k for k in range(1, KINK_LEVELS + 1)]
+        for level, shrink in enumerate(shrinks, 1):
+            rounding = self._fine_rounding(u, claimed, noise_f, shrink, size)
+            if level > 1 and rounding >= abs(coarse.error):
+                break
+            fine = self._central(u, claimed, shrink=shrink)
+            readings.append(fine.numeric)
+            moved = abs(fine.numeric - coarse.numeric) > coarse.tolerance + rounding
+            smooth = smooth and not moved
+            fine = replace(fine, tolerance=min(fine.tolerance, e.tolerance) + rounding)
+            if moved and not fine.fails:  # (a reading that did not move is no new evidence: its wider
+                return fine               # tolerance alone must never pass what the coarser one failed)
+            coarse = fine
+        if smooth and not self._kink_spans_claim(e, noise_f):
             return e
-        fine = replace(fine, tolerance=min(fine.tolerance, e.tolerance) + rounding)
-        if not fine.fails:
-            return fine
-        raise Kinked(f"central differences at steps h and h/{KINK_SHRINK:g} disagree ({e.numeric:.12g} and "
-                     f"{fine.numeric:.12g}, beyond {tight:.3g}), and neither "
-                     f"agrees with the claimed Σ gradᵀu = {e.claimed:.12g}: the function has a kink within a step "
-                     f"of the point (an input of a ReLU or |r| near its 0), where central differences read a "
-                     f"fraction of the slope, and the complex step, which would see through it, was not possible "
-                     f"({self.fallback or 'estimator=central'})")
+        steps = ", ".join(["h"] + [f"h/{k:.3g}" for k in shrinks[:len(readings) - 1]])
+        raise Kinked(f"central differences at steps {steps} read {', '.join(f'{r:.12g}' for r in readings)}: "
+                     f"each disagrees with the one before beyond their tolerances, and none agrees with the "
+                     f"claimed Σ gradᵀu = {e.claimed:.12g}: the function has a kink within a step of the point "
+                     f"(an input of a ReLU or |r| near its 0), where central differences read a fraction of the "
+                     f"slope, and the complex step, which would see through it, was not possible or not "
+                     f"confirmed ({self.fallback or 'estimator=central'})")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .directions import random_direction
-from .estimators import Estimate, Estimators
+from .estimators import Estimate, Estimators, Kinked
 from .search import confirmed_entry, entry_at
 
 __all__ = ["Verdict", "directional", "entries"]
@@ -44,8 +44,10 @@ def directional(est: Estimators, rng: np.random.Generator, first, count: int, sp
         u = first if n == 0 else random_direction(rng, sizes)
         e = est.look(u)
         if not e.fails:
-            est.record(e)
-            continue
+            e = est.certify(u, e)  # real arithmetic along the same direction: a pass needs it too
+            if not e.fails:
+                est.record(e)
+                continue
         verdict = _failed_direction(est, u, e, search)
         if verdict is not None:
             return verdict
@@ -81,11 +83,20 @@ def _failed_direction(est: Estimators, u, e: Estimate, search: bool) -> Verdict 
 
 
 def entries(est: Estimators, picks=None) -> Verdict:
-    """Every entry (or the ``picks``, global flat positions), one confirmed estimate each."""
+    """Every entry (or the ``picks``, global flat positions), one confirmed estimate each. An entry
+    that a kink leaves undecided does not stop the others: a wrong entry elsewhere is still a failure,
+    and the check is inconclusive (`Kinked`, raised at the end) only where nothing failed."""
+    kinked = None
     for k in range(sum(est.calls.sizes)) if picks is None else picks:
-        found = entry_at(est, est.calls.sizes, k)
+        try:
+            found = entry_at(est, est.calls.sizes, k)
+        except Kinked as exc:
+            kinked = kinked or exc
+            continue
         if found is not None:
             what = f"{est.used}, error {est.worst:.3g}× the tolerance"
             return Verdict(False, _located_message([found], what), [found])
+    if kinked is not None:
+        raise kinked
     return Verdict(True)
 

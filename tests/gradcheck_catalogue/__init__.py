@@ -39,6 +39,9 @@ class Entry:
     message: str = ""
     resolution: float = 1e-3
     resolution_why: str = ""
+    #: keyword arguments of gradcheck beyond (fn, args, wrt) (``pin_rng=True`` for code that draws
+    #: from the global generators)
+    options: dict = field(default_factory=dict)
     #: the loss (its module's name), filled in by `entries`
     loss: str = ""
 

@@ -24,7 +24,7 @@ def run(entry, n) -> Outcome:
     fn, args, wrt = entry.make(n)
     t0 = time.perf_counter()
     try:
-        result = gradcheck(fn, args, wrt)
+        result = gradcheck(fn, args, wrt, **entry.options)
     except Exception as exc:  # an entry expected to be refused (wrong shapes, …) raises
         return Outcome("error", f"{type(exc).__name__}: {exc}", None, time.perf_counter() - t0)
     seconds = time.perf_counter() - t0
