@@ -99,6 +99,10 @@ def test_the_tolerances_page_names_constants_that_exist():
     assert len(names) >= 10
     for name in names:
         assert hasattr(tolerances, name) or hasattr(tolerances.DEFAULT_TOLERANCE, name), name
+    # gradcheck's table gives plain values: each is the constant's
+    section = text.split("gradcheck's own constants")[1]
+    for name, value in re.findall(r"^\| `([A-Z_]+)` \| ([0-9.e-]+) \|", section, re.M):
+        assert float(getattr(tolerances, name)) == float(value), (name, value, getattr(tolerances, name))
 
 
 def test_benchmark_regions_are_written_by_the_scripts_and_only_their_own(tmp_path):
