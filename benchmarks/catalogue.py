@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from tabulate import tabulate
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "catalogue"))
@@ -45,6 +46,7 @@ def main() -> int:
     p.add_argument("--examples", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", default=None)
+    add_write_option(p)
     args = p.parse_args()
     options = Options(seed=args.seed, examples=args.examples)
     table, wrong = [], 0
@@ -62,4 +64,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        sys.exit(main())

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from tabulate import tabulate
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "derivations"))
@@ -45,6 +46,7 @@ def main() -> int:
     p.add_argument("--catalogue", type=int, default=10_000, help="examples per catalogue derivation (0: none)")
     p.add_argument("--frameworks", type=int, default=1_000,
                    help="examples per torch and jax catalogue derivation, when installed (0: none)")
+    add_write_option(p)
     args = p.parse_args()
     derivations, failures = load([ROOT / "derivations"])
     runs = [(d, args.examples) for d in derivations if args.examples]
@@ -81,4 +83,5 @@ def _run(d, examples, seed):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        sys.exit(main())

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -72,6 +73,7 @@ def main() -> int:
     p.add_argument("--only", default=None, help="entries whose name starts so")
     p.add_argument("--timeout", type=float, default=None, help="seconds an entry may take (120 small, 900 large)")
     p.add_argument("--one", help=argparse.SUPPRESS)
+    add_write_option(p)
     a = p.parse_args()
     if a.one:
         print(json.dumps(one(a.one, a.size)))
@@ -117,4 +119,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        sys.exit(main())

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "derivations"))
@@ -225,6 +226,7 @@ def main() -> int:
     p.add_argument("--sizes", default="small,medium,large")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--budget", type=float, default=2.0, help="seconds one check may take (estimated)")
+    add_write_option(p)
     args = p.parse_args()
     print(f"{time.strftime('%Y-%m-%d')} · {platform.machine()} · {os.cpu_count()} cores · Python "
           f"{platform.python_version()} · numpy {np.__version__} · seeds {args.seeds}")
@@ -244,4 +246,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        sys.exit(main())

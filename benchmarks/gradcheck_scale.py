@@ -17,7 +17,10 @@ cost: in a fresh process each (the first call, as a user makes it), the time of
   it, in the same process: gradcheck's second call, and the floor of any complex-step check
   (one real call, one complex call on x + i·h·u made beforehand, writing x + i·h·u, and
   Σ gradᵀu as one dot product with u made beforehand: no guard, no direction drawn, no
-  bookkeeping; median of 3). Each process waits `HANDED_BACK` seconds before its first
+  bookkeeping; median of 3), and the floor of a *certified* check: that, plus the four real calls
+  of central differences at h and 2h that every pass must agree with (the ratios of the first and
+  second call to it are the figures to hold: ≤ 1.3 for a right gradient, ≤ 4 for locating a
+  wrong entry, on a later call); dense at 1.5·10⁶ and 1.5·10⁷ entries. Each process waits `HANDED_BACK` seconds before its first
   evaluation, so that it starts as a fresh process on a quiet machine does (see there). And in a
   fresh process of its own: what 480 MB (the complex step's footprint at this size: x + i·h·u and
   the complex gradient it returns) costs to touch the first time, again at once after freeing it,
@@ -27,6 +30,7 @@ cost: in a fresh process each (the first call, as a user makes it), the time of
 from __future__ import annotations
 
 import argparse
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 import json
 import os
 import platform
@@ -144,7 +148,8 @@ def dense_power(seeds: int) -> dict:
 
 def one_cost(problem: str, wrong: bool) -> dict:
     """Run in a fresh process: times of one evaluation and of the first gradcheck call."""
-    fn, args, wrt = dense(15_000_000, 0, m=3000) if problem == "dense" else word2vec(0)
+    fn, args, wrt = (dense(15_000_000, 0, m=3000) if problem == "dense" else
+                     dense(1_500_000, 0, m=1000) if problem == "dense-1.5e6" else word2vec(0))
     time.sleep(HANDED_BACK)  # what the set-up (and the process before) freed is back with the host
     times = []
     for _ in range(3):
@@ -162,6 +167,7 @@ def one_cost(problem: str, wrong: bool) -> dict:
     gradcheck(fn, args, wrt)
     second = time.perf_counter() - t0
     floor = complex_step_floor(fn, args, wrt)
+    certified = floor + cross_check_floor(fn, args, wrt)
     return {"problem": problem, "gradient": "wrong (1e-6, one entry)" if wrong else "right", "ok": result.ok,
             "located": [str(e) for e in result.located], "evaluations": result.evaluations,
             "seconds": round(seconds, 3), "one evaluation (s)": round(evaluation, 4),
@@ -169,7 +175,32 @@ def one_cost(problem: str, wrong: bool) -> dict:
             # the process's first evaluation: what its fresh memory costs on this machine
             "first evaluation (s)": round(times[0], 4),
             "second call ×": round(second / evaluation, 1),
-            "complex-step floor ×": round(floor / evaluation, 1)}
+            "complex-step floor ×": round(floor / evaluation, 1),
+            # the floor of a certified check: the complex-step floor and the four real calls of central
+            # differences at h and 2h along the same direction (buffers made beforehand)
+            "certified floor ×": round(certified / evaluation, 1),
+            "first call / certified floor": round(seconds / certified, 2),
+            "second call / certified floor": round(second / certified, 2)}
+
+
+def cross_check_floor(fn, args, wrt, h: float = 1e-5) -> float:
+    """The least the real-arithmetic cross-check of a pass can cost (median of 3 s): fn at x ± h·u and
+    x ± 2h·u, written into buffers made beforehand."""
+    rng = np.random.default_rng(0)
+    us = {i: rng.uniform(-1, 1, size=args[i].shape) for i in wrt}
+    bufs = {i: np.empty(args[i].shape) for i in wrt}
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for step in (h, -h, 2 * h, -2 * h):
+            moved = list(args)
+            for i in wrt:
+                np.multiply(us[i], step, out=bufs[i])
+                bufs[i] += args[i]
+                moved[i] = bufs[i]
+            fn(*moved)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[1]
 
 
 def complex_step_floor(fn, args, wrt, h: float = 1e-20) -> float:
@@ -243,7 +274,7 @@ def planted_last(fn, wrt, k, size):
 def cost() -> list:
     rows = []
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for problem in ("dense", "word2vec"):
+    for problem in ("dense-1.5e6", "dense", "word2vec"):
         for wrong in (False, True):
             out = subprocess.run([sys.executable, __file__, "--one-cost", problem, str(int(wrong))], env=env,
                                  capture_output=True, text=True, check=True)
@@ -264,6 +295,7 @@ def main() -> int:
     p.add_argument("--plant-sizes", default="100000,1500000", help="N for the planted errors")
     p.add_argument("--one-cost", nargs=2, help=argparse.SUPPRESS)
     p.add_argument("--one-memory", action="store_true", help=argparse.SUPPRESS)
+    add_write_option(p)
     a = p.parse_args()
     if a.one_memory:
         print(json.dumps(fresh_memory()))
@@ -285,4 +317,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        sys.exit(main())

@@ -108,8 +108,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--traceback", action="store_true",
                    help="after the table, the whole traceback of each error in a spec or the code (in your "
                         "files' frames); without it an error is one line naming your file, line and function")
+    r.add_argument("--steps", action="store_true",
+                   help="also check every step of the derivations written in LaTeX (Steps in _steps_*.py helpers, "
+                        "see docs/how-to/latex-steps.md): their table, and steps[] in report.json")
     add_report_arguments(r)
     scaffold.add_command(sub)
+    _steps_parser(sub)
     m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
     _common(m)
     m.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
@@ -159,7 +163,8 @@ def main(argv=None) -> int:
     try:
         _installed()
         with _sigterm_interrupts():
-            return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run}[args.command](args)
+            return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run,
+                    "steps": _steps}[args.command](args)
     except InvalidArgument as exc:
         print(f"gradverify: error: {exc}", file=sys.stderr)
         return 2
@@ -218,6 +223,7 @@ def _command(args, only: str | None = None, *, one: bool = False) -> str:
     argv += ["--seed", str(args.seed)]
     argv += ["--examples", str(args.examples)] if args.examples != _DEFAULT_EXAMPLES[args.command] else []
     argv += ["--assumptions"] if getattr(args, "assumptions", False) and not one else []
+    argv += ["--steps"] if getattr(args, "steps", False) and not one else []
     argv += ["--timeout", f"{args.timeout:g}"] if args.timeout != DEFAULT_LIMITS.timeout else []
     if args.max_memory != DEFAULT_LIMITS.max_memory:
         size = args.max_memory
@@ -245,7 +251,72 @@ def _report(args) -> int:
     _notes(runner)
     report = Report(rows + claim_rows, seed=args.seed, examples=args.examples, paths=paths, command=_command(args),
                     costs=costs, assumptions_checked=args.assumptions, show_tracebacks=args.traceback)
+    if args.steps:
+        report.steps, report.step_repairs = _check_steps(args, paths)
     return finish(report, args)
+
+
+# ---------------------------------------------------------------- steps (derivations written in LaTeX)
+def _steps_parser(sub) -> None:
+    s = sub.add_parser("steps", help="check every link of the derivations written in LaTeX (A &= B \\\\ &= C) "
+                                     "and print a table of their verdicts")
+    s.add_argument("--derivations", action="append", metavar="PATH",
+                   help="a folder whose _steps_*.py helpers (or derivation modules) define Steps, or one such "
+                        f"file (repeatable; default: ./{DEFAULT_FOLDER})")
+    s.add_argument("--only", metavar="ID", help="only the Steps with this id")
+    s.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed of the random points (default {DEFAULT_SEED})")
+    s.add_argument("--timeout", type=_seconds, default=DEFAULT_LIMITS.timeout, metavar="SECONDS",
+                   help=f"wall-clock limit for the whole check (default {DEFAULT_LIMITS.timeout:g})")
+    s.add_argument("--in-process", action="store_true",
+                   help="import the modules and check in this process, with no limits (for a debugger)")
+
+
+def _check_steps(args, paths, strict: bool = False):
+    """The links and repairs of every Steps under ``paths``, checked in a worker process (the modules
+    are user code) unless --in-process."""
+    from .isolation import Worker, call_here
+    from .steps.run import check_paths, links_from
+
+    if getattr(args, "in_process", False):
+        outcome = call_here(check_paths, paths, args.only, args.seed, strict)
+    else:
+        with Worker(Limits(args.timeout, DEFAULT_LIMITS.max_memory)) as worker:
+            outcome = worker.call(check_paths, paths, args.only, args.seed, strict, True, timeout=args.timeout)
+    if not outcome.ok:
+        if outcome.error_type == "InvalidArgument":
+            raise _Failed(outcome.message.split("InvalidArgument: ", 1)[-1])
+        raise _Failed(f"checking the steps {outcome.message}")
+    return links_from(outcome.value["links"]), outcome.value["repairs"]
+
+
+class _Failed(InvalidArgument):
+    """The steps could not be checked: the message as the worker gave it."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
+
+
+def _steps(args) -> int:
+    from .steps.run import counts, detail_lines, render_table
+
+    links, repairs = _check_steps(args, _paths(args), strict=True)
+    print(render_table(links))
+    details = detail_lines(links)
+    if details:
+        print("\nDetails:")
+        print("\n".join("  " + line for line in details))
+    for derivation, made in repairs.items():
+        if made:
+            print(f"\n{derivation}: {len(made)} repairs made to the text before reading it:")
+            for r in made:
+                print(f"  {r}")
+    c = counts(links)
+    print(f"\n{len(links)} links: {c['holds']} hold, {c['conditional']} hold only under a named assumption, "
+          f"{c['refuted']} refuted, {c['unparsed']} unparsed, {c['error']} errors.")
+    argv = ["python", "-m", "gradverify", "steps"] + (["--only", args.only] if args.only else [])
+    argv += ["--seed", str(args.seed)] + [a for p in args.derivations or [] for a in ("--derivations", p)]
+    print(f"Reproduce: {shlex.join(argv)}")
+    return 1 if c["refuted"] or c["unparsed"] or c["error"] else 0
 
 
 def _notes(runner: Runner) -> None:

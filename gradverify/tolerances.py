@@ -59,7 +59,6 @@ __all__ = [
     "CONFIRM_RUNS",
     "KINK_SHRINK",
     "KINK_LEVELS",
-    "CERTIFY_SLACK",
     "BRANCH_FLIP",
     "INCONCLUSIVE_RESOLUTION",
 ]
@@ -209,11 +208,6 @@ KINK_SHRINK = 64.0
 #: it should explain. An input 1e-12 from |r|'s 0 is inside h/64³ (2e-11) but not h/64⁴ (4e-13),
 #: whose rounding (~1e-3 of |f| in derivative units) still resolves a flipped sign or a dropped term
 KINK_LEVELS = 6
-#: a central reading that certifies a complex-step pass is read again at finer steps (gradcheck)
-#: while its tolerance is more than this many times the complex step's: central differences resolve
-#: ~1e4 times less than the complex step on smooth code, so only a reading wider than that (kinks
-#: crossed between h and 2h) is worth the extra calls
-CERTIFY_SLACK = 1e5
 #: a Monte Carlo rerun "flipped a branch" (an equality or argmax mask, a ReLU) when a gradient entry
 #: goes between exactly 0 and a size between this fraction of max|grad| and max|grad|: rounding moves
 #: an entry by ulps of what it is computed from, far below that band where the gradient is resolved

@@ -226,17 +226,22 @@ def test_a_smaller_safety_factor_can_only_make_more_failures(seed):
 #: right claims, tiny vectors to scores of +-50 (and sigmoid inputs of +-50).
 #: benchmarks/false_alarms.py runs the same with any count.
 NO_FALSE_ALARM_EXAMPLES = 1250
+#: the default run's smoke version of it: the same derivations, seed and scales, few examples
+#: (the full run is marked slow: python -m pytest -m slow)
+NO_FALSE_ALARM_SMOKE = 40
 
 
+@pytest.mark.parametrize("examples", [pytest.param(NO_FALSE_ALARM_SMOKE, id="smoke"),
+                                      pytest.param(NO_FALSE_ALARM_EXAMPLES, id="full", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("did", ["a", "b", "c", "d-scalar", "d-vector", "e", "f-softmax", "f-negsample"])
-def test_no_false_alarm_on_right_claims_over_many_examples(seed, did):
+def test_no_false_alarm_on_right_claims_over_many_examples(seed, did, examples):
     derivation = seed[did]
     results = numeric_checks(derivation, tuple(derivation.assumptions),
-                       Options(seed=20261124, examples=NO_FALSE_ALARM_EXAMPLES))
+                       Options(seed=20261124, examples=examples))
     for claim, checks in results.items():
         for name, check in checks.items():
             assert check.status == "pass", (claim, name, check.detail, check.counterexample)
-            assert check.figures.examples == NO_FALSE_ALARM_EXAMPLES
+            assert check.figures.examples == examples
 
 
 # ---------------------------------------------------------------- code that computes in float32

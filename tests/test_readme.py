@@ -1,4 +1,6 @@
-"""The README's promises, checked: its commands, its worked example, its JSON fields."""
+"""The README's promises, checked: its commands, its length and links; and the docs pages' promises
+that need more than running their examples (tests/test_docs.py runs those): the tutorial's worked
+example and its planted mistakes, the JSON fields, the report formats."""
 
 import json
 import re
@@ -7,11 +9,16 @@ from conftest import ROOT
 from gradverify.cli import main
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+TUTORIAL = (ROOT / "docs" / "tutorial" / "first-derivation.md").read_text(encoding="utf-8")
+JSON_PAGE = (ROOT / "docs" / "reference" / "json-report.md").read_text(encoding="utf-8")
+FORMATS_PAGE = (ROOT / "docs" / "how-to" / "report-in-ci.md").read_text(encoding="utf-8")
+#: the issue's bound: a newcomer reads the README in one sitting, the rest is in docs/
+README_LINES = 150
 
 
 def example_source() -> str:
-    block = re.search(r"```python\n(# my_losses/least_squares.py\n.*?)```", README, re.S)
-    assert block, "README keeps its worked example in a python block"
+    block = re.search(r"```python\n(# my_losses/least_squares.py\n.*?)```", TUTORIAL, re.S)
+    assert block, "the tutorial keeps its worked example in a python block"
     return block.group(1)
 
 
@@ -21,6 +28,23 @@ def test_readme_opens_with_the_report_command_and_the_test_command():
     assert commands[1].endswith("pip install -e '.[test]' && python -m pytest")
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[1] in ci, ".ci/run runs the README's test command as written"
+    assert "python -m pytest -m slow" in ci, ".ci/run runs the slow tests after the README's command"
+
+
+def test_readme_is_short_and_says_what_the_test_command_skips_and_how_to_get_it():
+    assert len(README.splitlines()) <= README_LINES
+    said = " ".join(README.split("Run the tests:")[1].split("## ")[0].split())
+    assert "`slow`" in said and "python -m pytest -m slow" in said
+    assert "pip install torch --index-url https://download.pytorch.org/whl/cpu" in said
+    assert "skipped" in said and "jax" in said and "Chromium" in said
+
+
+def test_readme_links_lead_to_files_that_exist():
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README)
+    assert len(links) >= 15
+    for link in links:
+        if not link.startswith("http"):
+            assert (ROOT / link).exists(), link
 
 
 def test_worked_example_holds(tmp_path, capsys):
@@ -37,7 +61,7 @@ def test_worked_example_transposed_claim_is_refuted_as_the_readme_says(tmp_path,
     assert main(["report", "--derivations", str(tmp_path / "t.py"), "--out", str(tmp_path / "out"),
                  "--examples", "10"]) == 1
     out = " ".join(capsys.readouterr().out.split())
-    said = " ".join(README.split("(transposed) and its row")[1].split("Change the numpy gradient")[0].split())
+    said = " ".join(TUTORIAL.split("(transposed) and its row")[1].split("Change the numpy gradient")[0].split())
     symbolic, diagnosis, details = re.search(
         r"symbolic column says `([^`]+)`, the diagnosis column `([^`]+)`, and the details `([^`]+)`", said).groups()
     row = json.loads((tmp_path / "out" / "report.json").read_text())["rows"][0]
@@ -57,7 +81,7 @@ def test_worked_example_transposed_code_is_an_error_naming_the_shape(tmp_path, c
 
 
 def _json_section_rows():
-    section = README.split("## The JSON report")[1].split("\n## ")[0]
+    section = JSON_PAGE
     return [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")]
 
 
@@ -96,7 +120,7 @@ def test_every_json_field_the_readme_documents_is_in_the_report_the_code_writes(
 def test_the_report_formats_section_says_the_default_and_that_naming_a_format_replaces_it(tmp_path, capsys):
     from gradverify.report.options import DEFAULT_FORMATS
 
-    section = " ".join(README.split("## Report formats")[1].split("\n## ")[0].split())
+    section = " ".join(FORMATS_PAGE.split("## Report formats")[1].split("\n## ")[0].split())
     default = re.search(r"Without it the formats are (.*?); naming any format replaces that default", section)
     assert default and re.findall(r"`([a-z]+)`", default.group(1)) == list(DEFAULT_FORMATS)
     assert "`--format html` writes `report.html` alone and prints no table, only the one-line summary and the " \

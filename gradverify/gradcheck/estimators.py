@@ -50,7 +50,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic, one_ulp
-from ..tolerances import BRANCH_FLIP, CERTIFY_SLACK, COMPLEX_STEP, CONFIRM_RUNS, KINK_LEVELS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
+from ..tolerances import BRANCH_FLIP, COMPLEX_STEP, CONFIRM_RUNS, KINK_LEVELS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
 from .calls import Calls, ComplexEvaluation, NotAnalytic, WatchRefused
 from .directions import Claimed, Direction, claimed_along, largest_magnitude
 
@@ -243,20 +243,20 @@ class Estimators:
         return c
 
     def _tighter(self, u: Direction, claimed: Claimed, c: Estimate, e: Estimate) -> Estimate:
-        """A passing central reading ``c`` whose tolerance is far wider than the complex step's ``e``,
-        read again at steps `KINK_SHRINK`, `KINK_SHRINK`², … times finer while that narrows it: a loss
+        """A passing central reading ``c`` that certifies less than ``min_resolution`` (of the dtype's
+        tolerance), read again at steps `KINK_SHRINK`, `KINK_SHRINK`², … times finer while that narrows it: a loss
         with many kinks (a mean absolute error over 2·10⁵ residuals) has kinks between h and 2h, whose
         slope changes the truncation estimate counts, and a finer step crosses fewer. Only readings
         that agree with the claim are kept; the tightest is what real arithmetic certified."""
-        best = c
-        if c.tolerance <= CERTIFY_SLACK * e.tolerance:
+        best, enough = c, self.calls.tol.min_resolution * self.largest() / RESOLUTION_MISS
+        if c.tolerance <= enough:
             return best
         for level in range(1, KINK_LEVELS + 1):
             fine = self._central(u, claimed, shrink=KINK_SHRINK ** level)
             if fine.fails or fine.tolerance >= best.tolerance:
                 break
             best = fine
-            if best.tolerance <= CERTIFY_SLACK * e.tolerance:
+            if best.tolerance <= enough:
                 break
         return best
 

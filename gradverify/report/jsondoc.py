@@ -24,13 +24,16 @@ def render(report) -> dict:
     from .. import __version__
     from .model import environment
 
-    return {"tool": "gradverify", "version": __version__, "schema": SCHEMA_VERSION, "seed": report.seed,
+    out = {"tool": "gradverify", "version": __version__, "schema": SCHEMA_VERSION, "seed": report.seed,
             "environment": environment(),
             "examples": report.examples, "derivation_paths": report.paths, "command": report.command,
             "reproduce": report.reproduce(), "summary": report.summary(),
             "assumptions_checked": report.assumptions_checked,
             "rows": [_row(row) for row in report.table],
             "costs": [_clean(c.as_dict()) for c in report.costs]}
+    if report.steps is not None:  # report --steps: one record per link of each derivation written in LaTeX
+        out["steps"] = [_clean(link.as_dict()) for link in report.steps]
+    return out
 
 
 def dumps(data: dict) -> str:

@@ -31,6 +31,18 @@ def render(report) -> str:
         parts += ["## Assumptions", ""] + [f"- {md_text(a)}" for a in report.assumptions()] + [""]
     if report.necessity_rows():
         parts += ["## Each assumption dropped in turn", ""] + table(NECESSITY_COLUMNS, report.necessity_rows()) + [""]
+    if report.steps is not None:
+        from ..steps.run import HEADERS, table_rows
+
+        from ..steps.run import detail_lines
+
+        parts += ["## Steps as written", ""] + table(HEADERS, table_rows(report.steps)) + [""]
+        if detail_lines(report.steps):
+            parts += md_fence(detail_lines(report.steps)) + [""]
+        for derivation, made in report.step_repairs.items():
+            if made:
+                parts += [f"Repairs made to {md_text(derivation)}'s text before reading it:", ""]
+                parts += [f"- {md_text(r)}" for r in made] + [""]
     if report.details():
         parts += ["## Details", ""] + md_fence(report.details()) + [""]
     parts += ["## Summary", "", md_text(report.summary_sentence()), "", "Reproduce: " + md_code(report.reproduce()), ""]

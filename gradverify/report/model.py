@@ -58,6 +58,10 @@ class Report:
         self.show_tracebacks = show_tracebacks
         self.derivations = list(derivations)
         self.table: list[Row] = build_rows(self.results)
+        #: ``report --steps``: the links of the derivations written in LaTeX (`gradverify.steps.Link`),
+        #: and the repairs made to each one's text; None without --steps (the report is as before)
+        self.steps = None
+        self.step_repairs: dict = {}
 
     # the ClaimResults, under the name callers have always used
     @property
@@ -66,7 +70,10 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return exit_code(self.results, self.costs)
+        code = exit_code(self.results, self.costs)
+        if self.steps and code == 0 and any(s.verdict in ("refuted", "unparsed", "error") for s in self.steps):
+            return 1
+        return code
 
     def summary(self) -> dict:
         counts = Counter(str(r.verdict) for r in self.results)
@@ -90,6 +97,12 @@ class Report:
         if out[Outcome.UNEXPECTED_PASS]:
             words.append(f"{_count(out[Outcome.UNEXPECTED_PASS], 'unexpected pass', 'unexpected passes')}")
         costs = f"; {s['cost_holds']} of {s['cost_claims']} cost claims hold" if self.costs else ""
+        if self.steps is not None:
+            from ..steps.run import counts
+
+            c = counts(self.steps)
+            costs += (f"; {len(self.steps)} written steps: {c['holds']} hold, {c['conditional']} only under a named "
+                      f"assumption, {c['refuted']} refuted, {c['unparsed']} unparsed, {c['error']} errors")
         return ", ".join(words) + f"{costs} (exit {s['exit_code']})."
 
     def summary_line(self) -> str:

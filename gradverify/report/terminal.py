@@ -96,6 +96,15 @@ def render(report, columns: int | None = None) -> str:
         parts += _section("Assumptions (inputs are drawn within them):", report.assumptions(), total)
     if report.necessity_rows():
         parts += ["Each assumption dropped in turn:", _wrapped(report.necessity_rows(), NECESSITY_COLUMNS, total), ""]
+    if report.steps is not None:
+        from ..steps.run import HEADERS as STEP_HEADERS, table_rows
+
+        parts += ["Steps as written (report --steps):",
+                  _wrapped(table_rows(report.steps), STEP_HEADERS, total, [1, 5, 4, 30, 11, 20]), ""]
+        made = sum(len(r) for r in report.step_repairs.values())
+        if made:
+            parts += _paragraph(f"{made} repairs were made to the texts before reading them (each listed in "
+                                "report.md and in steps[].repairs of report.json).", total) + [""]
     if report.details():  # whole: they hold commands to paste
         parts += ["Details:"] + ["  " + d for d in report.details()] + [""]
     if report.show_tracebacks and report.tracebacks():
