@@ -1,6 +1,6 @@
 """Beyond a scalar loss: a layer's backward pass and a claimed Hessian, gradverify beside torch.
 
-    python benchmarks/layers.py [--seeds 3] [--no-torch]
+    python benchmarks/layers.py [--seeds 3] [--no-torch] [--cases layer,hessian,hvp] [--write docs/benchmarks.md]
 
 Cases (numpy code, float64):
 - layer: a CS231n affine layer, x 64×3×16×16, w 768×100, b 100 (``forward(x, w, b) -> (out,
@@ -29,6 +29,7 @@ import time
 import numpy as np
 from tabulate import tabulate
 
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 from gradverify.gradcheck import gradcheck
 
 RELATIVE = [10.0 ** -k for k in range(2, 11)]
@@ -171,6 +172,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-torch", action="store_true", help="gradverify only")
     parser.add_argument("--cases", default="layer,hessian,hvp", help="comma-separated: layer, hessian, hvp")
+    add_write_option(parser)
     args = parser.parse_args(argv)
     checkers = {"gradverify": {"layer": gv_layer, "hessian": gv_hessian, "hvp": gv_hvp}}
     if not args.no_torch:
@@ -187,4 +189,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        main()
