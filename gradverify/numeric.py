@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import rounding_modes
-from .rng import GLOBAL_RNG_LOCK
+from .rng import GLOBAL_RNG_LOCK, keeping
 from .errors import DerivationError, InvalidArgument
 from .frameworks import framework, framework_of_values
 from .sampling import room_in_domain
@@ -77,15 +77,8 @@ def _pinned_rng(log: CallLog | None):
             log.rng_pinned = True
 
 
-@contextmanager
-def keeping_global_rng():
-    """The global ``np.random`` and ``random`` states as they were before the block."""
-    saved_np, saved_py = np.random.get_state(), random.getstate()
-    try:
-        yield
-    finally:
-        np.random.set_state(saved_np)
-        random.setstate(saved_py)
+#: the global ``np.random`` and ``random`` states as they were before the block (one home: `rng.keeping`)
+keeping_global_rng = keeping
 
 
 def _same_state(a, b) -> bool:
