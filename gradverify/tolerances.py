@@ -58,6 +58,8 @@ __all__ = [
     "COMPLEX_STEP",
     "CONFIRM_RUNS",
     "KINK_SHRINK",
+    "STEP_SIZED",
+    "STEP_FLOOR",
     "KINK_LEVELS",
     "BRANCH_FLIP",
     "INCONCLUSIVE_RESOLUTION",
@@ -197,6 +199,15 @@ ENTRIES_UP_TO = 256
 COMPLEX_STEP = 1e-20
 #: Monte Carlo runs made to confirm a failing comparison before it is reported
 CONFIRM_RUNS = 4
+#: the complex step continues |z| and sign(z) by the real part only for numbers real but for the step:
+#: |Im z| at most this fraction of |Re z| (h = 1e-20 times a derivative along u: 1e-20·|f'|/|f| ≤ 1e-8
+#: unless |f| < 1e-12·|f'|, a number that near 0 is refused, and central differences judge); above
+#: it the imaginary part is the code's own (np.fft, a cast, 1j) and |z| is the modulus it means.
+#: One value for numpy's watch and torch's mode
+STEP_SIZED = 1e-8
+#: |Re z| is taken as at least this fraction of the array's largest: a residual 1e-12 from the kink
+#: among residuals of size 1 has a step-sized imaginary part 1e-8 of itself, and is still real
+STEP_FLOOR = 1e-4
 #: how much finer a step reads a confirmed central-difference failure again (gradcheck): 64× finer
 #: (its Richardson pair h/64, h/32 inside the kink's distance where h/16 was not) resolves a kink
 #: 64× nearer the point, at 64× the rounding error (~1e-9 of |f| in derivative units at the default

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..tolerances import STEP_FLOOR, STEP_SIZED
 from .base import Framework, NotAnalyticCode, converted, is_float_array
 
 __all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "HERMITIAN", "NORMS_INSIDE", "PIECEWISE", "conjugates"]
@@ -360,10 +361,6 @@ _BY_REAL_PART = {"abs": "abs", "absolute": "abs", "__abs__": "abs", "abs_": "abs
                  "sign": "sign", "sgn": "sign", "sign_": "sign", "sgn_": "sign"}
 
 
-#: the largest |Im z| / |Re z| of a number real but for the complex step (gradcheck.calls.STEP_SIZED)
-STEP_SIZED = 1e-8
-#: |Re z| taken as at least this fraction of the tensor's largest (gradcheck.calls.STEP_FLOOR)
-STEP_FLOOR = 1e-4
 
 
 def _by_real_part(torch, name, args, kwargs):

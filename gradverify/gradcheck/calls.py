@@ -45,7 +45,7 @@ from ..errors import InvalidArgument
 from ..frameworks import NotAnalyticCode
 from ..frameworks.detection import opaque_libraries
 from ..mca import MonteCarloArithmetic
-from ..tolerances import SUM_BLOCK, Tolerance
+from ..tolerances import STEP_FLOOR, STEP_SIZED, SUM_BLOCK, Tolerance
 from ..rng import seed_both
 from ..watching import Watcher
 from .directions import Direction, chunks
@@ -137,13 +137,6 @@ def _tie(ufunc, method, args) -> bool:
 #: negative), and |z| of it is the modulus the code means: refused. Re z = 0 with Im z ≠ 0 is the
 #: kink itself, refused.
 _BY_REAL_PART = frozenset({np.absolute, np.sign})
-#: the largest |Im z| / |Re z| of a number that is real but for the complex step (h = 1e-20 times
-#: a derivative along u: 1e-20·|f'|/|f| ≤ 1e-8 unless |f| < 1e-12·|f'|, a number that near 0 is
-#: refused, and central differences judge)
-STEP_SIZED = 1e-8
-#: |Re z| is taken as at least this fraction of the array's largest: a residual 1e-12 from the kink
-#: among residuals of size 1 has a step-sized imaginary part 1e-8 of itself, and is still real
-STEP_FLOOR = 1e-4
 #: orderings continued the same way: np.sort and np.argsort order complex numbers by real part
 #: first, so away from a tie of real parts they sort x + i·h·u as they sort x (a top-k loss)
 _SORTS = frozenset({np.sort, np.argsort})
