@@ -125,6 +125,8 @@ class Runner:
     jobs: int = 1
     progress: Progress = field(default_factory=Progress)
     in_process: bool = False
+    #: the options that raise the time and memory limits, named in the hint of a row that hit one
+    flags: tuple[str, str] = ("--timeout", "--max-memory")
     _active: dict = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _stopping: bool = field(default=False, init=False, repr=False)
@@ -155,6 +157,9 @@ class Runner:
             pool.shutdown(wait=True, cancel_futures=True)
             self.progress.finish()
         return [results[i] for i in range(len(tasks))]
+
+    def close(self) -> None:
+        """Stop the workers this runner keeps (none are kept between tasks yet)."""
 
     def stop(self) -> None:
         """Kill every worker under way; tasks not started yet do not start (thread-safe)."""
@@ -187,12 +192,12 @@ class Runner:
 
 
 # ---------------------------------------------------------------- why a worker did not return
-def _why(outcome: Outcome, limits: Limits) -> str:
+def _why(outcome: Outcome, limits: Limits, flags: tuple[str, str] = ("--timeout", "--max-memory")) -> str:
     if outcome.kind is Ending.TIMEOUT:
-        return f"did not return within {describe_seconds(limits.timeout)} (raise --timeout if it needs longer)"
+        return f"did not return within {describe_seconds(limits.timeout)} (raise {flags[0]} if it needs longer)"
     if outcome.kind is Ending.MEMORY and limits.max_memory:
         return (f"exceeded {describe_bytes(limits.max_memory)} of memory "
-                "(raise --max-memory if it needs more)")
+                f"(raise {flags[1]} if it needs more)")
     return outcome.message
 
 
@@ -228,16 +233,20 @@ def _summary(d, path: str) -> Summary:
                    d.implementation.written_in)
 
 
-def find_derivations(paths, runner: Runner) -> tuple[list[Summary], list[LoadFailure]]:
-    """Every derivation under ``paths``, each file imported in a worker of its own."""
+def find_derivations(paths, runner: Runner, neighbours: tuple[str, ...] | None = None
+                     ) -> tuple[list[Summary], list[LoadFailure]]:
+    """Every derivation under ``paths``, each file imported in a worker of its own. ``neighbours``:
+    the derivation files whose derivations a file may import without defining them (default: those
+    under ``paths``)."""
     files = [str(f) for f in discover(paths)]
-    tasks = [_Task(Path(f).name, _describe, (f, tuple(files))) for f in files]
+    neighbours = tuple(files) if neighbours is None else tuple(neighbours)
+    tasks = [_Task(Path(f).name, _describe, (f, neighbours)) for f in files]
     summaries: list[Summary] = []
     failures: list[LoadFailure] = []
     seen: dict[str, str] = {}
     for file, outcome in zip(files, runner.map("loading", tasks)):
         if not outcome.ok:
-            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits)} during import",
+            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits, runner.flags)} during import",
                                         _traceback_of(outcome)))
             continue
         found, failed = outcome.value
@@ -317,7 +326,7 @@ def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Call
             rows += outcome.value[0]
             costs += outcome.value[1]
         else:
-            message = f"{_why(outcome, runner.limits)} while checking {s.id} ({Path(s.path).name})"
+            message = f"{_why(outcome, runner.limits, runner.flags)} while checking {s.id} ({Path(s.path).name})"
             rows += error_rows(s.id, s.title, message, s.claims, reproduce(s.id), _traceback_of(outcome))
     return rows, costs
 
@@ -354,5 +363,5 @@ def mutants_all(summaries: list[Summary], options, runner: Runner) -> list[tuple
         if outcome.ok:
             out.append((s, outcome.value))
         else:
-            out.append((s, f"{_why(outcome, runner.limits)} while making mutants of {s.id}"))
+            out.append((s, f"{_why(outcome, runner.limits, runner.flags)} while making mutants of {s.id}"))
     return out

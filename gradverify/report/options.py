@@ -54,8 +54,23 @@ def prepare(args) -> None:
         from ..baseline import load_baseline
 
         load_baseline(baseline)
+    if baseline is not None and args.update_baseline:
+        _check_baseline_folder(Path(baseline))
     if _files(args):
         check_writable(args.out, _files(args))
+
+
+def _check_baseline_folder(path: Path) -> None:
+    """--update-baseline PATH: its folder can be made and PATH is not a folder (said before the work)."""
+    for parent in [path.parent, *path.parent.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise InvalidArgument("a --baseline path whose folders are folders", f"--baseline {path} "
+                                  f"({parent} is a file)", "Pass another --baseline path.")
+        if parent.exists():
+            break
+    if path.is_dir():
+        raise InvalidArgument("--baseline to be a file or absent", f"--baseline {path} (a folder)",
+                              "Pass the path of the report.json to write, e.g. reports/report.json.")
 
 
 def _update_baseline(report, path: Path, out) -> None:
