@@ -25,6 +25,7 @@ from .isolation import Limits, describe_bytes
 from .loading import DEFAULT_FOLDER, select
 from . import scaffold
 from .report import Report
+from .report.escape import terminal_text
 from .report.options import add_report_arguments, finish, prepare
 from .runner import DEFAULT_LIMITS, Interrupted, Progress, Runner, check_all, find_derivations, mutants_all
 
@@ -161,7 +162,7 @@ def main(argv=None) -> int:
         with _sigterm_interrupts():
             return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run}[args.command](args)
     except InvalidArgument as exc:
-        print(f"gradverify: error: {exc}", file=sys.stderr)
+        print(terminal_text(f"gradverify: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return _interrupted(signal.SIGINT)
@@ -248,9 +249,14 @@ def _report(args) -> int:
     return finish(report, args)
 
 
+def _say(*parts, **kw) -> None:
+    """print, with every control or escape character a user wrote shown escaped."""
+    print(*(terminal_text(str(p)) for p in parts), **kw)
+
+
 def _notes(runner: Runner) -> None:
     for note in runner.notes:
-        print(f"gradverify: note: {note}", file=sys.stderr)
+        _say(f"gradverify: note: {note}", file=sys.stderr)
 
 
 def _mutants(args) -> int:
@@ -258,15 +264,15 @@ def _mutants(args) -> int:
     summaries, failures = find_derivations(_paths(args), runner)
     summaries = select(summaries, args.only, allow_none=bool(failures))
     options = Options(seed=args.seed, examples=args.examples)
-    print(f"gradverify {__version__} mutation self-test · seed {args.seed} · {args.examples} hypothesis examples "
+    _say(f"gradverify {__version__} mutation self-test · seed {args.seed} · {args.examples} hypothesis examples "
           "per mutant · mutants run under every assumption, implicit ones included")
     for f in failures:
-        print(f"\nERROR {f.path}: {f.message}")
+        _say(f"\nERROR {f.path}: {f.message}")
     totals = {"made": 0, "equivalent": 0, "refuted": 0, "survived": 0, "claim refuted": 0, "errors": len(failures)}
     for summary, results in mutants_all(summaries, options, runner):
         _print_mutants(summary, results, totals)
     _notes(runner)
-    print(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "
+    _say(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "
           f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
           f"Reproduce: {_command(args)}")
     return 2 if totals["errors"] else (1 if totals["survived"] else 0)
@@ -277,7 +283,7 @@ def _print_mutants(summary, results, totals: dict) -> None:
     from tabulate import tabulate
 
     if isinstance(results, str):
-        print(f"\n{summary.id}: ERROR {results}")
+        _say(f"\n{summary.id}: ERROR {results}")
         totals["errors"] += 1
         return
     def result(r) -> str:
@@ -293,14 +299,14 @@ def _print_mutants(summary, results, totals: dict) -> None:
         totals[s] += n
     totals["errors"] += counts["claim refuted"]  # its mutants prove nothing: the self-test cannot pass
     refuted_claims = f", {counts['claim refuted']} claim(s) refuted as written" if counts["claim refuted"] else ""
-    print(f"\n{summary.id}: {summary.title}: {made} mutants, {counts['refuted']} refuted, "
+    _say(f"\n{summary.id}: {summary.title}: {made} mutants, {counts['refuted']} refuted, "
           f"{counts['equivalent']} equivalent, {counts['survived']} survived{refuted_claims}")
-    print(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
+    _say(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
     for r in results:
         if r.status == "claim refuted":
-            print(f"  CLAIM REFUTED {r.claim}: the claim itself is wrong, so its mutants prove nothing: {r.detail}")
+            _say(f"  CLAIM REFUTED {r.claim}: the claim itself is wrong, so its mutants prove nothing: {r.detail}")
         if r.status == "survived":
-            print(f"  SURVIVED {r.claim} / {r.description}: {r.expression}")
+            _say(f"  SURVIVED {r.claim} / {r.description}: {r.expression}")
 
 
 def _list(args) -> int:
@@ -308,12 +314,12 @@ def _list(args) -> int:
     for d in select(summaries, args.only, allow_none=bool(failures)):
         where = "; ".join(part for part in (d.citation, d.origin) if part)
         code = f"   (code in {d.written_in})" if d.written_in != "numpy" else ""
-        print(f"{d.id}: {d.title}" + (f"   [{where}]" if where else "") + code)
-        print("  variables: " + ", ".join(f"{n} ({kind})" for n, kind in d.variables))
+        _say(f"{d.id}: {d.title}" + (f"   [{where}]" if where else "") + code)
+        _say("  variables: " + ", ".join(f"{n} ({kind})" for n, kind in d.variables))
         for text, source in d.assumptions:
-            print(f"  assumes: {text}" + (" (implicit, not in the source)" if source == "implicit" else ""))
+            _say(f"  assumes: {text}" + (" (implicit, not in the source)" if source == "implicit" else ""))
         for c in d.claims:
-            print(f"  claim {c.name} = {c.as_written}")
+            _say(f"  claim {c.name} = {c.as_written}")
     for f in failures:
-        print(f"ERROR {f.path}: {f.message}")
+        _say(f"ERROR {f.path}: {f.message}")
     return 2 if failures else 0

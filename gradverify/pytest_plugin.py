@@ -259,10 +259,10 @@ class DerivationFile(pytest.File):
         run = self.config.stash[_STATE]
         summaries, failures = run.describe(self.path)
         for failure in failures:
-            yield LoadFailureItem.from_parent(self, name=Path(failure.path).stem, message=failure.message,
-                                              traceback=failure.traceback)
+            yield LoadFailureItem.from_parent(self, name=_safe_name(Path(failure.path).stem),
+                                              message=failure.message, traceback=failure.traceback)
         for s in summaries:
-            yield DerivationNode.from_parent(self, name=s.id, summary=s)
+            yield DerivationNode.from_parent(self, name=_safe_name(s.id), summary=s)
 
 
 class DerivationNode(pytest.Collector):
@@ -274,17 +274,26 @@ class DerivationNode(pytest.Collector):
 
     def collect(self):
         for claim in self.summary.claims:
-            yield ClaimItem.from_parent(self, name=claim.name, summary=self.summary, claim=claim.name)
+            yield ClaimItem.from_parent(self, name=_safe_name(claim.name), summary=self.summary, claim=claim.name)
 
+
+def _safe_name(text: str) -> str:
+    """A node name pytest can print and write: control characters and lone surrogates escaped,
+    and no ``::`` or newline to split a node id."""
+    from .report.escape import terminal_text
+
+    return terminal_text(text).replace("\n", "\\n")
 
 class _Item(pytest.Item):
     def repr_failure(self, excinfo, style=None):
+        from .report.escape import terminal_text
+
         failure = excinfo.value
         if isinstance(failure, ClaimFailure):
             style = style or self.config.getoption("tbstyle", "auto")
             if failure.traceback and style in LONG_STYLES:
-                return f"{failure}\n\n{failure.traceback}"
-            return str(failure)
+                return terminal_text(f"{failure}\n\n{failure.traceback}")
+            return terminal_text(str(failure))
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):

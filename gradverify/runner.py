@@ -221,7 +221,7 @@ _NO_TRACEBACK = {
 # ---------------------------------------------------------------- phase 1: which derivations
 def _describe(path: str, neighbours: tuple[str, ...]):
     """In a worker: the summaries of the derivations ``path`` defines, and its load failures."""
-    found, failures = load_file(path, neighbours)
+    found, failures = load_file(path, neighbours, keep_modules=True)
     return [_summary(d, path) for d in found], failures
 
 
@@ -272,7 +272,7 @@ def _hypothesis_home_outside_the_project() -> None:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gradverify-hypothesis")
 def _load_one(path: str, derivation_id: str):
     _hypothesis_home_outside_the_project()
-    found, failures = load_file(path)
+    found, failures = load_file(path, keep_modules=True)
     for d in found:
         if d.id == derivation_id:
             return d

@@ -6,7 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["md_cell", "md_text", "md_code", "md_fence", "html_text", "xml_text"]
+__all__ = ["md_cell", "md_text", "md_code", "md_fence", "html_text", "xml_text", "terminal_text", "encodable",
+           "SURROGATES"]
 
 #: what can start markup in Markdown (a lone ">" cannot open a tag)
 _HTML = {"&": "&amp;", "<": "&lt;"}
@@ -14,9 +15,35 @@ _HTML = {"&": "&amp;", "<": "&lt;"}
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+#: what closes the text of a link or an image in Markdown (``[x](url)``, ``![p](url)``, ``[x][ref]``,
+#: ``[x]: url``): a ``]`` before ``(``, ``[`` or ``:`` is escaped, so that text shows as written and
+#: links nowhere (``[0, 0, 4]`` alone is no link and stays as it is)
+_LINK_END = re.compile(r"\](?=\s*[(\[:])")
+#: characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts an escape
+#: sequence that can retitle or clear it), DEL, and the bidirectional overrides that reorder a line
+_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: lone surrogates: no encoding can write them (a file name or a claim name read with surrogateescape)
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def terminal_text(text: str) -> str:
+    """Text a terminal shows as written: every control or escape character (but the newline and the tab) and
+    every lone surrogate as its Python escape (``\\x1b``, ``\\u202e``, ``\\udcff``)."""
+    text = str(text)
+    escape = lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii")  # noqa: E731
+    return SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", _TERMINAL.sub(escape, text))
+
+
+def encodable(text: str) -> tuple[str, int]:
+    """``text`` with each lone surrogate replaced by U+FFFD (so UTF-8 can write it), and how many were."""
+    text = str(text)
+    return SURROGATES.subn("\ufffd", text)
+
+
 def md_text(text: str) -> str:
-    """Markdown inline text: raw HTML shown as text, a newline kept as a line break, not a new block."""
-    out = "".join(_HTML.get(ch, ch) for ch in str(text))
+    """Markdown inline text: raw HTML shown as text, links and images inert, a newline kept as a
+    line break, not a new block."""
+    out = _LINK_END.sub(r"\\]", "".join(_HTML.get(ch, ch) for ch in str(text)))
     out = out.replace("`", "\\`")
     return out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 

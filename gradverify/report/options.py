@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InvalidArgument
-from .files import FILENAMES, check_writable, folder_lock, write_atomically
+from .escape import terminal_text
+from .files import FILENAMES, check_writable, encodable_texts, folder_lock, write_atomically
 
 __all__ = ["FORMATS", "DEFAULT_FORMATS", "add_report_arguments", "prepare", "finish", "formats_of"]
 
@@ -78,7 +79,7 @@ def _update_baseline(report, path: Path, out) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(path.parent):
-        write_atomically({path: dumps(report.as_dict())})
+        write_atomically(encodable_texts({path: dumps(report.as_dict())}))
     print(f"baseline {path} updated", file=out)
 
 
@@ -111,5 +112,5 @@ def finish(report, args, out=None) -> int:
     from ..baseline import compare, load_baseline
 
     comparison = compare(report.as_dict(), load_baseline(baseline), str(baseline))
-    print(comparison.text(), file=out)
+    print(terminal_text(comparison.text()), file=out)
     return 1 if comparison.changed else 0
