@@ -26,6 +26,10 @@ a typed `Outcome`, never a hang and never a traceback::
   `Worker` may be used from any thread of a multi-threaded program.
 * Each worker ignores SIGINT (the caller decides what Ctrl-C means and calls
   `Worker.kill`), and exits by itself when its caller's process dies.
+* Each worker leads a process group of its own (POSIX): the processes user code
+  starts (``subprocess.Popen(["sleep", "600"])``) are in it, and are killed with
+  it when the worker is killed, replaced or closed; none outlives the run or
+  holds its output open.
 
 State lives on each `Worker`; the module has none.
 """
@@ -173,7 +177,7 @@ class Worker:
         with self._lock:
             process, self._killed = self._process, True
         if process is not None and process.is_alive():
-            process.kill()
+            _kill_group(process)
 
     def close(self) -> None:
         """Stop the worker process and wait for it (a few seconds at most)."""
@@ -187,9 +191,8 @@ class Worker:
                 pass
         if process is not None:
             process.join(2)
-            if process.is_alive():
-                process.kill()
-                process.join(5)
+            _kill_group(process)  # whatever the user's code started and left running
+            process.join(5)
         if conn is not None:
             conn.close()
 
@@ -237,9 +240,8 @@ class Worker:
             self._process = self._conn = None
         alive = process is not None and process.is_alive()
         timed_out = alive and limit is not None
-        if alive:
-            process.kill()
         if process is not None:
+            _kill_group(process)
             process.join(5)
         if conn is not None:
             conn.close()
@@ -249,6 +251,18 @@ class Worker:
             return Outcome(Ending.TIMEOUT, message=f"did not return within {describe_seconds(limit)}")
         kind, message = _exit_message(process.exitcode if process is not None else None)
         return Outcome(kind, message=message)
+
+def _kill_group(process) -> None:
+    """Kill ``process`` and every process in its group (the worker leads one: see `_serve`)."""
+    pid = process.pid
+    if pid is not None and hasattr(os, "killpg"):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if process.is_alive():
+        process.kill()
+
 
 def _outcome(reply, limits: Limits) -> Outcome:
     tag = reply[0]
@@ -316,6 +330,11 @@ def _watch_parent() -> None:
 
 def _serve(conn, max_memory: int | None, cwd: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "setsid"):
+        try:  # a group (and session) of its own: what user code starts is killed with it
+            os.setsid()
+        except OSError:
+            pass
     try:
         os.chdir(cwd)
     except OSError:

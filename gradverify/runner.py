@@ -281,21 +281,63 @@ def _load_one(path: str, derivation_id: str):
     raise DerivationError(failures[0].message if failures else f"{path} no longer defines {derivation_id!r}")
 
 
-def _check(path: str, derivation_id: str, options, reproduce: str):
-    """In a worker: the claim rows and cost results of one derivation (``cli``'s old ``_check_one``)."""
+#: a floor on the seconds the checks spend per entry of the variables and per example: each entry
+#: is perturbed by finite differences (two to four calls) and evaluated by the spec at 50 digits.
+#: Measured 7e-4 s per entry-example on ½‖x‖² at n = 100..400 (2 loaded cores); the floor is 7×
+#: below it, so only sizes that cannot finish are refused
+SECONDS_PER_ENTRY = 1e-4
+
+
+def too_big(d, examples: int, timeout: float, flag: str = "--timeout") -> str:
+    """Why the declared sizes of ``d`` cannot be checked within ``timeout`` ("" when they can): the
+    entries of its real variables at the largest sizes ``dims`` allows, times the examples, times
+    `SECONDS_PER_ENTRY`, said with the numbers, before any check starts."""
+    from math import prod
+
+    from .spec import Real, resolve_sizes
+
+    largest = {n: r[1] for n, r in d.dims.items() if isinstance(r, tuple)}
+    try:
+        largest = resolve_sizes(d.dims, largest)
+    except Exception:  # a dimension function that fails is said by the checks, with its own message
+        return ""
+    entries = sum(prod(largest.get(x, 1) for x in k.dims) for k in d.variables.values() if isinstance(k, Real))
+    floor = entries * examples * SECONDS_PER_ENTRY
+    if floor <= timeout:
+        return ""
+    sizes = ", ".join(f"{n}={v:,}" for n, v in largest.items())
+    return (f"the declared sizes are too large to check in {describe_seconds(timeout)}: at the largest ({sizes}) the "
+            f"variables hold {entries:,} entries, and every entry is checked at each of {examples} examples (at "
+            f"least {floor:,.0f} s); declare smaller dims (small sizes find the same mistakes), or raise {flag}; "
+            "for large sizes use gradverify.gradcheck")
+
+
+def _check(path: str, derivation_id: str, options, reproduce: str, limits: Limits | None = None,
+           flags: tuple[str, str] = ("--timeout", "--max-memory")):
+    """In a worker: the claim rows and cost results of one derivation (``cli``'s old ``_check_one``).
+    ``limits``: the worker's, for refusing sizes that cannot be checked in time and for naming
+    the memory limit a MemoryError hit."""
     from .checks import check_derivation, error_rows
     from .cost import check_cost
     from .errors import GradverifyError
 
     d = _load_one(path, derivation_id)
+    big = too_big(d, options.examples, limits.timeout, flags[0]) if limits is not None else ""
     try:
-        rows = check_derivation(d, options, reproduce)
+        if big:
+            rows = error_rows(d.id, d.title, big, d.claims, reproduce)
+        else:
+            rows = check_derivation(d, options, reproduce)
     except GradverifyError as exc:
         rows = error_rows(d.id, d.title, str(exc), d.claims, reproduce, describe(exc))
     except Exception as exc:  # a bug of ours must not stop the other derivations either: its whole traceback
         rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
                           d.claims, reproduce, "".join(traceback.format_exception(exc)).rstrip("\n"))
     _attach_math(d, rows)
+    memory = _memory_limit(limits, flags)
+    for row in rows:
+        if memory and "MemoryError" in row.message:  # caught in the checks as the code's own error: say the limit
+            row.message = f"{row.message} ({memory})"
     costs = []
     for claim in d.costs:
         result = check_cost(claim, options.seed)
@@ -314,11 +356,20 @@ def _attach_math(d, rows) -> None:
         row.math = math.get(row.claim)
 
 
+def _memory_limit(limits: Limits | None, flags: tuple[str, str]) -> str:
+    """How a MemoryError names the limit it hit (the worker's address space is capped there)."""
+    if limits is None or limits.max_memory is None:
+        return ""
+    return (f"the memory limit, {describe_bytes(limits.max_memory)} per derivation, was hit: raise "
+            f"{flags[1]} if it needs more")
+
+
 def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Callable[[str], str]):
     """Claim rows (in the order of ``summaries``) and cost results of every derivation."""
     from .checks import error_rows
 
-    tasks = [_Task(s.id, _check, (s.path, s.id, options, reproduce(s.id)), s.weight)
+    tasks = [_Task(s.id, _check, (s.path, s.id, options, reproduce(s.id),
+                                      None if runner.in_process else runner.limits, runner.flags), s.weight)
              for s in summaries]
     rows, costs = [], []
     for s, outcome in zip(summaries, runner.map("checking", tasks)):
