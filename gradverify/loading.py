@@ -144,8 +144,9 @@ def _import(file: Path, keep_modules: bool = False):
             spec.loader.exec_module(module)
     except SystemExit as exc:
         sys.modules.pop(name, None)
+        said = "" if exc.code is None or isinstance(exc.code, int) else f"({str(exc.code)[:80]!r})"
         raise _ImportFailed(f"{file} exited with status {_status(exc)} during import "
-                            f"(sys.exit{_line_in(exc, resolved)})") from exc
+                            f"(sys.exit{said}{_line_in(exc, resolved)})") from exc
     except (Exception, GeneratorExit) as exc:
         sys.modules.pop(name, None)
         hint = install_hint(exc.name) if isinstance(exc, ModuleNotFoundError) else ""
@@ -175,8 +176,9 @@ def _forget_folder(folder: Path, names) -> None:
             sys.modules.pop(n, None)
 
 
-def _status(exc: SystemExit):
-    return 0 if exc.code is None else exc.code
+def _status(exc: SystemExit) -> int:
+    """The status the process would have ended with: sys.exit("text") ends with 1, as Python does."""
+    return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
 
 
 def _line_in(exc: BaseException, file: Path, before: str = ", ") -> str:

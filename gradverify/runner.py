@@ -219,10 +219,31 @@ _NO_TRACEBACK = {
 
 
 # ---------------------------------------------------------------- phase 1: which derivations
-def _describe(path: str, neighbours: tuple[str, ...]):
+def _describe(path: str, neighbours: tuple[str, ...], limits: Limits | None = None,
+              flags: tuple[str, str] = ("--timeout", "--max-memory")):
     """In a worker: the summaries of the derivations ``path`` defines, and its load failures."""
     found, failures = load_file(path, neighbours, keep_modules=True)
+    memory = _memory_limit(limits, flags)
+    for f in failures:
+        f.message = _one_message(f.message)
+        if memory and "MemoryError" in f.message:
+            f.message = f"{f.message} ({memory})"
     return [_summary(d, path) for d in found], failures
+
+
+#: a row's message longer than this many lines (a user's exception with a page of text) is cut:
+#: the first lines name the cause, and the traceback (``--traceback``, ``--tb=long``) keeps it all
+MESSAGE_LINES = 10
+MESSAGE_CHARS = 4000
+
+
+def _one_message(text: str) -> str:
+    """``text`` cut to `MESSAGE_LINES` lines and `MESSAGE_CHARS` characters, saying how much was cut."""
+    lines = text.splitlines()
+    if len(lines) <= MESSAGE_LINES and len(text) <= MESSAGE_CHARS:
+        return text
+    kept = "\n".join(lines[:MESSAGE_LINES])[:MESSAGE_CHARS]
+    return f"{kept} … ({len(lines) - kept.count(chr(10)) - 1} more lines, {len(text) - len(kept)} more characters)"
 
 
 def _summary(d, path: str) -> Summary:
@@ -240,7 +261,8 @@ def find_derivations(paths, runner: Runner, neighbours: tuple[str, ...] | None =
     under ``paths``)."""
     files = [str(f) for f in discover(paths)]
     neighbours = tuple(files) if neighbours is None else tuple(neighbours)
-    tasks = [_Task(Path(f).name, _describe, (f, neighbours)) for f in files]
+    limits = None if runner.in_process else runner.limits
+    tasks = [_Task(Path(f).name, _describe, (f, neighbours, limits, runner.flags)) for f in files]
     summaries: list[Summary] = []
     failures: list[LoadFailure] = []
     seen: dict[str, str] = {}
@@ -336,6 +358,7 @@ def _check(path: str, derivation_id: str, options, reproduce: str, limits: Limit
     _attach_math(d, rows)
     memory = _memory_limit(limits, flags)
     for row in rows:
+        row.message = _one_message(row.message)
         if memory and "MemoryError" in row.message:  # caught in the checks as the code's own error: say the limit
             row.message = f"{row.message} ({memory})"
     costs = []

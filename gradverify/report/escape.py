@@ -26,12 +26,20 @@ _TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2
 SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+def _escape(match) -> str:
+    return match.group().encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def controls(text: str) -> str:
+    """Every control or escape character (but the newline and the tab) as its Python escape: a
+    file shown with ``cat`` cannot drive the terminal either."""
+    return _TERMINAL.sub(_escape, str(text))
+
+
 def terminal_text(text: str) -> str:
     """Text a terminal shows as written: every control or escape character (but the newline and the tab) and
     every lone surrogate as its Python escape (``\\x1b``, ``\\u202e``, ``\\udcff``)."""
-    text = str(text)
-    escape = lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii")  # noqa: E731
-    return SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", _TERMINAL.sub(escape, text))
+    return SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", controls(text))
 
 
 def encodable(text: str) -> tuple[str, int]:
@@ -43,9 +51,10 @@ def encodable(text: str) -> tuple[str, int]:
 def md_text(text: str) -> str:
     """Markdown inline text: raw HTML shown as text, links and images inert, a newline kept as a
     line break, not a new block."""
-    out = _LINK_END.sub(r"\\]", "".join(_HTML.get(ch, ch) for ch in str(text)))
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    out = _LINK_END.sub(r"\\]", "".join(_HTML.get(ch, ch) for ch in controls(text)))
     out = out.replace("`", "\\`")
-    return out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    return out.replace("\n", "<br>")
 
 
 def md_cell(text: str) -> str:
@@ -55,7 +64,7 @@ def md_cell(text: str) -> str:
 
 def md_code(text: str) -> str:
     """Inline code that no backtick in ``text`` can close (one line)."""
-    text = " ".join(str(text).splitlines())
+    text = controls(" ".join(str(text).splitlines()))
     ticks = "`" * (max((len(m) for m in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -63,6 +72,7 @@ def md_code(text: str) -> str:
 
 def md_fence(lines: list[str]) -> list[str]:
     """A fenced code block that no line of ``lines`` can close: the fence is longer than any backtick run."""
+    lines = [controls(part) for line in lines for part in (str(line).splitlines() or [""])]
     longest = max((len(m) for line in lines for m in re.findall("`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
     return [fence, *lines, fence]
