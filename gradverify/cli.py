@@ -160,7 +160,11 @@ def main(argv=None) -> int:
     try:
         _installed()
         with _sigterm_interrupts():
-            return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run}[args.command](args)
+            try:
+                return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run}[args.command](args)
+            finally:  # a runner keeps its workers between tasks
+                for runner in vars(args).pop("runners", []):
+                    runner.close()
     except InvalidArgument as exc:
         print(terminal_text(f"gradverify: error: {exc}"), file=sys.stderr)
         return 2
@@ -208,7 +212,9 @@ def _runner(args) -> Runner:
     examples = getattr(args, "examples", None)
     progress = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet,
                         detail=f"{examples} hypothesis examples each" if examples else "")
-    return Runner(Limits(args.timeout, args.max_memory), args.jobs, progress, in_process=args.in_process)
+    runner = Runner(Limits(args.timeout, args.max_memory), args.jobs, progress, in_process=args.in_process)
+    vars(args).setdefault("runners", []).append(runner)  # main stops its workers when the command ends
+    return runner
 
 
 def _command(args, only: str | None = None, *, one: bool = False) -> str:

@@ -42,6 +42,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -51,7 +52,12 @@ from typing import Any, Callable
 __all__ = ["Limits", "Ending", "Outcome", "Worker", "call_here", "describe_bytes", "describe_seconds", "PRELOAD"]
 
 #: what a forkserver imports once, so that a fresh worker starts in milliseconds
-PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost", "gradverify.loading")
+PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost", "gradverify.loading",
+           # what the checks import on first use (libraries only: hypothesis draws constants from the
+           # modules of the project it runs in, so no module of gradverify's is added here beyond
+           # those the checks import before drawing)
+           "numpy.random", "hypothesis.extra.numpy", "sympy.combinatorics", "sympy.tensor.tensor",
+           "xml.dom.minidom")
 
 
 def describe_bytes(n: int) -> str:
@@ -130,8 +136,12 @@ class Worker:
     call under way returns ``Ending.KILLED``.
     """
 
-    def __init__(self, limits: Limits = Limits(), *, context=None, preload=PRELOAD):
+    def __init__(self, limits: Limits = Limits(), *, context=None, preload=PRELOAD, fork_each_call: bool = False):
         self.limits = limits
+        #: each call in a fresh fork of the worker (POSIX): the worker is started once and reused, and
+        #: nothing a call does can reach the next one (see `_serve_forking`)
+        self.fork_each_call = fork_each_call and hasattr(os, "fork")
+        self._child: int | None = None
         self._context = context or _default_context()
         if self._context.get_start_method() == "forkserver" and preload:
             self._context.set_forkserver_preload(list(preload))
@@ -161,7 +171,8 @@ class Worker:
             if self._process is not None:
                 return
             parent, child = self._context.Pipe()
-            process = self._context.Process(target=_serve, args=(child, self.limits.max_memory, os.getcwd()),
+            target = _serve_forking if self.fork_each_call else _serve
+            process = self._context.Process(target=target, args=(child, self.limits.max_memory, os.getcwd()),
                                             daemon=True, name="gradverify-worker")
             process.start()
             child.close()
@@ -176,6 +187,7 @@ class Worker:
         """Kill the worker process now (thread-safe); a call under way returns ``Ending.KILLED``."""
         with self._lock:
             process, self._killed = self._process, True
+        _kill_pid_group(self._child)
         if process is not None and process.is_alive():
             _kill_group(process)
 
@@ -207,6 +219,8 @@ class Worker:
         except Exception as exc:  # not picklable: a mistake of the caller, not of the worker
             return Outcome(Ending.RAISED, message=f"could not send the call: {type(exc).__name__}: {exc}",
                            error_type=type(exc).__name__)
+        if self.fork_each_call:
+            return self._forked_reply(limit)
         try:
             reply = self._receive(limit)
         except Exception as exc:  # it arrived but cannot be rebuilt here (an object that pickles but won't load)
@@ -215,6 +229,43 @@ class Worker:
                                                   f"{exc}", error_type=type(exc).__name__)
         if reply is None:
             return self._ended(limit)
+        return _outcome(reply, self.limits)
+
+    def _forked_reply(self, limit: float) -> Outcome:
+        """The reply of a call run in a fork of the worker: ("started", pid), then the call's reply
+        or ("died", status). A call past its limit is killed with its process group; the worker
+        stays (it ran no user code) unless it does not answer."""
+        deadline = time.monotonic() + limit
+        try:
+            started = self._receive(limit)
+        except Exception:
+            started = None
+        if not (isinstance(started, tuple) and started and started[0] == "started"):
+            return self._ended(limit)
+        self._child = started[1]
+        try:
+            reply = self._receive(max(0.0, deadline - time.monotonic()))
+        except Exception as exc:  # it arrived but cannot be rebuilt here (an object that pickles but won't load)
+            self._child = None
+            return Outcome(Ending.RAISED, message=f"the result came back but could not be read: {type(exc).__name__}: "
+                                                  f"{exc}", error_type=type(exc).__name__)
+        if reply is None:  # past the limit, or the worker itself is gone
+            child, self._child = self._child, None
+            if self._process is None or not self._process.is_alive() or self._killed:
+                _kill_pid_group(child)
+                return self._ended(limit)
+            _kill_pid_group(child)
+            try:
+                died = self._receive(10.0)  # the worker says its fork died: then it is ready again
+            except Exception:
+                died = None
+            if not (isinstance(died, tuple) and died and died[0] == "died"):
+                self._ended()
+            return Outcome(Ending.TIMEOUT, message=f"did not return within {describe_seconds(limit)}")
+        self._child = None
+        if isinstance(reply, tuple) and reply and reply[0] == "died":
+            kind, message = _exit_message(reply[1])
+            return Outcome(kind, message=message)
         return _outcome(reply, self.limits)
 
     def _receive(self, timeout: float):
@@ -238,6 +289,8 @@ class Worker:
         with self._lock:
             process, conn, killed = self._process, self._conn, self._killed
             self._process = self._conn = None
+        child, self._child = self._child, None
+        _kill_pid_group(child)
         alive = process is not None and process.is_alive()
         timed_out = alive and limit is not None
         if process is not None:
@@ -251,6 +304,15 @@ class Worker:
             return Outcome(Ending.TIMEOUT, message=f"did not return within {describe_seconds(limit)}")
         kind, message = _exit_message(process.exitcode if process is not None else None)
         return Outcome(kind, message=message)
+
+def _kill_pid_group(pid: int | None) -> None:
+    """Kill the process group ``pid`` leads (a fork that ran a call), if it is still there."""
+    if pid is not None and hasattr(os, "killpg"):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
 
 def _kill_group(process) -> None:
     """Kill ``process`` and every process in its group (the worker leads one: see `_serve`)."""
@@ -315,7 +377,7 @@ def _limit_memory(max_memory: int | None) -> tuple[bool, str]:
     return True, ""
 
 
-def _watch_parent() -> None:
+def _watch_parent(before_exit: Callable[[], Any] | None = None) -> None:
     """Exit when the process that started this worker is gone (no orphan keeps looping)."""
     parent = multiprocessing.parent_process()
     if parent is None:
@@ -323,6 +385,8 @@ def _watch_parent() -> None:
 
     def watch():
         parent.join()
+        if before_exit is not None:
+            before_exit()
         os._exit(70)
 
     threading.Thread(target=watch, daemon=True, name="gradverify-parent-watch").start()
@@ -374,3 +438,78 @@ def _reply(exc: BaseException):
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else ""
+
+
+#: the fork running a call in a forking worker (in that worker's process only)
+_current_child: list[int] = []
+
+
+def _serve_forking(conn, max_memory: int | None, cwd: str) -> None:
+    """A worker started once and reused: each call runs in a fork of it (its own process group),
+    which ends with the call. The worker itself runs no user code, so nothing a call does (modules
+    it imports, state it changes, processes it starts, the way it ends) reaches the next call;
+    each call starts from the same state, with numpy, sympy and hypothesis already imported."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()
+        except OSError:
+            pass
+    try:
+        os.chdir(cwd)
+    except OSError:
+        pass
+    _watch_parent(lambda: [_kill_pid_group(pid) for pid in _current_child])
+    enforced, note = _limit_memory(max_memory)  # inherited by every fork: each may add max_memory to this
+    conn.send(("ready", enforced, note))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        reader, writer = multiprocessing.Pipe(duplex=False)
+        go_read, go_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the fork: run the call, send its reply to the worker, end
+            code = 0
+            try:
+                conn.close()
+                reader.close()
+                os.close(go_write)
+                os.setsid()
+                os.read(go_read, 1)  # the worker has said "started" to the caller
+                reply = _run(*job)
+                try:
+                    writer.send(reply)
+                except Exception as exc:  # the result cannot be pickled: say so instead of dying
+                    writer.send(("raised", type(exc).__name__, f"the result cannot be sent back: {_one_line(exc)}",
+                                 ""))
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        _current_child[:] = [pid]
+        writer.close()
+        os.close(go_read)
+        conn.send(("started", pid))
+        os.write(go_write, b"g")
+        os.close(go_write)
+        try:
+            data = reader.recv_bytes()
+        except (EOFError, OSError):
+            data = None
+        reader.close()
+        _, status = os.waitpid(pid, 0)
+        _kill_pid_group(pid)  # what the call started and left running
+        _current_child[:] = []
+        if data is not None:
+            conn.send_bytes(data)
+        else:
+            conn.send(("died", -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)))

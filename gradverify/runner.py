@@ -1,7 +1,11 @@
-"""Running many derivations: one fresh worker process each, in parallel, under limits.
+"""Running many derivations: each in a process of its own, in parallel, under limits.
 
-Every derivation file is imported and checked in a worker process of its own
-(`gradverify.isolation.Worker`), never in the process that writes the report:
+Every derivation file is imported and checked in a process of its own, never in
+the process that writes the report. A runner starts one worker per job
+(`gradverify.isolation.Worker` with ``fork_each_call``: numpy, sympy, hypothesis
+and gradverify already imported) and reuses it for every task, each task in a
+fresh fork of it; a worker is replaced only when it died or was killed
+(`Runner.close` stops them at the end):
 
 * a derivation that loops, eats memory, exits, crashes or raises
   ``KeyboardInterrupt`` becomes ERROR rows that say why, and every other
@@ -130,6 +134,7 @@ class Runner:
     _active: dict = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _stopping: bool = field(default=False, init=False, repr=False)
+    _idle: list = field(default_factory=list, init=False, repr=False)
     notes: list[str] = field(default_factory=list, init=False)
 
     def map(self, phase: str, tasks: list[_Task]) -> list[Outcome]:
@@ -159,25 +164,51 @@ class Runner:
         return [results[i] for i in range(len(tasks))]
 
     def close(self) -> None:
-        """Stop the workers this runner keeps (none are kept between tasks yet)."""
+        """Stop the workers this runner keeps between tasks (call it when the run is over)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for w in idle:
+            w.close()
+
+    def _worker(self) -> Worker:
+        """An idle worker of this runner, or a new one: started once, each task in a fork of it."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return Worker(self.limits, fork_each_call=True)
+
+    def _done_with(self, worker: Worker) -> None:
+        if not worker.fork_each_call:  # a worker that runs calls itself is never reused: state would leak
+            worker.close()
+            return
+        with self._lock:
+            if not self._stopping:
+                self._idle.append(worker)
+                return
+        worker.close()
 
     def stop(self) -> None:
         """Kill every worker under way; tasks not started yet do not start (thread-safe)."""
         with self._lock:
             self._stopping = True
             workers = list(self._active)
+            idle, self._idle = self._idle, []
         for w in workers:
             w.kill()
+        for w in idle:
+            w.kill()
+            w.close()
 
     def _running(self) -> list[str]:
         with self._lock:
             return list(self._active.values())
 
     def _one(self, task: _Task) -> Outcome:
-        worker = Worker(self.limits)
         with self._lock:
             if self._stopping:
                 return Outcome(Ending.KILLED, message="stopped (interrupted)")
+        worker = self._worker()
+        with self._lock:
             self._active[worker] = task.label
         try:
             outcome = worker.call(task.fn, *task.args)
@@ -188,7 +219,7 @@ class Runner:
         finally:
             with self._lock:
                 self._active.pop(worker, None)
-            worker.close()
+            self._done_with(worker)
 
 
 # ---------------------------------------------------------------- why a worker did not return
