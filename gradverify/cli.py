@@ -109,6 +109,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--traceback", action="store_true",
                    help="after the table, the whole traceback of each error in a spec or the code (in your "
                         "files' frames); without it an error is one line naming your file, line and function")
+    r.add_argument("--profile", action="store_true",
+                   help="after the report, on stderr: each derivation's time in its worker, importing your file "
+                        "and the checks split by whose code ran (sympy, hypothesis, numpy, gradverify, your code)")
     add_report_arguments(r)
     scaffold.add_command(sub)
     m = sub.add_parser("mutants", help="mutation self-test: make wrong variants of every claim and check them")
@@ -248,8 +251,10 @@ def _report(args) -> int:
     rows = []
     for f in failures:
         rows += error_rows(f.id, f.path, f.message, traceback=f.traceback)
+    runner.profile = args.profile
     claim_rows, costs = check_all(summaries, options, runner, lambda i: _command(args, i, one=True))
     _notes(runner)
+    _profiles(runner)
     report = Report(rows + claim_rows, seed=args.seed, examples=args.examples, paths=paths, command=_command(args),
                     costs=costs, assumptions_checked=args.assumptions, show_tracebacks=args.traceback)
     return finish(report, args)
@@ -258,6 +263,13 @@ def _report(args) -> int:
 def _say(*parts, **kw) -> None:
     """print, with every control or escape character a user wrote shown escaped."""
     print(*(terminal_text(str(p)) for p in parts), **kw)
+
+
+def _profiles(runner: Runner) -> None:
+    if runner.profiles:
+        _say("gradverify: profile (each derivation in its worker, under cProfile, which slows it):", file=sys.stderr)
+    for derivation, profile in runner.profiles.items():
+        _say(f"  {derivation}: {profile.text()}", file=sys.stderr)
 
 
 def _notes(runner: Runner) -> None:
