@@ -53,6 +53,9 @@ __all__ = ["Limits", "Ending", "Outcome", "Worker", "call_here", "describe_bytes
 
 #: what a forkserver imports once, so that a fresh worker starts in milliseconds
 PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost", "gradverify.loading",
+           # what `import gradverify` loaded before its exports were lazy: hypothesis draws constants
+           # from the project's modules loaded, so the same ones keep a seed's examples the same
+           "gradverify.testing", "gradverify.spec", "gradverify.results", "gradverify.tolerances",
            # what the checks import on first use (libraries only: hypothesis draws constants from the
            # modules of the project it runs in, so no module of gradverify's is added here beyond
            # those the checks import before drawing)
@@ -136,8 +139,12 @@ class Worker:
     call under way returns ``Ending.KILLED``.
     """
 
-    def __init__(self, limits: Limits = Limits(), *, context=None, preload=PRELOAD, fork_each_call: bool = False):
+    def __init__(self, limits: Limits = Limits(), *, context=None, preload=PRELOAD, fork_each_call: bool = False,
+                 warm: Callable[[], Any] | None = None):
         self.limits = limits
+        #: with ``fork_each_call``: called once in the worker before its first fork (a module-level
+        #: function), to do there what every call would do first; what it raises is ignored
+        self.warm = warm
         #: each call in a fresh fork of the worker (POSIX): the worker is started once and reused, and
         #: nothing a call does can reach the next one (see `_serve_forking`)
         self.fork_each_call = fork_each_call and hasattr(os, "fork")
@@ -171,8 +178,8 @@ class Worker:
             if self._process is not None:
                 return
             parent, child = self._context.Pipe()
-            target = _serve_forking if self.fork_each_call else _serve
-            process = self._context.Process(target=target, args=(child, self.limits.max_memory, os.getcwd()),
+            target, extra = (_serve_forking, (self.warm,)) if self.fork_each_call else (_serve, ())
+            process = self._context.Process(target=target, args=(child, self.limits.max_memory, os.getcwd(), *extra),
                                             daemon=True, name="gradverify-worker")
             process.start()
             child.close()
@@ -444,7 +451,7 @@ def _one_line(exc: BaseException) -> str:
 _current_child: list[int] = []
 
 
-def _serve_forking(conn, max_memory: int | None, cwd: str) -> None:
+def _serve_forking(conn, max_memory: int | None, cwd: str, warm: Callable[[], Any] | None = None) -> None:
     """A worker started once and reused: each call runs in a fork of it (its own process group),
     which ends with the call. The worker itself runs no user code, so nothing a call does (modules
     it imports, state it changes, processes it starts, the way it ends) reaches the next call;
@@ -460,6 +467,11 @@ def _serve_forking(conn, max_memory: int | None, cwd: str) -> None:
     except OSError:
         pass
     _watch_parent(lambda: [_kill_pid_group(pid) for pid in _current_child])
+    if warm is not None:
+        try:
+            warm()
+        except Exception:  # a warm-up only saves time: without it each fork does the same work itself
+            pass
     enforced, note = _limit_memory(max_memory)  # inherited by every fork: each may add max_memory to this
     conn.send(("ready", enforced, note))
     while True:

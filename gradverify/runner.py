@@ -178,7 +178,7 @@ class Runner:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        return Worker(self.limits, fork_each_call=True)
+        return Worker(self.limits, fork_each_call=True, warm=_warm_worker)
 
     def _done_with(self, worker: Worker) -> None:
         if not worker.fork_each_call:  # a worker that runs calls itself is never reused: state would leak
@@ -326,6 +326,20 @@ def _hypothesis_home_outside_the_project() -> None:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gradverify-hypothesis")
+def _warm_worker() -> None:
+    """In a worker, before its first fork: what each check would otherwise do first, in every fork.
+    hypothesis scans the modules loaded for constants (kept per process; each fork then scans only
+    the modules its derivation adds, and draws from the same constants as before) and sets up the
+    random generators it seeds for each test (seeded again for each, so no state carries over)."""
+    _hypothesis_home_outside_the_project()
+    from hypothesis.internal.conjecture.providers import _get_local_constants
+    from hypothesis.internal.entropy import deterministic_PRNG
+
+    _get_local_constants()
+    with deterministic_PRNG(0):
+        pass
+
+
 def _load_one(path: str, derivation_id: str):
     _hypothesis_home_outside_the_project()
     found, failures = load_file(path, keep_modules=True)
