@@ -9,7 +9,13 @@ measured side by side (alternating, so a machine that gets busier slows both):
   ``import numpy, sympy, hypothesis, tabulate`` (target: at most 4×);
 * ``pytest --gradverify derivations`` over a bare ``import pytest, numpy, sympy, hypothesis,
   tabulate`` (target: at most 4×);
-* ``from gradverify import gradcheck`` over ``import numpy`` (target: at most 1.5×).
+* ``from gradverify import gradcheck`` over ``import numpy`` (target: at most 1.5×);
+* what isolation costs apart from the checks' own work: the seed report in workers over the same
+  report ``--in-process`` (both ``--jobs 1``; target: at most 1.2×).
+
+The first two depend on the machine: the checks' own work (sympy's proofs, hypothesis's examples)
+is most of a report's time, and ``--jobs`` (default: the number of cores) spreads it; on a machine
+busy with other work a short import suffers less than a long run, and the ratios grow.
 
 ``--profile`` adds where the time goes: the modules slowest to import (``python -X importtime``)
 for ``from gradverify import gradcheck``, and the report's time per derivation split by where it
@@ -31,7 +37,7 @@ from tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TARGETS = {"report": 4.0, "pytest": 4.0, "gradcheck": 1.5}
+TARGETS = {"report": 4.0, "pytest": 4.0, "gradcheck": 1.5, "isolation": 1.2}
 
 PY = sys.executable
 PYTEST_FLAGS = ["-p", "no:cacheprovider", "-p", "no:randomly", "-q", "-o", "addopts=", "--no-header"]
@@ -47,6 +53,12 @@ MEASURES = [
      [PY, "-c", "import pytest, numpy, sympy, hypothesis, tabulate"]),
     ("gradcheck", "from gradverify import gradcheck", [PY, "-c", "from gradverify import gradcheck"],
      "import numpy", [PY, "-c", "import numpy"]),
+    # what the isolation costs, apart from the checks' own work: the same report, one derivation at a
+    # time, in workers and in this process (no limits, no isolation)
+    ("isolation", "seed report in workers, --jobs 1",
+     [PY, "-m", "gradverify", "report", "--no-write", "--quiet", "--jobs", "1"],
+     "the same --in-process (no isolation)",
+     [PY, "-m", "gradverify", "report", "--no-write", "--quiet", "--jobs", "1", "--in-process"]),
 ]
 
 
@@ -126,12 +138,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeat", type=int, default=3, help="runs of each command (the median is taken; default 3)")
     p.add_argument("--only", action="append", choices=[m[0] for m in MEASURES], help="measure only these")
+    p.add_argument("--skip", action="append", choices=[m[0] for m in MEASURES], default=[], help="do not measure these")
     p.add_argument("--write", type=Path, metavar="PATH", help="also write the table as Markdown to PATH")
     p.add_argument("--profile", action="store_true", help="also show where the time goes")
     args = p.parse_args(argv)
     if args.repeat < 1:
         p.error(f"--repeat must be at least 1 (got {args.repeat})")
-    rows = measure(args.repeat, args.only)
+    rows = measure(args.repeat, [m[0] for m in MEASURES if (not args.only or m[0] in args.only)
+                                 and m[0] not in args.skip])
     print(table(rows))
     if args.write:
         args.write.parent.mkdir(parents=True, exist_ok=True)

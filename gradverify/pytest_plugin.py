@@ -57,8 +57,7 @@ def _error_traceback(row) -> str:
 
 
 def pytest_addoption(parser):
-    from .isolation import describe_bytes
-    from .runner import DEFAULT_LIMITS
+    from .isolation import DEFAULT_LIMITS, describe_bytes  # light: no sympy in a pytest run that does not use us
 
     group = parser.getgroup("gradverify", "gradverify: check hand-derived gradients")
     group.addoption("--gradverify", action="store_true",
@@ -76,6 +75,9 @@ def pytest_addoption(parser):
                     help="memory limit per derivation, e.g. 512M, 8G or none (default "
                          f"{describe_bytes(DEFAULT_LIMITS.max_memory).replace(' ', '')}, as the report's "
                          "--max-memory; ini: gradverify_max_memory)")
+    group.addoption("--gradverify-jobs", default=None, metavar="N",
+                    help="derivations checked at once, each in a process of its own (default: the number of "
+                         "cores; 1 under xdist's -n, which runs items in parallel itself)")
     parser.addini("gradverify_paths", type="paths", default=[],
                   help="derivation files or folders collected as gradverify claims")
     parser.addini("gradverify_timeout", default="", help="wall-clock limit per derivation in seconds")
@@ -88,8 +90,7 @@ def _limits(config):
     import argparse
 
     from .cli import _memory, _seconds
-    from .isolation import Limits
-    from .runner import DEFAULT_LIMITS
+    from .isolation import DEFAULT_LIMITS, Limits
 
     def read(option, ini, parse, default, flag):
         text = config.getoption(option)
@@ -135,6 +136,10 @@ class _Run:
         self._checked: dict[str, dict] = {}
         self._runner = None
         self.limits = _limits(config) if self.enabled else None
+        #: derivations checked at once; 1 in an xdist worker (xdist runs items in parallel itself)
+        self.jobs = 1 if hasattr(config, "workerinput") else _jobs(config)
+        #: the derivations whose items this process runs, in order (`pytest_collection_finish`)
+        self.pending: list = []
         #: (derivation id, claim) of the items collected here
         self.collected: set[tuple[str, str]] = set()
 
@@ -182,14 +187,21 @@ class _Run:
         return find_derivations([str(path)], self.runner, neighbours=_neighbours(path))
 
     def result(self, summary) -> dict:
-        """Each claim's row of ``summary``'s derivation (checked once, in a worker)."""
+        """Each claim's row of ``summary``'s derivation (checked once, in a worker). The first item
+        to ask checks every derivation this process will run (`pending`), ``jobs`` at a time."""
         if summary.id not in self._checked:
             from .checks import Options
             from .runner import check_all
 
+            batch = [s for s in self.pending if s.id not in self._checked] if self.jobs > 1 else []
+            batch = batch if summary in batch else [summary]
+            self.pending = []
+            by_id = {s.id: s for s in batch}
             options = Options(seed=self.seed, examples=self.examples)
-            rows, _ = check_all([summary], options, self.runner, lambda i: self.reproduce(summary))
-            self._checked[summary.id] = {r.claim: r for r in rows}
+            self.runner.jobs = max(1, min(self.jobs, len(batch)))
+            rows, _ = check_all(batch, options, self.runner, lambda i: self.reproduce(by_id[i]))
+            for s in batch:
+                self._checked[s.id] = {r.claim: r for r in rows if r.derivation == s.id}
         return self._checked[summary.id]
 
     def baseline_rows(self) -> dict | None:
@@ -206,8 +218,26 @@ class _Run:
             self._runner.close()
 
 
+def _jobs(config) -> int:
+    import os
+
+    text = config.getoption("gradverify_jobs")
+    if text is None:
+        return os.cpu_count() or 1
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        from .errors import InvalidArgument
+
+        _refuse(str(InvalidArgument("a positive integer up to 256", f"--gradverify-jobs={text}",
+                                    "The default is the number of cores.")))
+    return value
+
+
 def _default_limits():
-    from .runner import DEFAULT_LIMITS
+    from .isolation import DEFAULT_LIMITS
 
     return DEFAULT_LIMITS
 
@@ -356,6 +386,14 @@ def _against_baseline(row, old: dict, path) -> None:
 
 def pytest_collection_modifyitems(session, config, items):
     config.stash[_STATE].collected = {(i.summary.id, i.claim) for i in items if isinstance(i, ClaimItem)}
+
+
+def pytest_collection_finish(session):
+    """The derivations of the items this process will run (after -k, --lf, deselection): the first
+    item checks them all at once (`_Run.result`)."""
+    run = session.config.stash[_STATE]
+    if run.enabled:
+        run.pending = list({i.summary.id: i.summary for i in session.items if isinstance(i, ClaimItem)}.values())
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -36,15 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .isolation import Ending, Limits, Outcome, Worker, call_here, describe_bytes, describe_seconds
+from .isolation import DEFAULT_LIMITS, Ending, Limits, Outcome, Worker, call_here, describe_bytes, describe_seconds
 from .loading import LoadFailure, discover, duplicate, load_file
 from .tracebacks import describe, trim_text
 
 __all__ = ["Runner", "Progress", "Interrupted", "Summary", "ClaimName", "DEFAULT_LIMITS", "find_derivations",
            "check_all", "mutants_all"]
 
-#: per derivation; the seed passes untouched with --timeout 60 --max-memory 256M (measured on 2 loaded cores)
-DEFAULT_LIMITS = Limits(timeout=300.0, max_memory=4 * 2**30)
 
 
 class Interrupted(BaseException):
