@@ -188,7 +188,7 @@ class Worker:
                                             daemon=True, name="gradverify-worker")
             process.start()
             child.close()
-            self._process, self._conn, self._killed = process, parent, False
+            self._process, self._conn = process, parent
         ready = self._receive(60.0)
         if ready is not None and ready[0] == "ready":
             self.memory_enforced = ready[1]
@@ -224,6 +224,8 @@ class Worker:
     def call(self, fn: Callable, *args, timeout: float | None = None, **kwargs) -> Outcome:
         limit = self.limits.timeout if timeout is None else timeout
         self.start()
+        if self._killed:  # killed while it was starting
+            return self._ended()
         try:
             self._conn.send((fn, args, kwargs))
         except (OSError, ValueError, AttributeError):
@@ -301,6 +303,7 @@ class Worker:
         with self._lock:
             process, conn, killed = self._process, self._conn, self._killed
             self._process = self._conn = None
+            self._killed = False  # said once, in this outcome; the next call starts a new worker
         child, self._child = self._child, None
         _kill_pid_group(child)
         alive = process is not None and process.is_alive()
@@ -452,6 +455,19 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else ""
 
 
+def _exit_with_the_worker(fd: int) -> None:
+    """In a fork: end when the worker that forked it is gone (the pipe ``fd`` reads from closes)."""
+
+    def watch():
+        try:
+            os.read(fd, 1)
+        except OSError:
+            pass
+        os._exit(70)
+
+    threading.Thread(target=watch, daemon=True, name="gradverify-worker-watch").start()
+
+
 #: the fork running a call in a forking worker (in that worker's process only)
 _current_child: list[int] = []
 
@@ -496,7 +512,9 @@ def _serve_forking(conn, max_memory: int | None, cwd: str, warm: Callable[[], An
                 reader.close()
                 os.close(go_write)
                 os.setsid()
-                os.read(go_read, 1)  # the worker has said "started" to the caller
+                if os.read(go_read, 1) != b"g":  # the worker said "started" to the caller, or died
+                    os._exit(70)
+                _exit_with_the_worker(go_read)
                 reply = _run(*job)
                 try:
                     writer.send(reply)
@@ -516,14 +534,14 @@ def _serve_forking(conn, max_memory: int | None, cwd: str, warm: Callable[[], An
         writer.close()
         os.close(go_read)
         conn.send(("started", pid))
-        os.write(go_write, b"g")
-        os.close(go_write)
+        os.write(go_write, b"g")  # kept open while the fork runs: it ends itself if this worker dies
         try:
             data = reader.recv_bytes()
         except (EOFError, OSError):
             data = None
         reader.close()
         _, status = os.waitpid(pid, 0)
+        os.close(go_write)
         _kill_pid_group(pid)  # what the call started and left running
         _current_child[:] = []
         if data is not None:

@@ -141,6 +141,7 @@ def forking():
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
 def test_a_forking_worker_is_started_once_and_nothing_a_call_leaves_reaches_the_next(forking):
+    forking.start()
     first = forking.pid
     leaving = forking.call(leave_state).value
     leaked, module, seeing = forking.call(see_state).value
@@ -165,6 +166,7 @@ def test_a_worker_that_runs_calls_itself_would_leak_state():
     (unpicklable, Ending.RAISED, "the result cannot be sent back"),
 ])
 def test_each_ending_in_a_fork_is_typed_and_the_worker_stays(forking, fn, kind, message):
+    forking.start()
     first = forking.pid
     outcome = forking.call(fn)
     assert outcome.kind is kind and message in outcome.message
@@ -173,6 +175,7 @@ def test_each_ending_in_a_fork_is_typed_and_the_worker_stays(forking, fn, kind, 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
 def test_a_fork_past_its_deadline_is_killed_and_the_worker_stays(forking):
+    forking.start()
     first = forking.pid
     outcome = forking.call(loop, timeout=0.5)
     assert outcome.kind is Ending.TIMEOUT and outcome.message == "did not return within 0.5 s"
