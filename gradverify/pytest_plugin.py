@@ -11,6 +11,14 @@ marked ``expect=`` that gets that verdict is an xfail with its reason; one that 
 fails (strict). ``--gradverify-seed`` reproduces a run (the header prints the seed);
 ``--gradverify-baseline report.json`` fails only the claims whose verdict, diagnosis or check
 status changed. Registered with the ``pytest11`` entry point: installed with the package.
+
+User code never runs in pytest's process: each derivation file is imported in a worker process
+during collection, and each derivation is checked in one, as the report does (`gradverify.runner`),
+under ``--gradverify-timeout`` and ``--gradverify-max-memory`` (ini ``gradverify_timeout``,
+``gradverify_max_memory``; the report's defaults). An exit, crash, interrupt or hang in user code
+is one failing item whose line names the cause; the other items still run. The first item checks
+every derivation the run selected, ``--gradverify-jobs`` at a time (1 in an xdist worker). A bad
+baseline or limit stops the session before any work with one line and exit status 2.
 """
 
 from __future__ import annotations

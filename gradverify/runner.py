@@ -254,7 +254,9 @@ _NO_TRACEBACK = {
 def _describe(path: str, neighbours: tuple[str, ...], limits: Limits | None = None,
               flags: tuple[str, str] = ("--timeout", "--max-memory")):
     """In a worker: the summaries of the derivations ``path`` defines, and its load failures."""
-    found, failures = load_file(path, neighbours, keep_modules=True)
+    # in a worker (limits given) its modules stay, as the checks will find them; in this process
+    # (--in-process) they go, so that another folder's helper of the same name is its own
+    found, failures = load_file(path, neighbours, keep_modules=limits is not None)
     memory = _memory_limit(limits, flags)
     for f in failures:
         f.message = _one_message(f.message)
@@ -338,9 +340,9 @@ def _warm_worker() -> None:
         pass
 
 
-def _load_one(path: str, derivation_id: str):
+def _load_one(path: str, derivation_id: str, keep_modules: bool = True):
     _hypothesis_home_outside_the_project()
-    found, failures = load_file(path, keep_modules=True)
+    found, failures = load_file(path, keep_modules=keep_modules)
     for d in found:
         if d.id == derivation_id:
             return d
@@ -409,7 +411,7 @@ def _check_one(path: str, derivation_id: str, options, reproduce: str, limits: L
     from .errors import GradverifyError
 
     start = time.perf_counter()
-    d = _load_one(path, derivation_id)
+    d = _load_one(path, derivation_id, keep_modules=limits is not None)
     if timings is not None:
         timings["import"] = time.perf_counter() - start
     big = too_big(d, options.examples, limits.timeout, flags[0]) if limits is not None else ""
