@@ -16,6 +16,12 @@ a typed `Outcome`, never a hang and never a traceback::
 
 * A call that passes its time limit is killed with its process; the next call
   starts a new process (so a proof attempt can be cut off at a deadline).
+* ``Worker(limits, fork_each_call=True)`` (POSIX) is started once and reused:
+  each call runs in a fresh fork of it, in a process group of its own, and ends
+  with it; the worker itself never runs the calls, so nothing one call does
+  reaches the next, and only the fork is killed at a time limit. ``warm``: a
+  function the worker runs once before its first fork (what every call would
+  otherwise do first).
 * The memory limit is the address space the user code may add to a fresh
   worker's (``RLIMIT_AS``, POSIX). Where it cannot be set (Windows, some macOS
   versions) the worker still runs and `Worker.memory_enforced` is False:
