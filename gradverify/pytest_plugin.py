@@ -141,13 +141,16 @@ class _Run:
         self.roots = ini + given
         self.baseline_path = config.getoption("gradverify_baseline")
         self._baseline = None
-        self._checked: dict[str, dict] = {}
+        self._checked: dict[tuple[str, str], dict] = {}
         self._runner = None
         self.limits = _limits(config) if self.enabled else None
         #: derivations checked at once; 1 in an xdist worker (xdist runs items in parallel itself)
         self.jobs = 1 if hasattr(config, "workerinput") else _jobs(config)
         #: the derivations whose items this process runs, in order (`pytest_collection_finish`)
         self.pending: list = []
+        #: derivation files found and not described yet, and what each defines (`describe`)
+        self.queued: list[Path] = []
+        self._described: dict[Path, tuple[list, list]] = {}
         #: (derivation id, claim) of the items collected here
         self.collected: set[tuple[str, str]] = set()
 
@@ -189,28 +192,43 @@ class _Run:
 
     def describe(self, path: Path):
         """The derivations ``path`` defines (`gradverify.runner.Summary`) and its load failures,
-        the file imported in a worker."""
+        the file imported in a worker. The files pytest has found and not described yet
+        (`queued`: those of its folder, at least) are imported together, ``jobs`` at a time."""
         from .runner import find_derivations
 
-        return find_derivations([str(path)], self.runner, neighbours=_neighbours(path))
+        if path not in self._described:
+            batch = [p for p in dict.fromkeys([*self.queued, path]) if p not in self._described]
+            self.queued = []
+            self.runner.jobs = max(1, min(self.jobs, len(batch)))
+            neighbours = tuple(dict.fromkeys(n for p in batch for n in _neighbours(p)))
+            for p in batch:
+                self._described[p] = ([], [])
+            summaries, failures = find_derivations([str(p) for p in batch], self.runner, neighbours=neighbours)
+            for summary in summaries:
+                self._described[Path(summary.path)][0].append(summary)
+            for failure in failures:
+                self._described[Path(failure.path)][1].append(failure)
+        return self._described[path]
 
     def result(self, summary) -> dict:
         """Each claim's row of ``summary``'s derivation (checked once, in a worker). The first item
         to ask checks every derivation this process will run (`pending`), ``jobs`` at a time."""
-        if summary.id not in self._checked:
+        key = (summary.path, summary.id)  # two folders may each define an id: each is its own
+        if key not in self._checked:
             from .checks import Options
             from .runner import check_all
 
-            batch = [s for s in self.pending if s.id not in self._checked] if self.jobs > 1 else []
+            batch = [s for s in self.pending if (s.path, s.id) not in self._checked] if self.jobs > 1 else []
+            batch = list({s.id: s for s in reversed(batch)}.values())  # one per id: rows are told apart by id
             batch = batch if summary in batch else [summary]
-            self.pending = []
+            self.pending = [s for s in self.pending if s not in batch]
             by_id = {s.id: s for s in batch}
             options = Options(seed=self.seed, examples=self.examples)
             self.runner.jobs = max(1, min(self.jobs, len(batch)))
             rows, _ = check_all(batch, options, self.runner, lambda i: self.reproduce(by_id[i]))
             for s in batch:
-                self._checked[s.id] = {r.claim: r for r in rows if r.derivation == s.id}
-        return self._checked[summary.id]
+                self._checked[(s.path, s.id)] = {r.claim: r for r in rows if r.derivation == s.id}
+        return self._checked[key]
 
     def baseline_rows(self) -> dict | None:
         if self.baseline_path is None:
@@ -288,6 +306,7 @@ def pytest_report_header(config):
 def pytest_collect_file(file_path, parent):
     run = parent.config.stash[_STATE]
     if run.enabled and run.owns(file_path):
+        run.queued.append(Path(file_path))
         return DerivationFile.from_parent(parent, path=file_path)
     return None
 

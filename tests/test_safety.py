@@ -244,3 +244,13 @@ def test_loading_leaves_no_module_of_the_folder_and_helpers_never_mix(tmp_path):
     assert failures == [] and set(sys.modules) - before == set()
     signs = {d.id: d.implementation.fn(__import__("numpy").ones(1))[1][0] for d in found}
     assert signs == {"one": 1.0, "two": -1.0}
+
+
+def test_the_plugin_keeps_apart_two_folders_defining_the_same_id(pytester):
+    """One right and one wrong derivation with the same id in two folders: each item gets its own verdict."""
+    pytester.makepyfile(**{"one/twin": RIGHT.replace("half-square", "twin"),
+                           "two/twin": RIGHT.replace("half-square", "twin").replace('lambda s: s.x', 'lambda s: -s.x')})
+    result = pytester.runpytest_subprocess("--gradverify", "one", "two", "--gradverify-examples", "3",
+                                           "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED two/twin.py::twin::dJ/dx*"])
