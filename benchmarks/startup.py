@@ -121,6 +121,18 @@ def profile_report() -> str:
     return "\n".join(line for line in done.stderr.splitlines() if line.strip())
 
 
+def _reading(rows: list[dict]) -> list[str]:
+    """What the numbers say about where a report's time goes, when the isolation row was measured."""
+    by = {r["name"]: r for r in rows}
+    if "isolation" not in by:
+        return []
+    alone = by["isolation"]["base_seconds"]
+    return [f"The seed's checks themselves (sympy's proofs, hypothesis's examples) take {alone:.1f} s in one "
+            f"process with no isolation; the workers add {by['isolation']['ratio'] - 1:.0%} to that. A report's "
+            "ratio to the bare imports is bounded below by that work spread over the cores (`--jobs`), not by "
+            "start-up: lowering it further means faster checks (see `report --profile`).", ""]
+
+
 def markdown(rows: list[dict], repeat: int) -> str:
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}"
     return "\n".join([
@@ -128,6 +140,7 @@ def markdown(rows: list[dict], repeat: int) -> str:
         "Written by `python benchmarks/startup.py --write docs/benchmarks-startup.md` "
         f"(median of {repeat} runs each, measured side by side; {machine}).", "",
         table(rows, "github"), "",
+        *_reading(rows),
         "Where the time goes: `python benchmarks/startup.py --profile`, or for a report of your own "
         "`python -m gradverify report --profile` (each derivation's time split into sympy, hypothesis, numpy, "
         "gradverify and your code), and `python -X importtime -c \"from gradverify import gradcheck\"` for "
