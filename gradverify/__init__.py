@@ -6,7 +6,7 @@ can catch, and the tolerance table. Everything else is reached through its
 module (``gradverify.checks``, ``gradverify.mutation``, ``gradverify.report``, ...).
 
 Names are imported when first used (PEP 562): ``from gradverify import gradcheck``
-loads numpy and no sympy or hypothesis; ``from gradverify import Derivation`` loads sympy.
+loads numpy and no sympy or hypothesis; the spec vocabulary and the checks load what they need.
 """
 
 from importlib import import_module

@@ -254,3 +254,32 @@ def test_the_plugin_keeps_apart_two_folders_defining_the_same_id(pytester):
                                            "-p", "no:randomly")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["FAILED two/twin.py::twin::dJ/dx*"])
+
+
+# ------------------------------------------------------------------ start-up
+def test_from_gradverify_import_gradcheck_loads_no_sympy_or_hypothesis():
+    script = ("import sys; from gradverify import gradcheck; import gradverify; "
+              "print('sympy' in sys.modules, 'hypothesis' in sys.modules, callable(gradcheck)); "
+              "print(gradverify.Derivation.__module__, gradverify.Options.__module__)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**__import__("os").environ, "PYTHONPATH": str(__import__("conftest").ROOT)})
+    assert done.stdout.split("\n")[:2] == ["False False True", "gradverify.spec gradverify.checks"]
+
+
+def test_an_unknown_name_of_the_package_is_an_attribute_error():
+    import gradverify
+
+    with pytest.raises(AttributeError, match="no attribute 'Derivative'"):
+        gradverify.Derivative  # noqa: B018
+    assert "Derivation" in dir(gradverify)
+
+
+def test_report_profile_says_where_each_derivations_time_went(tmp_path, capsys):
+    from gradverify.cli import main
+
+    (tmp_path / "d.py").write_text(RIGHT)
+    assert main(["report", "--derivations", str(tmp_path / "d.py"), "--no-write", "--examples", "3",
+                 "--profile", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "gradverify: profile" in err and "half-square: " in err and "importing your file" in err
+    assert "sympy" in err and "hypothesis" in err
