@@ -205,9 +205,9 @@ class Worker:
         """Kill the worker process now (thread-safe); a call under way returns ``Ending.KILLED``."""
         with self._lock:
             process, self._killed = self._process, True
-        _kill_pid_group(self._child)
-        if process is not None and process.is_alive():
+        if process is not None and process.is_alive():  # the worker first: it cannot report its fork's end
             _kill_group(process)
+        _kill_pid_group(self._child)
 
     def close(self) -> None:
         """Stop the worker process and wait for it (a few seconds at most)."""
@@ -284,6 +284,8 @@ class Worker:
             return Outcome(Ending.TIMEOUT, message=f"did not return within {describe_seconds(limit)}")
         self._child = None
         if isinstance(reply, tuple) and reply and reply[0] == "died":
+            if self._killed:  # the fork was killed by `kill`, not by itself
+                return self._ended()
             kind, message = _exit_message(reply[1])
             return Outcome(kind, message=message)
         return _outcome(reply, self.limits)
