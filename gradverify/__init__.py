@@ -4,20 +4,42 @@ The public surface is the spec vocabulary a derivation file uses, ``gradcheck``
 (one implementation against its own value, at any size), the errors a caller
 can catch, and the tolerance table. Everything else is reached through its
 module (``gradverify.checks``, ``gradverify.mutation``, ``gradverify.report``, ...).
+
+Names are imported when first used (PEP 562): ``from gradverify import gradcheck``
+loads numpy and no sympy or hypothesis; the spec vocabulary and the checks load what they need.
 """
+
+from importlib import import_module
 
 from .errors import DerivationError, GradverifyError, InvalidArgument
 from .gradcheck import GradcheckError, GradcheckResult, WrongEntry, gradcheck
-from .checks import Options, check_derivation
-from .results import Verdict
-from .testing import Result, assert_holds, check
-from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int, OneHot,
-                   Real, Require)
-from .tolerances import TOLERANCES, Tolerance
 
 __version__ = "0.1.0"
+
+#: each lazily exported name and the module it comes from
+_LAZY = {
+    "Options": ".checks", "check_derivation": ".checks",
+    "Verdict": ".results",
+    "Result": ".testing", "assert_holds": ".testing", "check": ".testing",
+    **{name: ".spec" for name in ("Assumption", "Claim", "Derivation", "Distinct", "Excludes", "Fixed",
+                                  "Implementation", "Index", "Indices", "Int", "OneHot", "Real", "Require")},
+    "TOLERANCES": ".tolerances", "Tolerance": ".tolerances",
+}
 
 __all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "Fixed", "GradcheckError", "GradcheckResult",
            "GradverifyError", "Implementation", "Index", "Indices", "Int", "InvalidArgument", "OneHot", "Options", "Real",
            "Require", "Result", "TOLERANCES", "Tolerance", "Verdict", "__version__", "assert_holds", "check", "check_derivation",
            "gradcheck", "WrongEntry"]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gradverify' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # the next access is an ordinary attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -84,18 +84,68 @@ def compare(current: dict, baseline: dict, name: str = "baseline") -> Comparison
     return Comparison(name, changes)
 
 
-def load_baseline(path: Path) -> dict:
-    """A committed report.json; a clear `InvalidArgument` when it is missing or not a report."""
+#: the report.json schema this gradverify reads (`gradverify.report.jsondoc.SCHEMA_VERSION`)
+READS_SCHEMA = 1
+_HINT = "Rewrite it with --update-baseline."
+
+
+def load_baseline(path: Path, flag: str = "--baseline") -> dict:
+    """A committed report.json, its shape checked before any work: a clear `InvalidArgument`
+    naming the file and what is wrong when it is missing, not JSON, of another schema, or its
+    rows are not what `compare` reads (objects with string ``derivation``, ``claim`` and
+    ``verdict``, ``checks`` an object of objects with a string ``status``)."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidArgument("an existing report.json as --baseline", f"--baseline {path} (no such file)",
+        raise InvalidArgument(f"an existing report.json as {flag}", f"{flag} {path} (no such file)",
                               "Create it with --update-baseline.") from None
     except (OSError, ValueError) as exc:
-        raise InvalidArgument("a report.json written by gradverify as --baseline", f"--baseline {path} ({exc})",
-                              "Rewrite it with --update-baseline.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
-        raise InvalidArgument("a report.json written by gradverify as --baseline", f"--baseline {path} (no rows)",
-                              "Rewrite it with --update-baseline.")
+        raise InvalidArgument(f"a report.json written by gradverify as {flag}", f"{flag} {path} ({exc})",
+                              _HINT) from None
+    problem = _problem(data)
+    if problem:
+        raise InvalidArgument(f"a report.json written by gradverify as {flag}", f"{flag} {path} ({problem})",
+                              _HINT)
     return data
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _problem(data) -> str:
+    """What is wrong with a baseline document, in a few words; "" when nothing is."""
+    if not isinstance(data, dict):
+        return f"{_kind(data)}, not a report object: no rows"
+    schema = data.get("schema")
+    if "schema" not in data:
+        return f"no schema field: not a report.json of gradverify's schema {READS_SCHEMA}, so it is refused"
+    if schema != READS_SCHEMA:
+        return (f"schema {schema!r}; this gradverify reads schema {READS_SCHEMA} and does not migrate others, "
+                "so it is refused")
+    if not isinstance(data.get("rows"), list):
+        return "no rows" if "rows" not in data else f"rows is {_kind(data['rows'])}, not a list: no rows"
+    seen = set()
+    for i, row in enumerate(data["rows"]):
+        where = f"rows[{i}]"
+        if not isinstance(row, dict):
+            return f"{where} is {_kind(row)}, not an object"
+        for key in ("derivation", "claim", "verdict"):
+            if not isinstance(row.get(key), str):
+                return (f"{where} has no {key}" if key not in row
+                        else f"{where}.{key} is {_kind(row[key])}, not a string")
+        if not isinstance(row.get("diagnosis", ""), (str, type(None))):
+            return f"{where}.diagnosis is {_kind(row['diagnosis'])}, not a string"
+        checks = row.get("checks", {})
+        if checks is not None and not isinstance(checks, dict):
+            return f"{where}.checks is {_kind(checks)}, not an object"
+        for name, check in (checks or {}).items():
+            if not isinstance(check, dict) or not isinstance(check.get("status", ""), str):
+                return f"{where}.checks.{name} is not an object with a string status"
+        key = claim_key(row)
+        if key in seen:
+            return f"{where} repeats the claim {key[0]} · {key[1]}"
+        seen.add(key)
+    return ""

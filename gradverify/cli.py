@@ -25,6 +25,7 @@ from .isolation import Limits, describe_bytes
 from .loading import DEFAULT_FOLDER, select
 from . import scaffold
 from .report import Report
+from .report.escape import terminal_text
 from .report.options import add_report_arguments, finish, prepare
 from .runner import DEFAULT_LIMITS, Interrupted, Progress, Runner, check_all, find_derivations, mutants_all
 
@@ -111,6 +112,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", action="store_true",
                    help="also check every step of the derivations written in LaTeX (Steps in _steps_*.py helpers, "
                         "see docs/how-to/latex-steps.md): their table, and steps[] in report.json")
+    r.add_argument("--profile", action="store_true",
+                   help="after the report, on stderr: each derivation's time in its worker, importing your file "
+                        "and the checks split by whose code ran (sympy, hypothesis, numpy, gradverify, your code)")
     add_report_arguments(r)
     scaffold.add_command(sub)
     _steps_parser(sub)
@@ -163,10 +167,14 @@ def main(argv=None) -> int:
     try:
         _installed()
         with _sigterm_interrupts():
-            return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run,
-                    "steps": _steps}[args.command](args)
+            try:
+                return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run,
+                        "steps": _steps}[args.command](args)
+            finally:  # a runner keeps its workers between tasks
+                for runner in vars(args).pop("runners", []):
+                    runner.close()
     except InvalidArgument as exc:
-        print(f"gradverify: error: {exc}", file=sys.stderr)
+        print(terminal_text(f"gradverify: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return _interrupted(signal.SIGINT)
@@ -212,7 +220,9 @@ def _runner(args) -> Runner:
     examples = getattr(args, "examples", None)
     progress = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet,
                         detail=f"{examples} hypothesis examples each" if examples else "")
-    return Runner(Limits(args.timeout, args.max_memory), args.jobs, progress, in_process=args.in_process)
+    runner = Runner(Limits(args.timeout, args.max_memory), args.jobs, progress, in_process=args.in_process)
+    vars(args).setdefault("runners", []).append(runner)  # main stops its workers when the command ends
+    return runner
 
 
 def _command(args, only: str | None = None, *, one: bool = False) -> str:
@@ -247,8 +257,10 @@ def _report(args) -> int:
     rows = []
     for f in failures:
         rows += error_rows(f.id, f.path, f.message, traceback=f.traceback)
+    runner.profile = args.profile
     claim_rows, costs = check_all(summaries, options, runner, lambda i: _command(args, i, one=True))
     _notes(runner)
+    _profiles(runner)
     report = Report(rows + claim_rows, seed=args.seed, examples=args.examples, paths=paths, command=_command(args),
                     costs=costs, assumptions_checked=args.assumptions, show_tracebacks=args.traceback)
     if args.steps:
@@ -300,28 +312,40 @@ def _steps(args) -> int:
     from .steps.run import counts, detail_lines, render_table
 
     links, repairs = _check_steps(args, _paths(args), strict=True)
-    print(render_table(links))
+    _say(render_table(links))
     details = detail_lines(links)
     if details:
-        print("\nDetails:")
-        print("\n".join("  " + line for line in details))
+        _say("\nDetails:")
+        _say("\n".join("  " + line for line in details))
     for derivation, made in repairs.items():
         if made:
-            print(f"\n{derivation}: {len(made)} repairs made to the text before reading it:")
+            _say(f"\n{derivation}: {len(made)} repairs made to the text before reading it:")
             for r in made:
-                print(f"  {r}")
+                _say(f"  {r}")
     c = counts(links)
-    print(f"\n{len(links)} links: {c['holds']} hold, {c['conditional']} hold only under a named assumption, "
+    _say(f"\n{len(links)} links: {c['holds']} hold, {c['conditional']} hold only under a named assumption, "
           f"{c['refuted']} refuted, {c['unparsed']} unparsed, {c['error']} errors.")
     argv = ["python", "-m", "gradverify", "steps"] + (["--only", args.only] if args.only else [])
     argv += ["--seed", str(args.seed)] + [a for p in args.derivations or [] for a in ("--derivations", p)]
-    print(f"Reproduce: {shlex.join(argv)}")
+    _say(f"Reproduce: {shlex.join(argv)}")
     return 1 if c["refuted"] or c["unparsed"] or c["error"] else 0
+
+
+def _say(*parts, **kw) -> None:
+    """print, with every control or escape character a user wrote shown escaped."""
+    print(*(terminal_text(str(p)) for p in parts), **kw)
+
+
+def _profiles(runner: Runner) -> None:
+    if runner.profiles:
+        _say("gradverify: profile (each derivation in its worker, under cProfile, which slows it):", file=sys.stderr)
+    for derivation, profile in runner.profiles.items():
+        _say(f"  {derivation}: {profile.text()}", file=sys.stderr)
 
 
 def _notes(runner: Runner) -> None:
     for note in runner.notes:
-        print(f"gradverify: note: {note}", file=sys.stderr)
+        _say(f"gradverify: note: {note}", file=sys.stderr)
 
 
 def _mutants(args) -> int:
@@ -329,15 +353,15 @@ def _mutants(args) -> int:
     summaries, failures = find_derivations(_paths(args), runner)
     summaries = select(summaries, args.only, allow_none=bool(failures))
     options = Options(seed=args.seed, examples=args.examples)
-    print(f"gradverify {__version__} mutation self-test · seed {args.seed} · {args.examples} hypothesis examples "
+    _say(f"gradverify {__version__} mutation self-test · seed {args.seed} · {args.examples} hypothesis examples "
           "per mutant · mutants run under every assumption, implicit ones included")
     for f in failures:
-        print(f"\nERROR {f.path}: {f.message}")
+        _say(f"\nERROR {f.path}: {f.message}")
     totals = {"made": 0, "equivalent": 0, "refuted": 0, "survived": 0, "claim refuted": 0, "errors": len(failures)}
     for summary, results in mutants_all(summaries, options, runner):
         _print_mutants(summary, results, totals)
     _notes(runner)
-    print(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "
+    _say(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "
           f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
           f"Reproduce: {_command(args)}")
     return 2 if totals["errors"] else (1 if totals["survived"] else 0)
@@ -348,7 +372,7 @@ def _print_mutants(summary, results, totals: dict) -> None:
     from tabulate import tabulate
 
     if isinstance(results, str):
-        print(f"\n{summary.id}: ERROR {results}")
+        _say(f"\n{summary.id}: ERROR {results}")
         totals["errors"] += 1
         return
     def result(r) -> str:
@@ -364,14 +388,14 @@ def _print_mutants(summary, results, totals: dict) -> None:
         totals[s] += n
     totals["errors"] += counts["claim refuted"]  # its mutants prove nothing: the self-test cannot pass
     refuted_claims = f", {counts['claim refuted']} claim(s) refuted as written" if counts["claim refuted"] else ""
-    print(f"\n{summary.id}: {summary.title}: {made} mutants, {counts['refuted']} refuted, "
+    _say(f"\n{summary.id}: {summary.title}: {made} mutants, {counts['refuted']} refuted, "
           f"{counts['equivalent']} equivalent, {counts['survived']} survived{refuted_claims}")
-    print(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
+    _say(tabulate(rows, headers=["claim", "operator", "mutant", "result"], tablefmt="simple"))
     for r in results:
         if r.status == "claim refuted":
-            print(f"  CLAIM REFUTED {r.claim}: the claim itself is wrong, so its mutants prove nothing: {r.detail}")
+            _say(f"  CLAIM REFUTED {r.claim}: the claim itself is wrong, so its mutants prove nothing: {r.detail}")
         if r.status == "survived":
-            print(f"  SURVIVED {r.claim} / {r.description}: {r.expression}")
+            _say(f"  SURVIVED {r.claim} / {r.description}: {r.expression}")
 
 
 def _list(args) -> int:
@@ -379,12 +403,12 @@ def _list(args) -> int:
     for d in select(summaries, args.only, allow_none=bool(failures)):
         where = "; ".join(part for part in (d.citation, d.origin) if part)
         code = f"   (code in {d.written_in})" if d.written_in != "numpy" else ""
-        print(f"{d.id}: {d.title}" + (f"   [{where}]" if where else "") + code)
-        print("  variables: " + ", ".join(f"{n} ({kind})" for n, kind in d.variables))
+        _say(f"{d.id}: {d.title}" + (f"   [{where}]" if where else "") + code)
+        _say("  variables: " + ", ".join(f"{n} ({kind})" for n, kind in d.variables))
         for text, source in d.assumptions:
-            print(f"  assumes: {text}" + (" (implicit, not in the source)" if source == "implicit" else ""))
+            _say(f"  assumes: {text}" + (" (implicit, not in the source)" if source == "implicit" else ""))
         for c in d.claims:
-            print(f"  claim {c.name} = {c.as_written}")
+            _say(f"  claim {c.name} = {c.as_written}")
     for f in failures:
-        print(f"ERROR {f.path}: {f.message}")
+        _say(f"ERROR {f.path}: {f.message}")
     return 2 if failures else 0

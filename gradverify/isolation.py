@@ -16,6 +16,12 @@ a typed `Outcome`, never a hang and never a traceback::
 
 * A call that passes its time limit is killed with its process; the next call
   starts a new process (so a proof attempt can be cut off at a deadline).
+* ``Worker(limits, fork_each_call=True)`` (POSIX) is started once and reused:
+  each call runs in a fresh fork of it, in a process group of its own, and ends
+  with it; the worker itself never runs the calls, so nothing one call does
+  reaches the next, and only the fork is killed at a time limit. ``warm``: a
+  function the worker runs once before its first fork (what every call would
+  otherwise do first).
 * The memory limit is the address space the user code may add to a fresh
   worker's (``RLIMIT_AS``, POSIX). Where it cannot be set (Windows, some macOS
   versions) the worker still runs and `Worker.memory_enforced` is False:
@@ -26,6 +32,10 @@ a typed `Outcome`, never a hang and never a traceback::
   `Worker` may be used from any thread of a multi-threaded program.
 * Each worker ignores SIGINT (the caller decides what Ctrl-C means and calls
   `Worker.kill`), and exits by itself when its caller's process dies.
+* Each worker leads a process group of its own (POSIX): the processes user code
+  starts (``subprocess.Popen(["sleep", "600"])``) are in it, and are killed with
+  it when the worker is killed, replaced or closed; none outlives the run or
+  holds its output open.
 
 State lives on each `Worker`; the module has none.
 """
@@ -38,16 +48,25 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
-__all__ = ["Limits", "Ending", "Outcome", "Worker", "call_here", "describe_bytes", "describe_seconds", "PRELOAD"]
+__all__ = ["Limits", "DEFAULT_LIMITS", "Ending", "Outcome", "Worker", "call_here", "describe_bytes", "describe_seconds", "PRELOAD"]
 
 #: what a forkserver imports once, so that a fresh worker starts in milliseconds
-PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost", "gradverify.loading")
+PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost", "gradverify.loading",
+           # what `import gradverify` loaded before its exports were lazy: hypothesis draws constants
+           # from the project's modules loaded, so the same ones keep a seed's examples the same
+           "gradverify.testing", "gradverify.spec", "gradverify.results", "gradverify.tolerances",
+           # what the checks import on first use (libraries only: hypothesis draws constants from the
+           # modules of the project it runs in, so no module of gradverify's is added here beyond
+           # those the checks import before drawing)
+           "numpy.random", "hypothesis.extra.numpy", "sympy.combinatorics", "sympy.tensor.tensor",
+           "xml.dom.minidom")
 
 
 def describe_bytes(n: int) -> str:
@@ -69,6 +88,11 @@ class Limits:
 
     timeout: float = 300.0
     max_memory: int | None = 4 * 2**30
+
+
+#: per derivation, for the report and the pytest plugin alike; the seed passes untouched with
+#: --timeout 60 --max-memory 256M (measured on 2 loaded cores)
+DEFAULT_LIMITS = Limits(timeout=300.0, max_memory=4 * 2**30)
 
 
 class Ending(enum.Enum):
@@ -126,8 +150,16 @@ class Worker:
     call under way returns ``Ending.KILLED``.
     """
 
-    def __init__(self, limits: Limits = Limits(), *, context=None, preload=PRELOAD):
+    def __init__(self, limits: Limits = Limits(), *, context=None, preload=PRELOAD, fork_each_call: bool = False,
+                 warm: Callable[[], Any] | None = None):
         self.limits = limits
+        #: with ``fork_each_call``: called once in the worker before its first fork (a module-level
+        #: function), to do there what every call would do first; what it raises is ignored
+        self.warm = warm
+        #: each call in a fresh fork of the worker (POSIX): the worker is started once and reused, and
+        #: nothing a call does can reach the next one (see `_serve_forking`)
+        self.fork_each_call = fork_each_call and hasattr(os, "fork")
+        self._child: int | None = None
         self._context = context or _default_context()
         if self._context.get_start_method() == "forkserver" and preload:
             self._context.set_forkserver_preload(list(preload))
@@ -157,11 +189,12 @@ class Worker:
             if self._process is not None:
                 return
             parent, child = self._context.Pipe()
-            process = self._context.Process(target=_serve, args=(child, self.limits.max_memory, os.getcwd()),
+            target, extra = (_serve_forking, (self.warm,)) if self.fork_each_call else (_serve, ())
+            process = self._context.Process(target=target, args=(child, self.limits.max_memory, os.getcwd(), *extra),
                                             daemon=True, name="gradverify-worker")
             process.start()
             child.close()
-            self._process, self._conn, self._killed = process, parent, False
+            self._process, self._conn = process, parent
         ready = self._receive(60.0)
         if ready is not None and ready[0] == "ready":
             self.memory_enforced = ready[1]
@@ -172,8 +205,9 @@ class Worker:
         """Kill the worker process now (thread-safe); a call under way returns ``Ending.KILLED``."""
         with self._lock:
             process, self._killed = self._process, True
-        if process is not None and process.is_alive():
-            process.kill()
+        if process is not None and process.is_alive():  # the worker first: it cannot report its fork's end
+            _kill_group(process)
+        _kill_pid_group(self._child)
 
     def close(self) -> None:
         """Stop the worker process and wait for it (a few seconds at most)."""
@@ -187,9 +221,8 @@ class Worker:
                 pass
         if process is not None:
             process.join(2)
-            if process.is_alive():
-                process.kill()
-                process.join(5)
+            _kill_group(process)  # whatever the user's code started and left running
+            process.join(5)
         if conn is not None:
             conn.close()
 
@@ -197,6 +230,8 @@ class Worker:
     def call(self, fn: Callable, *args, timeout: float | None = None, **kwargs) -> Outcome:
         limit = self.limits.timeout if timeout is None else timeout
         self.start()
+        if self._killed:  # killed while it was starting
+            return self._ended()
         try:
             self._conn.send((fn, args, kwargs))
         except (OSError, ValueError, AttributeError):
@@ -204,6 +239,8 @@ class Worker:
         except Exception as exc:  # not picklable: a mistake of the caller, not of the worker
             return Outcome(Ending.RAISED, message=f"could not send the call: {type(exc).__name__}: {exc}",
                            error_type=type(exc).__name__)
+        if self.fork_each_call:
+            return self._forked_reply(limit)
         try:
             reply = self._receive(limit)
         except Exception as exc:  # it arrived but cannot be rebuilt here (an object that pickles but won't load)
@@ -212,6 +249,45 @@ class Worker:
                                                   f"{exc}", error_type=type(exc).__name__)
         if reply is None:
             return self._ended(limit)
+        return _outcome(reply, self.limits)
+
+    def _forked_reply(self, limit: float) -> Outcome:
+        """The reply of a call run in a fork of the worker: ("started", pid), then the call's reply
+        or ("died", status). A call past its limit is killed with its process group; the worker
+        stays (it ran no user code) unless it does not answer."""
+        deadline = time.monotonic() + limit
+        try:
+            started = self._receive(limit)
+        except Exception:
+            started = None
+        if not (isinstance(started, tuple) and started and started[0] == "started"):
+            return self._ended(limit)
+        self._child = started[1]
+        try:
+            reply = self._receive(max(0.0, deadline - time.monotonic()))
+        except Exception as exc:  # it arrived but cannot be rebuilt here (an object that pickles but won't load)
+            self._child = None
+            return Outcome(Ending.RAISED, message=f"the result came back but could not be read: {type(exc).__name__}: "
+                                                  f"{exc}", error_type=type(exc).__name__)
+        if reply is None:  # past the limit, or the worker itself is gone
+            child, self._child = self._child, None
+            if self._process is None or not self._process.is_alive() or self._killed:
+                _kill_pid_group(child)
+                return self._ended(limit)
+            _kill_pid_group(child)
+            try:
+                died = self._receive(10.0)  # the worker says its fork died: then it is ready again
+            except Exception:
+                died = None
+            if not (isinstance(died, tuple) and died and died[0] == "died"):
+                self._ended()
+            return Outcome(Ending.TIMEOUT, message=f"did not return within {describe_seconds(limit)}")
+        self._child = None
+        if isinstance(reply, tuple) and reply and reply[0] == "died":
+            if self._killed:  # the fork was killed by `kill`, not by itself
+                return self._ended()
+            kind, message = _exit_message(reply[1])
+            return Outcome(kind, message=message)
         return _outcome(reply, self.limits)
 
     def _receive(self, timeout: float):
@@ -235,11 +311,13 @@ class Worker:
         with self._lock:
             process, conn, killed = self._process, self._conn, self._killed
             self._process = self._conn = None
+            self._killed = False  # said once, in this outcome; the next call starts a new worker
+        child, self._child = self._child, None
+        _kill_pid_group(child)
         alive = process is not None and process.is_alive()
         timed_out = alive and limit is not None
-        if alive:
-            process.kill()
         if process is not None:
+            _kill_group(process)
             process.join(5)
         if conn is not None:
             conn.close()
@@ -249,6 +327,27 @@ class Worker:
             return Outcome(Ending.TIMEOUT, message=f"did not return within {describe_seconds(limit)}")
         kind, message = _exit_message(process.exitcode if process is not None else None)
         return Outcome(kind, message=message)
+
+def _kill_pid_group(pid: int | None) -> None:
+    """Kill the process group ``pid`` leads (a fork that ran a call), if it is still there."""
+    if pid is not None and hasattr(os, "killpg"):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _kill_group(process) -> None:
+    """Kill ``process`` and every process in its group (the worker leads one: see `_serve`)."""
+    pid = process.pid
+    if pid is not None and hasattr(os, "killpg"):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if process.is_alive():
+        process.kill()
+
 
 def _outcome(reply, limits: Limits) -> Outcome:
     tag = reply[0]
@@ -301,7 +400,7 @@ def _limit_memory(max_memory: int | None) -> tuple[bool, str]:
     return True, ""
 
 
-def _watch_parent() -> None:
+def _watch_parent(before_exit: Callable[[], Any] | None = None) -> None:
     """Exit when the process that started this worker is gone (no orphan keeps looping)."""
     parent = multiprocessing.parent_process()
     if parent is None:
@@ -309,6 +408,8 @@ def _watch_parent() -> None:
 
     def watch():
         parent.join()
+        if before_exit is not None:
+            before_exit()
         os._exit(70)
 
     threading.Thread(target=watch, daemon=True, name="gradverify-parent-watch").start()
@@ -316,6 +417,11 @@ def _watch_parent() -> None:
 
 def _serve(conn, max_memory: int | None, cwd: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "setsid"):
+        try:  # a group (and session) of its own: what user code starts is killed with it
+            os.setsid()
+        except OSError:
+            pass
     try:
         os.chdir(cwd)
     except OSError:
@@ -355,3 +461,98 @@ def _reply(exc: BaseException):
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else ""
+
+
+def _exit_with_the_worker(fd: int) -> None:
+    """In a fork: end when the worker that forked it is gone (the pipe ``fd`` reads from closes)."""
+
+    def watch():
+        try:
+            os.read(fd, 1)
+        except OSError:
+            pass
+        os._exit(70)
+
+    threading.Thread(target=watch, daemon=True, name="gradverify-worker-watch").start()
+
+
+#: the fork running a call in a forking worker (in that worker's process only)
+_current_child: list[int] = []
+
+
+def _serve_forking(conn, max_memory: int | None, cwd: str, warm: Callable[[], Any] | None = None) -> None:
+    """A worker started once and reused: each call runs in a fork of it (its own process group),
+    which ends with the call. The worker itself runs no user code, so nothing a call does (modules
+    it imports, state it changes, processes it starts, the way it ends) reaches the next call;
+    each call starts from the same state, with numpy, sympy and hypothesis already imported."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()
+        except OSError:
+            pass
+    try:
+        os.chdir(cwd)
+    except OSError:
+        pass
+    _watch_parent(lambda: [_kill_pid_group(pid) for pid in _current_child])
+    if warm is not None:
+        try:
+            warm()
+        except Exception:  # a warm-up only saves time: without it each fork does the same work itself
+            pass
+    enforced, note = _limit_memory(max_memory)  # inherited by every fork: each may add max_memory to this
+    conn.send(("ready", enforced, note))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        reader, writer = multiprocessing.Pipe(duplex=False)
+        go_read, go_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the fork: run the call, send its reply to the worker, end
+            code = 0
+            try:
+                conn.close()
+                reader.close()
+                os.close(go_write)
+                os.setsid()
+                if os.read(go_read, 1) != b"g":  # the worker said "started" to the caller, or died
+                    os._exit(70)
+                _exit_with_the_worker(go_read)
+                reply = _run(*job)
+                try:
+                    writer.send(reply)
+                except Exception as exc:  # the result cannot be pickled: say so instead of dying
+                    writer.send(("raised", type(exc).__name__, f"the result cannot be sent back: {_one_line(exc)}",
+                                 ""))
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        _current_child[:] = [pid]
+        writer.close()
+        os.close(go_read)
+        conn.send(("started", pid))
+        os.write(go_write, b"g")  # kept open while the fork runs: it ends itself if this worker dies
+        try:
+            data = reader.recv_bytes()
+        except (EOFError, OSError):
+            data = None
+        reader.close()
+        _, status = os.waitpid(pid, 0)
+        os.close(go_write)
+        _kill_pid_group(pid)  # what the call started and left running
+        _current_child[:] = []
+        if data is not None:
+            conn.send_bytes(data)
+        else:
+            conn.send(("died", -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)))

@@ -8,7 +8,9 @@ are helpers, not derivations. While a module runs, its folder is first on
 Loading never raises for a broken module: it becomes a `LoadFailure`, which
 the report shows as an ERROR row while the other derivations are checked.
 What a module changes while it is imported (numpy's error state, warning
-filters, ``sys.path``) is restored afterwards. The command line goes further:
+filters, ``sys.path``) is restored afterwards, and the modules of its folder it imported (itself
+and its helpers) are dropped from ``sys.modules``: two folders may each have a ``_common.py``.
+The command line goes further:
 it imports each file in its own worker process (`gradverify.runner`), so
 nothing one derivation does can reach another.
 """
@@ -73,8 +75,9 @@ def load(paths) -> tuple[list[Derivation], list[LoadFailure]]:
     derivations: list[Derivation] = []
     failures: list[LoadFailure] = []
     seen_ids: dict[str, str] = {}
-    for file in discover(paths):
-        found, failed = load_file(file)
+    files = discover(paths)
+    for file in files:
+        found, failed = load_file(file, files)
         failures += failed
         for d in found:
             if any(d is known for known in derivations):
@@ -92,12 +95,14 @@ def duplicate(derivation_id: str, file: str, first: str) -> LoadFailure:
                              "give it another id")
 
 
-def load_file(file, neighbours=()) -> tuple[list[Derivation], list[LoadFailure]]:
+def load_file(file, neighbours=(), *, keep_modules: bool = False) -> tuple[list[Derivation], list[LoadFailure]]:
     """The derivations ``file`` defines (in the order it defines them) and why it failed, if it did.
-    A derivation the module imported from one of the files in ``neighbours`` is theirs, not its own."""
+    A derivation the module imported from one of the files in ``neighbours`` is theirs, not its own.
+    ``keep_modules``: leave the modules of its folder in ``sys.modules`` (a worker process, which
+    loads one file and ends: hypothesis draws constants from the modules loaded there)."""
     file = Path(file)
     try:
-        module, added = _import(file)
+        module, added = _import(file, keep_modules)
     except _ImportFailed as exc:
         return [], [LoadFailure(str(file), str(exc), describe(exc.__cause__))]
     found = [obj for obj in vars(module).values() if isinstance(obj, Derivation)]
@@ -117,7 +122,7 @@ class _ImportFailed(Exception):
     pass
 
 
-def _import(file: Path):
+def _import(file: Path, keep_modules: bool = False):
     """The module and the modules it imported; numpy's error state, warning filters and
     ``sys.path`` as they were before."""
     import numpy as np
@@ -139,8 +144,9 @@ def _import(file: Path):
             spec.loader.exec_module(module)
     except SystemExit as exc:
         sys.modules.pop(name, None)
+        said = "" if exc.code is None or isinstance(exc.code, int) else f"({str(exc.code)[:80]!r})"
         raise _ImportFailed(f"{file} exited with status {_status(exc)} during import "
-                            f"(sys.exit{_line_in(exc, resolved)})") from exc
+                            f"(sys.exit{said}{_line_in(exc, resolved)})") from exc
     except (Exception, GeneratorExit) as exc:
         sys.modules.pop(name, None)
         hint = install_hint(exc.name) if isinstance(exc, ModuleNotFoundError) else ""
@@ -148,11 +154,31 @@ def _import(file: Path):
                             + (f". {hint}" if hint else "")) from exc
     finally:
         sys.path[:] = path
-    return module, [sys.modules[n] for n in set(sys.modules) - before - {name}]
+    added = [sys.modules[n] for n in set(sys.modules) - before - {name}]
+    if not keep_modules:
+        _forget_folder(resolved.parent, set(sys.modules) - before)
+    return module, added
 
 
-def _status(exc: SystemExit):
-    return 0 if exc.code is None else exc.code
+def _forget_folder(folder: Path, names) -> None:
+    """Drop from ``sys.modules`` the modules of ``folder`` (and below) that an import added: the
+    derivation module and its helpers. Another folder's ``_common.py`` is then imported as its own,
+    not found already loaded under that name; the module objects live on in what uses them."""
+    for n in names:
+        file = getattr(sys.modules.get(n), "__file__", None)
+        if not file:
+            continue
+        try:
+            inside = Path(file).resolve().is_relative_to(folder)
+        except (OSError, ValueError):
+            continue
+        if inside:
+            sys.modules.pop(n, None)
+
+
+def _status(exc: SystemExit) -> int:
+    """The status the process would have ended with: sys.exit("text") ends with 1, as Python does."""
+    return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
 
 
 def _line_in(exc: BaseException, file: Path, before: str = ", ") -> str:

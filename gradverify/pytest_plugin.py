@@ -11,6 +11,14 @@ marked ``expect=`` that gets that verdict is an xfail with its reason; one that 
 fails (strict). ``--gradverify-seed`` reproduces a run (the header prints the seed);
 ``--gradverify-baseline report.json`` fails only the claims whose verdict, diagnosis or check
 status changed. Registered with the ``pytest11`` entry point: installed with the package.
+
+User code never runs in pytest's process: each derivation file is imported in a worker process
+during collection, and each derivation is checked in one, as the report does (`gradverify.runner`),
+under ``--gradverify-timeout`` and ``--gradverify-max-memory`` (ini ``gradverify_timeout``,
+``gradverify_max_memory``; the report's defaults). An exit, crash, interrupt or hang in user code
+is one failing item whose line names the cause; the other items still run. The first item checks
+every derivation the run selected, ``--gradverify-jobs`` at a time (1 in an xdist worker). A bad
+baseline or limit stops the session before any work with one line and exit status 2.
 """
 
 from __future__ import annotations
@@ -57,6 +65,8 @@ def _error_traceback(row) -> str:
 
 
 def pytest_addoption(parser):
+    from .isolation import DEFAULT_LIMITS, describe_bytes  # light: no sympy in a pytest run that does not use us
+
     group = parser.getgroup("gradverify", "gradverify: check hand-derived gradients")
     group.addoption("--gradverify", action="store_true",
                     help="collect each claim of the derivation files among the given paths as a test")
@@ -66,12 +76,59 @@ def pytest_addoption(parser):
                     help="hypothesis examples per derivation (default 25)")
     group.addoption("--gradverify-baseline", default=None, metavar="PATH",
                     help="a committed report.json: fail only the claims whose verdict changed")
+    group.addoption("--gradverify-timeout", default=None, metavar="SECONDS",
+                    help="wall-clock limit per derivation, for importing it and for checking it (default "
+                         f"{DEFAULT_LIMITS.timeout:g}, as the report's --timeout; ini: gradverify_timeout)")
+    group.addoption("--gradverify-max-memory", default=None, metavar="SIZE",
+                    help="memory limit per derivation, e.g. 512M, 8G or none (default "
+                         f"{describe_bytes(DEFAULT_LIMITS.max_memory).replace(' ', '')}, as the report's "
+                         "--max-memory; ini: gradverify_max_memory)")
+    group.addoption("--gradverify-jobs", default=None, metavar="N",
+                    help="derivations checked at once, each in a process of its own (default: the number of "
+                         "cores; 1 under xdist's -n, which runs items in parallel itself)")
     parser.addini("gradverify_paths", type="paths", default=[],
                   help="derivation files or folders collected as gradverify claims")
+    parser.addini("gradverify_timeout", default="", help="wall-clock limit per derivation in seconds")
+    parser.addini("gradverify_max_memory", default="", help="memory limit per derivation (512M, 8G, none)")
+
+
+def _limits(config):
+    """The time and memory limits of each derivation's worker: the option, else the ini, else the
+    report's defaults. A bad value stops the run at once with one line (exit 2)."""
+    import argparse
+
+    from .cli import _memory, _seconds
+    from .isolation import DEFAULT_LIMITS, Limits
+
+    def read(option, ini, parse, default, flag):
+        text = config.getoption(option)
+        where = flag
+        if text is None:
+            text, where = (config.getini(ini) or "").strip(), f"ini {ini}"
+        if not text:
+            return default
+        try:
+            return parse(str(text))
+        except argparse.ArgumentTypeError as exc:
+            _refuse(str(exc).replace("--timeout", where).replace("--max-memory", where))
+
+    return Limits(read("gradverify_timeout", "gradverify_timeout", _seconds, DEFAULT_LIMITS.timeout,
+                       "--gradverify-timeout"),
+                  read("gradverify_max_memory", "gradverify_max_memory", _memory, DEFAULT_LIMITS.max_memory,
+                       "--gradverify-max-memory"))
+
+
+def _refuse(line: str):
+    """Stop the session before any work: one line, exit status 2 (as the command line refuses)."""
+    pytest.exit(f"gradverify: error: {line}", returncode=2)
 
 
 class _Run:
-    """One pytest run's gradverify state: options, the roots, the checked derivations."""
+    """One pytest run's gradverify state: options, limits, the roots, the checked derivations.
+
+    User code never runs in pytest's process: each derivation file is imported in a worker to learn
+    its derivations (collection), and each derivation is checked in a worker of its own, under the
+    same limits as the report (`gradverify.runner`)."""
 
     def __init__(self, config):
         from .checks import Options
@@ -84,13 +141,30 @@ class _Run:
         self.roots = ini + given
         self.baseline_path = config.getoption("gradverify_baseline")
         self._baseline = None
-        self._checked: dict[str, object] = {}
+        self._checked: dict[tuple[str, str], dict] = {}
+        self._runner = None
+        self.limits = _limits(config) if self.enabled else None
+        #: derivations checked at once; 1 in an xdist worker (xdist runs items in parallel itself)
+        self.jobs = 1 if hasattr(config, "workerinput") else _jobs(config)
+        #: the derivations whose items this process runs, in order (`pytest_collection_finish`)
+        self.pending: list = []
+        #: derivation files found and not described yet, and what each defines (`describe`)
+        self.queued: list[Path] = []
+        self._described: dict[Path, tuple[list, list]] = {}
         #: (derivation id, claim) of the items collected here
         self.collected: set[tuple[str, str]] = set()
 
     @property
     def enabled(self) -> bool:
         return bool(self.roots)
+
+    @property
+    def runner(self):
+        if self._runner is None:
+            from .runner import Runner
+
+            self._runner = Runner(self.limits, 1, flags=("--gradverify-timeout", "--gradverify-max-memory"))
+        return self._runner
 
     def owns(self, path: Path) -> bool:
         name = path.name
@@ -99,12 +173,62 @@ class _Run:
         path = path.resolve()
         return any(path == root or root in path.parents for root in self.roots)
 
-    def result(self, derivation):
-        if derivation.id not in self._checked:
-            from .testing import check
+    def reproduce(self, summary) -> str:
+        import shlex
 
-            self._checked[derivation.id] = check(derivation, seed=self.seed, examples=self.examples)
-        return self._checked[derivation.id]
+        from .checks import Options
+
+        argv = ["python", "-m", "gradverify", "report", "--only", summary.id, "--seed", str(self.seed)]
+        if self.examples != Options.examples:
+            argv += ["--examples", str(self.examples)]
+        if self.limits.timeout != _default_limits().timeout:
+            argv += ["--timeout", f"{self.limits.timeout:g}"]
+        if self.limits.max_memory != _default_limits().max_memory:
+            size = self.limits.max_memory
+            argv += ["--max-memory", "none" if size is None else f"{max(1, size // 2**20)}M"]
+        if summary.origin:
+            argv += ["--derivations", summary.origin]
+        return shlex.join(argv + ["--no-write"])
+
+    def describe(self, path: Path):
+        """The derivations ``path`` defines (`gradverify.runner.Summary`) and its load failures,
+        the file imported in a worker. The files pytest has found and not described yet
+        (`queued`: those of its folder, at least) are imported together, ``jobs`` at a time."""
+        from .runner import find_derivations
+
+        if path not in self._described:
+            batch = [p for p in dict.fromkeys([*self.queued, path]) if p not in self._described]
+            self.queued = []
+            self.runner.jobs = max(1, min(self.jobs, len(batch)))
+            neighbours = tuple(dict.fromkeys(n for p in batch for n in _neighbours(p)))
+            for p in batch:
+                self._described[p] = ([], [])
+            summaries, failures = find_derivations([str(p) for p in batch], self.runner, neighbours=neighbours)
+            for summary in summaries:
+                self._described[Path(summary.path)][0].append(summary)
+            for failure in failures:
+                self._described[Path(failure.path)][1].append(failure)
+        return self._described[path]
+
+    def result(self, summary) -> dict:
+        """Each claim's row of ``summary``'s derivation (checked once, in a worker). The first item
+        to ask checks every derivation this process will run (`pending`), ``jobs`` at a time."""
+        key = (summary.path, summary.id)  # two folders may each define an id: each is its own
+        if key not in self._checked:
+            from .checks import Options
+            from .runner import check_all
+
+            batch = [s for s in self.pending if (s.path, s.id) not in self._checked] if self.jobs > 1 else []
+            batch = list({s.id: s for s in reversed(batch)}.values())  # one per id: rows are told apart by id
+            batch = batch if summary in batch else [summary]
+            self.pending = [s for s in self.pending if s not in batch]
+            by_id = {s.id: s for s in batch}
+            options = Options(seed=self.seed, examples=self.examples)
+            self.runner.jobs = max(1, min(self.jobs, len(batch)))
+            rows, _ = check_all(batch, options, self.runner, lambda i: self.reproduce(by_id[i]))
+            for s in batch:
+                self._checked[(s.path, s.id)] = {r.claim: r for r in rows if r.derivation == s.id}
+        return self._checked[key]
 
     def baseline_rows(self) -> dict | None:
         if self.baseline_path is None:
@@ -112,17 +236,63 @@ class _Run:
         if self._baseline is None:
             from .baseline import claim_key, load_baseline
 
-            self._baseline = {claim_key(r): r for r in load_baseline(Path(self.baseline_path))["rows"]}
+            self._baseline = {claim_key(r): r for r in load_baseline(Path(self.baseline_path), "--gradverify-baseline")["rows"]}
         return self._baseline
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+
+
+def _jobs(config) -> int:
+    import os
+
+    text = config.getoption("gradverify_jobs")
+    if text is None:
+        return os.cpu_count() or 1
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        from .errors import InvalidArgument
+
+        _refuse(str(InvalidArgument("a positive integer up to 256", f"--gradverify-jobs={text}",
+                                    "The default is the number of cores.")))
+    return value
+
+
+def _default_limits():
+    from .isolation import DEFAULT_LIMITS
+
+    return DEFAULT_LIMITS
+
+
+def _neighbours(path: Path) -> tuple[str, ...]:
+    """The derivation files beside ``path``: a derivation one of them defines and ``path`` imports is theirs."""
+    return tuple(str(p) for p in sorted(path.parent.glob("*.py")) if not p.name.startswith("_"))
 
 
 def pytest_configure(config):
     run = _Run(config)
     config.stash[_STATE] = run
+    if run.enabled and run.baseline_path is not None:  # a bad baseline: said once, before any work
+        from .errors import InvalidArgument
+
+        try:
+            run.baseline_rows()
+        except InvalidArgument as exc:
+            _refuse(str(exc))
     known = {Path(str(a).split("::")[0]).resolve() for a in config.args}
     for path in run.ini_paths:  # the ini's paths are collected without naming them
         if path not in known:
             config.args.append(str(path))
+
+
+def pytest_unconfigure(config):
+    run = config.stash.get(_STATE, None)
+    if run is not None:
+        run.close()
 
 
 def pytest_report_header(config):
@@ -136,42 +306,51 @@ def pytest_report_header(config):
 def pytest_collect_file(file_path, parent):
     run = parent.config.stash[_STATE]
     if run.enabled and run.owns(file_path):
+        run.queued.append(Path(file_path))
         return DerivationFile.from_parent(parent, path=file_path)
     return None
 
 
 class DerivationFile(pytest.File):
     def collect(self):
-        from .testing import load_derivations
-
-        derivations, failures = load_derivations([self.path])
+        run = self.config.stash[_STATE]
+        summaries, failures = run.describe(self.path)
         for failure in failures:
-            yield LoadFailureItem.from_parent(self, name=Path(failure.path).stem, message=failure.message,
-                                              traceback=failure.traceback)
-        for d in derivations:
-            yield DerivationNode.from_parent(self, name=d.id, derivation=d)
+            yield LoadFailureItem.from_parent(self, name=_safe_name(Path(failure.path).stem),
+                                              message=failure.message, traceback=failure.traceback)
+        for s in summaries:
+            yield DerivationNode.from_parent(self, name=_safe_name(s.id), summary=s)
 
 
 class DerivationNode(pytest.Collector):
     """One derivation: its claims are the items (node id ``file.py::e::∂J/∂u_k``)."""
 
-    def __init__(self, *, derivation, **kw):
+    def __init__(self, *, summary, **kw):
         super().__init__(**kw)
-        self.derivation = derivation
+        self.summary = summary
 
     def collect(self):
-        for claim in self.derivation.claims:
-            yield ClaimItem.from_parent(self, name=claim.name, derivation=self.derivation, claim=claim.name)
+        for claim in self.summary.claims:
+            yield ClaimItem.from_parent(self, name=_safe_name(claim.name), summary=self.summary, claim=claim.name)
 
+
+def _safe_name(text: str) -> str:
+    """A node name pytest can print and write: control characters and lone surrogates escaped,
+    and no ``::`` or newline to split a node id."""
+    from .report.escape import terminal_text
+
+    return terminal_text(text).replace("\n", "\\n")
 
 class _Item(pytest.Item):
     def repr_failure(self, excinfo, style=None):
+        from .report.escape import terminal_text
+
         failure = excinfo.value
         if isinstance(failure, ClaimFailure):
             style = style or self.config.getoption("tbstyle", "auto")
             if failure.traceback and style in LONG_STYLES:
-                return f"{failure}\n\n{failure.traceback}"
-            return str(failure)
+                return terminal_text(f"{failure}\n\n{failure.traceback}")
+            return terminal_text(str(failure))
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -190,14 +369,15 @@ class LoadFailureItem(_Item):
 
 
 class ClaimItem(_Item):
-    def __init__(self, *, derivation, claim: str, **kw):
+    def __init__(self, *, summary, claim: str, **kw):
         super().__init__(**kw)
-        self.derivation, self.claim = derivation, claim
-        self.extra_keyword_matches.add(ascii_id(f"{derivation.id}::{claim}"))
+        self.summary, self.claim = summary, claim
+        self.extra_keyword_matches.add(ascii_id(f"{summary.id}::{claim}"))
 
     def runtest(self):
         run = self.config.stash[_STATE]
-        row = run.result(self.derivation).claim(self.claim)
+        rows = run.result(self.summary)
+        row = rows.get(self.claim) or rows.get("(all)") or next(iter(rows.values()))
         baseline = run.baseline_rows()
         if baseline is not None and (row.derivation, row.claim) in baseline:
             _against_baseline(row, baseline[(row.derivation, row.claim)], run.baseline_path)
@@ -232,7 +412,15 @@ def _against_baseline(row, old: dict, path) -> None:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    config.stash[_STATE].collected = {(i.derivation.id, i.claim) for i in items if isinstance(i, ClaimItem)}
+    config.stash[_STATE].collected = {(i.summary.id, i.claim) for i in items if isinstance(i, ClaimItem)}
+
+
+def pytest_collection_finish(session):
+    """The derivations of the items this process will run (after -k, --lf, deselection): the first
+    item checks them all at once (`_Run.result`)."""
+    run = session.config.stash[_STATE]
+    if run.enabled:
+        run.pending = list({i.summary.id: i.summary for i in session.items if isinstance(i, ClaimItem)}.values())
 
 
 def pytest_terminal_summary(terminalreporter, config):

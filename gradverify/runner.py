@@ -1,7 +1,11 @@
-"""Running many derivations: one fresh worker process each, in parallel, under limits.
+"""Running many derivations: each in a process of its own, in parallel, under limits.
 
-Every derivation file is imported and checked in a worker process of its own
-(`gradverify.isolation.Worker`), never in the process that writes the report:
+Every derivation file is imported and checked in a process of its own, never in
+the process that writes the report. A runner starts one worker per job
+(`gradverify.isolation.Worker` with ``fork_each_call``: numpy, sympy, hypothesis
+and gradverify already imported) and reuses it for every task, each task in a
+fresh fork of it; a worker is replaced only when it died or was killed
+(`Runner.close` stops them at the end):
 
 * a derivation that loops, eats memory, exits, crashes or raises
   ``KeyboardInterrupt`` becomes ERROR rows that say why, and every other
@@ -32,15 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .isolation import Ending, Limits, Outcome, Worker, call_here, describe_bytes, describe_seconds
+from .isolation import DEFAULT_LIMITS, Ending, Limits, Outcome, Worker, call_here, describe_bytes, describe_seconds
 from .loading import LoadFailure, discover, duplicate, load_file
 from .tracebacks import describe, trim_text
 
 __all__ = ["Runner", "Progress", "Interrupted", "Summary", "ClaimName", "DEFAULT_LIMITS", "find_derivations",
            "check_all", "mutants_all"]
 
-#: per derivation; the seed passes untouched with --timeout 60 --max-memory 256M (measured on 2 loaded cores)
-DEFAULT_LIMITS = Limits(timeout=300.0, max_memory=4 * 2**30)
 
 
 class Interrupted(BaseException):
@@ -125,9 +127,15 @@ class Runner:
     jobs: int = 1
     progress: Progress = field(default_factory=Progress)
     in_process: bool = False
+    #: the options that raise the time and memory limits, named in the hint of a row that hit one
+    flags: tuple[str, str] = ("--timeout", "--max-memory")
+    #: time each derivation's check in its worker (`gradverify.profiling.Profile`, in ``profiles`` by id)
+    profile: bool = False
+    profiles: dict = field(default_factory=dict, init=False)
     _active: dict = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _stopping: bool = field(default=False, init=False, repr=False)
+    _idle: list = field(default_factory=list, init=False, repr=False)
     notes: list[str] = field(default_factory=list, init=False)
 
     def map(self, phase: str, tasks: list[_Task]) -> list[Outcome]:
@@ -156,23 +164,52 @@ class Runner:
             self.progress.finish()
         return [results[i] for i in range(len(tasks))]
 
+    def close(self) -> None:
+        """Stop the workers this runner keeps between tasks (call it when the run is over)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for w in idle:
+            w.close()
+
+    def _worker(self) -> Worker:
+        """An idle worker of this runner, or a new one: started once, each task in a fork of it."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return Worker(self.limits, fork_each_call=True, warm=_warm_worker)
+
+    def _done_with(self, worker: Worker) -> None:
+        if not worker.fork_each_call:  # a worker that runs calls itself is never reused: state would leak
+            worker.close()
+            return
+        with self._lock:
+            if not self._stopping:
+                self._idle.append(worker)
+                return
+        worker.close()
+
     def stop(self) -> None:
         """Kill every worker under way; tasks not started yet do not start (thread-safe)."""
         with self._lock:
             self._stopping = True
             workers = list(self._active)
+            idle, self._idle = self._idle, []
         for w in workers:
             w.kill()
+        for w in idle:
+            w.kill()
+            w.close()
 
     def _running(self) -> list[str]:
         with self._lock:
             return list(self._active.values())
 
     def _one(self, task: _Task) -> Outcome:
-        worker = Worker(self.limits)
         with self._lock:
             if self._stopping:
                 return Outcome(Ending.KILLED, message="stopped (interrupted)")
+        worker = self._worker()
+        with self._lock:
             self._active[worker] = task.label
         try:
             outcome = worker.call(task.fn, *task.args)
@@ -183,16 +220,16 @@ class Runner:
         finally:
             with self._lock:
                 self._active.pop(worker, None)
-            worker.close()
+            self._done_with(worker)
 
 
 # ---------------------------------------------------------------- why a worker did not return
-def _why(outcome: Outcome, limits: Limits) -> str:
+def _why(outcome: Outcome, limits: Limits, flags: tuple[str, str] = ("--timeout", "--max-memory")) -> str:
     if outcome.kind is Ending.TIMEOUT:
-        return f"did not return within {describe_seconds(limits.timeout)} (raise --timeout if it needs longer)"
+        return f"did not return within {describe_seconds(limits.timeout)} (raise {flags[0]} if it needs longer)"
     if outcome.kind is Ending.MEMORY and limits.max_memory:
         return (f"exceeded {describe_bytes(limits.max_memory)} of memory "
-                "(raise --max-memory if it needs more)")
+                f"(raise {flags[1]} if it needs more)")
     return outcome.message
 
 
@@ -214,10 +251,33 @@ _NO_TRACEBACK = {
 
 
 # ---------------------------------------------------------------- phase 1: which derivations
-def _describe(path: str, neighbours: tuple[str, ...]):
+def _describe(path: str, neighbours: tuple[str, ...], limits: Limits | None = None,
+              flags: tuple[str, str] = ("--timeout", "--max-memory")):
     """In a worker: the summaries of the derivations ``path`` defines, and its load failures."""
-    found, failures = load_file(path, neighbours)
+    # in a worker (limits given) its modules stay, as the checks will find them; in this process
+    # (--in-process) they go, so that another folder's helper of the same name is its own
+    found, failures = load_file(path, neighbours, keep_modules=limits is not None)
+    memory = _memory_limit(limits, flags)
+    for f in failures:
+        f.message = _one_message(f.message)
+        if memory and "MemoryError" in f.message:
+            f.message = f"{f.message} ({memory})"
     return [_summary(d, path) for d in found], failures
+
+
+#: a row's message longer than this many lines (a user's exception with a page of text) is cut:
+#: the first lines name the cause, and the traceback (``--traceback``, ``--tb=long``) keeps it all
+MESSAGE_LINES = 10
+MESSAGE_CHARS = 4000
+
+
+def _one_message(text: str) -> str:
+    """``text`` cut to `MESSAGE_LINES` lines and `MESSAGE_CHARS` characters, saying how much was cut."""
+    lines = text.splitlines()
+    if len(lines) <= MESSAGE_LINES and len(text) <= MESSAGE_CHARS:
+        return text
+    kept = "\n".join(lines[:MESSAGE_LINES])[:MESSAGE_CHARS]
+    return f"{kept} … ({len(lines) - kept.count(chr(10)) - 1} more lines, {len(text) - len(kept)} more characters)"
 
 
 def _summary(d, path: str) -> Summary:
@@ -228,16 +288,21 @@ def _summary(d, path: str) -> Summary:
                    d.implementation.written_in)
 
 
-def find_derivations(paths, runner: Runner) -> tuple[list[Summary], list[LoadFailure]]:
-    """Every derivation under ``paths``, each file imported in a worker of its own."""
+def find_derivations(paths, runner: Runner, neighbours: tuple[str, ...] | None = None
+                     ) -> tuple[list[Summary], list[LoadFailure]]:
+    """Every derivation under ``paths``, each file imported in a worker of its own. ``neighbours``:
+    the derivation files whose derivations a file may import without defining them (default: those
+    under ``paths``)."""
     files = [str(f) for f in discover(paths)]
-    tasks = [_Task(Path(f).name, _describe, (f, tuple(files))) for f in files]
+    neighbours = tuple(files) if neighbours is None else tuple(neighbours)
+    limits = None if runner.in_process else runner.limits
+    tasks = [_Task(Path(f).name, _describe, (f, neighbours, limits, runner.flags)) for f in files]
     summaries: list[Summary] = []
     failures: list[LoadFailure] = []
     seen: dict[str, str] = {}
     for file, outcome in zip(files, runner.map("loading", tasks)):
         if not outcome.ok:
-            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits)} during import",
+            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits, runner.flags)} during import",
                                         _traceback_of(outcome)))
             continue
         found, failed = outcome.value
@@ -261,9 +326,23 @@ def _hypothesis_home_outside_the_project() -> None:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gradverify-hypothesis")
-def _load_one(path: str, derivation_id: str):
+def _warm_worker() -> None:
+    """In a worker, before its first fork: what each check would otherwise do first, in every fork.
+    hypothesis scans the modules loaded for constants (kept per process; each fork then scans only
+    the modules its derivation adds, and draws from the same constants as before) and sets up the
+    random generators it seeds for each test (seeded again for each, so no state carries over)."""
     _hypothesis_home_outside_the_project()
-    found, failures = load_file(path)
+    from hypothesis.internal.conjecture.providers import _get_local_constants
+    from hypothesis.internal.entropy import deterministic_PRNG
+
+    _get_local_constants()
+    with deterministic_PRNG(0):
+        pass
+
+
+def _load_one(path: str, derivation_id: str, keep_modules: bool = True):
+    _hypothesis_home_outside_the_project()
+    found, failures = load_file(path, keep_modules=keep_modules)
     for d in found:
         if d.id == derivation_id:
             return d
@@ -272,21 +351,86 @@ def _load_one(path: str, derivation_id: str):
     raise DerivationError(failures[0].message if failures else f"{path} no longer defines {derivation_id!r}")
 
 
-def _check(path: str, derivation_id: str, options, reproduce: str):
-    """In a worker: the claim rows and cost results of one derivation (``cli``'s old ``_check_one``)."""
+#: a floor on the seconds the checks spend per entry of the variables and per example: each entry
+#: is perturbed by finite differences (two to four calls) and evaluated by the spec at 50 digits.
+#: Measured 7e-4 s per entry-example on ½‖x‖² at n = 100..400 (2 loaded cores); the floor is 7×
+#: below it, so only sizes that cannot finish are refused
+SECONDS_PER_ENTRY = 1e-4
+
+
+def too_big(d, examples: int, timeout: float, flag: str = "--timeout") -> str:
+    """Why the declared sizes of ``d`` cannot be checked within ``timeout`` ("" when they can): the
+    entries of its real variables at the largest sizes ``dims`` allows, times the examples, times
+    `SECONDS_PER_ENTRY`, said with the numbers, before any check starts."""
+    from math import prod
+
+    from .spec import Real, resolve_sizes
+
+    largest = {n: r[1] for n, r in d.dims.items() if isinstance(r, tuple)}
+    try:
+        largest = resolve_sizes(d.dims, largest)
+    except Exception:  # a dimension function that fails is said by the checks, with its own message
+        return ""
+    entries = sum(prod(largest.get(x, 1) for x in k.dims) for k in d.variables.values() if isinstance(k, Real))
+    floor = entries * examples * SECONDS_PER_ENTRY
+    if floor <= timeout:
+        return ""
+    sizes = ", ".join(f"{n}={v:,}" for n, v in largest.items())
+    return (f"the declared sizes are too large to check in {describe_seconds(timeout)}: at the largest ({sizes}) the "
+            f"variables hold {entries:,} entries, and every entry is checked at each of {examples} examples (at "
+            f"least {floor:,.0f} s); declare smaller dims (small sizes find the same mistakes), or raise {flag}; "
+            "for large sizes use gradverify.gradcheck")
+
+
+def _check(path: str, derivation_id: str, options, reproduce: str, limits: Limits | None = None,
+           flags: tuple[str, str] = ("--timeout", "--max-memory"), profile: bool = False):
+    """In a worker: the claim rows and cost results of one derivation (``cli``'s old ``_check_one``),
+    and with ``profile`` where its time went (`gradverify.profiling.Profile`), else None. ``limits``: the worker's, for
+    refusing sizes that cannot be checked in time and for naming the memory limit a MemoryError hit."""
+    if not profile:
+        return (*_check_one(path, derivation_id, options, reproduce, limits, flags), None)
+    import cProfile
+
+    timings: dict[str, float] = {}
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    try:
+        rows, costs = _check_one(path, derivation_id, options, reproduce, limits, flags, timings)
+    finally:
+        profiler.disable()
+    from .profiling import Profile
+
+    return rows, costs, Profile.of(profiler, time.perf_counter() - start, timings.get("import", 0.0))
+
+
+def _check_one(path: str, derivation_id: str, options, reproduce: str, limits: Limits | None,
+               flags: tuple[str, str], timings: dict | None = None):
     from .checks import check_derivation, error_rows
     from .cost import check_cost
     from .errors import GradverifyError
 
-    d = _load_one(path, derivation_id)
+    start = time.perf_counter()
+    d = _load_one(path, derivation_id, keep_modules=limits is not None)
+    if timings is not None:
+        timings["import"] = time.perf_counter() - start
+    big = too_big(d, options.examples, limits.timeout, flags[0]) if limits is not None else ""
     try:
-        rows = check_derivation(d, options, reproduce)
+        if big:
+            rows = error_rows(d.id, d.title, big, d.claims, reproduce)
+        else:
+            rows = check_derivation(d, options, reproduce)
     except GradverifyError as exc:
         rows = error_rows(d.id, d.title, str(exc), d.claims, reproduce, describe(exc))
     except Exception as exc:  # a bug of ours must not stop the other derivations either: its whole traceback
         rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
                           d.claims, reproduce, "".join(traceback.format_exception(exc)).rstrip("\n"))
     _attach_math(d, rows)
+    memory = _memory_limit(limits, flags)
+    for row in rows:
+        row.message = _one_message(row.message)
+        if memory and "MemoryError" in row.message:  # caught in the checks as the code's own error: say the limit
+            row.message = f"{row.message} ({memory})"
     costs = []
     for claim in d.costs:
         result = check_cost(claim, options.seed)
@@ -305,19 +449,31 @@ def _attach_math(d, rows) -> None:
         row.math = math.get(row.claim)
 
 
+def _memory_limit(limits: Limits | None, flags: tuple[str, str]) -> str:
+    """How a MemoryError names the limit it hit (the worker's address space is capped there)."""
+    if limits is None or limits.max_memory is None:
+        return ""
+    return (f"the memory limit, {describe_bytes(limits.max_memory)} per derivation, was hit: raise "
+            f"{flags[1]} if it needs more")
+
+
 def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Callable[[str], str]):
     """Claim rows (in the order of ``summaries``) and cost results of every derivation."""
     from .checks import error_rows
 
-    tasks = [_Task(s.id, _check, (s.path, s.id, options, reproduce(s.id)), s.weight)
+    tasks = [_Task(s.id, _check, (s.path, s.id, options, reproduce(s.id),
+                                      None if runner.in_process else runner.limits, runner.flags, runner.profile),
+                   s.weight)
              for s in summaries]
     rows, costs = [], []
     for s, outcome in zip(summaries, runner.map("checking", tasks)):
         if outcome.ok:
             rows += outcome.value[0]
             costs += outcome.value[1]
+            if outcome.value[2] is not None:
+                runner.profiles[s.id] = outcome.value[2]
         else:
-            message = f"{_why(outcome, runner.limits)} while checking {s.id} ({Path(s.path).name})"
+            message = f"{_why(outcome, runner.limits, runner.flags)} while checking {s.id} ({Path(s.path).name})"
             rows += error_rows(s.id, s.title, message, s.claims, reproduce(s.id), _traceback_of(outcome))
     return rows, costs
 
@@ -354,5 +510,5 @@ def mutants_all(summaries: list[Summary], options, runner: Runner) -> list[tuple
         if outcome.ok:
             out.append((s, outcome.value))
         else:
-            out.append((s, f"{_why(outcome, runner.limits)} while making mutants of {s.id}"))
+            out.append((s, f"{_why(outcome, runner.limits, runner.flags)} while making mutants of {s.id}"))
     return out

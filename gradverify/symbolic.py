@@ -254,6 +254,8 @@ def _is_zero(e) -> bool:
         return True
     if len({sp.denom(term) for term in sp.Add.make_args(e)}) <= 3:  # few denominators: together is cheap
         return _expands_to_zero(e)
+    if not within_budget(e):  # expand_mul distributes every product: its terms are bounded as expand's are
+        return False
     groups: dict = {}
     for term in sp.Add.make_args(sp.expand_mul(e)):
         key = frozenset(min(a.args[0], -a.args[0], key=sp.default_sort_key) for a in term.atoms(sp.exp))
@@ -269,8 +271,20 @@ def _is_zero(e) -> bool:
 
 def _expands_to_zero(e) -> bool:
     """expand(numer(together(e))) == 0, attempted only when its size is within the budget."""
+    if len(sp.Add.make_args(e)) * len({sp.denom(t) for t in sp.Add.make_args(e)}) > SYMBOLIC_PROOF_TERMS:
+        return False  # together would write each of the terms over every other one's denominator
     numerator = sp.numer(sp.together(e))
-    return proof_size(numerator) <= SYMBOLIC_PROOF_TERMS and sp.expand(numerator) == 0
+    return within_budget(numerator) and sp.expand(numerator) == 0
+
+
+def within_budget(e) -> bool:
+    """Whether expanding ``e`` stays within `SYMBOLIC_PROOF_TERMS` terms: ``e`` itself and the
+    argument of every function in it (expand goes inside exp, log, ... too). Every sympy step of a
+    proof that can multiply terms out is asked this first."""
+    if proof_size(e) > SYMBOLIC_PROOF_TERMS:
+        return False
+    return all(proof_size(arg) <= SYMBOLIC_PROOF_TERMS
+               for f in e.atoms(sp.Function) for arg in f.args)
 
 
 def proof_size(e) -> int:

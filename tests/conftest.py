@@ -54,3 +54,18 @@ derivation = Derivation(
     implementation=Implementation(loss_and_grad, args=("x",), returns=("J", "g")),
 )
 '''
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (the whole fault corpus; statistical checks)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow are skipped unless --run-slow (or -m naming slow) asks for them."""
+    if config.getoption("--run-slow") or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

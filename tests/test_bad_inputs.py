@@ -36,7 +36,7 @@ CASES = {
     "sys.exit at import": ("import sys\nsys.exit(0)\n", [], "bad.py exited with status 0 during import (sys.exit, line 2)"),
     "KeyboardInterrupt at import": ("raise KeyboardInterrupt\n", [], "bad.py raised KeyboardInterrupt during import"),
     "GeneratorExit at import": ("raise GeneratorExit\n", [], "bad.py failed to import: GeneratorExit"),
-    "SystemExit with text": ("raise SystemExit('bye')\n", [], "bad.py exited with status bye during import"),
+    "SystemExit with text": ("raise SystemExit('bye')\n", [], "bad.py exited with status 1 during import (sys.exit('bye')"),
     "segfault at import": ("import ctypes\nctypes.string_at(0)\n", [], "bad.py crashed with SIGSEGV during import"),
     "syntax error": ("def (:\n", [], "bad.py failed to import: SyntaxError"),
     "missing module": ("import no_such_module_here\n", [],

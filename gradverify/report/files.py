@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InvalidArgument
+from .escape import encodable
 
 __all__ = ["check_writable", "write_report", "write_atomically", "folder_lock", "FILENAMES"]
 
@@ -128,11 +129,27 @@ def render_format(report, fmt: str) -> str:
     return renderers[fmt]()
 
 
-def write_report(report, folder: Path, formats=("md", "json")) -> list[Path]:
+def encodable_texts(texts: dict[Path, str], notes=None) -> dict[Path, str]:
+    """Each text with its lone surrogates (which no encoding can write: a name read with
+    surrogateescape) replaced by U+FFFD; each file that had some is said on ``notes`` (stderr)."""
+    import sys
+
+    notes = sys.stderr if notes is None else notes
+    out = {}
+    for path, text in texts.items():
+        out[path], n = encodable(text)
+        if n:
+            print(f"gradverify: note: {n} character{'s' if n != 1 else ''} that cannot be encoded (lone "
+                  f"surrogates in text your derivations wrote) replaced by U+FFFD in {path.name}", file=notes)
+    return out
+
+
+def write_report(report, folder: Path, formats=("md", "json"), notes=None) -> list[Path]:
     """Every format in ``formats`` into ``folder``, at once (see the module's docstring)."""
     folder = Path(folder)
     _refuse_folders(folder, [FILENAMES[f] for f in formats])
     texts = {folder / FILENAMES[f]: render_format(report, f) for f in formats}  # render before touching files
+    texts = encodable_texts(texts, notes)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with folder_lock(folder):

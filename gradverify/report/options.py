@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InvalidArgument
-from .files import FILENAMES, check_writable, folder_lock, write_atomically
+from .escape import terminal_text
+from .files import FILENAMES, check_writable, encodable_texts, folder_lock, write_atomically
 
 __all__ = ["FORMATS", "DEFAULT_FORMATS", "add_report_arguments", "prepare", "finish", "formats_of"]
 
@@ -54,8 +55,23 @@ def prepare(args) -> None:
         from ..baseline import load_baseline
 
         load_baseline(baseline)
+    if baseline is not None and args.update_baseline:
+        _check_baseline_folder(Path(baseline))
     if _files(args):
         check_writable(args.out, _files(args))
+
+
+def _check_baseline_folder(path: Path) -> None:
+    """--update-baseline PATH: its folder can be made and PATH is not a folder (said before the work)."""
+    for parent in [path.parent, *path.parent.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise InvalidArgument("a --baseline path whose folders are folders", f"--baseline {path} "
+                                  f"({parent} is a file)", "Pass another --baseline path.")
+        if parent.exists():
+            break
+    if path.is_dir():
+        raise InvalidArgument("--baseline to be a file or absent", f"--baseline {path} (a folder)",
+                              "Pass the path of the report.json to write, e.g. reports/report.json.")
 
 
 def _update_baseline(report, path: Path, out) -> None:
@@ -63,7 +79,7 @@ def _update_baseline(report, path: Path, out) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(path.parent):
-        write_atomically({path: dumps(report.as_dict())})
+        write_atomically(encodable_texts({path: dumps(report.as_dict())}))
     print(f"baseline {path} updated", file=out)
 
 
@@ -96,5 +112,5 @@ def finish(report, args, out=None) -> int:
     from ..baseline import compare, load_baseline
 
     comparison = compare(report.as_dict(), load_baseline(baseline), str(baseline))
-    print(comparison.text(), file=out)
+    print(terminal_text(comparison.text()), file=out)
     return 1 if comparison.changed else 0

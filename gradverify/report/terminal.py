@@ -12,6 +12,8 @@ import textwrap
 
 from tabulate import tabulate
 
+from .escape import terminal_text
+
 __all__ = ["render", "fit_widths", "terminal_columns", "DEFAULT_COLUMNS"]
 
 DEFAULT_COLUMNS = 100
@@ -84,6 +86,12 @@ def _traceback_lines(text: str, total: int) -> list[str]:
 
 
 def render(report, columns: int | None = None) -> str:
+    """The report for a terminal; every control or escape character a user wrote shown escaped
+    (`escape.terminal_text`): a claim name cannot retitle, clear or recolour the terminal."""
+    return terminal_text(_render(report, columns))
+
+
+def _render(report, columns: int | None = None) -> str:
     total = columns or terminal_columns()
     parts = _paragraph(report.header(), total) + [""]
     parts += [_wrapped([list(row.short) for row in report.table], HEADERS, total, FLOORS), ""]
