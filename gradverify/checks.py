@@ -28,7 +28,7 @@ from .sampling import RandomSource, draw_point, other_sizes
 from .search import Found, explore
 from .spec import Point
 from .spec import Claim, Derivation
-from .diagnosis import agreed, degenerate, diagnose, pair_text, same_diagnosis, worst_entries
+from .diagnosis import agreed, degenerate, diagnose, pair_text, positional_confirmed, same_diagnosis, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import SpecFailed, evaluate_spec
@@ -158,13 +158,23 @@ class _ImplementationFailed(DerivationError):
 def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
     symbolic = check_symbolic(derivation, assumptions, options.seed, configs=options.symbolic_configs)
     try:
-        numeric_results = numeric_checks(derivation, assumptions, options)
+        numeric_results = numeric_checks(derivation, assumptions, options, _breakpoint_points(symbolic))
     except DerivationError as exc:
         raise _ImplementationFailed(str(exc), {c: _symbolic_result(r) for c, r in symbolic.items()}) from exc
     out = {}
     for claim in derivation.claims:
         out[claim.name] = {"symbolic": _symbolic_result(symbolic[claim.name]), **numeric_results[claim.name]}
     return out
+
+
+def _breakpoint_points(symbolic: dict) -> tuple:
+    """The points on both sides of and between breakpoints that the symbolic check tried, each claim's
+    most telling first, taken in turn from every claim."""
+    lists = [r.breakpoints for r in symbolic.values()]
+    out = []
+    for k in range(max((len(x) for x in lists), default=0)):
+        out += [x[k] for x in lists if k < len(x)]
+    return tuple(out)
 
 
 def _symbolic_result(r: SymbolicResult) -> CheckResult:
@@ -189,10 +199,12 @@ class _Stats:
         self.compared += comparison.compared > 0
 
 
-def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
+                   explicit: tuple = ()) -> dict[str, dict[str, CheckResult]]:
     """The finite-difference and agreement checks of every claim over hypothesis's examples drawn
-    within ``assumptions``: {claim name: {check: CheckResult}}. Raises `DerivationError` when the
-    implementation cannot run (the caller turns it into ERROR rows)."""
+    within ``assumptions`` (after the ``explicit`` points: those on both sides of and between
+    breakpoints that the symbolic check found): {claim name: {check: CheckResult}}. Raises
+    `DerivationError` when the implementation cannot run (the caller turns it into ERROR rows)."""
     tol = options.tolerance
     stats = {(c.name, check): _Stats() for c in derivation.claims for check in ("finite_difference", "agreement")}
 
@@ -221,7 +233,7 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
         return draw_point(derivation, source, assumptions)
 
     with numeric.keeping_global_rng():  # every call seeds them (numeric.PINNED_SEED)
-        exploration = explore(draw, evaluate, options.examples, options.seed)
+        exploration = explore(draw, evaluate, options.examples, options.seed, explicit=explicit)
     out: dict[str, dict[str, CheckResult]] = {c.name: {} for c in derivation.claims}
     for claim in derivation.claims:
         for check in ("finite_difference", "agreement"):
@@ -296,7 +308,12 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
     no constant factor; and at N = 1 any wrong number is a "factor")."""
     if isinstance(found.detail, str):
         return ""
-    seen = [found, exploration.first.get(key, found)]
+    first = exploration.first.get(key, found)
+    # (the same point twice is one point: a band's midpoint tried first and never shrunk must not
+    # agree with itself that the claim is "wrong only at entry 0")
+    seen = [found] + ([first] if first.point is not found.point else [])
+    searched = len(seen)  # the points the search found; those after them are drawn afresh
+    held = 0  # fresh points where the claim holds
     rng = np.random.default_rng(options.seed + 1)
     for _ in range(4 * DIAGNOSIS_POINTS):
         if len(seen) >= DIAGNOSIS_POINTS + 1:
@@ -306,9 +323,14 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
         comparison = evaluate_point(derivation, point, options.tolerance, options.seed, key)[key]
         if not isinstance(comparison, str) and not comparison.ok:
             seen.append(Found(point, comparison))
+        elif not isinstance(comparison, str):
+            held += 1
     made = [(f.point.sizes, diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point)))
             for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
-    return _swapped(derivation, key[0], seen, options) or _size_free(agreed([t for _, t in made]), made)
+    fresh = [diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point))
+             for f in seen[searched:] if not isinstance(f.detail, str)]
+    text = _swapped(derivation, key[0], seen, options) or _size_free(agreed([t for _, t in made]), made)
+    return positional_confirmed(text, fresh, held)
 
 
 def _size_free(diagnosis: str, made: list) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .tolerances import DIAGNOSIS_RTOL
 
-__all__ = ["diagnose", "worst_entries", "agreed", "same_diagnosis", "pair_text"]
+__all__ = ["diagnose", "worst_entries", "agreed", "same_diagnosis", "pair_text", "positional_confirmed"]
 
 
 
@@ -189,6 +189,21 @@ def agreed(diagnoses: Sequence[str], at_least: int = 2) -> str:
         if count >= max(at_least, -(-2 * len(texts) // 3)):
             return next(d for d in texts if d and _shape_of(d) == shape)
     return ""
+
+
+_POSITIONAL = re.compile(r"^wrong only at (entry|row|column) \d+$")
+
+
+def positional_confirmed(diagnosis: str, fresh: Sequence[str], held: int = 0) -> str:
+    """``diagnosis``, unless it is "wrong only at entry k" (a bare position, no index variable named)
+    and the points drawn afresh, with other values, do not all say so: a claim wrong in a band of
+    values is wrong at whichever entry falls in the band, and the search's points (a band's midpoint,
+    its shrunk neighbour) all put the same entry there. A wrong position is wrong at every point;
+    ``held`` fresh points where the claim holds, or a fresh point wrong elsewhere, show that the
+    error follows the values, not the position."""
+    if not _POSITIONAL.match(diagnosis or ""):
+        return diagnosis
+    return diagnosis if fresh and not held and all(t == diagnosis for t in fresh) else ""
 
 
 def same_diagnosis(a: str, b: str) -> bool:

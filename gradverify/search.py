@@ -9,7 +9,7 @@ counters live on the instance (as hypothesis keeps its engine's on the runner).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .errors import DerivationError
 from .sampling import HypothesisSource, Source
@@ -69,15 +69,26 @@ class Search:
     the survey stops as soon as every key in it has failed."""
 
     def __init__(self, draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, Any]], examples: int,
-                 seed: int, until: set | None = None):
+                 seed: int, until: set | None = None, explicit: Sequence[Point] = ()):
         self.draw, self.evaluate, self.examples, self.seed, self.until = draw, evaluate, examples, seed, until
+        #: points tried before hypothesis's (on both sides of and between breakpoints); a failure
+        #: found at one is shrunk like any other, and stays as found when no smaller one fails
+        self.explicit = list(explicit)
         self.failures: dict[Any, Found] = {}
         self.first: dict[Any, Found] = {}
         #: examples evaluated, and shrink examples tried for the current key
         self.count = self.tries = 0
 
     def run(self, shrink: bool = True) -> Exploration:
-        self._pass(None)
+        try:
+            for point in self.explicit:
+                self._example(point, None)
+        except _Stop:
+            pass
+        except _Abort as abort:
+            raise abort.error from abort.error.__cause__
+        if not (self.until and self.until <= set(self.failures)):
+            self._pass(None)
         surveyed = self.count
         shrunk: set = set()
         while shrink and set(self.failures) - shrunk:  # a shrink run may find failures of other keys
@@ -131,6 +142,6 @@ class Search:
 
 
 def explore(draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, Any]], examples: int, seed: int,
-            shrink: bool = True, until: set | None = None) -> Exploration:
-    """``Search(draw, evaluate, examples, seed, until).run(shrink)``: see `Search`."""
-    return Search(draw, evaluate, examples, seed, until).run(shrink)
+            shrink: bool = True, until: set | None = None, explicit: Sequence[Point] = ()) -> Exploration:
+    """``Search(draw, evaluate, examples, seed, until, explicit).run(shrink)``: see `Search`."""
+    return Search(draw, evaluate, examples, seed, until, explicit).run(shrink)

@@ -34,8 +34,18 @@ from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes
+from .breakpoints import breakpoints_on_line, compile_arguments, kink_arguments, line_points
 from .tracebacks import describe
 from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
+
+#: the breakpoint search's own random stream (its base points), apart from the random points'
+KINK_STREAM = 0x6B696E6B
+#: lines searched for breakpoints per size tuple (one moving symbol each), points tried at them per
+#: claim, and of those the ones the numeric checks try as well (most telling first): a band between
+#: two breakpoints has its midpoint among the first few
+MAX_LINES = 8
+MAX_BREAKPOINT_POINTS = 40
+NUMERIC_BREAKPOINTS = 6
 
 __all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
            "proof_size", "degenerate_sizes"]
@@ -56,6 +66,9 @@ class SymbolicResult:
     evidence: Evidence | None = None
     #: for an error: the user's traceback (`gradverify.tracebacks.describe`)
     traceback: str = ""
+    #: points on both sides of and between the function's and the claim's breakpoints, most telling
+    #: first (`gradverify.breakpoints`): the numeric checks try them before hypothesis's examples
+    breakpoints: list = field(default_factory=list)
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
@@ -108,6 +121,9 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
     ``configs`` index choices drawn within ``assumptions`` at each (``prove=False``:
     random points only, as the mutation self-test wants)."""
     rng = np.random.default_rng(seed)
+    # the breakpoint lines' base points come from a generator of their own: the random points
+    # drawn from ``rng`` are the same as without them
+    kink_rng = np.random.default_rng([seed, KINK_STREAM])
     size_list = symbolic_size_list(derivation)
     degenerate = degenerate_sizes(size_list)
     results = {c.name: SymbolicResult("proved", sizes=size_list, degenerate=degenerate) for c in derivation.claims}
@@ -119,6 +135,7 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
             J = to_array(call_spec(derivation.function, s, "function"))
             out_shape = value_shape(J)
             config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
+            config.kink_rng = kink_rng
             for claim in derivation.claims:
                 res = results[claim.name]
                 if res.status == "error" or (res.status == "refuted" and refuted_at[claim.name] == sizes):
@@ -143,6 +160,15 @@ class _Config:
         self.point, self.s, self.symbols, self.J, self.out_shape = point, s, symbols, J, out_shape
         self.free = [sym for arr in symbols.values() for sym in arr.ravel()]
         self._d: dict = {}
+        self.kink_rng = None
+        self._function_kinks = None
+
+    def function_kinks(self) -> tuple[list, list]:
+        """The function's kink arguments, and each compiled (`gradverify.breakpoints`), built once."""
+        if self._function_kinks is None:
+            args = kink_arguments(self.J)
+            self._function_kinks = (args, compile_arguments({"function": args}, self.free))
+        return self._function_kinks
 
     def derivative(self, i, sym):
         key = (i, sym)
@@ -170,6 +196,13 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
     # 1. one random point with 50 digits refutes a wrong claim (a right one leaves ~1e-50)
     if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
         return
+    # then the points on both sides of and between every breakpoint of the function and the claim:
+    # a claim wrong in a band of values (its branch switches at |r| = 1 where the function's does at 0.9)
+    around = _breakpoint_values(derivation, cfg, claimed)
+    res.breakpoints = [_at_values(cfg.point, cfg.symbols, v) for v in around[:NUMERIC_BREAKPOINTS]]
+    for values in around:
+        if _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res):
+            return
     # 2. try to prove the difference zero, within the term budget
     if res.status == "proved":
         if prove and all(_is_zero(e) for e in diff.ravel()):
@@ -297,7 +330,52 @@ def _random_values(derivation: Derivation, cfg: _Config, rng, k: int) -> np.ndar
 
 
 def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res) -> bool:
-    values = _random_values(derivation, cfg, rng, res.points)
+    return _refuted_at(derivation, claim, cfg, claimed, truth, diff, _random_values(derivation, cfg, rng, res.points),
+                       rng, res)
+
+
+def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np.ndarray]:
+    """The free symbols' values at points on both sides of and between the breakpoints of the
+    function and of ``claimed``, along lines through a base point at each of the derivation's
+    scales (one free symbol moves along each line, over the variable's domain at twice the widest
+    scale); bands between a claim's breakpoint and the function's first. Every Require holds."""
+    fn_args, fn_compiled = cfg.function_kinks()
+    known = set(fn_args)
+    claim_args = [g for g in kink_arguments(claimed) if g not in known and -g not in known]
+    if not fn_args and not claim_args:
+        return []
+    compiled = fn_compiled + compile_arguments({"claim": claim_args}, cfg.free)
+    position = {sym: i for i, sym in enumerate(cfg.free)}
+    variable_of = {sym: name for name, arr in cfg.symbols.items() for sym in arr.ravel()}
+    lines: list = []
+    for g in claim_args + fn_args:  # one moving symbol per argument not crossed yet, the claim's first
+        mine = [sym for sym in cfg.free if sym in g.free_symbols]
+        if mine and not any(sym in lines for sym in mine) and len(lines) < MAX_LINES:
+            lines.append(mine[0])
+    scales = [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
+    widest = 2 * max(float(x) for x in derivation.scales)
+    candidates = []
+    for k, scale in enumerate(scales):
+        base = _random_values(derivation, cfg, cfg.kink_rng, k)
+        values = dict(zip(cfg.free, base))
+        for sym in lines:
+            kind = derivation.variables[variable_of[sym]]
+            lo, hi = (float(v) for v in in_domain(kind, np.array([-1.0, 1.0]), widest))
+            for priority, x in line_points(breakpoints_on_line(compiled, values, sym, lo, hi), lo, hi, scale):
+                v = base.copy()
+                v[position[sym]] = x
+                candidates.append((priority, len(candidates), v))
+    candidates.sort(key=lambda c: c[:2])
+    out = []
+    for _, _, v in candidates:
+        if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, v)) is None:
+            out.append(v)
+            if len(out) >= MAX_BREAKPOINT_POINTS:
+                break
+    return out
+
+
+def _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res) -> bool:
     sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
     res.points += 1
     d = values_at(diff, sub)
