@@ -24,14 +24,14 @@ import numpy as np
 
 from . import numeric
 from .errors import DerivationError
-from .sampling import RandomSource, draw_point, other_sizes
-from .search import Found, explore
+from .sampling import RandomSource, draw_point, other_sizes, search_seed
+from .search import Found, OutsideDomain, explore
 from .spec import Point
 from .spec import Claim, Derivation
 from .diagnosis import agreed, degenerate, diagnose, pair_text, positional_confirmed, same_diagnosis, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
-from .sympy_eval import SpecFailed, evaluate_spec
+from .sympy_eval import SpecFailed, evaluate_spec, spec_undefined
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 from .tracebacks import describe
 
@@ -212,7 +212,13 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
 
     def evaluate(point: Point, target=None) -> dict[Any, Any]:
         found = {}
-        for key, comparison in evaluate_point(derivation, point, tol, options.seed, target, log).items():
+        try:
+            compared = evaluate_point(derivation, point, tol, options.seed, target, log)
+        except DerivationError:
+            if spec_undefined(derivation, point):
+                raise OutsideDomain from None
+            raise
+        for key, comparison in compared.items():
             st = stats[key]
             if isinstance(comparison, str):
                 found[key] = comparison  # (a value that disagrees carries its figures: the table shows them)
@@ -233,13 +239,17 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
         return draw_point(derivation, source, assumptions)
 
     with numeric.keeping_global_rng():  # every call seeds them (numeric.PINNED_SEED)
-        exploration = explore(draw, evaluate, options.examples, options.seed, explicit=explicit)
+        exploration = explore(draw, evaluate, options.examples, search_seed(options.seed, derivation.id),
+                              explicit=explicit)
     out: dict[str, dict[str, CheckResult]] = {c.name: {} for c in derivation.claims}
     for claim in derivation.claims:
         for check in ("finite_difference", "agreement"):
             st = stats[(claim.name, check)]
+            aside = {numeric.KINK: st.set_aside} if st.set_aside else {}
+            if exploration.outside:
+                aside[numeric.OUTSIDE] = exploration.outside
             figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check],
-                                     set_aside={numeric.KINK: st.set_aside} if st.set_aside else {})
+                                     set_aside=aside)
             figures.rng_pinned = log.rng_pinned
             found = exploration.failures.get((claim.name, check))
             if found is not None and isinstance(found.detail, SpecFailed):  # nothing to compare with: no verdict

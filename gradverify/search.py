@@ -16,7 +16,7 @@ from .sampling import HypothesisSource, Source
 from .spec import Point
 from .tolerances import SHRINK_BUDGET
 
-__all__ = ["Found", "Exploration", "Search", "explore"]
+__all__ = ["Found", "Exploration", "Search", "explore", "OutsideDomain"]
 
 
 @dataclass
@@ -34,10 +34,17 @@ class Exploration:
     failures: dict[str, Found]
     #: per key, the first failure seen, before any shrinking
     first: dict = field(default_factory=dict)
+    #: points outside the function's domain, drawn again
+    outside: int = 0
 
 
 class _Stop(Exception):
     pass
+
+
+class OutsideDomain(Exception):
+    """Raised by ``evaluate``: the point is outside the function's domain (the spec is undefined
+    there too). It is drawn again (hypothesis: an invalid example) and counted."""
 
 
 class _Abort(BaseException):  # not an Exception: hypothesis must not replay or shrink it
@@ -78,6 +85,9 @@ class Search:
         self.first: dict[Any, Found] = {}
         #: examples evaluated, and shrink examples tried for the current key
         self.count = self.tries = 0
+        #: points outside the function's domain, drawn again (`OutsideDomain`)
+        self.outside = 0
+        self._in_hypothesis = False
 
     def run(self, shrink: bool = True) -> Exploration:
         try:
@@ -96,7 +106,7 @@ class Search:
             shrunk.add(key)
             self.tries = 0
             self._pass(key)
-        return Exploration(examples=surveyed, failures=self.failures, first=self.first)
+        return Exploration(examples=surveyed, failures=self.failures, first=self.first, outside=self.outside)
 
     def _pass(self, target) -> None:
         import hypothesis
@@ -108,19 +118,37 @@ class Search:
         def body(data):
             self._example(self.draw(HypothesisSource(data)), target)
 
+        self._in_hypothesis = True
         try:
             body()
         except (_Stop, _ShrinkTimeout):
             pass
         except _Abort as abort:
             raise abort.error from abort.error.__cause__
+        except hypothesis.errors.Unsatisfiable as exc:
+            if target is None and self.outside and not self.count:
+                raise DerivationError(f"no valid point could be drawn: all {self.outside} points drawn were outside "
+                                      "the function's domain (the spec is undefined there as well as the code); "
+                                      "check the dims, domains and Requires") from exc
+            if target is None:
+                raise DerivationError(f"hypothesis could not explore this derivation: {type(exc).__name__}: {exc}")
         except hypothesis.errors.HypothesisException as exc:  # flaky, unsatisfiable: say so plainly
             raise DerivationError(f"hypothesis could not explore this derivation: {type(exc).__name__}: {exc}")
+        finally:
+            self._in_hypothesis = False
 
     def _example(self, point: Point, target) -> None:
         self.count += 1
         try:
             found = self.evaluate(point, target)
+        except OutsideDomain:
+            self.count -= 1
+            self.outside += 1
+            if self._in_hypothesis:
+                from hypothesis import assume
+
+                assume(False)  # drawn again; hypothesis counts it invalid
+            return
         except DerivationError as exc:
             # said at once, as it is: replaying it (code that is not deterministic may not fail
             # twice) would turn it into hypothesis's FlakyFailure

@@ -14,6 +14,9 @@ from enum import StrEnum
 from ..results import CHECKS, CheckResult, ClaimResult, Status, Verdict
 from .figures import rel_text, ratio_text
 
+#: (`gradverify.numeric.OUTSIDE`, repeated so that the report needs no numeric import)
+OUTSIDE = "outside the function's domain, redrawn"
+
 __all__ = ["Outcome", "Row", "build_rows", "outcome", "verdict_text", "detail_lines", "failure_text", "COLUMNS"]
 
 #: the table's columns, in order; each is a field of `Row.cells`
@@ -67,7 +70,8 @@ def _numeric_cell(name: str, c: CheckResult, short: bool) -> str:
     word = "pass" if status == Status.PASS else "FAIL"
     if short:
         return f"{word} {ratio_text(name, c)}"
-    aside = "".join(f" ({n} {why}, not compared)" for why, n in c.figures.set_aside.items())
+    aside = "".join(f" ({n} points {why})" if why == OUTSIDE else f" ({n} {why}, not compared)"
+                    for why, n in c.figures.set_aside.items())
     pinned = " · RNG pinned" if c.figures.rng_pinned else ""
     return (f"{word} · {c.figures.examples} ex{aside} · worst over them: rel {rel_text(name, c)} · "
             f"{ratio_text(name, c)} tol{pinned}")
