@@ -260,10 +260,11 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
                 out[claim.name][check] = CheckResult(Status.PASS, figures)
             else:
                 diagnosis = _diagnosis(derivation, assumptions, options, (claim.name, check), exploration, found)
-                out[claim.name][check] = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail)
-                                                     + _largest_text(st.largest, found),
-                                                     found.point.describe(), diagnosis,
-                                                     evidence=_evidence(derivation, claim, check, found))
+                result = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail)
+                                     + _largest_text(st.largest, found), found.point.describe(), diagnosis,
+                                     evidence=_evidence(derivation, claim, check, found))
+                result.detail += _table_figure(check, result)
+                out[claim.name][check] = result
     return out
 
 
@@ -390,6 +391,15 @@ def _swapped(derivation: Derivation, name: str, seen: list, options: Options) ->
     return ""
 
 
+def _table_figure(check: str, result: CheckResult) -> str:
+    """The figure the table shows for this check (the worst over all examples), in the table's own
+    words, so that the table and the details never print two different numbers for one thing."""
+    from .report.figures import ratio_text
+
+    return f"; worst over all {result.figures.examples} examples (the table's figure): {ratio_text(check, result)} " \
+           "its tolerance"
+
+
 def _largest_text(largest, found) -> str:
     """The failing example with the largest relative error, when it is not the counterexample shown
     and is wrong by more (the shrunk one may sit at 1e-3 inputs where the error is 1e-6 of itself)."""
@@ -412,7 +422,7 @@ def _failure_text(claim: Claim, check: str, detail) -> str:
                         for idx, c, r in worst_entries(detail.claimed, detail.reference, detail.tolerance))
     return (f"{what} vs {against}, worst entries {entries} "
             f"(at the counterexample below: error {detail.worst_ratio:.3g}× its tolerance, max relative error "
-            f"{detail.max_rel_err:.3g}; the table shows the worst over all examples)")
+            f"{detail.max_rel_err:.3g})")
 
 
 def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: int = 0, only=None,

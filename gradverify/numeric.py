@@ -345,12 +345,26 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
     """
     free = [n for n in derivation.real_variables if n not in point.fixed]
     worst = {k: np.zeros_like(v) for k, v in base.items()}
-    mca = MonteCarloArithmetic(rng, tol.unit_roundoff, tol.mca_spread)
+    mca = _LinalgWatch(rng, tol.unit_roundoff, tol.mca_spread)
     for _ in range(tol.noise_samples):
         moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in free}
         out = call(derivation, point, moved)
         for k in worst:
             np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
+    if mca.linalg:
+        # LAPACK is backward stable normwise: what inv, det, solve, pinv, svd return is exact for an
+        # input moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is run
+        # again with its inputs moved so (a relative spread·u of each variable's largest entry), and
+        # every output's change counts as its rounding: an identity exact to working precision as a
+        # whole matrix is never refuted at a small entry of it (∂det X/∂X = det(X) X⁻ᵀ).
+        for _ in range(tol.noise_samples):
+            moved = {n: mca.watch(_normwise(np.asarray(point.values[n], dtype=np.float64), tol, rng)) for n in free}
+            try:
+                out = call(derivation, point, moved)
+            except DerivationError:  # (a move that leaves the code's domain: no spread from it)
+                continue
+            for k in worst:
+                np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
     # watched: the code computed on our arrays. When it converts its inputs first
     # (np.asarray(x, dtype=float), Python floats), only the input moves were seen: the code is run
     # again rounding upward, downward and toward zero, which changes its every operation
@@ -365,6 +379,25 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
             for k in worst:
                 np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
     return worst, mca.seen > 0
+
+
+class _LinalgWatch(MonteCarloArithmetic):
+    """Monte Carlo arithmetic that also notes whether the code called np.linalg (LAPACK)."""
+
+    linalg = False
+
+    def returned(self, func, args, value):
+        if str(getattr(func, "__module__", "")).startswith("numpy.linalg"):
+            self.linalg = True
+        return super().returned(func, args, value)
+
+
+def _normwise(x: np.ndarray, tol: Tolerance, rng: np.random.Generator) -> np.ndarray:
+    """``x`` with every entry moved by up to spread·u·max|x| (LAPACK's normwise backward error)."""
+    if not x.size:
+        return x
+    size = tol.mca_spread * tol.unit_roundoff * float(np.max(np.abs(x)))
+    return x + size * rng.uniform(-1.0, 1.0, size=x.shape)
 
 
 def selected_positions(shape: tuple, index) -> np.ndarray:

@@ -36,7 +36,7 @@ from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to
 from .terms import term_classes
 from .breakpoints import breakpoints_on_line, compile_arguments, kink_arguments, line_points
 from .tracebacks import describe
-from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
+from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO, TINY
 
 #: the breakpoint search's own random stream (its base points), apart from the random points'
 KINK_STREAM = 0x6B696E6B
@@ -310,12 +310,12 @@ def proof_size(e) -> int:
     return 1
 
 
-def _random_values(derivation: Derivation, cfg: _Config, rng, k: int) -> np.ndarray:
+def _random_values(derivation: Derivation, cfg: _Config, rng, k: int, scales: list | None = None) -> np.ndarray:
     """The free symbols' values at the ``k``-th random point: within each variable's domain
     and every Require, at the derivation's scales in turn (unit scale first), so that a
     claim wrong only at large values (a Huber claim for |r| > 1) is seen. A scale where no
     draw meets the Requires (‖a‖ > 1e-2 at 1e-3 inputs) gives way to the next one."""
-    scales = [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
+    scales = scales or [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
     for scale in scales[k % len(scales):] + scales[:k % len(scales)]:
         for _ in range(RandomSource.TRIES):
             unit = rng.uniform(-1.0, 1.0, size=len(cfg.free))
@@ -352,11 +352,11 @@ def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np
         mine = [sym for sym in cfg.free if sym in g.free_symbols]
         if mine and not any(sym in lines for sym in mine) and len(lines) < MAX_LINES:
             lines.append(mine[0])
-    scales = [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
-    widest = 2 * max(float(x) for x in derivation.scales)
+    scales = sorted({float(x) for x in derivation.scales}, key=lambda x: (x != 1.0, x))  # unit scale first
+    widest = 2 * max(scales)
     candidates = []
     for k, scale in enumerate(scales):
-        base = _random_values(derivation, cfg, cfg.kink_rng, k)
+        base = _random_values(derivation, cfg, cfg.kink_rng, k, scales)
         values = dict(zip(cfg.free, base))
         for sym in lines:
             kind = derivation.variables[variable_of[sym]]
@@ -364,6 +364,7 @@ def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np
             for priority, x in line_points(breakpoints_on_line(compiled, values, sym, lo, hi), lo, hi, scale):
                 v = base.copy()
                 v[position[sym]] = x
+                v[np.abs(v) < TINY] = 0.0  # as drawing does: a real input is 0 or at least TINY
                 candidates.append((priority, len(candidates), v))
     candidates.sort(key=lambda c: c[:2])
     out = []
