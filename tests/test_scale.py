@@ -112,3 +112,33 @@ def test_code_that_is_nan_where_the_spec_is_finite_is_an_error():
 def test_no_valid_point_at_all_is_an_error_that_says_so():
     row = check_derivation(_readout(nowhere=True), Options(seed=0, examples=10))[0]
     assert row.verdict == "error" and "no valid point" in row.message, row.as_dict()
+
+
+# ---- linear algebra: LAPACK's rounding is normwise ------------------------------------------
+import cookbook  # noqa: E402
+
+
+@pytest.mark.parametrize("did, X", [
+    ("cookbook_det", [[1.0, 2e-9, 0.3], [0.5, 1.0, 1e-12], [0.2, 0.1, 2.0]]),
+    ("cookbook_logdet_gram", [[7.2760e-15], [0.0], [1.3752e-12]]),
+    ("cookbook_det_cubed", [[2.7e-66]]),
+])
+def test_an_identity_exact_to_working_precision_is_not_refuted_at_a_small_entry(did, X):
+    d = getattr(cookbook, did)
+    X = np.array(X)
+    sizes = {"n": X.shape[0]} if "n" in d.dims and "m" not in d.dims else {"m": X.shape[0], "n": X.shape[1]}
+    out = evaluate_point(d, Point(sizes, {"X": X}, 1.0), DEFAULT_TOLERANCE)
+    for key, c in out.items():
+        assert not isinstance(c, str) and c.ok, (key, c)
+
+
+def test_a_transposed_cookbook_claim_is_still_refuted_at_the_same_small_entries():
+    X = np.array([[1.0, 2e-9, 0.3], [0.5, 1.0, 1e-12], [0.2, 0.1, 2.0]])
+    out = evaluate_point(cookbook.cookbook_det_transposed, Point({"n": 3}, {"X": X}, 1.0), DEFAULT_TOLERANCE)
+    assert not out[("∂det/∂X", "finite_difference")].ok
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_ln_det_of_the_gram_matrix_through_pinv_holds_where_entrywise_rounding_refuted_it(seed):
+    rows = check_derivation(cookbook.cookbook_logdet_gram, Options(seed=seed, examples=25))
+    assert [r.verdict for r in rows] == ["holds"], rows[0].as_dict()
