@@ -28,7 +28,7 @@ from .sampling import RandomSource, draw_point, other_sizes, search_seed
 from .search import Found, OutsideDomain, explore
 from .spec import Point
 from .spec import Claim, Derivation
-from .diagnosis import agreed, degenerate, diagnose, pair_text, positional_confirmed, same_diagnosis, worst_entries
+from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import SpecFailed, evaluate_spec, spec_undefined
@@ -336,26 +336,17 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
             seen.append(Found(point, comparison))
         elif not isinstance(comparison, str):
             held += 1
-    made = [(f.point.sizes, diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point)))
-            for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
-    fresh = [diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point))
-             for f in seen[searched:] if not isinstance(f.detail, str)]
-    text = _swapped(derivation, key[0], seen, options) or _size_free(agreed([t for _, t in made]), made)
-    return positional_confirmed(text, fresh, held)
+    observations = [Observation(_diagnose_found(derivation, f), dict(f.point.sizes), fresh=k >= searched)
+                    for k, f in enumerate(seen)
+                    if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
+    return _swapped(derivation, key[0], seen, options) or decide(observations, held)
 
 
-def _size_free(diagnosis: str, made: list) -> str:
-    """``diagnosis``, unless it is a constant factor that a point at other sizes contradicts with a
-    factor of its own: a forgotten 1/√d is "1.414 × true" at d = 2 and "1.732 × true" at d = 3, no
-    constant (where most points fell at one size, their agreement hid it)."""
-    if not diagnosis.startswith("off by a constant factor"):
-        return diagnosis
-    agreeing = [sizes for sizes, t in made if t and same_diagnosis(t, diagnosis)]
-    for sizes, t in made:
-        if t.startswith("off by a constant factor") and not same_diagnosis(t, diagnosis) and \
-                any(sizes != other for other in agreeing):
-            return ""
-    return diagnosis
+def _diagnose_found(derivation: Derivation, f) -> str:
+    """The diagnosis at one failing point, read to the precision of its reference."""
+    c = f.detail
+    return diagnose(c.claimed, c.reference, indices=index_values(derivation, f.point),
+                    rtol=numeric_rtol(c.tolerance, c.claimed, c.reference))
 
 
 def _swapped(derivation: Derivation, name: str, seen: list, options: Options) -> str:

@@ -27,13 +27,13 @@ from math import comb, prod
 import numpy as np
 import sympy as sp
 
-from .diagnosis import agreed, degenerate, diagnose, pair_text, same_diagnosis, worst_entries
+from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, unmet
 from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
-from .terms import term_classes
+from .terms import term_classes, term_parts
 from .breakpoints import breakpoints_on_line, compile_arguments, kink_arguments, line_points
 from .tracebacks import describe
 from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO, TINY
@@ -46,6 +46,8 @@ KINK_STREAM = 0x6B696E6B
 MAX_LINES = 8
 MAX_BREAKPOINT_POINTS = 40
 NUMERIC_BREAKPOINTS = 6
+#: the most additive terms of the function whose derivatives a diagnosis may name
+MAX_FUNCTION_PARTS = 8
 
 __all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
            "proof_size", "degenerate_sizes"]
@@ -69,6 +71,10 @@ class SymbolicResult:
     #: points on both sides of and between the function's and the claim's breakpoints, most telling
     #: first (`gradverify.breakpoints`): the numeric checks try them before hypothesis's examples
     breakpoints: list = field(default_factory=list)
+    #: the diagnoses made at failing points (`gradverify.diagnosis.decide` states one), and the fresh
+    #: points where the claim held
+    observations: list = field(default_factory=list)
+    held: int = 0
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
@@ -150,6 +156,9 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
                 except DerivationError as exc:  # this claim's spec cannot be built: the others still are
                     res.status, res.detail, res.traceback = "error", str(exc), describe(exc)
                 res.seconds += time.perf_counter() - t0
+    for res in results.values():
+        if res.status == "refuted" and res.observations:
+            res.diagnosis = decide(res.observations, res.held)
     return results
 
 
@@ -162,6 +171,27 @@ class _Config:
         self._d: dict = {}
         self.kink_rng = None
         self._function_kinks = None
+        self._parts: dict = {}
+
+    def function_parts(self, claim) -> list:
+        """The derivative of each of the function's own additive terms (grouped as `term_classes`
+        groups them) by the claim's selection, laid out as the truth: a claim missing one of them
+        is diagnosed with it ("missing term: ∂/∂a of …"). None for an identity or a backward pass,
+        or when the function is one term."""
+        if claim.name not in self._parts:
+            out = []
+            if not (claim.identity or claim.upstream):
+                parts = term_parts(self.J)
+                if 2 <= len(parts) <= MAX_FUNCTION_PARTS:
+                    sel = np.asarray(self.symbols[claim.wrt][claim.select(self.s)])
+                    for _, label, part in parts:
+                        arr = np.empty(self.out_shape + sel.shape, dtype=object)
+                        for i in np.ndindex(self.out_shape):
+                            for j in np.ndindex(sel.shape):
+                                arr[i + j] = sp.diff(part[i], sel[j])
+                        out.append((f"∂/∂{claim.wrt} of {label}", arr))
+            self._parts[claim.name] = out
+        return self._parts[claim.name]
 
     def function_kinks(self) -> tuple[list, list]:
         """The function's kink arguments, and each compiled (`gradverify.breakpoints`), built once."""
@@ -216,11 +246,11 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
 
 
 def _diagnosis_elsewhere(derivation, claim, cfg: _Config, rng, res) -> None:
-    """A claim refuted at one size tuple, diagnosed at another (every dimension different): a
-    diagnosis the two disagree on is not stated (a missing 1/N is "4 × true" at N = 4, "3 × true"
-    at N = 3). Where the claim holds at this tuple (wrong only where indices repeat, and none do
-    here), nothing contradicts the diagnosis."""
-    if not res.diagnosis or claim.identity:
+    """A claim refuted at one size tuple, diagnosed at another (every dimension different): the
+    points here join the observations (`gradverify.diagnosis.decide`), so that a diagnosis the two
+    tuples disagree on is not stated (a missing 1/N is "4 × true" at N = 4, "3 × true" at N = 3:
+    that is a factor N, not a constant)."""
+    if not res.observations or claim.identity:
         return
     sel = np.asarray(cfg.symbols[claim.wrt][claim.select(cfg.s)])
     truth, expected = _truth(claim, cfg, sel)
@@ -228,17 +258,10 @@ def _diagnosis_elsewhere(derivation, claim, cfg: _Config, rng, res) -> None:
         claimed = to_layout(call_spec(claim.expr, cfg.s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
     except ShapeMismatch:
         return
-    found, wrong = [], False
     for _ in range(DIAGNOSIS_POINTS):
         values = _random_values(derivation, cfg, rng, 0)
         sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
-        c_arr, t_arr = values_at(claimed, sub), values_at(truth, sub)
-        scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)), 1.0)
-        if c_arr.size and float(np.max(np.abs(c_arr - t_arr))) > SYMBOLIC_ZERO * scale:
-            wrong = True
-            found.append(_diagnosis_at(derivation, cfg, claimed, truth, sub))
-    if wrong and not same_diagnosis(agreed([d for d in found if d is not None]), res.diagnosis):
-        res.diagnosis = ""
+        _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=True)
 
 
 def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -394,23 +417,32 @@ def _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res) 
     res.detail = f"claimed {claim.name} vs sympy's derivative, worst entries {entries}"
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
     res.evidence = Evidence.of("sympy's derivative", res.counterexample, c_arr, t_arr)
-    found = [_diagnosis_at(derivation, cfg, claimed, truth, sub)]
+    res.observations, res.held = [], 0
+    _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=False)
     for k in range(1, DIAGNOSIS_POINTS):
         more = _random_values(derivation, cfg, rng, 0)  # unit scale: saturation makes terms look alike
-        found.append(_diagnosis_at(derivation, cfg, claimed, truth,
-                                   {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, more)}))
-    res.diagnosis = agreed([d for d in found if d is not None])
+        _observe(derivation, claim, cfg, claimed, truth,
+                 {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, more)}, res, fresh=True)
+    res.diagnosis = decide(res.observations, res.held)
     return True
 
 
-def _diagnosis_at(derivation, cfg, claimed, truth, sub) -> str | None:
-    """How the claim relates to the truth at the point ``sub``; None where that point is degenerate."""
+def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool) -> None:
+    """How the claim relates to the truth at the point ``sub``, added to ``res.observations`` (a point
+    where the claim holds counts in ``res.held``; a degenerate one is left out)."""
     c_arr, t_arr = values_at(claimed, sub), values_at(truth, sub)
+    scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)), 1.0)
+    if not c_arr.size or float(np.max(np.abs(c_arr - t_arr))) <= SYMBOLIC_ZERO * scale:
+        res.held += fresh
+        return
     if degenerate(c_arr, t_arr):
-        return None
-    return diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
+        return
+    text = diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
                     terms=[(label, values_at(arr, sub)) for label, arr in term_classes(claimed)],
-                    true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)])
+                    true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)],
+                    parts=[(label, values_at(arr, sub)) for label, arr in cfg.function_parts(claim)],
+                    rtol=EXACT_RTOL)
+    res.observations.append(Observation(text, dict(cfg.point.sizes), fresh))
 
 
 def index_values(derivation: Derivation, point: Point) -> dict:
