@@ -27,7 +27,7 @@ from .errors import DerivationError
 from .sampling import RandomSource, draw_point, other_sizes, search_seed
 from .search import Found, OutsideDomain, explore
 from .spec import Point
-from .spec import Claim, Derivation
+from .spec import Claim, Derivation, Require
 from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
@@ -98,8 +98,21 @@ def _as_stated_then_rescued(derivation: Derivation, options: Options) -> tuple[d
     """Every claim under the assumptions the source states; then the failing claims again with
     the implicit assumptions added (do they hold once those are added?)."""
     stated = tuple(a for a in derivation.assumptions if a.source == "stated")
-    results = _run(derivation, stated, options)
     implicit = [a for a in derivation.assumptions if a.source == "implicit"]
+    try:
+        results = _run(derivation, stated, options)
+    except DerivationError as exc:
+        if not implicit:
+            raise
+        # the code cannot run under the stated assumptions alone: refuted as stated; with the
+        # implicit ones added, each claim gets the verdict it has there (an error there is the row's)
+        again = _run(derivation, tuple(derivation.assumptions), options)
+        point = getattr(exc, "point", None) or getattr(exc.__cause__, "point", None)
+        detail = ("as stated (without " + "; ".join(a.text for a in implicit) + f"), the code fails: "
+                  + str(exc).split(" (at ")[0])
+        where = point.describe() if point is not None else None
+        return {name: {**checks, "finite_difference": CheckResult(
+            Status.FAIL, checks["finite_difference"].figures, detail, where)} for name, checks in again.items()}, again
     failing = [c for c in derivation.claims if any(r.failed for r in results[c.name].values())]
     if not (implicit and failing):
         return results, {}
@@ -133,18 +146,44 @@ def _necessity(derivation: Derivation, options: Options) -> dict:
     out = {}
     for dropped in derivation.assumptions:
         kept = tuple(a for a in derivation.assumptions if a is not dropped)
-        results = _run(derivation, kept, options)
+        record: dict = {}
+        try:
+            results = _run(derivation, kept, options, record)
+        except DerivationError as exc:  # the code cannot run without it: that is the answer, with the point
+            point = getattr(exc, "point", None) or getattr(exc.__cause__, "point", None)
+            found = {"necessary": True, "check": "implementation", "diagnosis": "the code fails without it: "
+                     + str(exc).split(" (at ")[0], "counterexample": point.describe() if point is not None else None}
+            out[dropped] = {claim.name: dict(found) for claim in derivation.claims}
+            continue
         out[dropped] = {}
+        outside = next((p for p in record.get("outside_points", ()) if _violates(derivation, dropped, p)), None)
         for claim in derivation.claims:
             failed = [(name, c) for name, c in results[claim.name].items() if c.failed]
             if failed:
                 name, c = min(failed, key=lambda nc: (nc[1].counterexample is None, nc[0] == "symbolic"))
                 out[dropped][claim.name] = {"necessary": True, "check": name, "counterexample": c.counterexample,
                                             "diagnosis": c.diagnosis}
+            elif outside is not None:
+                out[dropped][claim.name] = {"necessary": True, "check": "domain", "counterexample": outside.describe(),
+                                            "diagnosis": "the function is undefined there without it (the spec "
+                                                         "as well as the code)"}
             else:
                 out[dropped][claim.name] = {"necessary": False, "check": None, "counterexample": None,
                                             "diagnosis": ""}
     return out
+
+
+def _violates(derivation: Derivation, assumption, point: Point) -> bool:
+    """Whether ``point`` leaves ``assumption`` (a Require is asked; the kinds drawing honours by
+    construction are left only when dropped, which is when this is asked)."""
+    from .sampling import unmet
+
+    if isinstance(assumption, Require):
+        try:
+            return unmet(derivation, [assumption], point) is not None
+        except DerivationError:
+            return True
+    return True
 
 
 class _ImplementationFailed(DerivationError):
@@ -155,10 +194,11 @@ class _ImplementationFailed(DerivationError):
         self.symbolic = symbolic
 
 
-def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+def _run(derivation: Derivation, assumptions: tuple, options: Options,
+         record: dict | None = None) -> dict[str, dict[str, CheckResult]]:
     symbolic = check_symbolic(derivation, assumptions, options.seed, configs=options.symbolic_configs)
     try:
-        numeric_results = numeric_checks(derivation, assumptions, options, _breakpoint_points(symbolic))
+        numeric_results = numeric_checks(derivation, assumptions, options, _breakpoint_points(symbolic), record)
     except DerivationError as exc:
         raise _ImplementationFailed(str(exc), {c: _symbolic_result(r) for c, r in symbolic.items()}) from exc
     out = {}
@@ -200,7 +240,7 @@ class _Stats:
 
 
 def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
-                   explicit: tuple = ()) -> dict[str, dict[str, CheckResult]]:
+                   explicit: tuple = (), record: dict | None = None) -> dict[str, dict[str, CheckResult]]:
     """The finite-difference and agreement checks of every claim over hypothesis's examples drawn
     within ``assumptions`` (after the ``explicit`` points: those on both sides of and between
     breakpoints that the symbolic check found): {claim name: {check: CheckResult}}. Raises
@@ -241,6 +281,8 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
     with numeric.keeping_global_rng():  # every call seeds them (numeric.PINNED_SEED)
         exploration = explore(draw, evaluate, options.examples, search_seed(options.seed, derivation.id),
                               explicit=explicit)
+    if record is not None:  # (the points outside the function's domain: report --assumptions names one)
+        record["outside_points"] = exploration.outside_points
     out: dict[str, dict[str, CheckResult]] = {c.name: {} for c in derivation.claims}
     for claim in derivation.claims:
         for check in ("finite_difference", "agreement"):

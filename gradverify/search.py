@@ -34,8 +34,13 @@ class Exploration:
     failures: dict[str, Found]
     #: per key, the first failure seen, before any shrinking
     first: dict = field(default_factory=dict)
-    #: points outside the function's domain, drawn again
+    #: points outside the function's domain, drawn again, and the first few of them
     outside: int = 0
+    outside_points: list = field(default_factory=list)
+
+
+#: points outside the domain kept to name (report --assumptions)
+MAX_OUTSIDE_POINTS = 20
 
 
 class _Stop(Exception):
@@ -85,8 +90,9 @@ class Search:
         self.first: dict[Any, Found] = {}
         #: examples evaluated, and shrink examples tried for the current key
         self.count = self.tries = 0
-        #: points outside the function's domain, drawn again (`OutsideDomain`)
+        #: points outside the function's domain, drawn again (`OutsideDomain`), and the first of them
         self.outside = 0
+        self.outside_points: list = []
         self._in_hypothesis = False
 
     def run(self, shrink: bool = True) -> Exploration:
@@ -106,7 +112,8 @@ class Search:
             shrunk.add(key)
             self.tries = 0
             self._pass(key)
-        return Exploration(examples=surveyed, failures=self.failures, first=self.first, outside=self.outside)
+        return Exploration(examples=surveyed, failures=self.failures, first=self.first, outside=self.outside,
+                           outside_points=self.outside_points)
 
     def _pass(self, target) -> None:
         import hypothesis
@@ -144,6 +151,8 @@ class Search:
         except OutsideDomain:
             self.count -= 1
             self.outside += 1
+            if len(self.outside_points) < MAX_OUTSIDE_POINTS:
+                self.outside_points.append(point)
             if self._in_hypothesis:
                 from hypothesis import assume
 
@@ -154,6 +163,7 @@ class Search:
             # twice) would turn it into hypothesis's FlakyFailure
             error = DerivationError(f"{exc} (at {point.describe()})")
             error.__cause__ = exc
+            error.point = point  # (report --assumptions names it)
             raise _Abort(error) from exc
         for key, detail in found.items():
             if key == target:
