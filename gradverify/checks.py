@@ -27,7 +27,7 @@ from .errors import DerivationError
 from .sampling import RandomSource, draw_point, other_sizes, search_seed
 from .search import Found, OutsideDomain, explore
 from .spec import Point
-from .spec import Claim, Derivation, Require
+from .spec import READINGS, Claim, Derivation, Require
 from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
@@ -135,7 +135,10 @@ def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None,
         if a in necessity:
             row.update(necessity[a][claim.name])
     traceback = next((c.traceback for c in checks.values() if c.traceback), "")
-    return ClaimResult(derivation.id, derivation.title, claim.name, claim.as_written, verdict, checks, assumptions,
+    as_written = claim.as_written
+    if claim.reading:  # the report says which derivative a claim by a symmetric matrix was checked as
+        as_written = f"{as_written} [read as {READINGS[claim.reading]}]".strip()
+    return ClaimResult(derivation.id, derivation.title, claim.name, as_written, verdict, checks, assumptions,
                        holds_if=holds_if, message=message, reproduce=reproduce, expect=_expected(claim),
                        reason=claim.reason, traceback=traceback)
 
@@ -515,6 +518,16 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
         return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.unit_roundoff * np.abs(f)))
     positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
     upstream = None if claim.upstream is None else np.asarray(point.values[claim.upstream])
+    if claim.reading == "symmetric-perturbation":
+        # a central difference along the free entry θ_ij moves X_ij and X_ji: it reads 2 G_ij off the
+        # diagonal; the claim is compared as 2 G_ij there and reported as the user wrote it
+        n = point.values[claim.wrt].shape[0]
+        two = np.where(positions // n != positions % n, 2.0, 1.0)
+        c = numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed * two, err_claimed * two, f,
+                                  noise[value_name], tol, upstream)
+        c.claimed, c.reference = c.claimed / two, c.reference / two
+        c.worst_claimed, c.worst_reference = (float(v[c.worst_index]) for v in (c.claimed, c.reference))
+        return c
     return numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
                                  noise[value_name], tol, upstream)
 

@@ -260,10 +260,14 @@ def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.nd
     value_name = impl.returns[0]
     x0 = point.values[var]
     k, n = moves.shape
+    partner = _partners(derivation.variables[var], x0.shape, flat)  # (i, j) and (j, i) of a symmetric matrix
     if var in impl.batched:
         batch = np.broadcast_to(x0, (k, n) + x0.shape).copy().reshape(k * n, -1)
         rows = np.arange(k * n)
         batch[rows, np.tile(flat, k)] += moves.ravel()
+        other = np.tile(partner, k)
+        off = other != np.tile(flat, k)
+        batch[rows[off], other[off]] += moves.ravel()[off]
         out = call_batched(derivation, point, var, batch.reshape((k * n,) + x0.shape))
         return out.reshape((k, n) + out.shape[1:])
     values = []
@@ -272,9 +276,21 @@ def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.nd
         for j, p in enumerate(flat):
             moved = x0.copy()
             moved.flat[p] = x0.flat[p] + moves[kk, j]
+            if partner[j] != p:
+                moved.flat[partner[j]] = moved.flat[p]
             row.append(call(derivation, point, {var: moved})[value_name])
         values.append(row)
     return np.array(values)
+
+
+def _partners(kind, shape: tuple, flat: np.ndarray) -> np.ndarray:
+    """For each flat position, the position that moves with it: its transpose in a symmetric (or
+    positive-definite) matrix, whose free entry X_ij = X_ji is one; itself otherwise."""
+    flat = np.asarray(flat)
+    if not getattr(kind, "symmetric", False):
+        return flat
+    n = shape[0]
+    return (flat % n) * n + flat // n
 
 
 def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from .spec import (Derivation, Distinct, Excludes, Fixed, Index, Indices, Int, O
                    resolve_sizes)
 from .tolerances import DOMAIN_MARGIN, TINY
 
-__all__ = ["Source", "RandomSource", "HypothesisSource", "search_seed", "draw_sizes", "other_sizes", "draw_point", "in_domain", "unmet", "room_in_domain"]
+__all__ = ["Source", "RandomSource", "HypothesisSource", "search_seed", "draw_sizes", "other_sizes", "draw_point", "in_domain", "unmet", "room_in_domain", "structured"]
 
 
 # ---------------------------------------------------------------- sources of choices
@@ -198,6 +198,21 @@ def in_domain(kind: Real, unit: np.ndarray, scale: float) -> np.ndarray:
     return lo + away if lo is not None else hi - away
 
 
+def structured(kind, value: np.ndarray, scale: float) -> np.ndarray:
+    """``value`` (drawn entry by entry) made the matrix ``kind.structure`` says: symmetric
+    (V + Vᵀ)/2; positive-definite scale·(B Bᵀ/n + I/10) with B = V/scale; diagonal, its diagonal."""
+    structure = getattr(kind, "structure", None)
+    if structure is None:
+        return value
+    if structure == "symmetric":
+        return (value + value.T) / 2
+    if structure == "diagonal":
+        return np.diag(np.diag(value))
+    n = value.shape[0]
+    b = value / scale if scale else value
+    return scale * (b @ b.T / n + np.eye(n) / 10)
+
+
 def room_in_domain(kind, x: np.ndarray) -> np.ndarray:
     """How far each value may move either way and stay inside ``kind``'s domain (inf without one)."""
     x = np.asarray(x, dtype=np.float64)
@@ -234,6 +249,7 @@ def _draw_once(derivation: Derivation, source: Source, assumptions: Sequence, si
                 fixed.add(name)
             else:
                 value = np.asarray(in_domain(kind, source.unit_array(shape), scale), dtype=np.float64)
+                value = structured(kind, value, scale)
                 value[np.abs(value) < TINY] = 0.0
             values[name] = value
         elif isinstance(kind, Index):

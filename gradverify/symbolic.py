@@ -29,7 +29,7 @@ import sympy as sp
 
 from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
-from .sampling import RandomSource, draw_point, in_domain, unmet
+from .sampling import RandomSource, draw_point, in_domain, structured, unmet
 from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
@@ -280,10 +280,24 @@ def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tup
             truth[j] = sum((dout[i] * cfg.derivative(i, sel[j]) for i in np.ndindex(out_shape)), sp.S.Zero)
         return truth, sel.shape
     truth = np.empty(out_shape + sel.shape, dtype=object)
+    half = _off_diagonal_half(claim, cfg)
     for i in np.ndindex(out_shape):
         for j in np.ndindex(sel.shape):
-            truth[i + j] = cfg.derivative(i, sel[j])
+            truth[i + j] = cfg.derivative(i, sel[j]) * half[j]
     return truth, out_shape + sel.shape
+
+
+def _off_diagonal_half(claim: Claim, cfg: _Config) -> np.ndarray:
+    """Per selected entry of ``claim.wrt``, what sympy's derivative by its symbol is multiplied by:
+    1, except ½ off the diagonal of a symmetric matrix read along symmetric perturbations (the
+    symbol θ_ij stands for X_ij and X_ji: ∂f/∂θ_ij = 2 G_ij). A free-entries claim is ∂f/∂θ_ij."""
+    arr = cfg.symbols[claim.wrt]
+    shape = np.asarray(arr[claim.select(cfg.s)]).shape
+    if claim.reading != "symmetric-perturbation":
+        return np.ones(shape, dtype=object)
+    n = arr.shape[0]
+    flat = np.arange(arr.size).reshape(arr.shape)[claim.select(cfg.s)]
+    return np.vectorize(lambda p: sp.Rational(1, 2) if p // n != p % n else sp.S.One, otypes=[object])(flat)
 
 
 def _is_zero(e) -> bool:
@@ -344,7 +358,9 @@ def _random_values(derivation: Derivation, cfg: _Config, rng, k: int, scales: li
             unit = rng.uniform(-1.0, 1.0, size=len(cfg.free))
             values, i = np.empty(len(cfg.free)), 0
             for name, arr in cfg.symbols.items():
-                values[i:i + arr.size] = in_domain(derivation.variables[name], unit[i:i + arr.size], scale)
+                kind = derivation.variables[name]
+                drawn = in_domain(kind, unit[i:i + arr.size], scale)
+                values[i:i + arr.size] = structured(kind, np.reshape(drawn, arr.shape), scale).ravel()
                 i += arr.size
             if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, values)) is None:
                 return values
@@ -368,7 +384,9 @@ def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np
     if not fn_args and not claim_args:
         return []
     compiled = fn_compiled + compile_arguments({"claim": claim_args}, cfg.free)
-    position = {sym: i for i, sym in enumerate(cfg.free)}
+    position: dict = {}
+    for i, sym in enumerate(cfg.free):  # (a symmetric matrix's free entry sits at (i, j) and (j, i))
+        position.setdefault(sym, []).append(i)
     variable_of = {sym: name for name, arr in cfg.symbols.items() for sym in arr.ravel()}
     lines: list = []
     for g in claim_args + fn_args:  # one moving symbol per argument not crossed yet, the claim's first
@@ -387,6 +405,9 @@ def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np
             for priority, x in line_points(breakpoints_on_line(compiled, values, sym, lo, hi), lo, hi, scale):
                 v = base.copy()
                 v[position[sym]] = x
+                if isinstance(kind, Real) and kind.structure == "positive-definite" and \
+                        np.any(np.linalg.eigvalsh(_at_values(cfg.point, cfg.symbols, v).values[variable_of[sym]]) <= 0):
+                    continue  # (a move along one entry can leave the positive-definite cone)
                 v[np.abs(v) < TINY] = 0.0  # as drawing does: a real input is 0 or at least TINY
                 candidates.append((priority, len(candidates), v))
     candidates.sort(key=lambda c: c[:2])

@@ -50,6 +50,9 @@ def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
         elif number is None:
             arr = np.empty(value.shape, dtype=object)
             for idx in np.ndindex(value.shape):
+                if getattr(kind, "symmetric", False) and idx[0] > idx[1]:
+                    arr[idx] = arr[idx[1], idx[0]]  # one free entry: X[i,j] = X[j,i]
+                    continue
                 label = name + ("[" + ",".join(map(str, idx)) + "]" if idx else "")
                 arr[idx] = sp.Symbol(label, **kind.symbol_assumptions())
             symbols[name] = arr
