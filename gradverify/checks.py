@@ -237,9 +237,16 @@ class _Stats:
     #: shrinks toward tiny inputs, where a wrong claim can be wrong by little; this one shows how much
     largest: tuple | None = None
 
+    #: the largest tolerance relative to the reference's size over the examples compared
+    resolution: float = 0.0
+
     def count(self, comparison) -> None:
         self.set_aside += comparison.set_aside > 0
         self.compared += comparison.compared > 0
+        if comparison.compared and comparison.reference is not None and comparison.tolerance is not None:
+            size = float(np.max(np.abs(comparison.reference), initial=0.0))
+            if size > 0:
+                self.resolution = max(self.resolution, float(np.max(comparison.tolerance)) / size)
 
 
 def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
@@ -296,6 +303,7 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
             figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check],
                                      set_aside=aside)
             figures.rng_pinned = log.rng_pinned
+            figures.resolution = st.resolution
             found = exploration.failures.get((claim.name, check))
             if found is not None and isinstance(found.detail, SpecFailed):  # nothing to compare with: no verdict
                 out[claim.name][check] = CheckResult(Status.ERROR, figures, str(found.detail))

@@ -369,12 +369,13 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
             np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
     if mca.linalg:
         # LAPACK is backward stable normwise: what inv, det, solve, pinv, svd return is exact for an
-        # input moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is run
-        # again with its inputs moved so (a relative spread·u of each variable's largest entry), and
+        # argument moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is
+        # run again with every LAPACK call's matrix arguments moved so (`_LinalgWatch.backward`), and
         # every output's change counts as its rounding: an identity exact to working precision as a
         # whole matrix is never refuted at a small entry of it (∂det X/∂X = det(X) X⁻ᵀ).
+        mca.backward = True
         for _ in range(tol.noise_samples):
-            moved = {n: mca.watch(_normwise(np.asarray(point.values[n], dtype=np.float64), tol, rng)) for n in free}
+            moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in free}
             try:
                 out = call(derivation, point, moved)
             except DerivationError:  # (a move that leaves the code's domain: no spread from it)
@@ -397,23 +398,49 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
     return worst, mca.seen > 0
 
 
+#: np.linalg functions computed by LAPACK, backward stable normwise (norm is not: it is a sum)
+_LAPACK = frozenset({"inv", "det", "slogdet", "solve", "pinv", "lstsq", "eig", "eigh", "eigvals", "eigvalsh", "svd",
+                     "cholesky", "qr", "tensorinv", "tensorsolve", "cond", "matrix_rank", "svdvals"})
+
+
 class _LinalgWatch(MonteCarloArithmetic):
-    """Monte Carlo arithmetic that also notes whether the code called np.linalg (LAPACK)."""
+    """Monte Carlo arithmetic that notes whether the code called LAPACK (np.linalg.inv, det, ...) and,
+    with ``backward``, calls it with each matrix argument moved by up to spread·u·max|X| in every
+    entry (LAPACK's normwise backward error), its result then perturbed as any function's is."""
 
     linalg = False
+    backward = False
+
+    def _lapack(self, func) -> bool:
+        return str(getattr(func, "__module__", "")).startswith("numpy.linalg") and \
+            getattr(func, "__name__", "") in _LAPACK
+
+    def function(self, func, args, kwargs):
+        if not (self.backward and self._lapack(func)):
+            return super().function(func, args, kwargs)
+        moved = [_normwise(np.asarray(a), self.spread * self.unit_roundoff, self.rng)
+                 if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args]
+        value = func(*moved, **kwargs)
+        if func.__name__ == "det":
+            # numpy's det is sign·exp(Σ ln|u_ii|) over the LU factors: relative error ~u·|ln det| beyond
+            # the factorisation's (det of [[2.7e-66]]³ is off by 2e-14 of itself, not by u)
+            logs = np.log(np.abs(np.where(value == 0, 1.0, value)))
+            value = value * (1 + self.spread * self.unit_roundoff * np.abs(logs)
+                             * self.rng.uniform(-1.0, 1.0, size=np.shape(value)))
+        return self.returned(func, args, value)
 
     def returned(self, func, args, value):
-        if str(getattr(func, "__module__", "")).startswith("numpy.linalg"):
+        if self._lapack(func):
             self.linalg = True
         return super().returned(func, args, value)
 
 
-def _normwise(x: np.ndarray, tol: Tolerance, rng: np.random.Generator) -> np.ndarray:
-    """``x`` with every entry moved by up to spread·u·max|x| (LAPACK's normwise backward error)."""
+def _normwise(x: np.ndarray, size: float, rng: np.random.Generator) -> np.ndarray:
+    """``x`` (plain) with every entry moved by up to size·max|x|."""
+    x = np.array(x, dtype=x.dtype)
     if not x.size:
         return x
-    size = tol.mca_spread * tol.unit_roundoff * float(np.max(np.abs(x)))
-    return x + size * rng.uniform(-1.0, 1.0, size=x.shape)
+    return x + size * float(np.max(np.abs(x))) * rng.uniform(-1.0, 1.0, size=x.shape)
 
 
 def selected_positions(shape: tuple, index) -> np.ndarray:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..results import CHECKS, CheckResult, ClaimResult, Status, Verdict
+from ..tolerances import WEAK_PASS_RESOLUTION
 from .figures import rel_text, ratio_text
 
 #: (`gradverify.numeric.OUTSIDE`, repeated so that the report needs no numeric import)
@@ -68,8 +69,13 @@ def _numeric_cell(name: str, c: CheckResult, short: bool) -> str:
     if status == Status.ERROR:
         return "ERROR"
     word = "pass" if status == Status.PASS else "FAIL"
+    weak = status == Status.PASS and getattr(c.figures, "resolution", 0.0) >= WEAK_PASS_RESOLUTION
+    if weak:  # a pass that could not have seen an error of this fraction of the gradient says so
+        word = "weak pass"
     if short:
         return f"{word} {ratio_text(name, c)}"
+    if weak:
+        word += f" (resolves {c.figures.resolution:.1g} of the gradient)"
     aside = "".join(f" ({n} points {why})" if why == OUTSIDE else f" ({n} {why}, not compared)"
                     for why, n in c.figures.set_aside.items())
     pinned = " · RNG pinned" if c.figures.rng_pinned else ""
