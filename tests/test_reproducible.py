@@ -83,3 +83,54 @@ def test_each_derivation_has_its_own_search_seed_from_the_seed_and_its_id():
     a, _ = _inputs("one-id")
     b, _ = _inputs("another-id")
     assert a != b  # the same code under another id: other examples
+
+
+# ---- the pytest plugin: any selection ----------------------------------------------------------
+pytest_plugins = ["pytester"]
+
+WRONG = '''
+import os
+
+from gradverify import Claim, Derivation, Implementation, Real
+
+def code(x, t):
+    with open(os.environ["GRADVERIFY_TEST_LOG"], "a") as log:  # every input the check tried
+        log.write(repr((x.tolist(), t.tolist())) + "\\n")
+    r = x - t
+    return float(0.5 * r @ r), 1.000001 * r
+
+wrong = Derivation(
+    id="wrong", title="½‖x − t‖²", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n"), "t": Real("n")},
+    function=lambda s: ((s.x - s.t).T * (s.x - s.t))[0, 0] / 2,
+    claims=[Claim("∂J/∂x", lambda s: (s.x - s.t) * 1.000001, output="g", wrt="x")],
+    implementation=Implementation(code, args=("x", "t"), returns=("J", "g")))
+'''
+
+OTHER = '''
+from gradverify import Claim, Derivation, Implementation, Real
+
+CONSTANTS = [0.123456, -0.654321, 0.9, 0.95, 0.05, 0.33, 0.77, 0.999, 1e-3, 2.5, 7, 11, 13]
+
+other = Derivation(
+    id="other", title="Σ x", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
+    function=lambda s: sum(s.x), claims=[Claim("∂J/∂x", lambda s: s.x * 0 + 1, output="g", wrt="x")],
+    implementation=Implementation(lambda x: (float(x.sum()), x * 0 + 1), args=("x",), returns=("J", "g")))
+'''
+
+
+def _reported(result) -> list[str]:
+    return [line.strip() for line in result.stdout.lines if line.strip().startswith(("at:", "wrong ·"))]
+
+
+def test_the_pytest_plugin_tries_the_same_inputs_alone_and_among_other_files(pytester, monkeypatch, tmp_path):
+    """`pytest --gradverify losses/` and `pytest --gradverify losses/wrong_loss.py` (in one process, the
+    other file's constants loaded in between) give the derivation the same inputs and the same report."""
+    pytester.makepyfile(**{"losses/wrong_loss": WRONG, "losses/other_loss": OTHER})
+    args = ("--gradverify-examples", "8", "-p", "no:randomly", "-p", "no:cacheprovider")
+    seen = []
+    for k, selection in enumerate(("losses/wrong_loss.py", "losses", "losses/wrong_loss.py")):
+        monkeypatch.setenv("GRADVERIFY_TEST_LOG", str(tmp_path / f"log{k}"))
+        result = pytester.runpytest("--gradverify", selection, *args)
+        seen.append(((tmp_path / f"log{k}").read_text(), _reported(result)))
+    assert seen[0][1] and any(line.startswith("at:") for line in seen[0][1]), seen[0][1]
+    assert seen[0] == seen[1] == seen[2]
