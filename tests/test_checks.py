@@ -406,7 +406,7 @@ def test_a_counterexample_shrunk_to_where_the_error_is_small_is_shown_with_the_l
         implementation=Implementation(lambda x: (np.tanh(x).sum(), 1 - np.tanh(x)), args=("x",), returns=("J", "g")))
     fd = check_derivation(derivation, Options(seed=0, examples=20))[0].checks["finite_difference"]
     assert fd.status == "fail"
-    shown = float(fd.detail.split("max relative error ")[1].split(";")[0])
+    shown = float(fd.detail.split("max relative error ")[1].split(")")[0])
     largest = float(fd.detail.split("The largest error among the examples")[1].split("max relative error ")[1]
                     .split(")")[0])
     assert largest > 10 * shown
