@@ -240,9 +240,13 @@ class _Stats:
     #: the largest tolerance relative to the reference's size over the examples compared
     resolution: float = 0.0
 
+    #: examples with entries finite differences could not resolve
+    unresolved: int = 0
+
     def count(self, comparison) -> None:
         self.set_aside += comparison.set_aside > 0
         self.compared += comparison.compared > 0
+        self.unresolved += getattr(comparison, "unresolved", 0) > 0
         if comparison.compared and comparison.reference is not None and comparison.tolerance is not None:
             size = float(np.max(np.abs(comparison.reference), initial=0.0))
             if size > 0:
@@ -298,6 +302,8 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
         for check in ("finite_difference", "agreement"):
             st = stats[(claim.name, check)]
             aside = {numeric.KINK: st.set_aside} if st.set_aside else {}
+            if st.unresolved:
+                aside[numeric.UNRESOLVED] = st.unresolved
             if exploration.outside:
                 aside[numeric.OUTSIDE] = exploration.outside
             figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check],
