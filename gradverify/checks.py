@@ -237,8 +237,9 @@ class _Stats:
     #: shrinks toward tiny inputs, where a wrong claim can be wrong by little; this one shows how much
     largest: tuple | None = None
 
-    #: the largest tolerance relative to the reference's size over the examples compared
-    resolution: float = 0.0
+    #: the best resolution over the examples compared (tolerance over the reference's size): a pass is
+    #: worth what its most telling example resolved (a point where the gradient is ~0 resolves nothing)
+    resolution: float = float("inf")
 
     #: examples with entries finite differences could not resolve
     unresolved: int = 0
@@ -250,7 +251,7 @@ class _Stats:
         if comparison.compared and comparison.reference is not None and comparison.tolerance is not None:
             size = float(np.max(np.abs(comparison.reference), initial=0.0))
             if size > 0:
-                self.resolution = max(self.resolution, float(np.max(comparison.tolerance)) / size)
+                self.resolution = min(self.resolution, float(np.max(comparison.tolerance)) / size)
 
 
 def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
@@ -309,7 +310,7 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
             figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check],
                                      set_aside=aside)
             figures.rng_pinned = log.rng_pinned
-            figures.resolution = st.resolution
+            figures.resolution = st.resolution if np.isfinite(st.resolution) else 0.0
             found = exploration.failures.get((claim.name, check))
             if found is not None and isinstance(found.detail, SpecFailed):  # nothing to compare with: no verdict
                 out[claim.name][check] = CheckResult(Status.ERROR, figures, str(found.detail))

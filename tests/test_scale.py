@@ -142,3 +142,17 @@ def test_a_transposed_cookbook_claim_is_still_refuted_at_the_same_small_entries(
 def test_ln_det_of_the_gram_matrix_through_pinv_holds_where_entrywise_rounding_refuted_it(seed):
     rows = check_derivation(cookbook.cookbook_logdet_gram, Options(seed=seed, examples=25))
     assert [r.verdict for r in rows] == ["holds"], rows[0].as_dict()
+
+
+# ---- a weak pass says so -------------------------------------------------------------------
+def test_a_pass_that_resolves_little_of_the_gradient_is_shown_as_a_weak_pass_and_a_tight_one_is_not():
+    import float32_code
+    import least_squares
+
+    weak = check_derivation(float32_code.softmax_ce_float32, Options(seed=0, examples=10))
+    cell = build_rows(weak)[0].cells[COLUMNS.index("finite difference")]
+    assert weak[0].verdict == "holds" and cell.startswith("weak pass (resolves "), cell
+    tight = check_derivation(least_squares.least_squares, Options(seed=0, examples=10))
+    cell = build_rows(tight)[0].cells[COLUMNS.index("finite difference")]
+    assert cell.startswith("pass · "), cell
+    assert 0 < tight[0].checks["finite_difference"].figures.resolution < 1e-6
