@@ -17,21 +17,21 @@ source does not state), which still counts as refuted.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import numeric
 from .errors import DerivationError
-from .sampling import RandomSource, draw_point, other_sizes
-from .search import Found, explore
+from .sampling import RandomSource, draw_point, other_sizes, search_seed
+from .search import Found, OutsideDomain, explore
 from .spec import Point
-from .spec import Claim, Derivation, differentiated_output
-from .diagnosis import agreed, degenerate, diagnose, pair_text, same_diagnosis, worst_entries
+from .spec import READINGS, Claim, Derivation, Require, differentiated_output
+from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
-from .sympy_eval import SpecFailed, evaluate_spec
+from .sympy_eval import SpecFailed, evaluate_spec, spec_undefined
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 from .tracebacks import describe
 
@@ -98,8 +98,21 @@ def _as_stated_then_rescued(derivation: Derivation, options: Options) -> tuple[d
     """Every claim under the assumptions the source states; then the failing claims again with
     the implicit assumptions added (do they hold once those are added?)."""
     stated = tuple(a for a in derivation.assumptions if a.source == "stated")
-    results = _run(derivation, stated, options)
     implicit = [a for a in derivation.assumptions if a.source == "implicit"]
+    try:
+        results = _run(derivation, stated, options)
+    except DerivationError as exc:
+        if not implicit:
+            raise
+        # the code cannot run under the stated assumptions alone: refuted as stated; with the
+        # implicit ones added, each claim gets the verdict it has there (an error there is the row's)
+        again = _run(derivation, tuple(derivation.assumptions), options)
+        point = getattr(exc, "point", None) or getattr(exc.__cause__, "point", None)
+        detail = ("as stated (without " + "; ".join(a.text for a in implicit) + f"), the code fails: "
+                  + str(exc).split(" (at ")[0])
+        where = point.describe() if point is not None else None
+        return {name: {**checks, "finite_difference": CheckResult(
+            Status.FAIL, checks["finite_difference"].figures, detail, where)} for name, checks in again.items()}, again
     failing = [c for c in derivation.claims if any(r.failed for r in results[c.name].values())]
     if not (implicit and failing):
         return results, {}
@@ -122,7 +135,10 @@ def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None,
         if a in necessity:
             row.update(necessity[a][claim.name])
     traceback = next((c.traceback for c in checks.values() if c.traceback), "")
-    return ClaimResult(derivation.id, derivation.title, claim.name, claim.as_written, verdict, checks, assumptions,
+    as_written = claim.as_written
+    if claim.reading:  # the report says which derivative a claim by a symmetric matrix was checked as
+        as_written = f"{as_written} [read as {READINGS[claim.reading]}]".strip()
+    return ClaimResult(derivation.id, derivation.title, claim.name, as_written, verdict, checks, assumptions,
                        holds_if=holds_if, message=message, reproduce=reproduce, expect=_expected(claim),
                        reason=claim.reason, traceback=traceback)
 
@@ -133,18 +149,44 @@ def _necessity(derivation: Derivation, options: Options) -> dict:
     out = {}
     for dropped in derivation.assumptions:
         kept = tuple(a for a in derivation.assumptions if a is not dropped)
-        results = _run(derivation, kept, options)
+        record: dict = {}
+        try:
+            results = _run(derivation, kept, options, record)
+        except DerivationError as exc:  # the code cannot run without it: that is the answer, with the point
+            point = getattr(exc, "point", None) or getattr(exc.__cause__, "point", None)
+            found = {"necessary": True, "check": "implementation", "diagnosis": "the code fails without it: "
+                     + str(exc).split(" (at ")[0], "counterexample": point.describe() if point is not None else None}
+            out[dropped] = {claim.name: dict(found) for claim in derivation.claims}
+            continue
         out[dropped] = {}
+        outside = next((p for p in record.get("outside_points", ()) if _violates(derivation, dropped, p)), None)
         for claim in derivation.claims:
             failed = [(name, c) for name, c in results[claim.name].items() if c.failed]
             if failed:
                 name, c = min(failed, key=lambda nc: (nc[1].counterexample is None, nc[0] == "symbolic"))
                 out[dropped][claim.name] = {"necessary": True, "check": name, "counterexample": c.counterexample,
                                             "diagnosis": c.diagnosis}
+            elif outside is not None:
+                out[dropped][claim.name] = {"necessary": True, "check": "domain", "counterexample": outside.describe(),
+                                            "diagnosis": "the function is undefined there without it (the spec "
+                                                         "as well as the code)"}
             else:
                 out[dropped][claim.name] = {"necessary": False, "check": None, "counterexample": None,
                                             "diagnosis": ""}
     return out
+
+
+def _violates(derivation: Derivation, assumption, point: Point) -> bool:
+    """Whether ``point`` leaves ``assumption`` (a Require is asked; the kinds drawing honours by
+    construction are left only when dropped, which is when this is asked)."""
+    from .sampling import unmet
+
+    if isinstance(assumption, Require):
+        try:
+            return unmet(derivation, [assumption], point) is not None
+        except DerivationError:
+            return True
+    return True
 
 
 class _ImplementationFailed(DerivationError):
@@ -155,16 +197,27 @@ class _ImplementationFailed(DerivationError):
         self.symbolic = symbolic
 
 
-def _run(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+def _run(derivation: Derivation, assumptions: tuple, options: Options,
+         record: dict | None = None) -> dict[str, dict[str, CheckResult]]:
     symbolic = check_symbolic(derivation, assumptions, options.seed, configs=options.symbolic_configs)
     try:
-        numeric_results = numeric_checks(derivation, assumptions, options)
+        numeric_results = numeric_checks(derivation, assumptions, options, _breakpoint_points(symbolic), record)
     except DerivationError as exc:
         raise _ImplementationFailed(str(exc), {c: _symbolic_result(r) for c, r in symbolic.items()}) from exc
     out = {}
     for claim in derivation.claims:
         out[claim.name] = {"symbolic": _symbolic_result(symbolic[claim.name]), **numeric_results[claim.name]}
     return out
+
+
+def _breakpoint_points(symbolic: dict) -> tuple:
+    """The points on both sides of and between breakpoints that the symbolic check tried, each claim's
+    most telling first, taken in turn from every claim."""
+    lists = [r.breakpoints for r in symbolic.values()]
+    out = []
+    for k in range(max((len(x) for x in lists), default=0)):
+        out += [x[k] for x in lists if k < len(x)]
+    return tuple(out)
 
 
 def _symbolic_result(r: SymbolicResult) -> CheckResult:
@@ -184,15 +237,29 @@ class _Stats:
     #: shrinks toward tiny inputs, where a wrong claim can be wrong by little; this one shows how much
     largest: tuple | None = None
 
+    #: the best resolution over the examples compared (tolerance over the reference's size): a pass is
+    #: worth what its most telling example resolved (a point where the gradient is ~0 resolves nothing)
+    resolution: float = float("inf")
+
+    #: examples with entries finite differences could not resolve
+    unresolved: int = 0
+
     def count(self, comparison) -> None:
         self.set_aside += comparison.set_aside > 0
         self.compared += comparison.compared > 0
+        self.unresolved += getattr(comparison, "unresolved", 0) > 0
+        if comparison.compared and comparison.reference is not None and comparison.tolerance is not None:
+            size = float(np.max(np.abs(comparison.reference), initial=0.0))
+            if size > 0:
+                self.resolution = min(self.resolution, float(np.max(comparison.tolerance)) / size)
 
 
-def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options) -> dict[str, dict[str, CheckResult]]:
+def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
+                   explicit: tuple = (), record: dict | None = None) -> dict[str, dict[str, CheckResult]]:
     """The finite-difference and agreement checks of every claim over hypothesis's examples drawn
-    within ``assumptions``: {claim name: {check: CheckResult}}. Raises `DerivationError` when the
-    implementation cannot run (the caller turns it into ERROR rows)."""
+    within ``assumptions`` (after the ``explicit`` points: those on both sides of and between
+    breakpoints that the symbolic check found): {claim name: {check: CheckResult}}. Raises
+    `DerivationError` when the implementation cannot run (the caller turns it into ERROR rows)."""
     tol = options.tolerance
     stats = {(c.name, check): _Stats() for c in derivation.claims for check in ("finite_difference", "agreement")}
 
@@ -200,7 +267,13 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
 
     def evaluate(point: Point, target=None) -> dict[Any, Any]:
         found = {}
-        for key, comparison in evaluate_point(derivation, point, tol, options.seed, target, log).items():
+        try:
+            compared = evaluate_point(derivation, point, tol, options.seed, target, log)
+        except DerivationError:
+            if spec_undefined(derivation, point):
+                raise OutsideDomain from None
+            raise
+        for key, comparison in compared.items():
             st = stats[key]
             if isinstance(comparison, str):
                 found[key] = comparison  # (a value that disagrees carries its figures: the table shows them)
@@ -221,14 +294,23 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
         return draw_point(derivation, source, assumptions)
 
     with numeric.keeping_global_rng():  # every call seeds them (numeric.PINNED_SEED)
-        exploration = explore(draw, evaluate, options.examples, options.seed)
+        exploration = explore(draw, evaluate, options.examples, search_seed(options.seed, derivation.id),
+                              explicit=explicit)
+    if record is not None:  # (the points outside the function's domain: report --assumptions names one)
+        record["outside_points"] = exploration.outside_points
     out: dict[str, dict[str, CheckResult]] = {c.name: {} for c in derivation.claims}
     for claim in derivation.claims:
         for check in ("finite_difference", "agreement"):
             st = stats[(claim.name, check)]
+            aside = {numeric.KINK: st.set_aside} if st.set_aside else {}
+            if st.unresolved:
+                aside[numeric.UNRESOLVED] = st.unresolved
+            if exploration.outside:
+                aside[numeric.OUTSIDE] = exploration.outside
             figures = NumericFigures(exploration.examples, st.max_rel_err, st.worst_ratio, **METHOD[check],
-                                     set_aside={numeric.KINK: st.set_aside} if st.set_aside else {})
+                                     set_aside=aside)
             figures.rng_pinned = log.rng_pinned
+            figures.resolution = st.resolution if np.isfinite(st.resolution) else 0.0
             found = exploration.failures.get((claim.name, check))
             if found is not None and isinstance(found.detail, SpecFailed):  # nothing to compare with: no verdict
                 out[claim.name][check] = CheckResult(Status.ERROR, figures, str(found.detail))
@@ -238,10 +320,11 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options)
                 out[claim.name][check] = CheckResult(Status.PASS, figures)
             else:
                 diagnosis = _diagnosis(derivation, assumptions, options, (claim.name, check), exploration, found)
-                out[claim.name][check] = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail)
-                                                     + _largest_text(st.largest, found),
-                                                     found.point.describe(), diagnosis,
-                                                     evidence=_evidence(derivation, claim, check, found))
+                result = CheckResult(Status.FAIL, figures, _failure_text(claim, check, found.detail)
+                                     + _largest_text(st.largest, found), found.point.describe(), diagnosis,
+                                     evidence=_evidence(derivation, claim, check, found))
+                result.detail += _table_figure(check, result)
+                out[claim.name][check] = result
     return out
 
 
@@ -297,7 +380,12 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
     no constant factor; and at N = 1 any wrong number is a "factor")."""
     if isinstance(found.detail, str):
         return ""
-    seen = [found, exploration.first.get(key, found)]
+    first = exploration.first.get(key, found)
+    # (the same point twice is one point: a band's midpoint tried first and never shrunk must not
+    # agree with itself that the claim is "wrong only at entry 0")
+    seen = [found] + ([first] if first.point is not found.point else [])
+    searched = len(seen)  # the points the search found; those after them are drawn afresh
+    held = 0  # fresh points where the claim holds
     rng = np.random.default_rng(options.seed + 1)
     for _ in range(4 * DIAGNOSIS_POINTS):
         if len(seen) >= DIAGNOSIS_POINTS + 1:
@@ -307,23 +395,19 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
         comparison = evaluate_point(derivation, point, options.tolerance, options.seed, key)[key]
         if not isinstance(comparison, str) and not comparison.ok:
             seen.append(Found(point, comparison))
-    made = [(f.point.sizes, diagnose(f.detail.claimed, f.detail.reference, indices=index_values(derivation, f.point)))
-            for f in seen if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
-    return _swapped(derivation, key[0], seen, options) or _size_free(agreed([t for _, t in made]), made)
+        elif not isinstance(comparison, str):
+            held += 1
+    observations = [Observation(_diagnose_found(derivation, f), dict(f.point.sizes), fresh=k >= searched)
+                    for k, f in enumerate(seen)
+                    if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
+    return _swapped(derivation, key[0], seen, options) or decide(observations, held)
 
 
-def _size_free(diagnosis: str, made: list) -> str:
-    """``diagnosis``, unless it is a constant factor that a point at other sizes contradicts with a
-    factor of its own: a forgotten 1/√d is "1.414 × true" at d = 2 and "1.732 × true" at d = 3, no
-    constant (where most points fell at one size, their agreement hid it)."""
-    if not diagnosis.startswith("off by a constant factor"):
-        return diagnosis
-    agreeing = [sizes for sizes, t in made if t and same_diagnosis(t, diagnosis)]
-    for sizes, t in made:
-        if t.startswith("off by a constant factor") and not same_diagnosis(t, diagnosis) and \
-                any(sizes != other for other in agreeing):
-            return ""
-    return diagnosis
+def _diagnose_found(derivation: Derivation, f) -> str:
+    """The diagnosis at one failing point, read to the precision of its reference."""
+    c = f.detail
+    return diagnose(c.claimed, c.reference, indices=index_values(derivation, f.point),
+                    rtol=numeric_rtol(c.tolerance, c.claimed, c.reference))
 
 
 def _swapped(derivation: Derivation, name: str, seen: list, options: Options) -> str:
@@ -359,6 +443,15 @@ def _swapped(derivation: Derivation, name: str, seen: list, options: Options) ->
     return ""
 
 
+def _table_figure(check: str, result: CheckResult) -> str:
+    """The figure the table shows for this check (the worst over all examples), in the table's own
+    words, so that the table and the details never print two different numbers for one thing."""
+    from .report.figures import ratio_text
+
+    return f"; worst over all {result.figures.examples} examples (the table's figure): {ratio_text(check, result)} " \
+           "its tolerance"
+
+
 def _largest_text(largest, found) -> str:
     """The failing example with the largest relative error, when it is not the counterexample shown
     and is wrong by more (the shrunk one may sit at 1e-3 inputs where the error is 1e-6 of itself)."""
@@ -381,7 +474,7 @@ def _failure_text(claim: Claim, check: str, detail) -> str:
                         for idx, c, r in worst_entries(detail.claimed, detail.reference, detail.tolerance))
     return (f"{what} vs {against}, worst entries {entries} "
             f"(at the counterexample below: error {detail.worst_ratio:.3g}× its tolerance, max relative error "
-            f"{detail.max_rel_err:.3g}; the table shows the worst over all examples)")
+            f"{detail.max_rel_err:.3g})")
 
 
 def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: int = 0, only=None,
@@ -446,6 +539,16 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
         return numeric.compare(claimed, f, tol.safety * (err_claimed + noise[value_name] + tol.unit_roundoff * np.abs(f)))
     positions = numeric.selected_positions(point.values[claim.wrt].shape, index)
     upstream = None if claim.upstream is None else np.asarray(point.values[claim.upstream])
+    if claim.reading == "symmetric-perturbation":
+        # a central difference along the free entry θ_ij moves X_ij and X_ji: it reads 2 G_ij off the
+        # diagonal; the claim is compared as 2 G_ij there and reported as the user wrote it
+        n = point.values[claim.wrt].shape[0]
+        two = np.where(positions // n != positions % n, 2.0, 1.0)
+        c = numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed * two, err_claimed * two, f,
+                                  noise[value_name], tol, upstream)
+        c.claimed, c.reference = c.claimed / two, c.reference / two
+        c.worst_claimed, c.worst_reference = (float(v[c.worst_index]) for v in (c.claimed, c.reference))
+        return c
     return numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
                                  noise[value_name], tol, upstream, of=value_name)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
 
@@ -19,29 +20,64 @@ import numpy as np
 
 from .tolerances import DIAGNOSIS_RTOL
 
-__all__ = ["diagnose", "worst_entries", "agreed", "same_diagnosis", "pair_text"]
+__all__ = ["diagnose", "worst_entries", "agreed", "same_diagnosis", "pair_text", "positional_confirmed", "Observation",
+           "decide", "size_factor", "numeric_rtol", "EXACT_RTOL"]
 
+
+
+#: how closely a relation must hold, relative to the size of the truth, at the point it is read;
+#: `diagnose`'s ``rtol``: 50-digit values (the symbolic check) are exact, central differences are
+#: good to their own tolerance (the numeric checks pass ``numeric_rtol`` of it)
+_RTOL = [DIAGNOSIS_RTOL]
 
 
 def _close(a, b, scale) -> bool:
-    return bool(np.max(np.abs(a - b), initial=0.0) <= DIAGNOSIS_RTOL * scale)
+    return bool(np.max(np.abs(a - b), initial=0.0) <= _RTOL[-1] * scale)
+
+
+def numeric_rtol(tolerance, claimed, reference) -> float:
+    """The ``rtol`` a relation is read to against a numeric reference: ten times the comparison's
+    own tolerance relative to the size of the numbers (a factor 1 − 1e-6 is seen against central
+    differences good to 1e-9), never looser than `DIAGNOSIS_RTOL` nor tighter than exact."""
+    scale = max(float(np.max(np.abs(claimed), initial=0.0)), float(np.max(np.abs(reference), initial=0.0)))
+    if scale == 0 or tolerance is None:
+        return DIAGNOSIS_RTOL
+    return float(min(DIAGNOSIS_RTOL, max(EXACT_RTOL, 10 * float(np.max(tolerance)) / scale)))
+
+
+#: the ``rtol`` for values computed with 50 digits
+EXACT_RTOL = 1e-12
 
 
 def _factor_text(k: float) -> str:
     f = Fraction(k).limit_denominator(12)
-    if abs(float(f) - k) <= 1e-6 * abs(k):
+    if abs(float(f) - k) <= 1e-9 * abs(k):
         return str(f)
-    return f"{k:.4g}"
+    # as many digits as it takes to tell k from the nearest simple number (0.999999, not 1)
+    gap = abs(float(f) - k) / abs(k)
+    digits = min(17, max(4, int(np.ceil(-np.log10(gap))) + 1)) if gap > 0 else 4
+    return f"{k:.{digits}g}"
 
 
 def diagnose(claimed, true, *, indices: dict | None = None, terms: Sequence[tuple[str, np.ndarray]] = (),
-             true_terms: Sequence[tuple[str, np.ndarray]] = ()) -> str:
+             true_terms: Sequence[tuple[str, np.ndarray]] = (), parts: Sequence[tuple[str, np.ndarray]] = (),
+             rtol: float = DIAGNOSIS_RTOL) -> str:
     """One line on how ``claimed`` relates to ``true``, or "" when no simple relation holds.
 
     ``indices``: the index variables at the point ({"o": 2, "samples": [1, 1]}),
     to name the index where a claim is wrong. ``terms`` / ``true_terms``: the
-    additive terms of the claim / the truth, each as (label, array at the point).
+    additive terms of the claim / the truth, each as (label, array at the point); ``parts``:
+    the derivatives of the function's own additive terms (label "∂/∂w of …"). ``rtol``: how
+    closely a relation must hold (`EXACT_RTOL` for 50-digit values, `numeric_rtol` else).
     """
+    _RTOL.append(rtol)
+    try:
+        return _diagnose(claimed, true, indices, terms, true_terms, parts)
+    finally:
+        _RTOL.pop()
+
+
+def _diagnose(claimed, true, indices, terms, true_terms, parts) -> str:
     C, T = np.asarray(claimed, float), np.asarray(true, float)
     if C.shape != T.shape:
         return _shape_relation(C, T)
@@ -50,13 +86,22 @@ def diagnose(claimed, true, *, indices: dict | None = None, terms: Sequence[tupl
         return ""
     indices = indices or {}
     repeat = _repeat_note(C - T, scale, indices)
-    for relation in (_sign, _transposed, _factor):
+    for relation in (_sign, _transposed):
         found = relation(C, T, scale)
         if found:
             return found + ("" if found == "transposed" else repeat)
+    # a term of the claim's, the truth's or the function's own that accounts for the whole
+    # difference says more than a factor (which any two vectors of one entry, or two vectors of a
+    # plane where softmax gradients live, always have)
+    term = _term_relation(C - T, scale, terms, true_terms, parts)
+    if term:
+        return term
+    found = _factor(C, T, scale)
+    if found:
+        return found + repeat
     if not np.any(T) and np.any(C):
         return "claimed nonzero where the truth is 0"
-    return _term_relation(C - T, scale, terms, true_terms) or _where_wrong(C - T, scale, indices)
+    return _where_wrong(C - T, scale, indices)
 
 
 def _shape_relation(C, T) -> str:
@@ -83,8 +128,16 @@ def _factor(C, T, scale) -> str:
     return ""
 
 
-def _term_relation(diff, scale, terms, true_terms) -> str:
-    """One term of the claim extra or of the wrong sign, or one term of the truth missing."""
+def _term_relation(diff, scale, terms, true_terms, parts=()) -> str:
+    """One term of the claim extra or of the wrong sign, one term of the truth missing, or the
+    derivative of one of the function's own terms missing or extra."""
+    for label, t in parts:
+        t = np.asarray(t, float)
+        if t.shape == diff.shape and np.any(t):
+            if _close(-diff, t, scale):
+                return f"missing term: {label}"
+            if _close(diff, t, scale):
+                return f"extra term: {label}"
     for label, t in terms:
         t = np.asarray(t, float)
         if t.shape == diff.shape and np.any(t):
@@ -161,6 +214,7 @@ def _shape_of(text: str) -> str:
     """A diagnosis with the values of index variables and the indices of terms left out:
     "wrong only at column o=2" and "... o=3" say the same thing about the claim."""
     text = re.sub(r"(\w+)=(\[[\[\]\d, ]*\]|\d+)", r"\1=…", text)
+    text = re.sub(r"[₀-₉][₀-₉,]*", "…", text)  # A₀,₁ and A₀,₃: one term at two sizes
     return re.sub(r"\[[\d, ]*\]", "[…]", text)
 
 
@@ -188,6 +242,94 @@ def agreed(diagnoses: Sequence[str], at_least: int = 2) -> str:
         shape, count = shapes.most_common(1)[0]
         if count >= max(at_least, -(-2 * len(texts) // 3)):
             return next(d for d in texts if d and _shape_of(d) == shape)
+    return ""
+
+
+_POSITIONAL = re.compile(r"^wrong only at (entry|row|column) \d+$")
+
+
+def positional_confirmed(diagnosis: str, fresh: Sequence[str], held: int = 0) -> str:
+    """``diagnosis``, unless it is "wrong only at entry k" (a bare position, no index variable named)
+    and the points drawn afresh, with other values, do not all say so: a claim wrong in a band of
+    values is wrong at whichever entry falls in the band, and the search's points (a band's midpoint,
+    its shrunk neighbour) all put the same entry there. A wrong position is wrong at every point;
+    ``held`` fresh points where the claim holds, or a fresh point wrong elsewhere, show that the
+    error follows the values, not the position."""
+    if not _POSITIONAL.match(diagnosis or ""):
+        return diagnosis
+    return diagnosis if fresh and not held and all(t == diagnosis for t in fresh) else ""
+
+
+@dataclass
+class Observation:
+    """A diagnosis made at one failing, non-degenerate point: its text, the sizes there, and whether
+    the point was drawn afresh (not found by the search)."""
+
+    text: str
+    sizes: dict = field(default_factory=dict)
+    fresh: bool = True
+
+
+def decide(observations: Sequence[Observation], held: int = 0) -> str:
+    """The one diagnosis policy, for the symbolic and the numeric checks alike: the diagnosis that
+    most of the failing points make (`agreed`); a constant factor only where it is the same at every
+    size, else the dimension it follows ("off by a factor N"); a bare position ("wrong only at entry
+    2") only where every fresh point says so and none held (``held``: fresh points where the claim
+    holds)."""
+    texts = [o.text for o in observations]
+    text = _agreed_terms(observations) or agreed(texts)
+    factors = [(o.sizes, _factor_of(o.text)) for o in observations if _factor_of(o.text) is not None]
+    if text.startswith(_FACTOR) or (not text and factors and len(factors) == len([t for t in texts if t])):
+        varying = len({round(k, 12) for _, k in factors}) > 1
+        if varying:
+            text = size_factor(factors)
+    return positional_confirmed(text, [o.text for o in observations if o.fresh], held)
+
+
+_FACTOR = "off by a constant factor"
+_TERM_KINDS = ("missing term", "extra term", "sign of one term flipped")
+
+
+def _agreed_terms(observations: Sequence[Observation]) -> str:
+    """A term relation that most points make, of the same kind (its label names the entries of its
+    size tuple: the same term reads longer at d = 3 than at d = 2), said as read at the smallest
+    sizes: the shortest mathematics that shows it."""
+    kinds = Counter(o.text.partition(":")[0] for o in observations if o.text.partition(":")[0] in _TERM_KINDS)
+    if not kinds:
+        return ""
+    kind, count = kinds.most_common(1)[0]
+    if count < max(2, -(-2 * len(observations) // 3)):
+        return ""
+    mine = [o for o in observations if o.text.partition(":")[0] == kind]
+    return min(mine, key=lambda o: (sum(o.sizes.values()), len(o.text))).text
+
+
+def _factor_of(text: str) -> float | None:
+    m = re.match(r"off by a constant factor: claimed = (\S+) × true", text or "")
+    if not m or _REPEAT in text:
+        return None
+    try:
+        return float(Fraction(m.group(1)))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+#: the powers of a dimension a size-dependent factor is read as: N, 1/N, √N, 1/√N, N², 1/N²
+_POWERS = ((1, "{}"), (-1, "1/{}"), (0.5, "√{}"), (-0.5, "1/√{}"), (2, "{}²"), (-2, "1/{}²"))
+
+
+def size_factor(factors: Sequence[tuple[dict, float]]) -> str:
+    """"off by a factor N: claimed = N × true" when every factor, at its sizes, is one dimension to
+    one power (a forgotten 1/N of a mean, 1/√d of attention), the dimension taking two values at
+    least; else ""."""
+    names = set.intersection(*(set(sizes) for sizes, _ in factors)) if factors else set()
+    for name in sorted(names):
+        if len({sizes[name] for sizes, _ in factors}) < 2:
+            continue
+        for power, form in _POWERS:
+            if all(abs(k - sizes[name] ** power) <= 1e-6 * abs(k) for sizes, k in factors):
+                label = form.format(name)
+                return f"off by a factor {label}: claimed = {label} × true"
     return ""
 
 

@@ -78,6 +78,9 @@ class NumericFigures:
     #: the code drew from the global np.random / random state, which was seeded identically
     #: (`numeric.PINNED_SEED`) before every call so that reruns compare like with like
     rng_pinned: bool = False
+    #: the best resolution of the examples compared (tolerance relative to the size of the reference):
+    #: an error smaller than this fraction of the gradient could pass unseen everywhere (a weak pass says so)
+    resolution: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -16,7 +16,7 @@ from .spec import (Derivation, Distinct, Excludes, Fixed, Index, Indices, Int, O
                    resolve_sizes)
 from .tolerances import DOMAIN_MARGIN, TINY
 
-__all__ = ["Source", "RandomSource", "HypothesisSource", "draw_sizes", "other_sizes", "draw_point", "in_domain", "unmet", "room_in_domain"]
+__all__ = ["Source", "RandomSource", "HypothesisSource", "search_seed", "draw_sizes", "other_sizes", "draw_point", "in_domain", "unmet", "room_in_domain", "structured"]
 
 
 # ---------------------------------------------------------------- sources of choices
@@ -54,18 +54,62 @@ class RandomSource(Source):
 
 
 class HypothesisSource(Source):
+    """Choices drawn by hypothesis, so that it can shrink a failing point. They depend only on
+    hypothesis's seed, never on which other modules the process has loaded: hypothesis mixes
+    constants it finds in the caller's own modules ("local constants") into the integers and
+    floats it draws (also where it plans the next example, outside the test case), so the same
+    derivation at the same seed would see other examples under ``pytest losses/`` than under
+    ``pytest losses/smooth_l1.py``. So every choice here is an integer drawn `OFFSET` above its
+    range, where no constant, hypothesis's own (up to 2**66) or the caller's, can be chosen;
+    booleans have no constants. A real value is built from such integers (`unit`): 0, ±1, a
+    simple fraction, a uniform value or a small power of two, each shrinking toward 0."""
+
+    #: integer choices are drawn in [lo + OFFSET, hi + OFFSET]: above every constant hypothesis
+    #: knows (its own reach 2**66), a range no other strategy asks for
+    OFFSET = 2**70
+    #: the kinds of a drawn unit value, by the integer that picks them (0 is where it shrinks)
+    KINDS = 16
+    #: the resolution of a uniform value: 53 bits, every float64 in [0, 1) with exponent -1 or above
+    MANTISSA = 2**53
+
     def __init__(self, data):
         from hypothesis import strategies as st
-        from hypothesis.extra import numpy as hnp
 
-        self.data, self.st, self.hnp = data, st, hnp
+        self.data, self.st = data, st
+        self.cd = getattr(data, "conjecture_data", None)
+        if not hasattr(self.cd, "draw_integer"):
+            raise DerivationError("this hypothesis version does not offer the choices gradverify draws from "
+                                  "(ConjectureData.draw_integer); install hypothesis >= 6.130")
+
+    def _int(self, lo: int, hi: int, towards: int | None = None) -> int:
+        towards = lo if towards is None else towards
+        return self.cd.draw_integer(lo + self.OFFSET, hi + self.OFFSET, shrink_towards=towards + self.OFFSET) \
+            - self.OFFSET
 
     def integer(self, lo, hi):
-        return self.data.draw(self.st.integers(lo, hi))
+        return lo if lo == hi else self._int(lo, hi)
+
+    def unit(self) -> float:
+        """One value in [-1, 1]: 0 (kind 0), ±1 (1), a multiple of 1/8 (2, 3), a power of two
+        2⁻¹ .. 2⁻⁶⁰ (4), else uniform with 53 bits; the sign a coin."""
+        kind = self._int(0, self.KINDS - 1)
+        if kind == 0:
+            return 0.0
+        if kind == 1:
+            magnitude = 1.0
+        elif kind in (2, 3):
+            magnitude = self._int(1, 8) / 8
+        elif kind == 4:
+            magnitude = 2.0 ** -self._int(1, 60)
+        else:
+            magnitude = self._int(0, self.MANTISSA) / self.MANTISSA
+        return -magnitude if self.coin() else magnitude
 
     def unit_array(self, shape):
-        elements = self.st.floats(-1.0, 1.0, allow_subnormal=False)
-        return self.data.draw(self.hnp.arrays(np.float64, shape, elements=elements))
+        out = np.empty(shape, dtype=np.float64)
+        for idx in np.ndindex(shape):
+            out[idx] = self.unit()
+        return out
 
     def coin(self):
         return self.data.draw(self.st.booleans())
@@ -74,6 +118,15 @@ class HypothesisSource(Source):
         from hypothesis import assume
 
         assume(False)  # hypothesis draws another example and counts this one as invalid
+
+
+def search_seed(seed: int, derivation_id: str) -> int:
+    """The hypothesis seed of one derivation's search: from the run's seed and the derivation's id
+    alone (not its position in the run, nor what else is checked)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{seed}:{derivation_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def draw_sizes(derivation: Derivation, source: Source) -> dict[str, int]:
@@ -145,6 +198,21 @@ def in_domain(kind: Real, unit: np.ndarray, scale: float) -> np.ndarray:
     return lo + away if lo is not None else hi - away
 
 
+def structured(kind, value: np.ndarray, scale: float) -> np.ndarray:
+    """``value`` (drawn entry by entry) made the matrix ``kind.structure`` says: symmetric
+    (V + Vᵀ)/2; positive-definite scale·(B Bᵀ/n + I/10) with B = V/scale; diagonal, its diagonal."""
+    structure = getattr(kind, "structure", None)
+    if structure is None:
+        return value
+    if structure == "symmetric":
+        return (value + value.T) / 2
+    if structure == "diagonal":
+        return np.diag(np.diag(value))
+    n = value.shape[0]
+    b = value / scale if scale else value
+    return scale * (b @ b.T / n + np.eye(n) / 10)
+
+
 def room_in_domain(kind, x: np.ndarray) -> np.ndarray:
     """How far each value may move either way and stay inside ``kind``'s domain (inf without one)."""
     x = np.asarray(x, dtype=np.float64)
@@ -181,6 +249,7 @@ def _draw_once(derivation: Derivation, source: Source, assumptions: Sequence, si
                 fixed.add(name)
             else:
                 value = np.asarray(in_domain(kind, source.unit_array(shape), scale), dtype=np.float64)
+                value = structured(kind, value, scale)
                 value[np.abs(value) < TINY] = 0.0
             values[name] = value
         elif isinstance(kind, Index):

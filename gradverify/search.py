@@ -9,14 +9,14 @@ counters live on the instance (as hypothesis keeps its engine's on the runner).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .errors import DerivationError
 from .sampling import HypothesisSource, Source
 from .spec import Point
 from .tolerances import SHRINK_BUDGET
 
-__all__ = ["Found", "Exploration", "Search", "explore"]
+__all__ = ["Found", "Exploration", "Search", "explore", "OutsideDomain"]
 
 
 @dataclass
@@ -34,10 +34,22 @@ class Exploration:
     failures: dict[str, Found]
     #: per key, the first failure seen, before any shrinking
     first: dict = field(default_factory=dict)
+    #: points outside the function's domain, drawn again, and the first few of them
+    outside: int = 0
+    outside_points: list = field(default_factory=list)
+
+
+#: points outside the domain kept to name (report --assumptions)
+MAX_OUTSIDE_POINTS = 20
 
 
 class _Stop(Exception):
     pass
+
+
+class OutsideDomain(Exception):
+    """Raised by ``evaluate``: the point is outside the function's domain (the spec is undefined
+    there too). It is drawn again (hypothesis: an invalid example) and counted."""
 
 
 class _Abort(BaseException):  # not an Exception: hypothesis must not replay or shrink it
@@ -69,15 +81,30 @@ class Search:
     the survey stops as soon as every key in it has failed."""
 
     def __init__(self, draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, Any]], examples: int,
-                 seed: int, until: set | None = None):
+                 seed: int, until: set | None = None, explicit: Sequence[Point] = ()):
         self.draw, self.evaluate, self.examples, self.seed, self.until = draw, evaluate, examples, seed, until
+        #: points tried before hypothesis's (on both sides of and between breakpoints); a failure
+        #: found at one is shrunk like any other, and stays as found when no smaller one fails
+        self.explicit = list(explicit)
         self.failures: dict[Any, Found] = {}
         self.first: dict[Any, Found] = {}
         #: examples evaluated, and shrink examples tried for the current key
         self.count = self.tries = 0
+        #: points outside the function's domain, drawn again (`OutsideDomain`), and the first of them
+        self.outside = 0
+        self.outside_points: list = []
+        self._in_hypothesis = False
 
     def run(self, shrink: bool = True) -> Exploration:
-        self._pass(None)
+        try:
+            for point in self.explicit:
+                self._example(point, None)
+        except _Stop:
+            pass
+        except _Abort as abort:
+            raise abort.error from abort.error.__cause__
+        if not (self.until and self.until <= set(self.failures)):
+            self._pass(None)
         surveyed = self.count
         shrunk: set = set()
         while shrink and set(self.failures) - shrunk:  # a shrink run may find failures of other keys
@@ -85,7 +112,8 @@ class Search:
             shrunk.add(key)
             self.tries = 0
             self._pass(key)
-        return Exploration(examples=surveyed, failures=self.failures, first=self.first)
+        return Exploration(examples=surveyed, failures=self.failures, first=self.first, outside=self.outside,
+                           outside_points=self.outside_points)
 
     def _pass(self, target) -> None:
         import hypothesis
@@ -97,24 +125,45 @@ class Search:
         def body(data):
             self._example(self.draw(HypothesisSource(data)), target)
 
+        self._in_hypothesis = True
         try:
             body()
         except (_Stop, _ShrinkTimeout):
             pass
         except _Abort as abort:
             raise abort.error from abort.error.__cause__
+        except hypothesis.errors.Unsatisfiable as exc:
+            if target is None and self.outside and not self.count:
+                raise DerivationError(f"no valid point could be drawn: all {self.outside} points drawn were outside "
+                                      "the function's domain (the spec is undefined there as well as the code); "
+                                      "check the dims, domains and Requires") from exc
+            if target is None:
+                raise DerivationError(f"hypothesis could not explore this derivation: {type(exc).__name__}: {exc}")
         except hypothesis.errors.HypothesisException as exc:  # flaky, unsatisfiable: say so plainly
             raise DerivationError(f"hypothesis could not explore this derivation: {type(exc).__name__}: {exc}")
+        finally:
+            self._in_hypothesis = False
 
     def _example(self, point: Point, target) -> None:
         self.count += 1
         try:
             found = self.evaluate(point, target)
+        except OutsideDomain:
+            self.count -= 1
+            self.outside += 1
+            if len(self.outside_points) < MAX_OUTSIDE_POINTS:
+                self.outside_points.append(point)
+            if self._in_hypothesis:
+                from hypothesis import assume
+
+                assume(False)  # drawn again; hypothesis counts it invalid
+            return
         except DerivationError as exc:
             # said at once, as it is: replaying it (code that is not deterministic may not fail
             # twice) would turn it into hypothesis's FlakyFailure
             error = DerivationError(f"{exc} (at {point.describe()})")
             error.__cause__ = exc
+            error.point = point  # (report --assumptions names it)
             raise _Abort(error) from exc
         for key, detail in found.items():
             if key == target:
@@ -131,6 +180,6 @@ class Search:
 
 
 def explore(draw: Callable[[Source], Point], evaluate: Callable[..., dict[str, Any]], examples: int, seed: int,
-            shrink: bool = True, until: set | None = None) -> Exploration:
-    """``Search(draw, evaluate, examples, seed, until).run(shrink)``: see `Search`."""
-    return Search(draw, evaluate, examples, seed, until).run(shrink)
+            shrink: bool = True, until: set | None = None, explicit: Sequence[Point] = ()) -> Exploration:
+    """``Search(draw, evaluate, examples, seed, until, explicit).run(shrink)``: see `Search`."""
+    return Search(draw, evaluate, examples, seed, until, explicit).run(shrink)

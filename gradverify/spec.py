@@ -90,8 +90,11 @@ class Real:
     dims: tuple = ()
     row: bool = False
     domain: Any = None
+    #: a square matrix drawn with structure: "symmetric", "positive-definite" (symmetric too) or
+    #: "diagonal"; a claim by a symmetric one states its reading (`Claim.reading`)
+    structure: str | None = None
 
-    def __init__(self, *dims: str, row: bool = False, domain=None):
+    def __init__(self, *dims: str, row: bool = False, domain=None, structure: str | None = None):
         if not all(isinstance(d, str) for d in dims):
             raise InvalidArgument("dimension names (strings) for Real", f"dims={dims!r}",
                                   'Name each dimension and give its range in dims=, e.g. Real("N", "C", "T").')
@@ -99,12 +102,24 @@ class Real:
             raise InvalidArgument('domain="positive", "nonzero" or an open interval (lo, hi)', f"domain={domain!r}",
                                   "Use None for an end without a bound, e.g. (0, None); for a condition on "
                                   "the whole point use a Require assumption.")
+        if structure is not None and (structure not in STRUCTURES or len(dims) != 2 or dims[0] != dims[1]):
+            raise InvalidArgument(f"structure= one of {', '.join(map(repr, STRUCTURES))} on a square matrix "
+                                  'Real("n", "n")', f"structure={structure!r} on Real{tuple(dims)!r}",
+                                  "A structure describes a square matrix over one dimension twice.")
         object.__setattr__(self, "dims", tuple(dims))
         object.__setattr__(self, "row", row)
         object.__setattr__(self, "domain", domain)
+        object.__setattr__(self, "structure", structure)
+
+    @property
+    def symmetric(self) -> bool:
+        """Drawn symmetric: entries (i, j) and (j, i) are one free entry."""
+        return self.structure in ("symmetric", "positive-definite")
 
     def describe(self) -> str:
         text = "real " + ("scalar" if not self.dims else "×".join(self.dims))
+        if self.structure:
+            text += f", {self.structure}"
         if self.domain in ("positive", "nonzero"):
             return f"{text}, {self.domain}"
         if self.domain is not None:
@@ -120,6 +135,13 @@ class Real:
         if self.domain == "nonzero":
             return {"real": True, "nonzero": True}
         return {"real": True}
+
+
+#: the structures a square Real may be drawn with
+STRUCTURES = ("symmetric", "positive-definite", "diagonal")
+#: how a claim by a symmetric matrix reads (`Claim.reading`), and what the report says of each
+READINGS = {"free-entries": "the derivative with respect to the free entries (X_ij and X_ji one entry)",
+            "symmetric-perturbation": "the gradient along symmetric perturbations X + εE, E = Eᵀ"}
 
 
 def _is_interval(domain) -> bool:
@@ -294,6 +316,10 @@ class Claim:
     #: 1: a derivative; 2: a second derivative (a Hessian), see above
     order: int = 1
     seed_text: InitVar[str | None] = None
+    #: for ``wrt`` a symmetric (or positive-definite) matrix: how the claim reads, "free-entries"
+    #: (∂f/∂θ_ij with X_ij = X_ji = θ_ij: the Matrix Cookbook's symmetric formulas) or
+    #: "symmetric-perturbation" (the symmetric G with df = ⟨G, dX⟩ for every symmetric dX)
+    reading: str | None = None
 
     def __post_init__(self, seed_text):
         if isinstance(self.wrt, tuple):  # wrt=("x", "x"): the second derivative by x
@@ -519,6 +545,16 @@ def _check_claims(d: "Derivation", where: str) -> None:
             raise InvalidArgument("upstream naming a Real variable (the cotangent dout, the output's shape)",
                                   f"upstream={c.upstream!r} for claim {c.name!r} in {where}")
         _check_order(d, c, where)
+        kind = d.variables.get(c.wrt)
+        structured = isinstance(kind, Real) and kind.symmetric and not c.identity
+        if structured and c.reading not in READINGS:
+            raise InvalidArgument(f"reading= one of {', '.join(map(repr, READINGS))} for a claim by the symmetric "
+                                  f"matrix {c.wrt}", f"reading={c.reading!r} for claim {c.name!r} in {where}",
+                                  "Say which derivative the claim is: with respect to the free entries (the "
+                                  "Cookbook's symmetric formulas) or along symmetric perturbations.")
+        if not structured and c.reading is not None:
+            raise InvalidArgument("reading= only for a claim by a symmetric matrix (Real(..., structure=...))",
+                                  f"reading={c.reading!r} for claim {c.name!r} in {where}")
         if c.expect is not None and c.expect not in verdicts:
             raise InvalidArgument(f"expect= one of {', '.join(verdicts)}", f"expect={c.expect!r} for claim "
                                   f"{c.name!r} in {where}", "Say which verdict the claim is known to get.")

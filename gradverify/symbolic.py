@@ -27,15 +27,27 @@ from math import comb, prod
 import numpy as np
 import sympy as sp
 
-from .diagnosis import agreed, degenerate, diagnose, pair_text, same_diagnosis, worst_entries
+from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
-from .sampling import RandomSource, draw_point, in_domain, unmet
+from .sampling import RandomSource, draw_point, in_domain, structured, unmet
 from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
-from .terms import term_classes
+from .terms import term_classes, term_parts
+from .breakpoints import breakpoints_on_line, compile_arguments, kink_arguments, line_points
 from .tracebacks import describe
-from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO
+from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO, TINY
+
+#: the breakpoint search's own random stream (its base points), apart from the random points'
+KINK_STREAM = 0x6B696E6B
+#: lines searched for breakpoints per size tuple (one moving symbol each), points tried at them per
+#: claim, and of those the ones the numeric checks try as well (most telling first): a band between
+#: two breakpoints has its midpoint among the first few
+MAX_LINES = 8
+MAX_BREAKPOINT_POINTS = 40
+NUMERIC_BREAKPOINTS = 6
+#: the most additive terms of the function whose derivatives a diagnosis may name
+MAX_FUNCTION_PARTS = 8
 
 __all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
            "proof_size", "degenerate_sizes"]
@@ -56,6 +68,13 @@ class SymbolicResult:
     evidence: Evidence | None = None
     #: for an error: the user's traceback (`gradverify.tracebacks.describe`)
     traceback: str = ""
+    #: points on both sides of and between the function's and the claim's breakpoints, most telling
+    #: first (`gradverify.breakpoints`): the numeric checks try them before hypothesis's examples
+    breakpoints: list = field(default_factory=list)
+    #: the diagnoses made at failing points (`gradverify.diagnosis.decide` states one), and the fresh
+    #: points where the claim held
+    observations: list = field(default_factory=list)
+    held: int = 0
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
@@ -108,6 +127,9 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
     ``configs`` index choices drawn within ``assumptions`` at each (``prove=False``:
     random points only, as the mutation self-test wants)."""
     rng = np.random.default_rng(seed)
+    # the breakpoint lines' base points come from a generator of their own: the random points
+    # drawn from ``rng`` are the same as without them
+    kink_rng = np.random.default_rng([seed, KINK_STREAM])
     size_list = symbolic_size_list(derivation)
     degenerate = degenerate_sizes(size_list)
     results = {c.name: SymbolicResult("proved", sizes=size_list, degenerate=degenerate) for c in derivation.claims}
@@ -119,6 +141,7 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
             J = to_array(call_spec(derivation.function, s, "function"))
             out_shape = value_shape(J)
             config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
+            config.kink_rng = kink_rng
             for claim in derivation.claims:
                 res = results[claim.name]
                 if res.status == "error" or (res.status == "refuted" and refuted_at[claim.name] == sizes):
@@ -133,6 +156,9 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
                 except DerivationError as exc:  # this claim's spec cannot be built: the others still are
                     res.status, res.detail, res.traceback = "error", str(exc), describe(exc)
                 res.seconds += time.perf_counter() - t0
+    for res in results.values():
+        if res.status == "refuted" and res.observations:
+            res.diagnosis = decide(res.observations, res.held)
     return results
 
 
@@ -143,6 +169,36 @@ class _Config:
         self.point, self.s, self.symbols, self.J, self.out_shape = point, s, symbols, J, out_shape
         self.free = [sym for arr in symbols.values() for sym in arr.ravel()]
         self._d: dict = {}
+        self.kink_rng = None
+        self._function_kinks = None
+        self._parts: dict = {}
+
+    def function_parts(self, claim) -> list:
+        """The derivative of each of the function's own additive terms (grouped as `term_classes`
+        groups them) by the claim's selection, laid out as the truth: a claim missing one of them
+        is diagnosed with it ("missing term: ∂/∂a of …"). None for an identity or a backward pass,
+        or when the function is one term."""
+        if claim.name not in self._parts:
+            out = []
+            if not (claim.identity or claim.upstream):
+                parts = term_parts(self.J)
+                if 2 <= len(parts) <= MAX_FUNCTION_PARTS:
+                    sel = np.asarray(self.symbols[claim.wrt][claim.select(self.s)])
+                    for _, label, part in parts:
+                        arr = np.empty(self.out_shape + sel.shape, dtype=object)
+                        for i in np.ndindex(self.out_shape):
+                            for j in np.ndindex(sel.shape):
+                                arr[i + j] = sp.diff(part[i], sel[j])
+                        out.append((f"∂/∂{claim.wrt} of {label}", arr))
+            self._parts[claim.name] = out
+        return self._parts[claim.name]
+
+    def function_kinks(self) -> tuple[list, list]:
+        """The function's kink arguments, and each compiled (`gradverify.breakpoints`), built once."""
+        if self._function_kinks is None:
+            args = kink_arguments(self.J)
+            self._function_kinks = (args, compile_arguments({"function": args}, self.free))
+        return self._function_kinks
 
     def derivative(self, i, sym):
         key = (i, sym)
@@ -170,6 +226,13 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
     # 1. one random point with 50 digits refutes a wrong claim (a right one leaves ~1e-50)
     if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
         return
+    # then the points on both sides of and between every breakpoint of the function and the claim:
+    # a claim wrong in a band of values (its branch switches at |r| = 1 where the function's does at 0.9)
+    around = _breakpoint_values(derivation, cfg, claimed)
+    res.breakpoints = [_at_values(cfg.point, cfg.symbols, v) for v in around[:NUMERIC_BREAKPOINTS]]
+    for values in around:
+        if _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res):
+            return
     # 2. try to prove the difference zero, within the term budget
     if res.status == "proved":
         if prove and all(_is_zero(e) for e in diff.ravel()):
@@ -183,11 +246,11 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
 
 
 def _diagnosis_elsewhere(derivation, claim, cfg: _Config, rng, res) -> None:
-    """A claim refuted at one size tuple, diagnosed at another (every dimension different): a
-    diagnosis the two disagree on is not stated (a missing 1/N is "4 × true" at N = 4, "3 × true"
-    at N = 3). Where the claim holds at this tuple (wrong only where indices repeat, and none do
-    here), nothing contradicts the diagnosis."""
-    if not res.diagnosis or claim.identity:
+    """A claim refuted at one size tuple, diagnosed at another (every dimension different): the
+    points here join the observations (`gradverify.diagnosis.decide`), so that a diagnosis the two
+    tuples disagree on is not stated (a missing 1/N is "4 × true" at N = 4, "3 × true" at N = 3:
+    that is a factor N, not a constant)."""
+    if not res.observations or claim.identity:
         return
     sel = np.asarray(cfg.symbols[claim.wrt][claim.select(cfg.s)])
     truth, expected = _truth(claim, cfg, sel)
@@ -195,17 +258,10 @@ def _diagnosis_elsewhere(derivation, claim, cfg: _Config, rng, res) -> None:
         claimed = to_layout(call_spec(claim.expr, cfg.s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
     except ShapeMismatch:
         return
-    found, wrong = [], False
     for _ in range(DIAGNOSIS_POINTS):
         values = _random_values(derivation, cfg, rng, 0)
         sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
-        c_arr, t_arr = values_at(claimed, sub), values_at(truth, sub)
-        scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)), 1.0)
-        if c_arr.size and float(np.max(np.abs(c_arr - t_arr))) > SYMBOLIC_ZERO * scale:
-            wrong = True
-            found.append(_diagnosis_at(derivation, cfg, claimed, truth, sub))
-    if wrong and not same_diagnosis(agreed([d for d in found if d is not None]), res.diagnosis):
-        res.diagnosis = ""
+        _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=True)
 
 
 def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -235,10 +291,24 @@ def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tup
             truth[j] = sum((dout[i] * cfg.derivative(i, sel[j]) for i in np.ndindex(out_shape)), sp.S.Zero)
         return truth, sel.shape
     truth = np.empty(out_shape + sel.shape, dtype=object)
+    half = _off_diagonal_half(claim, cfg)
     for i in np.ndindex(out_shape):
         for j in np.ndindex(sel.shape):
-            truth[i + j] = cfg.derivative(i, sel[j])
+            truth[i + j] = cfg.derivative(i, sel[j]) * half[j]
     return truth, out_shape + sel.shape
+
+
+def _off_diagonal_half(claim: Claim, cfg: _Config) -> np.ndarray:
+    """Per selected entry of ``claim.wrt``, what sympy's derivative by its symbol is multiplied by:
+    1, except ½ off the diagonal of a symmetric matrix read along symmetric perturbations (the
+    symbol θ_ij stands for X_ij and X_ji: ∂f/∂θ_ij = 2 G_ij). A free-entries claim is ∂f/∂θ_ij."""
+    arr = cfg.symbols[claim.wrt]
+    shape = np.asarray(arr[claim.select(cfg.s)]).shape
+    if claim.reading != "symmetric-perturbation":
+        return np.ones(shape, dtype=object)
+    n = arr.shape[0]
+    flat = np.arange(arr.size).reshape(arr.shape)[claim.select(cfg.s)]
+    return np.vectorize(lambda p: sp.Rational(1, 2) if p // n != p % n else sp.S.One, otypes=[object])(flat)
 
 
 def _is_zero(e) -> bool:
@@ -302,18 +372,20 @@ def proof_size(e) -> int:
     return 1
 
 
-def _random_values(derivation: Derivation, cfg: _Config, rng, k: int) -> np.ndarray:
+def _random_values(derivation: Derivation, cfg: _Config, rng, k: int, scales: list | None = None) -> np.ndarray:
     """The free symbols' values at the ``k``-th random point: within each variable's domain
     and every Require, at the derivation's scales in turn (unit scale first), so that a
     claim wrong only at large values (a Huber claim for |r| > 1) is seen. A scale where no
     draw meets the Requires (‖a‖ > 1e-2 at 1e-3 inputs) gives way to the next one."""
-    scales = [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
+    scales = scales or [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
     for scale in scales[k % len(scales):] + scales[:k % len(scales)]:
         for _ in range(RandomSource.TRIES):
             unit = rng.uniform(-1.0, 1.0, size=len(cfg.free))
             values, i = np.empty(len(cfg.free)), 0
             for name, arr in cfg.symbols.items():
-                values[i:i + arr.size] = in_domain(derivation.variables[name], unit[i:i + arr.size], scale)
+                kind = derivation.variables[name]
+                drawn = in_domain(kind, unit[i:i + arr.size], scale)
+                values[i:i + arr.size] = structured(kind, np.reshape(drawn, arr.shape), scale).ravel()
                 i += arr.size
             if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, values)) is None:
                 return values
@@ -322,7 +394,58 @@ def _random_values(derivation: Derivation, cfg: _Config, rng, k: int) -> np.ndar
 
 
 def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res) -> bool:
-    values = _random_values(derivation, cfg, rng, res.points)
+    return _refuted_at(derivation, claim, cfg, claimed, truth, diff, _random_values(derivation, cfg, rng, res.points),
+                       rng, res)
+
+
+def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np.ndarray]:
+    """The free symbols' values at points on both sides of and between the breakpoints of the
+    function and of ``claimed``, along lines through a base point at each of the derivation's
+    scales (one free symbol moves along each line, over the variable's domain at twice the widest
+    scale); bands between a claim's breakpoint and the function's first. Every Require holds."""
+    fn_args, fn_compiled = cfg.function_kinks()
+    known = set(fn_args)
+    claim_args = [g for g in kink_arguments(claimed) if g not in known and -g not in known]
+    if not fn_args and not claim_args:
+        return []
+    compiled = fn_compiled + compile_arguments({"claim": claim_args}, cfg.free)
+    position: dict = {}
+    for i, sym in enumerate(cfg.free):  # (a symmetric matrix's free entry sits at (i, j) and (j, i))
+        position.setdefault(sym, []).append(i)
+    variable_of = {sym: name for name, arr in cfg.symbols.items() for sym in arr.ravel()}
+    lines: list = []
+    for g in claim_args + fn_args:  # one moving symbol per argument not crossed yet, the claim's first
+        mine = [sym for sym in cfg.free if sym in g.free_symbols]
+        if mine and not any(sym in lines for sym in mine) and len(lines) < MAX_LINES:
+            lines.append(mine[0])
+    scales = sorted({float(x) for x in derivation.scales}, key=lambda x: (x != 1.0, x))  # unit scale first
+    widest = 2 * max(scales)
+    candidates = []
+    for k, scale in enumerate(scales):
+        base = _random_values(derivation, cfg, cfg.kink_rng, k, scales)
+        values = dict(zip(cfg.free, base))
+        for sym in lines:
+            kind = derivation.variables[variable_of[sym]]
+            lo, hi = (float(v) for v in in_domain(kind, np.array([-1.0, 1.0]), widest))
+            for priority, x in line_points(breakpoints_on_line(compiled, values, sym, lo, hi), lo, hi, scale):
+                v = base.copy()
+                v[position[sym]] = x
+                if isinstance(kind, Real) and kind.structure == "positive-definite" and \
+                        np.any(np.linalg.eigvalsh(_at_values(cfg.point, cfg.symbols, v).values[variable_of[sym]]) <= 0):
+                    continue  # (a move along one entry can leave the positive-definite cone)
+                v[np.abs(v) < TINY] = 0.0  # as drawing does: a real input is 0 or at least TINY
+                candidates.append((priority, len(candidates), v))
+    candidates.sort(key=lambda c: c[:2])
+    out = []
+    for _, _, v in candidates:
+        if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, v)) is None:
+            out.append(v)
+            if len(out) >= MAX_BREAKPOINT_POINTS:
+                break
+    return out
+
+
+def _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res) -> bool:
     sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
     res.points += 1
     d = values_at(diff, sub)
@@ -340,23 +463,32 @@ def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, 
     res.detail = f"claimed {claim.name} vs sympy's derivative, worst entries {entries}"
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
     res.evidence = Evidence.of("sympy's derivative", res.counterexample, c_arr, t_arr)
-    found = [_diagnosis_at(derivation, cfg, claimed, truth, sub)]
+    res.observations, res.held = [], 0
+    _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=False)
     for k in range(1, DIAGNOSIS_POINTS):
         more = _random_values(derivation, cfg, rng, 0)  # unit scale: saturation makes terms look alike
-        found.append(_diagnosis_at(derivation, cfg, claimed, truth,
-                                   {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, more)}))
-    res.diagnosis = agreed([d for d in found if d is not None])
+        _observe(derivation, claim, cfg, claimed, truth,
+                 {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, more)}, res, fresh=True)
+    res.diagnosis = decide(res.observations, res.held)
     return True
 
 
-def _diagnosis_at(derivation, cfg, claimed, truth, sub) -> str | None:
-    """How the claim relates to the truth at the point ``sub``; None where that point is degenerate."""
+def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool) -> None:
+    """How the claim relates to the truth at the point ``sub``, added to ``res.observations`` (a point
+    where the claim holds counts in ``res.held``; a degenerate one is left out)."""
     c_arr, t_arr = values_at(claimed, sub), values_at(truth, sub)
+    scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)), 1.0)
+    if not c_arr.size or float(np.max(np.abs(c_arr - t_arr))) <= SYMBOLIC_ZERO * scale:
+        res.held += fresh
+        return
     if degenerate(c_arr, t_arr):
-        return None
-    return diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
+        return
+    text = diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
                     terms=[(label, values_at(arr, sub)) for label, arr in term_classes(claimed)],
-                    true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)])
+                    true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)],
+                    parts=[(label, values_at(arr, sub)) for label, arr in cfg.function_parts(claim)],
+                    rtol=EXACT_RTOL)
+    res.observations.append(Observation(text, dict(cfg.point.sizes), fresh))
 
 
 def index_values(derivation: Derivation, point: Point) -> dict:

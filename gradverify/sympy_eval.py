@@ -18,7 +18,7 @@ from .tolerances import SYMBOLIC_DIGITS
 from .tracebacks import user_frame
 
 __all__ = ["ShapeMismatch", "SpecFailed", "build_namespace", "to_array", "to_layout", "value_shape", "call_spec", "evaluate_spec",
-           "as_object", "values_at", "evaluate_by_substitution"]
+           "as_object", "values_at", "evaluate_by_substitution", "spec_undefined"]
 
 
 class ShapeMismatch(Exception):
@@ -50,6 +50,9 @@ def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
         elif number is None:
             arr = np.empty(value.shape, dtype=object)
             for idx in np.ndindex(value.shape):
+                if getattr(kind, "symmetric", False) and idx[0] > idx[1]:
+                    arr[idx] = arr[idx[1], idx[0]]  # one free entry: X[i,j] = X[j,i]
+                    continue
                 label = name + ("[" + ",".join(map(str, idx)) + "]" if idx else "")
                 arr[idx] = sp.Symbol(label, **kind.symbol_assumptions())
             symbols[name] = arr
@@ -176,6 +179,19 @@ def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | Non
         except DerivationError as exc:  # this claim's spec fails: the others are still evaluated
             claims[claim.name] = SpecFailed(str(exc))
     return value, claims
+
+
+def spec_undefined(derivation: Derivation, point: Point) -> bool:
+    """Whether the spec itself is undefined at ``point``: its value or a claim evaluates (50 digits)
+    to NaN, an infinity or zoo, or sympy's evaluation divides by zero. Such a point is outside the
+    function's domain, whatever the code does there."""
+    try:
+        with np.errstate(all="ignore"):
+            value, claims = evaluate_spec(derivation, point, ("digits", SYMBOLIC_DIGITS))
+    except (DerivationError, ZeroDivisionError, ArithmeticError, TypeError, ValueError):
+        return True
+    arrays = [value] + [c for c in claims.values() if not isinstance(c, str)]
+    return any(not np.all(np.isfinite(a)) for a in arrays) or any(isinstance(c, SpecFailed) for c in claims.values())
 
 
 class SpecFailed(str):

@@ -9,10 +9,53 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import precedence
+from sympy.printing.str import StrPrinter
 
 from .sympy_eval import as_object
 
-__all__ = ["term_classes", "term_parts"]
+__all__ = ["term_classes", "term_parts", "math_text"]
+
+
+_SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+class _MathPrinter(StrPrinter):
+    """One line of mathematics, not Python: A[0,1] as A₀,₁, x**2 as x², sqrt as √, · for a product."""
+
+    def _print_Symbol(self, expr):
+        name = expr.name
+        if name.endswith("]") and "[" in name:
+            base, index = name[:-1].split("[", 1)
+            return base + index.replace(" ", "").translate(_SUB)
+        return name
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.base, expr.exp
+        inner = self.parenthesize(base, precedence(expr), strict=False)
+        if exp == sp.S.Half:
+            return f"√{inner}" if base.is_Atom else f"√({self._print(base)})"
+        if exp == -sp.S.Half:
+            return f"1/√{inner}" if base.is_Atom else f"1/√({self._print(base)})"
+        if exp.is_Integer:
+            if exp < 0:
+                return f"1/{inner}" if exp == -1 else f"1/{inner}{str(-int(exp)).translate(_SUP)}"
+            return inner + str(int(exp)).translate(_SUP)
+        if exp.is_Rational:
+            return f"{inner}^({exp.p}/{exp.q})"
+        return f"{inner}^({self._print(exp)})"
+
+    def _print_Mul(self, expr):
+        return super()._print_Mul(expr).replace("*", "·")
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+
+def math_text(expr) -> str:
+    """``expr`` as one line of mathematics (never truncated): what a diagnosis names."""
+    return _MathPrinter({"order": None}).doprint(sp.sympify(expr))
 
 
 def _base_name(sym: sp.Symbol) -> sp.Symbol:
@@ -38,8 +81,7 @@ def term_parts(arr) -> list[tuple[tuple, str, np.ndarray]]:
                 continue
             key = _term_key(term)
             if key not in classes:
-                label = sp.sstr(term)
-                classes[key] = (label if len(label) <= 60 else label[:57] + "...", np.zeros(arr.shape, dtype=object))
+                classes[key] = (math_text(term), np.zeros(arr.shape, dtype=object))
             classes[key][1][idx] = classes[key][1][idx] + term
     return [(key, label, part) for key, (label, part) in classes.items()]
 

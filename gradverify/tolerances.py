@@ -63,6 +63,7 @@ __all__ = [
     "KINK_LEVELS",
     "BRANCH_FLIP",
     "INCONCLUSIVE_RESOLUTION",
+    "WEAK_PASS_RESOLUTION",
 ]
 
 
@@ -255,3 +256,10 @@ CHUNK = 2**16
 #: when locating a wrong entry, the position read from a weighted direction is trusted
 #: to this many times its own uncertainty before the window around it is checked
 LOCATE_MARGIN = 8.0
+
+# ---------------------------------------------------------------- the report's cells
+#: a numeric check's pass whose resolution (tolerance over the size of the reference, at its most
+#: telling example) is at least this is shown as a *weak* pass: an error of 0.1% of the gradient could
+#: have passed unseen. Central differences on float64 code resolve ~1e-8 of the gradient; a pass this
+#: coarse comes from rounding measured large (a saturated softmax, float32 code) or a tiny scale.
+WEAK_PASS_RESOLUTION = 1e-3

@@ -128,12 +128,17 @@ def test_the_curve_of_a_wrong_gradient_flattens_at_its_error_and_a_right_one_dip
     assert gap.min() > 0.9 * OFFSET and np.allclose(gap[2:], OFFSET, rtol=1e-3)
     # right: the same curve, against the right value, dips to rounding level (the V of the spread)
     point = _point(fd.point)
+    # (at x = 0, where hypothesis may shrink to, x sin x is even: every D_h is exactly 0, no V to see)
+    point.values["x"][point.values["x"] == 0] = 0.7
     h, d_h = numeric.step_curve(_x_sin_x(), point, "x", fd.entry[-1], ())
     x = point.values["x"][fd.entry[-1]]
     right = np.abs(d_h - (np.sin(x) + x * np.cos(x)))
     assert right.min() < 1e-8 * OFFSET
     assert right[0] > 10 * right.min() and right[-1] > 10 * right.min()  # truncation left, rounding right
     spread = np.array(fd.spread)
+    if not spread.any():  # the counterexample at x = 0, where every D_h of the even x sin x is 0: read at 0.7
+        best = d_h[int(np.argmin(np.abs(np.log(h / (np.cbrt(np.finfo(float).eps) * max(1.0, abs(x)))))))]
+        spread = np.abs(d_h - best)
     assert spread.min() < 1e-8 and spread[0] > 1e-6  # |D_h − D_h*|: the V a right claim would follow
 
 

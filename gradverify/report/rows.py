@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..results import CHECKS, CheckResult, ClaimResult, Status, Verdict
+from ..tolerances import WEAK_PASS_RESOLUTION
 from .figures import rel_text, ratio_text
+
+#: (`gradverify.numeric.OUTSIDE`, repeated so that the report needs no numeric import)
+OUTSIDE = "outside the function's domain, redrawn"
 
 __all__ = ["Outcome", "Row", "build_rows", "outcome", "verdict_text", "detail_lines", "failure_text", "COLUMNS"]
 
@@ -65,9 +69,15 @@ def _numeric_cell(name: str, c: CheckResult, short: bool) -> str:
     if status == Status.ERROR:
         return "ERROR"
     word = "pass" if status == Status.PASS else "FAIL"
+    weak = status == Status.PASS and getattr(c.figures, "resolution", 0.0) >= WEAK_PASS_RESOLUTION
+    if weak:  # a pass that could not have seen an error of this fraction of the gradient says so
+        word = "weak pass"
     if short:
         return f"{word} {ratio_text(name, c)}"
-    aside = "".join(f" ({n} {why}, not compared)" for why, n in c.figures.set_aside.items())
+    if weak:
+        word += f" (resolves {c.figures.resolution:.1g} of the gradient)"
+    aside = "".join(f" ({n} points {why})" if why == OUTSIDE else f" ({n} {why}, not compared)"
+                    for why, n in c.figures.set_aside.items())
     pinned = " · RNG pinned" if c.figures.rng_pinned else ""
     return (f"{word} · {c.figures.examples} ex{aside} · worst over them: rel {rel_text(name, c)} · "
             f"{ratio_text(name, c)} tol{pinned}")

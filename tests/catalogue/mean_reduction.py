@@ -2,7 +2,8 @@
 
 Planted: the 1/N of the mean forgotten in the gradient (the code averages the loss with np.mean
 but sums the gradient). The claim is N × the truth: no *constant* factor, so no diagnosis may say
-one (read at one size it looked like "2 × true" at N = 2, "4 × true" at N = 4).
+one (read at one size it looked like "2 × true" at N = 2, "4 × true" at N = 4); the factor follows
+the dimension N at every size, and the diagnosis says so.
 """
 
 import numpy as np
@@ -24,8 +25,8 @@ def mse(mean_in_gradient):
 
 
 EXPECTED = {"mse-mean": ("holds", "none"), "mse-mean-1-over-N-forgotten": ("refuted", "1/N forgotten")}
-#: the diagnosis each must get ("" none: the claim is off by N, a factor that changes with the size)
-DIAGNOSIS = {"mse-mean": "", "mse-mean-1-over-N-forgotten": ""}
+#: the diagnosis each must get ("" none): the claim is off by N, a factor that changes with the size
+DIAGNOSIS = {"mse-mean": "", "mse-mean-1-over-N-forgotten": "off by a factor N: claimed = N × true"}
 
 for _id, _mean in (("mse-mean", True), ("mse-mean-1-over-N-forgotten", False)):
     globals()[_id.replace("-", "_")] = Derivation(

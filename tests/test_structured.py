@@ -1,0 +1,62 @@
+"""Structured variables: Real("n", "n", structure=...) drawn as such; a claim by a symmetric matrix
+states its reading, is checked in it, and the report says which."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "catalogue"))
+
+import cookbook_symmetric  # noqa: E402
+from gradverify import Claim, Derivation, Implementation, InvalidArgument, Real  # noqa: E402
+from gradverify.checks import Options, check_derivation  # noqa: E402
+from gradverify.sampling import RandomSource, draw_point  # noqa: E402
+
+
+@pytest.mark.parametrize("structure", ["symmetric", "positive-definite", "diagonal"])
+def test_a_structured_matrix_is_drawn_as_such(structure):
+    d = Derivation(id="s", title="t", dims={"n": (3, 3)}, variables={"X": Real("n", "n", structure=structure)},
+                   function=lambda s: s.X[0, 0], claims=[Claim("X00", lambda s: s.X[0, 0], output="v", identity=True)],
+                   implementation=Implementation(lambda X: X[0, 0], args=("X",), returns=("v",)))
+    rng = np.random.default_rng(0)
+    for scale in (1e-3, 1.0, 6.0):
+        X = draw_point(d, RandomSource(rng), (), scale=scale).values["X"]
+        assert np.array_equal(X, X.T)
+        if structure == "positive-definite":
+            assert np.all(np.linalg.eigvalsh(X) > 0)
+        if structure == "diagonal":
+            assert np.array_equal(X, np.diag(np.diag(X)))
+
+
+def test_the_cookbook_symmetric_formula_holds_as_free_entries_and_is_refuted_along_symmetric_perturbations():
+    free = check_derivation(cookbook_symmetric.cookbook_logdet_symmetric_free_entries, Options(seed=0, examples=8))[0]
+    assert free.verdict == "holds", free.as_dict()
+    assert "read as the derivative with respect to the free entries" in free.as_written
+    perturbed = check_derivation(cookbook_symmetric.cookbook_logdet_symmetric_perturbation,
+                                 Options(seed=0, examples=8))[0]
+    assert perturbed.verdict == "refuted"
+    assert perturbed.checks["symbolic"].status == "refuted" and perturbed.checks["finite_difference"].status == "fail"
+    assert "read as the gradient along symmetric perturbations" in perturbed.as_written
+    inverse = check_derivation(cookbook_symmetric.cookbook_logdet_symmetric_inverse, Options(seed=0, examples=8))[0]
+    assert inverse.verdict == "holds", inverse.as_dict()
+
+
+def _by_matrix(reading=None, structure="symmetric", dims=("n", "n")):
+    return Derivation(id="s", title="t", dims={"n": (2, 3)}, variables={"X": Real(*dims, structure=structure)},
+                      function=lambda s: s.X[0, 0],
+                      claims=[Claim("d", lambda s: sp.zeros(s.n, s.n), output="g", wrt="X", reading=reading)],
+                      implementation=Implementation(lambda X: (X[0, 0], X * 0), args=("X",), returns=("v", "g")))
+
+
+def test_a_claim_by_a_symmetric_matrix_must_state_its_reading():
+    with pytest.raises(InvalidArgument, match="reading= one of"):
+        _by_matrix()
+    with pytest.raises(InvalidArgument, match="reading= only for a claim by a symmetric matrix"):
+        _by_matrix(reading="free-entries", structure=None)
+    with pytest.raises(InvalidArgument, match="structure= one of"):
+        _by_matrix(reading="free-entries", structure="hermitian")
+    with pytest.raises(InvalidArgument, match="on a square matrix"):
+        Real("n", "m", structure="symmetric")
