@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "derivations"))
 
 import b_softmax_grad_center as b  # noqa: E402
-from gradverify.gradcheck import gradcheck  # noqa: E402
+from gradverify.checking import gradcheck  # noqa: E402
 
 SIZES = {"small": (10, 50), "medium": (50, 2000), "large": (300, 50_000)}
 RELATIVE = [10.0 ** -k for k in range(2, 11)]

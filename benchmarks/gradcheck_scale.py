@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "derivations"))
 
-from gradverify.gradcheck import gradcheck
+from gradverify import gradcheck
 
 
 # ---------------------------------------------------------------- problems: (fn, args, wrt, gradient)

@@ -30,7 +30,7 @@ import numpy as np
 from tabulate import tabulate
 
 from _page import add_write_option, recorded  # benchmarks/_page.py: --write
-from gradverify.gradcheck import gradcheck
+from gradverify import gradcheck
 
 RELATIVE = [10.0 ** -k for k in range(2, 11)]
 

@@ -12,7 +12,7 @@ loads numpy and no sympy or hypothesis; the spec vocabulary and the checks load 
 from importlib import import_module
 
 from .errors import DerivationError, GradverifyError, InvalidArgument
-from .gradcheck import GradcheckError, GradcheckResult, WrongEntry, gradcheck
+from .checking import GradcheckError, GradcheckResult, WrongEntry, gradcheck
 
 __version__ = "0.1.0"
 

@@ -467,7 +467,7 @@ def _check_dims(d: "Derivation", where: str) -> None:
         if rng[1] > MAX_DIM:
             raise InvalidArgument(f"dimension ranges up to {MAX_DIM}", f"dims[{name!r}]={rng!r} in {where}",
                                   "Every entry is checked by finite differences at each example: small sizes "
-                                  "find the same mistakes. For large sizes use gradverify.gradcheck.")
+                                  "find the same mistakes. For large sizes use gradverify.checking.")
 
 
 def _check_variables(d: "Derivation", where: str) -> None:

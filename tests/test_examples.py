@@ -194,7 +194,7 @@ def test_gauss_newton_is_refuted_as_a_hessian_through_a_tanh_layer(examples):
 
 def test_the_softmax_hessian_as_a_jacobian_of_the_gradient_in_gradcheck():
     import softmax_ce_hessian as m
-    from gradverify.gradcheck import gradcheck
+    from gradverify import gradcheck
 
     rng = np.random.default_rng(5)
     v, U = rng.normal(size=10), rng.normal(size=(10, 40))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gradverify import InvalidArgument
-from gradverify.gradcheck import gradcheck
+from gradverify import gradcheck
 
 
 def problem(d, V, seed=0):
@@ -450,7 +450,7 @@ def test_errors_in_several_entries_do_not_cancel(count, signs):
 
 # ---------------------------------------------------------------- the API
 def test_raise_exception_names_the_wrong_entry():
-    from gradverify.gradcheck import GradcheckError
+    from gradverify.checking import GradcheckError
 
     args = problem(20, 500)
     with pytest.raises(GradcheckError, match=r"args\[2\] at index \(1, 7\): claimed .*estimate") as info:
@@ -892,7 +892,7 @@ def relu_mlp(dtype, error=None, B=16, D=30, H=20, C=5):
 def test_a_pass_that_cannot_resolve_max_grad_is_inconclusive_and_says_what_to_do():
     """float32 code judged by central differences: resolution 3 (an error of 3·max|grad| in one entry
     could pass). That was ok=True; it is now not ok, inconclusive, and says why and what to do."""
-    from gradverify.gradcheck import GradcheckError
+    from gradverify.checking import GradcheckError
 
     fn, args = relu_mlp(np.float32)
     result = gradcheck(fn, args, wrt=(0, 1), estimator="central")  # (the complex step sees through z > 0)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gradverify.gradcheck import gradcheck
+from gradverify import gradcheck
 
 
 def mae(pred, y, sign=1.0):

@@ -18,7 +18,7 @@ from scipy.spatial.distance import cdist
 
 from gradverify import InvalidArgument
 from gradverify.frameworks.detection import opaque_libraries
-from gradverify.gradcheck import gradcheck
+from gradverify import gradcheck
 
 RNG = np.random.default_rng(0)
 W0 = RNG.standard_normal((5, 4))

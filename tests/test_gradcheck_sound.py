@@ -20,7 +20,7 @@ import pytest
 
 from gradverify import InvalidArgument, gradcheck
 from gradverify import rounding_modes
-from gradverify.gradcheck.directions import random_direction
+from gradverify.checking.directions import random_direction
 
 
 # ---------------------------------------------------------------- a forgotten term behind no list

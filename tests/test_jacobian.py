@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradverify import InvalidArgument
-from gradverify.gradcheck import GradcheckError, gradcheck
+from gradverify.checking import GradcheckError, gradcheck
 
 
 def _rng():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from gradverify import InvalidArgument
-from gradverify.gradcheck import GradcheckError, gradcheck
-from gradverify.gradcheck.layers import DOUT_SMALLEST, never_small, weights_rng
+from gradverify.checking import GradcheckError, gradcheck
+from gradverify.checking.layers import DOUT_SMALLEST, never_small, weights_rng
 
 
 # ---------------------------------------------------------------- CS231n-style layers

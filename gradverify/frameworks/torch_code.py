@@ -352,7 +352,7 @@ def _piecewise(torch, name, args, kwargs):
     return z.copy_(out) if in_place else out
 
 
-#: |x| and sign(x) by the real part (numpy's guard does the same, gradcheck.calls): |x| = x·sign(x)
+#: |x| and sign(x) by the real part (numpy's guard does the same, checking.calls): |x| = x·sign(x)
 #: on the real line and sign is locally constant away from 0, so |z| continued to x + i·h·u is
 #: z·sign(Re z) and sign(z) is sign(Re z); Re z = 0 with Im z ≠ 0 is the kink, refused, and so are
 #: numbers whose imaginary part is the code's own (torch.fft, a cast, 1j: above STEP_SIZED·|Re z|),
