@@ -10,6 +10,7 @@ loads numpy and no sympy or hypothesis; the spec vocabulary and the checks load 
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from .errors import DerivationError, GradverifyError, InvalidArgument
 from .checking import GradcheckError, GradcheckResult, WrongEntry, gradcheck
@@ -25,6 +26,14 @@ _LAZY = {
                                   "Implementation", "Index", "Indices", "Int", "OneHot", "Real", "Require")},
     "TOLERANCES": ".tolerances", "Tolerance": ".tolerances",
 }
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and the API reference (never run)
+    from .checks import Options, check_derivation
+    from .results import Verdict
+    from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int,
+                       OneHot, Real, Require)
+    from .testing import Result, assert_holds, check
+    from .tolerances import TOLERANCES, Tolerance
 
 __all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "Fixed", "GradcheckError", "GradcheckResult",
            "GradverifyError", "Implementation", "Index", "Indices", "Int", "InvalidArgument", "OneHot", "Options", "Real",
