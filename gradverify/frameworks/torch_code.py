@@ -472,9 +472,10 @@ def _watch(torch, rounding, guarded: bool):
         if name in _MIXES_NOTHING:
             args, kwargs = _complexified(torch, args, kwargs)
         try:
-            with warnings.catch_warnings():  # torch warns as it drops an imaginary part (a write into a real tensor)
-                warnings.filterwarnings("error", message=".*discards the imaginary part")
-                out = func(*args, **kwargs)
+            # no warnings filter (it would be process-wide: another thread's code would meet it): where torch
+            # drops an imaginary part (a write into a real tensor) it only warns, and the central differences
+            # every gradcheck pass must agree with see the derivative lost
+            out = func(*args, **kwargs)
         except Exception as exc:
             raise NotAnalyticCode(f"torch {name} refused a complex tensor ({exc})") from exc
         flat = tree_flatten(out)[0]

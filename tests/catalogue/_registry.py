@@ -38,12 +38,23 @@ class Entry:
 
 
 def _module_of(path):
+    """The catalogue file's module, for its EXPECTED table: imported again here (the loader leaves no
+    module of a derivations folder in sys.modules), its folder first on sys.path meanwhile."""
+    import importlib.util
+
     resolved = Path(path).resolve()
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         if file and Path(file).resolve() == resolved:
             return module
-    raise LookupError(f"{path} was not imported by the loader")
+    spec = importlib.util.spec_from_file_location(f"_catalogue_{resolved.stem}", resolved)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(resolved.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(resolved.parent))
+    return module
 
 
 #: the same losses written in torch and jax, one file per library (its entries need the library)
