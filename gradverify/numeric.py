@@ -565,7 +565,7 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
     result = compare(claimed, d_h, numeric_tol + tol.safety * err_claimed, skip=kink)
     if upstream is None and (kink.any() or not result.ok):
         d_h, numeric_tol, kink, unresolved = _finer(derivation, point, var, positions, claimed, err_claimed, f,
-                                                    noise_f, tol, d_h, numeric_tol, kink, steps, result)
+                                                    noise_f, tol, d_h, numeric_tol, kink, steps, result, of)
         result = compare(claimed, d_h, numeric_tol + tol.safety * err_claimed, skip=kink | unresolved)
         result.unresolved = int(np.count_nonzero(unresolved & ~kink))
         result.set_aside -= result.unresolved
@@ -585,7 +585,7 @@ FINER_READINGS = 2
 
 
 def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, tol, d_h, numeric_tol, kink, steps,
-           result):
+           result, of: str | None = None):
     """Entries that failed or were near a kink at the default step, read again at finer steps (the
     step follows the entry's own scale). A reading decides where it and the next finer one are both
     free of kinks and agree within their own error bounds (the estimate has converged): then it
@@ -611,7 +611,7 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
     levels.append(levels[-1] / FINER)
     readings = [(as_rows(d_h)[idx], as_rows(numeric_tol)[idx], as_rows(kink)[idx])]
     for h in levels:
-        readings.append(_reading(derivation, point, var, flat, h, f, noise_f, tol))
+        readings.append(_reading(derivation, point, var, flat, h, f, noise_f, tol, of))
     d_rows, t_rows, k_rows = (np.array(as_rows(a), copy=True) for a in (d_h, numeric_tol, kink))
     unresolved = np.zeros(k_rows.shape, dtype=bool)
     for j, i in enumerate(idx):
@@ -631,7 +631,7 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
     return back(d_rows), back(t_rows), back(k_rows), back(unresolved)
 
 
-def _reading(derivation, point, var, flat, h, f, noise_f, tol):
+def _reading(derivation, point, var, flat, h, f, noise_f, tol, of: str | None = None):
     """Central differences at steps ``h`` along the entries ``flat`` of ``var``: (D_h, its error bound,
     near a kink), each (n, *value dims)."""
     xs = np.asarray(point.values[var], dtype=np.float64).ravel()[flat]
@@ -639,7 +639,7 @@ def _reading(derivation, point, var, flat, h, f, noise_f, tol):
     h = (xs + h) - xs
     h = np.where(h > 0, h, np.spacing(np.maximum(np.abs(xs), np.finfo(float).tiny)) * 4)
     moves = np.stack([h, -h, 2 * h, -2 * h])
-    fp, fm, fp2, fm2 = _values_at_moves(derivation, point, var, flat, moves)
+    fp, fm, fp2, fm2 = _values_at_moves(derivation, point, var, flat, moves, of)
     d, trunc, steps, sizes = _differences(fp, fm, fp2, fm2, h)
     fourth = np.abs(fp2 - 4 * fp + 6 * np.asarray(f) - 4 * fm + fm2)
     err_step = noise_f + tol.unit_roundoff * sizes
