@@ -52,11 +52,11 @@ def test_a_mean_absolute_error_near_its_kink_is_judged_by_the_complex_step(n):
 def test_a_right_mean_absolute_error_passes_wherever_no_residual_is_zero(seed, near):
     """The complex step sees through |r|; every pass must also agree with central differences, which
     read the slope once a step is inside the residual's distance to 0 (h/64ᵏ). Nearer than the finest
-    step whose rounding still resolves the slope (about 1e-11 here), real arithmetic cannot tell, and
+    step whose rounding still resolves the slope (1e-10 … 1e-11 here), real arithmetic cannot tell, and
     the check says so: inconclusive at a kink, never a failure."""
     pred, y = _residuals(50, seed, near=near)
     result = gradcheck(mae, (pred, y), wrt=(0,), seed=seed)
-    if near >= 1e-10:
+    if near >= 1e-9:
         assert result.ok, result
     else:
         assert result.ok or (result.inconclusive and "kink within a step" in result.message), result
