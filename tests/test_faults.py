@@ -1,7 +1,7 @@
 """The fault corpus (tests/faults/corpus.py) through every door that runs user code: the report
 command, the pytest plugin, and the plugin under ``-n 2``. One run of each door covers many
 derivations; each case is then one test of what that run made of it. The cases marked ``smoke``
-run by default; the rest are ``@pytest.mark.slow`` (``--run-slow``).
+run by default; the rest are ``@pytest.mark.slow`` (``-m slow``, as .ci/run runs them, or ``--run-slow``).
 
 Every door must: give each faulty derivation one failing item (or ERROR row) whose line names the
 cause, give every other derivation its own verdict (the folders' same-named helpers never mix),
@@ -28,7 +28,10 @@ XDIST_SMOKE = {"os_exit0_import", "keyboard_import", "segfault_import", "helper_
 
 
 def _slow(request) -> bool:
-    return bool(request.config.getoption("--run-slow", default=False))
+    """Whether the slow cases run too: --run-slow, or a marker expression that selects them (-m slow)."""
+    marks = request.config.getoption("-m") or ""
+    return bool(request.config.getoption("--run-slow", default=False)) or \
+        (re.search(r"\bslow\b", marks) is not None and "not slow" not in marks)
 
 
 def _cases(door: str, everything: bool) -> list[Case]:
