@@ -108,7 +108,7 @@ def load_file(file, neighbours=(), *, keep_modules: bool = False) -> tuple[list[
     found = [obj for obj in vars(module).values() if isinstance(obj, Derivation)]
     if not found:
         return [], [LoadFailure(str(file), f"{file} defines no Derivation; create one at module level "
-                                           "(see README, 'Add your own loss')")]
+                                           "(see docs/tutorial/first-derivation.md)")]
     others = {Path(n).resolve() for n in neighbours} - {file.resolve()}
     theirs = [obj for m in added if Path(getattr(m, "__file__", "") or "").resolve() in others
               for obj in vars(m).values() if isinstance(obj, Derivation)]

@@ -32,7 +32,7 @@ def test_duplicate_ids_are_a_failure_naming_both_files(tmp_path):
 def test_a_module_without_derivations_says_how_to_make_one(tmp_path):
     (tmp_path / "empty.py").write_text("x = 1\n")
     _, failures = load([tmp_path])
-    assert "defines no Derivation" in failures[0].message and "README" in failures[0].message
+    assert "defines no Derivation" in failures[0].message and "docs/tutorial/first-derivation.md" in failures[0].message
 
 
 def test_an_invalid_derivation_in_a_module_is_a_load_failure_with_the_reason(tmp_path):

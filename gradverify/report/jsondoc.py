@@ -1,4 +1,4 @@
-"""reports/report.json: the report as data. Field names are stable and documented in README.md
+"""reports/report.json: the report as data. Field names are stable and documented in docs/reference/json-report.md
 ("The JSON report"); figures at rounding level are their decade bound (see `figures`)."""
 
 from __future__ import annotations
