@@ -400,6 +400,18 @@ def _limit_memory(max_memory: int | None) -> tuple[bool, str]:
     return True, ""
 
 
+def _jobs(conn):
+    """The jobs the parent sends a worker, until it sends None or its end of the pipe closes."""
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        yield job
+
+
 def _watch_parent(before_exit: Callable[[], Any] | None = None) -> None:
     """Exit when the process that started this worker is gone (no orphan keeps looping)."""
     parent = multiprocessing.parent_process()
@@ -429,13 +441,7 @@ def _serve(conn, max_memory: int | None, cwd: str) -> None:
     _watch_parent()
     enforced, note = _limit_memory(max_memory)
     conn.send(("ready", enforced, note))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
+    for job in _jobs(conn):
         reply = _run(*job)
         try:
             conn.send(reply)
@@ -503,13 +509,7 @@ def _serve_forking(conn, max_memory: int | None, cwd: str, warm: Callable[[], An
             pass
     enforced, note = _limit_memory(max_memory)  # inherited by every fork: each may add max_memory to this
     conn.send(("ready", enforced, note))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
+    for job in _jobs(conn):
         reader, writer = multiprocessing.Pipe(duplex=False)
         go_read, go_write = os.pipe()
         pid = os.fork()
