@@ -64,7 +64,7 @@ def one(name: str, size: str) -> dict:
             "resolution": r.resolution if r is not None else None,
             "evaluations": r.evaluations if r is not None else None,
             "seconds": outcome.seconds, "evaluation": evaluation,
-            "peak MB": _peak_mb(), "check MB": _peak_mb() - before, "problems": problems(entry, outcome)}
+            "peak MB": _peak_mb(), "check MB": _peak_mb() - before, "problems": problems(entry, outcome, size)}
 
 
 def main() -> int:
@@ -86,7 +86,7 @@ def main() -> int:
     for entry in entries():
         if a.only and not entry.name.startswith(a.only):
             continue
-        head = [entry.name, entry.planted, entry.expected]
+        head = [entry.name, entry.planted, entry.expected_for(a.size)]
         try:
             out = subprocess.run([sys.executable, __file__, "--one", entry.name, "--size", a.size], env=env,
                                  capture_output=True, text=True, timeout=timeout)

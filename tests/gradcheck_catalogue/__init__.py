@@ -42,6 +42,9 @@ class Entry:
     #: keyword arguments of gradcheck beyond (fn, args, wrt) (``pin_rng=True`` for code that draws
     #: from the global generators)
     options: dict = field(default_factory=dict)
+    #: the verdict at a size where it differs from ``expected`` ({"large": "inconclusive"}), with the
+    #: reason beside the entry: what real arithmetic resolves changes with the size
+    expected_at: dict = field(default_factory=dict)
     #: the loss (its module's name), filled in by `entries`
     loss: str = ""
 
@@ -49,6 +52,9 @@ class Entry:
         assert self.expected in VERDICTS, self.expected
         assert self.planted != "none" or self.expected in ("pass", "inconclusive") or self.message, \
             f"{self.name}: a right version expected to fail must say how ({self.message!r})"
+
+    def expected_for(self, size: str) -> str:
+        return self.expected_at.get(size, self.expected)
 
     def missing(self) -> str:
         """Why this entry cannot run here ("" when it can): its library is not installed."""

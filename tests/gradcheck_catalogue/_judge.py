@@ -32,13 +32,14 @@ def run(entry, n) -> Outcome:
     return Outcome(got, result.message, result, seconds)
 
 
-def problems(entry, outcome: Outcome) -> list[str]:
+def problems(entry, outcome: Outcome, size: str = "small") -> list[str]:
     """What is wrong with ``outcome`` for ``entry`` (empty: the right verdict)."""
     out = []
-    if outcome.got != entry.expected:
-        out.append(f"expected {entry.expected}, got {outcome.got}: {outcome.message[:300]}")
+    expected = entry.expected_for(size)
+    if outcome.got != expected:
+        out.append(f"expected {expected}, got {outcome.got}: {outcome.message[:300]}")
         return out
-    if entry.message and entry.message not in outcome.message:
+    if entry.message and expected == entry.expected and entry.message not in outcome.message:
         out.append(f"message lacks {entry.message!r}: {outcome.message[:300]}")
     if entry.located is not None and (entry.located[0], tuple(entry.located[1])) not in outcome.located():
         out.append(f"not located at {entry.located}: located {outcome.located()}, {outcome.message[:200]}")

@@ -28,9 +28,13 @@ def huber32(n):
 
 F32 = "float32 code: the complex step in complex64 resolves ~1e-6–1e-3 of max|g|"
 ENTRIES = [
-    Entry("lsq-float32", lsq(), sizes=least_squares.SIZES, resolution=0.05, resolution_why=F32),
+    # at 4·10⁶ entries central differences in float32, which every pass must agree with, certify only
+    # 11·max|g|: the complex step's 1e-2 is no pass on its own (inconclusive, saying so)
+    Entry("lsq-float32", lsq(), sizes=least_squares.SIZES, resolution=0.05, resolution_why=F32,
+          expected_at={"large": "inconclusive"}),
     Entry("lsq-float32-flipped", lsq("flipped"), "fail", "flipped sign", least_squares.SIZES),
-    Entry("mlp-float32", mlp.code(dtype=np.float32), sizes=mlp.SIZES, resolution=0.05, resolution_why=F32),
+    Entry("mlp-float32", mlp.code(dtype=np.float32), sizes=mlp.SIZES, resolution=0.05, resolution_why=F32,
+          expected_at={"large": "inconclusive"}),  # (the same: central differences certify 12·max|g|)
     Entry("mlp-float32-no-mask", mlp.code("no mask", dtype=np.float32), "fail", "missing mask (z > 0)", mlp.SIZES),
     Entry("huber-float32", huber32, "inconclusive", sizes=huber.SIZES, message="central differences on float32"),
 ]

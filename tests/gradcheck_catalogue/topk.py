@@ -23,7 +23,9 @@ def code(mistake=None):
 
 SIZES = {"small": 300, "large": 300_000}
 ENTRIES = [
-    Entry("topk", code(), sizes=SIZES),
+    # at 3·10⁵ entries central differences cross changes of the sort order within a step and certify only
+    # 2·max|g| (the complex step agrees): inconclusive, saying so, never a failure
+    Entry("topk", code(), sizes=SIZES, expected_at={"large": "inconclusive"}),
     Entry("topk-off-by-one", code("off by one"), "fail", "one entry too many", SIZES),
     Entry("topk-halved", code("halved"), "fail", "factor 1/2", SIZES),
 ]
