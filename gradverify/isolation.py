@@ -427,10 +427,12 @@ def _watch_parent(before_exit: Callable[[], Any] | None = None) -> None:
     threading.Thread(target=watch, daemon=True, name="gradverify-parent-watch").start()
 
 
-def _serve(conn, max_memory: int | None, cwd: str) -> None:
+def _settle_worker(cwd: str) -> None:
+    """What every worker does first: ignore Ctrl-C (the parent decides), lead a process group (and
+    session) of its own, so that what user code starts is killed with it, and work in the caller's folder."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(os, "setsid"):
-        try:  # a group (and session) of its own: what user code starts is killed with it
+        try:
             os.setsid()
         except OSError:
             pass
@@ -438,6 +440,10 @@ def _serve(conn, max_memory: int | None, cwd: str) -> None:
         os.chdir(cwd)
     except OSError:
         pass
+
+
+def _serve(conn, max_memory: int | None, cwd: str) -> None:
+    _settle_worker(cwd)
     _watch_parent()
     enforced, note = _limit_memory(max_memory)
     conn.send(("ready", enforced, note))
@@ -491,16 +497,7 @@ def _serve_forking(conn, max_memory: int | None, cwd: str, warm: Callable[[], An
     which ends with the call. The worker itself runs no user code, so nothing a call does (modules
     it imports, state it changes, processes it starts, the way it ends) reaches the next call;
     each call starts from the same state, with numpy, sympy and hypothesis already imported."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(os, "setsid"):
-        try:
-            os.setsid()
-        except OSError:
-            pass
-    try:
-        os.chdir(cwd)
-    except OSError:
-        pass
+    _settle_worker(cwd)
     _watch_parent(lambda: [_kill_pid_group(pid) for pid in _current_child])
     if warm is not None:
         try:
