@@ -224,7 +224,8 @@ class Runner:
 
 
 # ---------------------------------------------------------------- why a worker did not return
-def _why(outcome: Outcome, limits: Limits, flags: tuple[str, str] = ("--timeout", "--max-memory")) -> str:
+def why_it_ended(outcome: Outcome, limits: Limits, flags: tuple[str, str] = ("--timeout", "--max-memory")) -> str:
+    """Why a task did not return, naming the limit it hit and the option that raises it."""
     if outcome.kind is Ending.TIMEOUT:
         return f"did not return within {describe_seconds(limits.timeout)} (raise {flags[0]} if it needs longer)"
     if outcome.kind is Ending.MEMORY and limits.max_memory:
@@ -262,7 +263,7 @@ def _describe(path: str, neighbours: tuple[str, ...], limits: Limits | None = No
         f.message = _one_message(f.message)
         if memory and "MemoryError" in f.message:
             f.message = f"{f.message} ({memory})"
-    return [_summary(d, path) for d in found], failures
+    return [summary_of(d, path) for d in found], failures
 
 
 #: a row's message longer than this many lines (a user's exception with a page of text) is cut:
@@ -280,7 +281,8 @@ def _one_message(text: str) -> str:
     return f"{kept} … ({len(lines) - kept.count(chr(10)) - 1} more lines, {len(text) - len(kept)} more characters)"
 
 
-def _summary(d, path: str) -> Summary:
+def summary_of(d, path: str) -> Summary:
+    """What the report keeps of derivation ``d`` defined in ``path``."""
     return Summary(d.id, d.title, path, d.citation, d.origin,
                    tuple((n, k.describe()) for n, k in d.variables.items()),
                    tuple((a.text, a.source) for a in d.assumptions),
@@ -302,7 +304,7 @@ def find_derivations(paths, runner: Runner, neighbours: tuple[str, ...] | None =
     seen: dict[str, str] = {}
     for file, outcome in zip(files, runner.map("loading", tasks)):
         if not outcome.ok:
-            failures.append(LoadFailure(file, f"{file} {_why(outcome, runner.limits, runner.flags)} during import",
+            failures.append(LoadFailure(file, f"{file} {why_it_ended(outcome, runner.limits, runner.flags)} during import",
                                         _traceback_of(outcome)))
             continue
         found, failed = outcome.value
@@ -317,6 +319,18 @@ def find_derivations(paths, runner: Runner, neighbours: tuple[str, ...] | None =
 
 
 # ---------------------------------------------------------------- phase 2: checking
+def _digest_of(path: str, derivation_id: str) -> str | None:
+    """In a worker: the `gradverify.fingerprint.digest` of what ``path`` defines as ``derivation_id``."""
+    from .fingerprint import digest
+
+    return digest(_load_one(path, derivation_id))
+
+
+def fingerprint_task(path: str, derivation_id: str) -> _Task:
+    """A task for `Runner.map`: the digest of ``derivation_id`` as ``path`` defines it on import."""
+    return _Task(derivation_id, _digest_of, (path, derivation_id))
+
+
 def _hypothesis_home_outside_the_project() -> None:
     """In a worker: hypothesis keeps its cache of constants under the system's temporary folder,
     not in ./.hypothesis (a report with --no-write writes nothing where it runs). The cache is
@@ -473,7 +487,7 @@ def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Call
             if outcome.value[2] is not None:
                 runner.profiles[s.id] = outcome.value[2]
         else:
-            message = f"{_why(outcome, runner.limits, runner.flags)} while checking {s.id} ({Path(s.path).name})"
+            message = f"{why_it_ended(outcome, runner.limits, runner.flags)} while checking {s.id} ({Path(s.path).name})"
             rows += error_rows(s.id, s.title, message, s.claims, reproduce(s.id), _traceback_of(outcome))
     return rows, costs
 
@@ -510,5 +524,5 @@ def mutants_all(summaries: list[Summary], options, runner: Runner) -> list[tuple
         if outcome.ok:
             out.append((s, outcome.value))
         else:
-            out.append((s, f"{_why(outcome, runner.limits, runner.flags)} while making mutants of {s.id}"))
+            out.append((s, f"{why_it_ended(outcome, runner.limits, runner.flags)} while making mutants of {s.id}"))
     return out

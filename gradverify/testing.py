@@ -2,6 +2,14 @@
 ``assert_holds(derivation, **options)``, which raises an `AssertionError` with the same text
 the report and the pytest plugin show (verdict, diagnosis, counterexample, reproduce command).
 
+A derivation defined at the top level of a file is checked as the report checks it: in a worker
+process that imports that file, under a time and a memory limit, so that nothing the check does
+(hypothesis and the pinned calls seed ``np.random`` and ``random`` for each example) reaches the
+caller's process. The worker checks it only if it finds there the very derivation passed (the
+same `gradverify.fingerprint.digest`: a test may have changed a constant or built a variant);
+otherwise, or with ``in_process=True`` (a debugger), it is checked in the caller's process and
+`Result.notes` says so.
+
     from gradverify.testing import assert_holds
     from my_losses.least_squares import derivation
 
@@ -13,10 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+import sys
 from dataclasses import dataclass
 
 from .checks import Options, check_derivation
 from .errors import InvalidArgument
+from .isolation import DEFAULT_LIMITS, Limits
 from .loading import load as load_derivations
 from .report.rows import Outcome, failure_text, outcome
 from .results import ClaimResult, Verdict
@@ -33,6 +43,8 @@ class Result:
     rows: list[ClaimResult]
     seed: int
     examples: int
+    #: where it was checked, and why there ("in a worker process", or why in this one)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def verdicts(self) -> dict[str, Verdict]:
@@ -74,7 +86,6 @@ def defined_in(derivation: Derivation) -> str:
     """The file of the module that holds ``derivation`` at top level (what ``--derivations``
     loads), when it was imported the ordinary way and not by gradverify's loader; "" when none
     is known (a derivation built inside a function)."""
-    import sys
 
     functions = [derivation.function, derivation.implementation.fn, *(c.expr for c in derivation.claims)]
     spaces = [getattr(getattr(f, "__wrapped__", f), "__globals__", None) for f in functions]
@@ -100,9 +111,19 @@ def with_expectations(rows: list[ClaimResult], derivation: Derivation) -> list[C
     return out
 
 
-def check(derivation: Derivation, **options) -> Result:
+#: what a `check` in the caller's process says of it
+IN_PROCESS = ("checked in this process ({why}): hypothesis and the pinned calls seed np.random and random for "
+              "each example and give them back, so a thread drawing from them meanwhile sees other numbers")
+
+
+def check(derivation: Derivation, *, in_process: bool = False, timeout: float = DEFAULT_LIMITS.timeout,
+          max_memory: int | None = DEFAULT_LIMITS.max_memory, **options) -> Result:
     """Check every claim of ``derivation`` three ways. ``options``: ``seed`` (0), ``examples`` (25),
-    ``symbolic_configs``, ``tolerance``, ``assumptions`` (as `gradverify.checks.Options`)."""
+    ``symbolic_configs``, ``tolerance``, ``assumptions`` (as `gradverify.checks.Options`).
+
+    Where: in a worker process that imports the derivation's file (as the report does), under
+    ``timeout`` seconds and ``max_memory`` bytes (None: no limit); in this process with
+    ``in_process=True``, or when the derivation is not at the top level of a file as passed."""
     if not isinstance(derivation, Derivation):
         raise InvalidArgument("a gradverify.Derivation", f"{type(derivation).__name__}",
                               "Pass the Derivation object your derivation module defines.")
@@ -110,9 +131,77 @@ def check(derivation: Derivation, **options) -> Result:
     unknown = sorted(set(options) - known)
     if unknown:
         raise InvalidArgument(f"options among {', '.join(sorted(known))}", ", ".join(unknown))
+    limits = _limits(timeout, max_memory)
+    if _importing_main_in_a_worker():
+        raise SystemExit(MAIN_GUARD)
     opts = Options(**options)
-    rows = check_derivation(derivation, opts, reproduce_command(derivation, opts.seed, opts.examples))
-    return Result(derivation.id, with_expectations(rows, derivation), opts.seed, opts.examples)
+    reproduce = reproduce_command(derivation, opts.seed, opts.examples)
+    why = "in_process=True" if in_process else ""
+    if not why:
+        rows, why = _in_a_worker(derivation, opts, reproduce, limits)
+        if rows is not None:
+            return Result(derivation.id, with_expectations(rows, derivation), opts.seed, opts.examples,
+                          ["checked in a worker process"])
+    rows = check_derivation(derivation, opts, reproduce)
+    return Result(derivation.id, with_expectations(rows, derivation), opts.seed, opts.examples,
+                  [IN_PROCESS.format(why=why)])
+
+
+#: what a worker says when it re-runs a script that calls `check` at its top level
+MAIN_GUARD = ("gradverify.check() was called while a worker process imported your script (multiprocessing runs the "
+              "main script again in each new process): put the calls under `if __name__ == \"__main__\":`")
+
+
+#: why a worker started from a script may fail at once
+MAIN_GUARD_HINT = ("multiprocessing runs your main script again in each new process: if it calls check() at its top "
+                   "level, put the call under `if __name__ == \"__main__\":`")
+
+
+def _main_is_a_script() -> bool:
+    main = sys.modules.get("__main__")
+    return getattr(main, "__spec__", None) is None and bool(getattr(main, "__file__", None))
+
+
+def _importing_main_in_a_worker() -> bool:
+    import multiprocessing
+
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))  # (multiprocessing's own flag)
+
+
+def _limits(timeout, max_memory) -> Limits:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        raise InvalidArgument("a positive number of seconds", f"timeout={timeout!r}",
+                              f"The default is {DEFAULT_LIMITS.timeout:g} s per derivation.")
+    if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, int) or max_memory <= 0):
+        raise InvalidArgument("a positive number of bytes, or None for no limit", f"max_memory={max_memory!r}",
+                              "For example max_memory=2 * 2**30 (2 GB).")
+    return Limits(float(timeout), max_memory)
+
+
+def _in_a_worker(derivation: Derivation, opts: Options, reproduce: str, limits: Limits):
+    """The rows of ``derivation`` checked in a worker that imports its file, and "" — or None and
+    why it was not (no file, or the file's derivation is not the one passed)."""
+    from .fingerprint import digest
+    from .runner import Runner, check_all, fingerprint_task, summary_of, why_it_ended
+
+    path = derivation.origin or defined_in(derivation)
+    if not path:
+        return None, "defined inside a function, not at the top level of a file a worker can import"
+    expected = digest(derivation)
+    if expected is None:
+        return None, "it holds values whose state cannot be compared with a worker's (a C object)"
+    runner = Runner(limits, jobs=1, flags=("check(timeout=…)", "check(max_memory=…)"))
+    try:
+        found = runner.map("fingerprint", [fingerprint_task(path, derivation.id)])[0]
+        if not found.ok:
+            hint = f"; {MAIN_GUARD_HINT}" if _main_is_a_script() else ""
+            return None, f"a worker process could not import {path}: {why_it_ended(found, limits, runner.flags)}{hint}"
+        if found.value != expected:
+            return None, f"it differs from the derivation {derivation.id!r} that {path} defines when imported"
+        rows, _ = check_all([summary_of(derivation, path)], opts, runner, lambda _id: reproduce)
+    finally:
+        runner.close()
+    return rows, ""
 
 
 def assert_holds(derivation: Derivation, **options) -> Result:
