@@ -196,12 +196,14 @@ MUTANT_SAME_RTOL = 1e-12
 #: entry costs one evaluation per entry, and one +-1 direction already sees an
 #: error in any single entry (bisection then says which)
 ENTRIES_UP_TO = 256
-#: the complex step: small enough that h**2 terms vanish against u, far from underflow
-COMPLEX_STEP = 1e-20
+#: the complex step: small enough that h**2 terms vanish against u, far from underflow; a power of
+#: two (2⁻⁶⁶ ≈ 1.4e-20), so that h·u is exact (u has 18 significant bits) and the complex buffer's
+#: imaginary part gives u back exactly for the central differences that certify a pass
+COMPLEX_STEP = 2.0**-66
 #: Monte Carlo runs made to confirm a failing comparison before it is reported
 CONFIRM_RUNS = 4
 #: the complex step continues |z| and sign(z) by the real part only for numbers real but for the step:
-#: |Im z| at most this fraction of |Re z| (h = 1e-20 times a derivative along u: 1e-20·|f'|/|f| ≤ 1e-8
+#: |Im z| at most this fraction of |Re z| (h ≈ 1.4e-20 times a derivative along u: h·|f'|/|f| ≤ 1e-8
 #: unless |f| < 1e-12·|f'|, a number that near 0 is refused, and central differences judge); above
 #: it the imaginary part is the code's own (np.fft, a cast, 1j) and |z| is the modulus it means.
 #: One value for numpy's watch and torch's mode

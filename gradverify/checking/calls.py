@@ -9,7 +9,7 @@ nothing kept at module level, so calls in several threads never meet.
   caller's data, and is reported as modifying its argument in place.
 - Determinism. ``fn`` is called once at the point (`start`: the claimed
   gradients). Each complex-step call is a second call at the same point as far
-  as its real part goes (Re f(x + i·h·u) = f(x) − h²/2·uᵀHu, h = 1e-20): when
+  as its real part goes (Re f(x + i·h·u) = f(x) − h²/2·uᵀHu, h = 2⁻⁶⁶ ≈ 1.4e-20): when
   its real value agrees with the real call's within the rounding model
   (`agrees`), no further call is needed. Otherwise, and always before a failed
   comparison is reported or central differences are used, the full test runs
@@ -576,6 +576,21 @@ class Calls:
         kept = [np.asarray(g).real for g in out[1:1 + len(self.wrt)]] if grads else None
         return ComplexEvaluation(float(value.imag) / h, float(value.real), kept)
 
+    def weights(self, u: Direction, slot: int, s: int, e: int) -> np.ndarray:
+        """u on the slot's local entries [s, e) (float64, a fresh array): read back from the complex
+        buffer when it holds x + i·h·u with h a power of two (h·u and its quotient by h are then exact:
+        u has 18 significant bits), else drawn again from the direction's stream."""
+        imag = self._holds(u, slot)
+        if imag is not None:
+            return np.multiply(imag[s:e], 1.0 / self._filled[1], dtype=np.float64)
+        return u.values(slot, s, e)
+
+    def _holds(self, u: Direction, slot: int) -> np.ndarray | None:
+        """The flat imaginary part h·u of the slot's complex buffer, if it holds ``u`` with h a power of two."""
+        if self._filled is not None and self._filled[0] == u and math.frexp(self._filled[1])[0] == 0.5:
+            return self._buffers[slot].reshape(-1).imag
+        return None
+
     # ------------------------------------------------------------ moved real arguments
     def release_moved(self) -> None:
         """Let the moved buffers go (made again if central differences are needed later)."""
@@ -599,8 +614,13 @@ class Calls:
             for s, e in ((lo, min(hi, a)), (max(lo, b), hi)):  # undo the last move outside [a, b)
                 if s < e:
                     flat[s:e] = xf[s:e]
+            imag = self._holds(u, slot) if flat.dtype == np.float64 else None
             for s, e in chunks(a, b):  # x + step·u in float64, then stored in x's dtype
-                np.add(xf[s:e], step * u.values(slot, s, e), out=flat[s:e])
+                if imag is not None:  # (step/h)·(h·u): the same product, each factor exact
+                    np.multiply(imag[s:e], step / self._filled[1], out=flat[s:e])
+                    flat[s:e] += xf[s:e]
+                else:
+                    np.add(xf[s:e], step * self.weights(u, slot, s, e), out=flat[s:e])
             self._moved_written[slot] = (a, b)
             buf.flags.writeable = False
             out[i] = _read_only(buf)

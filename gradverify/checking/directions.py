@@ -96,10 +96,7 @@ class Direction:
         if self.key is None:
             u = np.ones(b - a)
         else:
-            u = self.codes(slot, a, b) + 0.5  # m + ½: never 0
-            sign = np.copysign(0.5, u)
-            u *= 1.0 / DIRECTION_LEVELS
-            u += sign  # ±(½ + |m + ½|/L), exactly: 18 significant bits, |u| in (½, 1)
+            u = _WEIGHT_OF_CODE[self.codes(slot, a, b).view(np.uint16)]  # one gather: a fresh array
         if self.weighted:
             t = np.arange(b - a, dtype=np.float64)
             t += self.starts[slot] + a - self.lo + 0.5
@@ -119,6 +116,21 @@ class Direction:
         slot, j = self.where(k)
         return float(self.values(slot, j, j + 1)[0]) if self.lo <= k < self.hi else 0.0
 
+
+def _weights(codes: np.ndarray) -> np.ndarray:
+    """u of each 16-bit code m: ±(½ + |m + ½|/L), exactly (18 significant bits, |u| in (½, 1))."""
+    u = codes + 0.5  # m + ½: never 0
+    sign = np.copysign(0.5, u)
+    u *= 1.0 / DIRECTION_LEVELS
+    u += sign
+    return u
+
+
+#: u by code, read as an unsigned 16-bit index (one gather per block instead of four passes of arithmetic)
+_CODES = np.arange(-(2**15), 2**15, dtype=np.int16)
+_WEIGHT_OF_CODE = np.empty(2**16)
+_WEIGHT_OF_CODE[_CODES.view(np.uint16)] = _weights(_CODES)
+_WEIGHT_OF_CODE.flags.writeable = False
 
 #: 64-bit words of the PCG64 stream per block of CHUNK 16-bit codes
 _WORDS = CHUNK // 4
@@ -149,15 +161,17 @@ class Claimed:
     total_u: float
 
 
-def claimed_along(grads: list, u: Direction, total: bool = False) -> Claimed:
+def claimed_along(grads: list, u: Direction, total: bool = False, weights=None) -> Claimed:
     """Σ gradᵀu, each chunk by numpy's pairwise sum, the chunks added exactly (math.fsum):
     rounding about eps·√log₂(CHUNK)·‖grad∘u‖₂, far below the user's own arithmetic.
-    ``total``: also Σ|u_k| (needed only when a nondeterminism was accepted; else 0)."""
+    ``total``: also Σ|u_k| (needed only when a nondeterminism was accepted; else 0). ``weights``:
+    (u, slot, s, e) -> u on those entries as a fresh array (default `Direction.values`)."""
+    weights = weights or (lambda u, slot, s, e: u.values(slot, s, e))
     parts, squares, total_u = [], 0.0, 0.0
     for slot, a, b in u.pieces():
         flat = grads[slot].reshape(-1)
         for s, e in chunks(a, b):
-            uu = u.values(slot, s, e)
+            uu = weights(u, slot, s, e)
             if total:
                 total_u += float(np.abs(uu).sum())
             with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf is reported by the caller

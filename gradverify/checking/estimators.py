@@ -1,6 +1,6 @@
 """Estimating the derivative along a direction, and deciding whether the claim agrees.
 
-* complex step: Im f(x + i·h·u)/h, h = 1e-20. No difference of nearby values is
+* complex step: Im f(x + i·h·u)/h, h = 2⁻⁶⁶ ≈ 1.4e-20. No difference of nearby values is
   taken, so it is accurate to the code's own rounding (relative ~1e-15).
 * central: (f(x+hu) − f(x−hu))/2h at h and 2h, Richardson-extrapolated; the
   difference of the two is the truncation estimate.
@@ -154,7 +154,8 @@ class Estimators:
         return tol.safety * (rounding + self.calls.nondeterminism * (1.0 + claimed.total_u))
 
     def _claimed(self, u: Direction) -> Claimed:
-        claimed = claimed_along(self.calls.base.grads, u, total=self.calls.nondeterminism > 0)
+        claimed = claimed_along(self.calls.base.grads, u, total=self.calls.nondeterminism > 0,
+                                weights=self.calls.weights)
         if not math.isfinite(claimed.value):
             raise self._non_finite()
         return claimed
