@@ -9,7 +9,8 @@ the numeric check alone, sized for word2vec (U of 50,000 × 300).
 
 Modules, one concept each:
 
-* `api`: ``gradcheck`` itself: its arguments, checked, and the call;
+* `api`: ``gradcheck`` itself, sending each form of check where it is made;
+* `scalar`: the scalar check every form is reduced to: its arguments, checked, and the call;
 * `results`: what it returns or raises (`GradcheckResult`, `WrongEntry`, `GradcheckError`);
 * `calls`: calling ``fn`` safely (read-only arguments, determinism) and in complex arithmetic;
 * `directions`: random directions and the claimed side Σ gradᵀu;

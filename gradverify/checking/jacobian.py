@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from .layers import argument_name, never_small, weights_rng
 from .results import GradcheckError, GradcheckResult
+from .scalar import check_scalar
 
 __all__ = ["check_jacobian", "check_jvp"]
 
@@ -45,8 +46,6 @@ def _split(result, count: int) -> tuple:
 
 def check_jacobian(fn: Callable, args: list, wrt: list, options: dict, raise_exception: bool) -> GradcheckResult:
     """``gradcheck(fn, args, jacobian=True)``."""
-    from .api import gradcheck
-
     copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in args]
     try:
         y, jacobians = _split(fn(*copies), len(wrt))
@@ -71,7 +70,7 @@ def check_jacobian(fn: Callable, args: list, wrt: list, options: dict, raise_exc
         y, jacobians = _split(fn(*a), len(wrt))
         return (np.sum(v * y), *(np.tensordot(v, J, axes=axes) for J in jacobians))
 
-    result = gradcheck(projected, args, wrt, **options)
+    result = check_scalar(projected, args, wrt, **options)
     if not result.ok:
         result = replace(result, message=_entry_of_j(fn, args, wrt, result, y.shape) + result.message)
     if raise_exception and not result.ok:
@@ -116,8 +115,6 @@ def check_jvp(fn: Callable, args: list, wrt: list, jvp: Callable, options: dict,
               raise_exception: bool) -> GradcheckResult:
     """``gradcheck(fn, args, jvp=jvp)``: ``jvp(t, *args)`` returns ∂y/∂x · t, t shaped like
     args[wrt[0]] (a tuple of them, one per wrt argument, when there are several)."""
-    from .api import gradcheck
-
     rng = weights_rng(options["seed"])
     count = options.get("directions") or 1
     inner = {k: val for k, val in options.items() if k not in ("directions", "spot", "locate", "mode")}
@@ -147,7 +144,7 @@ def check_jvp(fn: Callable, args: list, wrt: list, jvp: Callable, options: dict,
             y_dot = jvp(tangent, *a)
             return np.sum(v * fn(*a)), np.reshape(np.sum(v * y_dot), (1,))
 
-        r = gradcheck(along, (np.zeros(1, dtype=args[wrt[0]].dtype),), (0,), mode="entries", **inner)
+        r = check_scalar(along, (np.zeros(1, dtype=args[wrt[0]].dtype),), (0,), mode="entries", **inner)
         if not r.ok:
             said = r.message
             if r.located:

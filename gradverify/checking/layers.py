@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from .results import GradcheckError, GradcheckResult
+from .scalar import check_scalar
 
 __all__ = ["check_layer", "check_vjp", "check_hvp", "never_small", "argument_name"]
 
@@ -203,15 +204,13 @@ def _layer_split(result, args):
 
 
 def _run(layer: _Layer, args: list, wrt: list, options: dict, what: str, raise_exception: bool) -> GradcheckResult:
-    from .api import gradcheck
-
     t0 = time.perf_counter()
     problem = layer.preflight()
     if problem:  # (one forward and one backward were called)
         result = GradcheckResult(False, options.get("mode", "auto"), "none", float("inf"), 1, time.perf_counter() - t0,
                                  problem)
     else:
-        result = gradcheck(layer, args, wrt, **options)
+        result = check_scalar(layer, args, wrt, **options)
         result = _named(result, layer, what)
     if raise_exception and not result.ok:
         raise GradcheckError(result)
@@ -257,9 +256,7 @@ def check_hvp(fn: Callable, args: list, wrt: list, hvp: Callable, options: dict,
     ``hvp(v, *args)`` returns H v (v shaped like args[wrt[0]]; a tuple of them, one per wrt, when
     there are several). First fn's gradients are checked against its value, then hvp as the
     vector–Jacobian product of the gradient code (H is symmetric: its vjp is its jvp)."""
-    from .api import gradcheck
-
-    first = gradcheck(fn, args, wrt, **options)
+    first = check_scalar(fn, args, wrt, **options)
     if not first.ok:
         result = replace(first, message="first order (fn's gradients, checked before the hvp): " + first.message)
         if raise_exception:
