@@ -125,8 +125,23 @@ class _Layer:
         """One forward and one backward on copies: dout drawn for the outputs' shapes, the
         gradients' count and shapes validated (InvalidArgument); returns what an in-place write
         into dout, the cache or an argument showed ("" when none)."""
-        r = self.roles
         copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in self.args]
+        outs, cache, written = self._forward_once(copies)
+        if written:
+            return written
+        self.douts = self._draw_douts(outs)
+        snapshot = [(p, np.array(a, copy=True), a) for p, a in _arrays_in(cache, self.roles.cache)]
+        given = [np.array(d, copy=True) for d in self.douts]
+        grads = self._backward_once(given, cache)
+        written = self._written_dout(given) or self._written_cache(snapshot, copies)
+        if written:
+            return written
+        self._check_shapes(grads)
+        return ""
+
+    def _forward_once(self, copies: list) -> tuple:
+        """forward on ``copies``: (outputs, cache, what it wrote into an argument or "")."""
+        r = self.roles
         kept = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in copies]
         try:
             outs, cache = self.split(self.forward(*copies), copies)
@@ -137,23 +152,30 @@ class _Layer:
                                   f"Call {r.forward}(*args) yourself first.") from exc
         for i, (a, k) in enumerate(zip(copies, kept)):
             if k is not None and not np.array_equal(a, k, equal_nan=True):
-                return (f"{r.forward} modifies its argument {argument_name(self.forward, i)} in place "
-                        f"({_changed_at(k, a)}); gradcheck never changes yours. Work on a copy (x = x.copy()).")
+                return outs, cache, (f"{r.forward} modifies its argument {argument_name(self.forward, i)} in place "
+                                     f"({_changed_at(k, a)}); gradcheck never changes yours. Work on a copy "
+                                     f"(x = x.copy()).")
+        return outs, cache, ""
+
+    def _draw_douts(self, outs: list) -> list:
+        """A read-only cotangent per float output, its weights never small (`never_small`)."""
         rng = weights_rng(self.seed)
-        self.douts = []
+        douts = []
         for k, out in enumerate(outs):
             if not isinstance(out, (np.ndarray, np.generic, float)) or np.asarray(out).dtype.kind != "f":
-                raise InvalidArgument(f"{r.forward}'s output as a float numpy array",
+                raise InvalidArgument(f"{self.roles.forward}'s output as a float numpy array",
                                       f"output {k} of type {type(out).__name__}"
                                       + (f" and dtype {np.asarray(out).dtype}" if hasattr(out, "dtype") else ""))
             dtype = np.asarray(out).dtype if np.asarray(out).dtype == np.float32 else np.float64
             d = never_small(rng, np.shape(out), dtype)
             d.flags.writeable = False
-            self.douts.append(d)
-        snapshot = [(p, np.array(a, copy=True), a) for p, a in _arrays_in(cache, r.cache)]
-        given = [np.array(d, copy=True) for d in self.douts]
+            douts.append(d)
+        return douts
+
+    def _backward_once(self, given: list, cache) -> list:
+        r = self.roles
         try:
-            grads = self._call_backward(given, cache)
+            return self._call_backward(given, cache)
         except InvalidArgument:
             raise
         except Exception as exc:
@@ -161,12 +183,19 @@ class _Layer:
                                   f"{type(exc).__name__}: {exc}",
                                   f"Call {r.backward}({r.cotangent}, {r.cache}) yourself first, with "
                                   f"{r.cotangent} of the output's shape.") from exc
+
+    def _written_dout(self, given: list) -> str:
+        r = self.roles
         for k, (d, g) in enumerate(zip(self.douts, given)):
             if not np.array_equal(d, g):
                 which = r.cotangent if len(given) == 1 else f"{r.cotangent}[{k}]"
                 return (f"{r.backward} writes into {which} in place ({_changed_at(d, g)}): the caller's upstream "
                         f"gradient changes (dx = {r.cotangent}; dx[mask] = 0 aliases it). Copy first: "
                         f"dx = {r.cotangent}.copy(), or dx = {r.cotangent} * mask.")
+        return ""
+
+    def _written_cache(self, snapshot: list, copies: list) -> str:
+        r = self.roles
         for path, before, now in snapshot:
             if not np.array_equal(before, now, equal_nan=True) or before.shape != now.shape:
                 alias = next((f", which is {argument_name(self.forward, i)}" for i, a in enumerate(copies)
@@ -175,13 +204,16 @@ class _Layer:
                         f"A second {r.backward} from the same {r.forward} sees other numbers"
                         + (", and the caller's array changes" if alias else "")
                         + ". Copy before writing (a = a.copy()).")
+        return ""
+
+    def _check_shapes(self, grads: list) -> None:
+        r = self.roles
         for g, i in zip(grads, self.wrt):
             if np.shape(g) != self.args[i].shape:
                 raise InvalidArgument(f"{r.backward}'s gradient for {argument_name(self.forward, i)} with its shape "
                                       f"{self.args[i].shape}", f"shape {np.shape(g)}",
                                       f"{r.backward} returns one gradient per wrt argument {tuple(self.wrt)}, "
                                       f"in order.")
-        return ""
 
     def _call_backward(self, douts, cache) -> list:
         d = douts[0] if len(douts) == 1 else tuple(douts)
