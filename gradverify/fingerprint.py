@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import marshal
 import types
 
 import numpy as np
@@ -92,6 +91,8 @@ def _feed(h, value, depth: int, seen: set) -> None:
     if dataclasses.is_dataclass(value):
         h.update(f"{type(value).__module__}.{type(value).__qualname__}(".encode())
         for f in dataclasses.fields(value):
+            if not f.compare:  # (a derivation's origin: where it was loaded from, not what it is)
+                continue
             h.update(f"{f.name}=".encode())
             _feed(h, getattr(value, f.name), depth - 1, seen)
         h.update(b");")
@@ -129,8 +130,7 @@ def _feed_function(h, fn, depth: int, seen: set) -> None:
         _feed(h, fn.__self__, depth - 1, seen)
         fn = fn.__func__
     code = fn.__code__
-    h.update(b"code:")
-    h.update(marshal.dumps(code))
+    _feed_code(h, code, depth, seen)
     _feed(h, fn.__defaults__, depth - 1, seen)
     _feed(h, fn.__kwdefaults__, depth - 1, seen)
     cells = [c.cell_contents if _filled(c) else "<empty cell>" for c in (fn.__closure__ or ())]
@@ -140,6 +140,20 @@ def _feed_function(h, fn, depth: int, seen: set) -> None:
         if name in space:
             h.update(f"global:{name}=".encode())
             _feed(h, space[name], depth - 1, seen)
+
+
+def _feed_code(h, code: types.CodeType, depth: int, seen: set) -> None:
+    """The code's instructions, names and constants (not its file or line numbers, and not by
+    `marshal`, whose bytes depend on reference counts)."""
+    h.update(b"code:")
+    h.update(code.co_code)
+    h.update(repr((code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, code.co_argcount,
+                   code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags)).encode())
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _feed_code(h, const, depth - 1, seen)
+        else:
+            _feed(h, const, depth - 1, seen)
 
 
 def _global_names(code: types.CodeType) -> list[str]:

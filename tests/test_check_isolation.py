@@ -151,3 +151,23 @@ def test_a_script_that_calls_check_at_its_top_level_gets_its_verdict_and_the_rul
     assert out.stdout.startswith("True checked in this process (a worker process could not import"), out
     assert 'put the call under `if __name__ == "__main__":`' in out.stdout
     assert "Traceback" not in out.stderr, out.stderr
+
+
+def test_a_derivation_imported_the_ordinary_way_is_checked_in_a_worker(tmp_path):
+    import subprocess
+
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "mypkg" / "losses.py").write_text(textwrap.dedent(LOSSES), encoding="utf-8")
+    (tmp_path / "run.py").write_text(textwrap.dedent('''
+        from mypkg.losses import good, wrong
+        from gradverify import check
+
+        if __name__ == "__main__":
+            for d in (good, wrong):
+                result = check(d, examples=3)
+                print(result.ok, result.notes)
+    '''), encoding="utf-8")
+    out = subprocess.run([sys.executable, "run.py"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.stdout.splitlines() == ["True ['checked in a worker process']",
+                                       "False ['checked in a worker process']"], (out.stdout, out.stderr)
