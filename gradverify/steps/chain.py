@@ -74,6 +74,14 @@ class Link:
                 "repairs": list(self.repairs), "condition": self.condition, "proof": self.proof,
                 "position": self.position}
 
+    @property
+    def mathml(self) -> str:
+        """``left = right`` as one ``<math display='block'>`` (report.html): made here, on the
+        derivation's side, and read by the report as text."""
+        from .mathml import link_mathml
+
+        return link_mathml(self.latex)
+
 
 def _latex(left: str, right: str) -> str:
     return f"{left} = {right}"
