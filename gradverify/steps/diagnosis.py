@@ -16,7 +16,8 @@ import sympy as sp
 from lark import Tree
 
 from .latex import source
-from .translate import Scope, TranslateError, as_matrix, shape
+from .points import differ, evaluate, random_points
+from .translate import Scope, TranslateError, as_matrix, shape, symbols_for
 
 __all__ = ["explain", "terms"]
 
@@ -44,14 +45,12 @@ def explain(failure, left, right, table) -> str:
 
 
 def _explain(failure, left, right, table) -> str:
-    from .chain import _differ, _points, evaluate, symbols_for
-
     lv, rv = failure.left, failure.right
-    points = [failure.point] + _points(symbols_for(table, failure.sizes), random.Random("diagnosis"))[:1]
+    points = [failure.point] + random_points(symbols_for(table, failure.sizes), random.Random("diagnosis"))[:1]
 
     def same(f, g) -> bool:
         try:
-            return all(not _differ(evaluate(f, p), evaluate(g, p)) for p in points)
+            return all(not differ(evaluate(f, p), evaluate(g, p)) for p in points)
         except (TypeError, ValueError, ZeroDivisionError):
             return False
 
@@ -94,8 +93,6 @@ def _shape(v) -> str:
 
 
 def _ratio(lv, rv, points):
-    from .chain import evaluate
-
     ratios = set()
     for p in points:
         for a, b in zip(as_matrix(evaluate(lv, p)), as_matrix(evaluate(rv, p))):

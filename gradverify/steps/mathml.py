@@ -152,9 +152,9 @@ def side_mathml(text: str) -> str:
 
 def link_mathml(latex: str) -> str:
     """``left = right`` (as a `Link`'s ``latex``) as one ``<math display='block'>``."""
-    from .extract import _top_level
+    from .extract import top_level
 
-    cuts = [at for at, token in _top_level(latex) if token == "="]
+    cuts = [at for at, token in top_level(latex) if token == "="]
     if len(cuts) != 1:
         return f"<math display='block'><mtext>{html_text(latex)}</mtext></math>"
     left, right = latex[:cuts[0]].strip(), latex[cuts[0] + 1:].strip()
@@ -164,11 +164,11 @@ def link_mathml(latex: str) -> str:
 def latex_or_text(text: str) -> str:
     """A claim's as-written text as inline MathML when it is LaTeX the grammar reads (one side, or
     ``left = right``), else the text itself, escaped."""
-    from .extract import _top_level
+    from .extract import top_level
 
     if not text or not any(ch in text for ch in "\\^_"):
         return html_text(text or "")
-    cuts = [at for at, token in _top_level(text) if token == "="]
+    cuts = [at for at, token in top_level(text) if token == "="]
     parts = [text] if not cuts else [text[:cuts[0]], text[cuts[0] + 1:]] if len(cuts) == 1 else None
     if parts is None:
         return html_text(text)

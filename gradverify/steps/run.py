@@ -72,13 +72,13 @@ def discover_steps(paths) -> list[Path]:
 def load_steps(paths) -> list[Steps]:
     """Every `Steps` the ``_steps_*.py`` modules under ``paths`` define (imported in this process,
     with ``sys.path`` and the warning filters restored afterwards)."""
-    from ..loading import _ImportFailed, _import
+    from ..loading import ImportFailed, import_module_file
 
     found: list[Steps] = []
     for file in discover_steps(paths):
         try:
-            module, _ = _import(file)
-        except _ImportFailed as exc:
+            module, _ = import_module_file(file)
+        except ImportFailed as exc:
             if not file.name.startswith("_steps_"):
                 continue  # a derivation module that fails: the report shows it as an ERROR row
             raise InvalidArgument("a steps module that imports", str(exc), "Fix the module and run again.") from None
