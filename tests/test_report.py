@@ -227,3 +227,25 @@ def test_runs_writing_into_one_folder_at_once_never_mix_their_files(tmp_path):
     assert all(p.returncode == 0 for p in procs)
     assert len(seen) >= 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md"]
+
+
+def test_the_report_package_imports_no_sympy_and_nothing_of_the_steps_or_the_checks():
+    """MathML and everything else the report shows arrive as text: rendering every format needs
+    neither sympy nor the derivation machinery (a fresh process, so nothing else loaded them)."""
+    code = ("import sys, gradverify.report.formats, gradverify.report.options\n"
+            "bad = [m for m in sys.modules if m == 'sympy' or m.startswith(('gradverify.steps', 'gradverify.checks',"
+            " 'gradverify.symbolic', 'gradverify.sampling', 'gradverify.sympy_eval', 'gradverify.mathml'))]\n"
+            "print(bad)")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_format_is_a_renderer_in_the_registry_and_every_file_format_has_a_file():
+    from gradverify.report import formats
+    from gradverify.report.options import FORMATS
+
+    assert FORMATS == tuple(formats.RENDERERS) == ("terminal", "md", "json", "junit", "html")
+    assert set(formats.FILENAMES) == set(FORMATS) - {"terminal"}
+    rep = report(claim_row())
+    assert json.loads(render(rep, "json")) == document(rep)
