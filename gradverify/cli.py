@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import shlex
 import signal
 import sys
@@ -22,6 +21,7 @@ from . import __version__
 from .checks import Options, error_rows
 from .errors import InvalidArgument
 from .isolation import Limits, describe_bytes
+from .limits import parse_memory, parse_seconds, wrong
 from .loading import DEFAULT_FOLDER, select
 from . import scaffold
 from .report import Report
@@ -35,13 +35,7 @@ DEFAULT_SEED = 0
 #: more examples than this cannot be checked in reasonable time (the default is 25)
 MAX_EXAMPLES = 100_000
 MAX_JOBS = 256
-MAX_TIMEOUT = 7 * 24 * 3600.0
 _DEFAULT_EXAMPLES = {"report": Options.examples, "mutants": 10}
-_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-
-
-def _wrong(expected: str, flag: str, text: str, hint: str) -> argparse.ArgumentTypeError:
-    return argparse.ArgumentTypeError(str(InvalidArgument(expected, f"{flag}={text}", hint)))
 
 
 def _seed(text: str) -> int:
@@ -52,7 +46,7 @@ def _seed(text: str) -> int:
     except ValueError:
         value = -1
     if not 0 <= value < 2**32:
-        raise _wrong(f"an integer in 0..{2**32 - 1} or 'random'", "--seed", text, "The default is 0.")
+        raise wrong(f"an integer in 0..{2**32 - 1} or 'random'", "--seed", text, "The default is 0.")
     return value
 
 
@@ -63,31 +57,9 @@ def _count(flag: str, maximum: int, hint: str):
         except ValueError:
             value = 0
         if not 1 <= value <= maximum:
-            raise _wrong(f"a positive integer up to {maximum:,}", flag, text, hint)
+            raise wrong(f"a positive integer up to {maximum:,}", flag, text, hint)
         return value
     return parse
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan
-        raise _wrong(f"a number of seconds in (0, {MAX_TIMEOUT:g}]", "--timeout", text,
-                     f"It bounds each derivation; the default is {DEFAULT_LIMITS.timeout:g}.")
-    return value
-
-
-def _memory(text: str) -> int | None:
-    if text.lower() == "none":
-        return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
-    value = int(float(match.group(1)) * _UNITS[match.group(2)]) if match and match.group(2) else 0
-    if value < 2**20:
-        raise _wrong("a size such as 512M or 4G (at least 1M), or 'none'", "--max-memory", text,
-                     f"It bounds each derivation; the default is {describe_bytes(DEFAULT_LIMITS.max_memory)}.")
-    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -135,9 +107,9 @@ def _common(sp) -> None:
     sp.add_argument("--jobs", default=os.cpu_count() or 1,
                     type=_count("--jobs", MAX_JOBS, "The default is the number of cores."),
                     help="derivations checked at once, each in its own process (default: the number of cores)")
-    sp.add_argument("--timeout", type=_seconds, default=DEFAULT_LIMITS.timeout, metavar="SECONDS",
+    sp.add_argument("--timeout", type=parse_seconds, default=DEFAULT_LIMITS.timeout, metavar="SECONDS",
                     help=f"wall-clock limit per derivation (default {DEFAULT_LIMITS.timeout:g})")
-    sp.add_argument("--max-memory", type=_memory, default=DEFAULT_LIMITS.max_memory, metavar="SIZE",
+    sp.add_argument("--max-memory", type=parse_memory, default=DEFAULT_LIMITS.max_memory, metavar="SIZE",
                     help=f"memory limit per derivation, e.g. 512M, 8G or none "
                          f"(default {describe_bytes(DEFAULT_LIMITS.max_memory).replace(' ', '')})")
     sp.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -277,7 +249,7 @@ def _steps_parser(sub) -> None:
                         f"file (repeatable; default: ./{DEFAULT_FOLDER})")
     s.add_argument("--only", metavar="ID", help="only the Steps with this id")
     s.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed of the random points (default {DEFAULT_SEED})")
-    s.add_argument("--timeout", type=_seconds, default=DEFAULT_LIMITS.timeout, metavar="SECONDS",
+    s.add_argument("--timeout", type=parse_seconds, default=DEFAULT_LIMITS.timeout, metavar="SECONDS",
                    help=f"wall-clock limit for the whole check (default {DEFAULT_LIMITS.timeout:g})")
     s.add_argument("--in-process", action="store_true",
                    help="import the modules and check in this process, with no limits (for a debugger)")

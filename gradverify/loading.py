@@ -29,7 +29,8 @@ from .frameworks.detection import install_hint
 from .spec import Derivation
 from .tracebacks import describe
 
-__all__ = ["LoadFailure", "load", "load_file", "discover", "select", "DEFAULT_FOLDER"]
+__all__ = ["LoadFailure", "load", "load_file", "discover", "select", "import_module_file", "ImportFailed",
+           "DEFAULT_FOLDER"]
 
 DEFAULT_FOLDER = Path("derivations")
 
@@ -102,8 +103,8 @@ def load_file(file, neighbours=(), *, keep_modules: bool = False) -> tuple[list[
     loads one file and ends: hypothesis draws constants from the modules loaded there)."""
     file = Path(file)
     try:
-        module, added = _import(file, keep_modules)
-    except _ImportFailed as exc:
+        module, added = import_module_file(file, keep_modules)
+    except ImportFailed as exc:
         return [], [LoadFailure(str(file), str(exc), describe(exc.__cause__))]
     found = [obj for obj in vars(module).values() if isinstance(obj, Derivation)]
     if not found:
@@ -118,11 +119,11 @@ def load_file(file, neighbours=(), *, keep_modules: bool = False) -> tuple[list[
     return found, []
 
 
-class _ImportFailed(Exception):
-    pass
+class ImportFailed(Exception):
+    """A user module could not be imported: the message names the file, the error and its line."""
 
 
-def _import(file: Path, keep_modules: bool = False):
+def import_module_file(file: Path, keep_modules: bool = False):
     """The module and the modules it imported; numpy's error state, warning filters and
     ``sys.path`` as they were before."""
     import numpy as np
@@ -145,12 +146,12 @@ def _import(file: Path, keep_modules: bool = False):
     except SystemExit as exc:
         sys.modules.pop(name, None)
         said = "" if exc.code is None or isinstance(exc.code, int) else f"({str(exc.code)[:80]!r})"
-        raise _ImportFailed(f"{file} exited with status {_status(exc)} during import "
+        raise ImportFailed(f"{file} exited with status {_status(exc)} during import "
                             f"(sys.exit{said}{_line_in(exc, resolved)})") from exc
     except (Exception, GeneratorExit) as exc:
         sys.modules.pop(name, None)
         hint = install_hint(exc.name) if isinstance(exc, ModuleNotFoundError) else ""
-        raise _ImportFailed(f"{file} failed to import: {type(exc).__name__}: {exc}{_line_in(exc, resolved, ' ')}"
+        raise ImportFailed(f"{file} failed to import: {type(exc).__name__}: {exc}{_line_in(exc, resolved, ' ')}"
                             + (f". {hint}" if hint else "")) from exc
     finally:
         sys.path[:] = path

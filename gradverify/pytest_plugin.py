@@ -97,8 +97,8 @@ def _limits(config):
     report's defaults. A bad value stops the run at once with one line (exit 2)."""
     import argparse
 
-    from .cli import _memory, _seconds
     from .isolation import DEFAULT_LIMITS, Limits
+    from .limits import parse_memory, parse_seconds
 
     def read(option, ini, parse, default, flag):
         text = config.getoption(option)
@@ -112,9 +112,9 @@ def _limits(config):
         except argparse.ArgumentTypeError as exc:
             _refuse(str(exc).replace("--timeout", where).replace("--max-memory", where))
 
-    return Limits(read("gradverify_timeout", "gradverify_timeout", _seconds, DEFAULT_LIMITS.timeout,
+    return Limits(read("gradverify_timeout", "gradverify_timeout", parse_seconds, DEFAULT_LIMITS.timeout,
                        "--gradverify-timeout"),
-                  read("gradverify_max_memory", "gradverify_max_memory", _memory, DEFAULT_LIMITS.max_memory,
+                  read("gradverify_max_memory", "gradverify_max_memory", parse_memory, DEFAULT_LIMITS.max_memory,
                        "--gradverify-max-memory"))
 
 
@@ -397,10 +397,10 @@ def _on_its_own(row) -> None:
 
 def _against_baseline(row, old: dict, path) -> None:
     from .baseline import verdict_fields
-    from .report.jsondoc import _clean
+    from .report.jsondoc import clean
     from .report.rows import failure_text, outcome
 
-    before, after = verdict_fields(old), verdict_fields(_clean(row.as_dict()))
+    before, after = verdict_fields(old), verdict_fields(clean(row.as_dict()))
     changed = [f"{k} changed from {before.get(k) or '(none)'} to {after.get(k) or '(none)'}"
                for k in dict.fromkeys([*before, *after]) if before.get(k, "") != after.get(k, "")]
     if changed:

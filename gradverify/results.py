@@ -189,6 +189,9 @@ class ClaimResult:
     reason: str = ""
     #: (function, claimed derivative) as MathML, made where the derivation was loaded (report.html)
     math: tuple[str, str] | None = None
+    #: the as-written text (or the claim's name) as MathML when the steps grammar reads it, else
+    #: escaped text, made where the derivation was loaded (report.html; `gradverify.mathml`)
+    written_math: str = ""
     #: for an error: the traceback in the user's frames, or why there is none (``report --traceback``;
     #: not in the JSON report)
     traceback: str = ""

@@ -454,13 +454,11 @@ def _check_one(path: str, derivation_id: str, options, reproduce: str, limits: L
 
 
 def _attach_math(d, rows) -> None:
-    """Each row's function and claim as MathML, made here where the derivation is loaded (the
-    report, in the parent process, never imports user code)."""
-    from .report.mathml import claim_math
+    """Each row's function, claim and as-written text as MathML, made here where the derivation is
+    loaded (the report, in the parent process, never imports user code, sympy or the steps grammar)."""
+    from .mathml import attach_math
 
-    math = claim_math(d)
-    for row in rows:
-        row.math = math.get(row.claim)
+    attach_math(rows, d)
 
 
 def _memory_limit(limits: Limits | None, flags: tuple[str, str]) -> str:
@@ -488,7 +486,9 @@ def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Call
                 runner.profiles[s.id] = outcome.value[2]
         else:
             message = f"{why_it_ended(outcome, runner.limits, runner.flags)} while checking {s.id} ({Path(s.path).name})"
-            rows += error_rows(s.id, s.title, message, s.claims, reproduce(s.id), _traceback_of(outcome))
+            failed = error_rows(s.id, s.title, message, s.claims, reproduce(s.id), _traceback_of(outcome))
+            _attach_math(None, failed)  # their as-written text, as the checked rows have it
+            rows += failed
     return rows, costs
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from gradverify.baseline import compare
 from gradverify.errors import InvalidArgument
+from gradverify.report.jsondoc import document
 from gradverify.report.options import add_report_arguments, finish, prepare
 from gradverify.results import Status, Verdict
 from test_report import claim_row, numeric, report
@@ -62,8 +63,8 @@ def test_a_changed_verdict_exits_1_naming_it_and_new_and_removed_claims(tmp_path
 
 
 def test_a_changed_check_status_alone_is_a_change():
-    old = seed_report().as_dict()
-    new = seed_report(a=claim_row("a", agreement=numeric(Status.ERROR))).as_dict()
+    old = document(seed_report())
+    new = document(seed_report(a=claim_row("a", agreement=numeric(Status.ERROR))))
     changes = compare(new, old).changes
     assert [(c.claim, c.field, c.old, c.new) for c in changes] == [("a", "agreement status", "pass", "error")]
 

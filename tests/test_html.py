@@ -10,7 +10,8 @@ import sympy as sp
 
 from gradverify import Claim, Derivation, Implementation, Real, numeric
 from gradverify.checks import Options, check_derivation
-from gradverify.report import pictures
+from gradverify.mathml import attach_math
+from gradverify.report import pictures, render
 from gradverify.report.htmlpage import pictures_note
 from gradverify.results import Evidence, Verdict
 from gradverify.spec import Point
@@ -24,15 +25,17 @@ def page():
 
 
 def test_the_page_needs_no_network_and_escapes_user_text():
-    html = page().html()
+    html = render(page(), "html")
     assert not re.search(r"(src|href)=['\"]?(https?:)?//", html), "nothing is fetched at view time"
     assert "<script" not in html and "<img" not in html and "<b>x</b>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert html.count("<tr class='claim") == 4
 
 
-def test_the_page_shows_the_claims_math_when_it_has_the_derivations(seed):
-    html = report(claim_row("dσ/dx", derivation="d-scalar"), derivations=[seed["d-scalar"]]).html()
+def test_the_page_shows_the_claims_math_made_from_the_derivation(seed):
+    row = claim_row("dσ/dx", derivation="d-scalar")
+    attach_math([row], seed["d-scalar"])  # on the derivation's side; the report gets the text
+    html = render(report(row), "html")
     assert "<math display='block'><mrow><mfrac>" in html
 
 
@@ -49,7 +52,7 @@ def test_the_command_line_page_shows_math_made_where_the_derivation_was_loaded(t
 
 def test_without_matplotlib_the_page_says_so_in_one_line_and_draws_nothing(monkeypatch):
     monkeypatch.setattr(pictures, "available", lambda: False)
-    html = report(refuted_row()).html()
+    html = render(report(refuted_row()), "html")
     assert "need matplotlib, which is not installed" in pictures_note() and "\n" not in pictures_note()
     assert "<svg" not in html and "gradverify[html]" in html
 
@@ -91,7 +94,7 @@ def test_a_refuted_claim_has_both_pictures_inline_and_a_holding_one_none(refuted
     pytest.importorskip("matplotlib", reason="pictures need matplotlib (pip install -e '.[html]')")
     assert refuted.verdict == "refuted" and holding.verdict == "holds"
     assert all(c.evidence is None for c in holding.checks.values())
-    html = report(refuted, holding).html()
+    html = render(report(refuted, holding), "html")
     sections = re.findall(r"<section class='pictures'.*?</section>", html, re.S)
     assert len(sections) == 1 and "data-claim='∂f/∂x'" in sections[0]
     (section,) = sections
@@ -100,7 +103,7 @@ def test_a_refuted_claim_has_both_pictures_inline_and_a_holding_one_none(refuted
     assert section.count("<figure class='heatmap'") == 2 and section.count("<figure class='fd-curve'") == 1
     assert section.count("<svg") == 3 and "<?xml" not in html and "<!DOCTYPE svg" not in html
     assert "claimed − sympy&#x27;s derivative at" in section and "claimed − central difference at" in section
-    assert report(holding).html().count("<svg") == 0
+    assert render(report(holding), "html").count("<svg") == 0
 
 
 def test_the_heatmap_is_claimed_minus_reference_at_the_counterexample(refuted):
@@ -155,14 +158,14 @@ def test_the_same_evidence_gives_the_same_svg_bytes(refuted):
     fd = refuted.checks["finite_difference"].evidence
     assert pictures.heatmap_svg(fd, "s") == pictures.heatmap_svg(fd, "s")
     assert pictures.curve_svg(fd, "s") == pictures.curve_svg(fd, "s")
-    assert report(refuted).html() == report(refuted).html()
+    assert render(report(refuted), "html") == render(report(refuted), "html")
     assert "Date" not in pictures.curve_svg(fd, "s")
 
 
 def test_pictures_keep_user_text_escaped():
     pytest.importorskip("matplotlib", reason="pictures need matplotlib (pip install -e '.[html]')")
     row = dataclasses.replace(refuted_row(), derivation="<b>x</b>", claim=NASTY)
-    html = report(row).html()
+    html = render(report(row), "html")
     assert "<b>x</b>" not in html and "<img" not in html and "<script" not in html
 
 
@@ -183,7 +186,7 @@ def test_a_real_browser_finds_every_row(tmp_path):
     rep = report(*page().rows, refuted_row())
     drawn = pictures.available()
     path = tmp_path / "report.html"
-    path.write_text(rep.html(), encoding="utf-8")
+    path.write_text(render(rep, "html"), encoding="utf-8")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
         try:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from gradverify.report import render
 from gradverify.results import Verdict
 from test_report import NASTY, claim_row, report
 
@@ -24,7 +25,7 @@ def mixed():
 
 
 def test_junit_is_valid_and_has_one_testcase_per_claim():
-    text = mixed().junit()
+    text = render(mixed(), "junit")
     validate(text)
     suite = ET.fromstring(text).find("testsuite")
     cases = suite.findall("testcase")
@@ -40,13 +41,13 @@ def test_junit_is_valid_and_has_one_testcase_per_claim():
 
 def test_the_schema_rejects_a_broken_file():
     """The validation can fail: a testcase without its classname is not JUnit."""
-    root = ET.fromstring(mixed().junit())
+    root = ET.fromstring(render(mixed(), "junit"))
     del root.find("testsuite").find("testcase").attrib["classname"]
     with pytest.raises(Exception, match="classname"):
         validate(ET.tostring(root, encoding="unicode"))
 
 
 def test_text_xml_cannot_hold_is_replaced_not_written():
-    text = report(claim_row("bell\x07 here", Verdict.REFUTED)).junit()
+    text = render(report(claim_row("bell\x07 here", Verdict.REFUTED)), "junit")
     validate(text)
     assert ET.fromstring(text).find("testsuite/testcase").get("name") == "bell\ufffd here"

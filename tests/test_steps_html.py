@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from gradverify.mathml import attach_math
+from gradverify.report import render
 from gradverify.results import Verdict
 from gradverify.steps.chain import Link
 from gradverify.steps.mathml import link_mathml
@@ -34,7 +36,7 @@ def page():
 
 
 def test_the_steps_are_shown_as_mathml_with_a_mark_each_and_user_text_escaped():
-    html = page().html()
+    html = render(page(), "html")
     assert html.count("<tr class='step ") == 5
     assert [m for m in re.findall(r"<td class='mark'>(.*?)</td>", html)] == ["✓", "✗", "◐", "?", "!"]
     assert "<mfrac><mrow><mo>∂</mo><mi>J</mi></mrow>" in html  # ∂J/∂v_c, drawn from the parsed tree
@@ -44,27 +46,29 @@ def test_the_steps_are_shown_as_mathml_with_a_mark_each_and_user_text_escaped():
 
 
 def test_the_summary_comes_first_and_links_to_what_fails():
-    html = page().html()
+    html = render(page(), "html")
     assert html.index("id='summary'") < html.index('id="claims"') < html.index('id="steps"')
     assert "<a href='#claim-1'>" in html and "<a href='#step-1'>" in html and "<a href='#step-3'>" in html
     assert "<a href='#step-0'>" not in html and "<a href='#step-2'>" not in html  # holds, conditional
 
 
 def test_each_claim_is_folded_and_open_when_it_fails():
-    html = page().html()
+    html = render(page(), "html")
     details = re.findall(r"<details class='claim-details (\w+)' id='details-\d+'( open)?>", html)
     assert details == [("passed", ""), ("failed", " open"), ("failed", " open")]
 
 
 def test_a_claim_written_in_latex_is_shown_as_mathml_and_any_other_text_as_text():
-    latex = dataclasses.replace(claim_row("latex"), as_written=r"U(\hat{y} - y)^T")
-    html = report(latex, dataclasses.replace(claim_row("text"), as_written="v_c (ŷ − y)")).html()
+    rows = [dataclasses.replace(claim_row("latex"), as_written=r"U(\hat{y} - y)^T"),
+            dataclasses.replace(claim_row("text"), as_written="v_c (ŷ − y)")]
+    attach_math(rows)  # made where the derivation is loaded; the report shows the text it is given
+    html = render(report(*rows), "html")
     assert "<td><math display='inline'><mrow><mrow><mi>U</mi>" in html
     assert "<td>v_c (ŷ − y)</td>" in html
 
 
 def test_without_steps_the_page_has_no_steps_table():
-    assert 'id="steps"' not in report(claim_row("holds")).html()
+    assert 'id="steps"' not in render(report(claim_row("holds")), "html")
 
 
 def test_a_link_that_is_not_one_equation_is_shown_as_its_text():
@@ -86,7 +90,7 @@ def test_at_1400_px_nothing_overflows_and_the_summary_is_above_the_table(tmp_pat
     if browser_path is None:
         pytest.skip("no Chromium installed (apt-get install -y chromium)")
     path = tmp_path / "report.html"
-    path.write_text(page().html(), encoding="utf-8")
+    path.write_text(render(page(), "html"), encoding="utf-8")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
         try:

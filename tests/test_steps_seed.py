@@ -8,7 +8,8 @@ import pytest
 
 from conftest import DERIVATIONS
 from gradverify.cli import main
-from gradverify.report import Report
+from gradverify.report import Report, render
+from gradverify.report.jsondoc import document
 from gradverify.steps import check_steps, load_steps
 from gradverify.steps.chain import Link
 
@@ -110,18 +111,18 @@ def report_with(steps):
 
 
 def test_report_json_has_steps_only_with_the_flag():
-    assert "steps" not in report_with(None).as_dict()
-    assert "Steps as written" not in report_with(None).markdown()
+    assert "steps" not in document(report_with(None))
+    assert "Steps as written" not in render(report_with(None), "md")
     link = Link("c", 3, 2, "a = b", "unparsed", None, "side 3 does not parse", ["r"], position="line 63, column 136")
-    data = report_with([link]).as_dict()
+    data = document(report_with([link]))
     assert json.loads(json.dumps(data))["steps"] == [{
         "derivation": "c", "chain": 3, "link": 2, "latex": "a = b", "verdict": "unparsed", "counterexample": None,
         "diagnosis": "side 3 does not parse", "repairs": ["r"], "condition": "", "proof": "",
         "position": "line 63, column 136"}]
-    md = report_with([link]).markdown()
+    md = render(report_with([link]), "md")
     assert "## Steps as written" in md and "UNPARSED" in md and "“rac” read as" in md
     assert report_with([link]).exit_code == 1
-    assert "1 written steps: 0 hold" in report_with([link]).text(120)
+    assert "1 written steps: 0 hold" in render(report_with([link]), "terminal", columns=120)
 
 
 def test_a_condition_written_after_a_side_is_taken_off_it_and_shown(checked):
@@ -159,7 +160,7 @@ def test_a_derivation_module_may_hold_its_latex_inline(tmp_path, capsys):
 
 
 def test_the_first_wrong_link_is_named_whole_with_a_simple_counterexample(checked):
-    from gradverify.steps.run import detail_lines
+    from gradverify.report.steprows import detail_lines
 
     lines = detail_lines(checked("e"))
     assert lines[0] == "e · chain 4 · link 2: REFUTED (the first wrong link of this chain)"
@@ -170,7 +171,7 @@ def test_the_first_wrong_link_is_named_whole_with_a_simple_counterexample(checke
 
 
 def test_the_table_shows_a_condition_as_a_person_reads_it(checked):
-    from gradverify.steps.run import table_rows
+    from gradverify.report.steprows import table_rows
 
     rows = table_rows([link for link in checked("c") if link.verdict == "conditional"])
     assert [r[5] for r in rows] == ["only if w ≠ o", "only if w = o", "only if y one-hot at o", "only if y one-hot at o"]

@@ -1,6 +1,7 @@
-"""Writing report files so that a reader never sees half a report.
+"""Writing files so that a reader never sees half a report; nothing here knows a format
+(`formats` names the files and renders their text).
 
-Every format of one run is written to a temporary file beside its target and
+Every file of one run is written to a temporary file beside its target and
 renamed over it (`os.replace`, atomic on one file system) only once all are
 written, under an exclusive lock on the folder: Ctrl-C leaves the previous
 report whole, and two runs into one folder cannot interleave their files. Each
@@ -19,10 +20,8 @@ from pathlib import Path
 from ..errors import InvalidArgument
 from .escape import encodable
 
-__all__ = ["check_writable", "write_report", "write_atomically", "folder_lock", "FILENAMES"]
+__all__ = ["check_folder", "refuse_folders", "write_files", "write_atomically", "folder_lock", "encodable_texts"]
 
-#: the file each format is written to
-FILENAMES = {"md": "report.md", "json": "report.json", "junit": "report.junit.xml", "html": "report.html"}
 LOCK_NAME = ".gradverify.lock"
 
 
@@ -31,15 +30,16 @@ def _unwritable(folder: Path, exc: OSError) -> InvalidArgument:
                            "Pass another --out, or --no-write to only print.")
 
 
-def _refuse_folders(folder: Path, names) -> None:
+def refuse_folders(folder: Path, names) -> None:
+    """Refuse a folder where a file of ``names`` is to be written."""
     for name in names:
         if (folder / name).is_dir():
             raise InvalidArgument(f"{name} to be a file or absent", f"a folder at {folder / name}",
                                   "Remove or rename that folder, or pass another --out.")
 
 
-def check_writable(folder: Path, formats=("md", "json")) -> None:
-    """Raise `InvalidArgument` unless the report can be written into ``folder``: before the work,
+def check_folder(folder: Path, names=()) -> None:
+    """Raise `InvalidArgument` unless files ``names`` can be written into ``folder``: before the work,
     not after it. The probe is a fresh unique file, so runs at the same time cannot race on it."""
     folder = Path(folder)
     try:
@@ -49,7 +49,7 @@ def check_writable(folder: Path, formats=("md", "json")) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise _unwritable(folder, exc) from exc
-    _refuse_folders(folder, [FILENAMES[f] for f in formats if f in FILENAMES])
+    refuse_folders(folder, names)
 
 
 @contextlib.contextmanager
@@ -121,14 +121,6 @@ def write_atomically(files: dict[Path, str]) -> list[Path]:
     return list(files)
 
 
-def render_format(report, fmt: str) -> str:
-    from .jsondoc import dumps
-
-    renderers = {"md": report.markdown, "json": lambda: dumps(report.as_dict()), "junit": report.junit,
-                 "html": report.html}
-    return renderers[fmt]()
-
-
 def encodable_texts(texts: dict[Path, str], notes=None) -> dict[Path, str]:
     """Each text with its lone surrogates (which no encoding can write: a name read with
     surrogateescape) replaced by U+FFFD; each file that had some is said on ``notes`` (stderr)."""
@@ -144,16 +136,15 @@ def encodable_texts(texts: dict[Path, str], notes=None) -> dict[Path, str]:
     return out
 
 
-def write_report(report, folder: Path, formats=("md", "json"), notes=None) -> list[Path]:
-    """Every format in ``formats`` into ``folder``, at once (see the module's docstring)."""
+def write_files(folder: Path, texts: dict[Path, str], notes=None) -> list[Path]:
+    """Every ``path: text`` (paths in ``folder``) written at once (see the module's docstring)."""
     folder = Path(folder)
-    _refuse_folders(folder, [FILENAMES[f] for f in formats])
-    texts = {folder / FILENAMES[f]: render_format(report, f) for f in formats}  # render before touching files
+    names = [Path(path).name for path in texts]
     texts = encodable_texts(texts, notes)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with folder_lock(folder):
-            _refuse_folders(folder, [FILENAMES[f] for f in formats])
+            refuse_folders(folder, names)
             return write_atomically(texts)
     except OSError as exc:
         raise _unwritable(folder, exc) from exc

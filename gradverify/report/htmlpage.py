@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import pictures
 from .escape import html_text
 from .rows import COLUMNS
+from .steprows import table_rows
 
 __all__ = ["render", "pictures_note"]
 
@@ -47,27 +48,22 @@ def pictures_note() -> str:
 
 
 def _math_cells(report) -> dict:
-    from .mathml import claim_math
-
-    out = {(r.derivation, r.claim): r.math for r in report.rows if r.math}
-    for d in report.derivations:
-        for name, pair in claim_math(d).items():
-            out[(d.id, name)] = pair
-    return out
+    """(derivation, claim) → (function, claimed derivative) as MathML, as the rows carry it (made
+    where the derivation was loaded: `gradverify.mathml`)."""
+    return {(r.derivation, r.claim): r.math for r in report.rows if r.math}
 
 
 def _row(row, number: int) -> str:
     r = row.result
     cells = "".join(f"<td>{html_text(c)}</td>" for c in row.cells)
     return (f"<tr class='claim {row.outcome}' id='claim-{number}' data-derivation='{html_text(r.derivation)}' "
-            f"data-claim='{html_text(r.claim)}'>{cells}<td>{_as_written(r.as_written)}</td></tr>")
+            f"data-claim='{html_text(r.claim)}'>{cells}<td>{_as_written(r) if r.as_written else ''}</td></tr>")
 
 
-def _as_written(text) -> str:
-    """The claim as its source writes it: MathML when it is LaTeX the steps grammar reads, else text."""
-    from ..steps.mathml import latex_or_text
-
-    return latex_or_text(text or "")
+def _as_written(r) -> str:
+    """The claim as its source writes it (its name when it has no text): MathML when it is LaTeX the
+    steps grammar reads (made where the derivation was loaded: ``written_math``), else text."""
+    return r.written_math or html_text(r.as_written or r.claim)
 
 
 def _claim_details(row, number: int, math) -> str:
@@ -79,7 +75,7 @@ def _claim_details(row, number: int, math) -> str:
     picture = pictures.claim_pictures(r, number) if pictures.available() else ""
     return (f"<details class='claim-details {row.outcome}' id='details-{number}'{opened}>"
             f"<summary>{html_text(r.derivation)} · {html_text(r.claim)}: {html_text(str(r.verdict))}</summary>"
-            f"<p>As written: {_as_written(r.as_written or r.claim)}</p>"
+            f"<p>As written: {_as_written(r)}</p>"
             f"<div class='math'><p class='note'>function</p>{function}</div>"
             f"<div class='math'><p class='note'>claimed</p>{claimed}</div>{details}{picture}</details>")
 
@@ -105,15 +101,12 @@ def _steps(report) -> str:
     """report --steps: each link of the derivations written in LaTeX, with its mark and its MathML."""
     if report.steps is None:
         return ""
-    from ..steps.mathml import link_mathml
-    from ..steps.run import table_rows
-
     rows = []
     for i, (link, cells) in enumerate(zip(report.steps, table_rows(report.steps))):
         rows.append(f"<tr class='step {html_text(link.verdict)}' id='step-{i}' "
                     f"data-derivation='{html_text(link.derivation)}'><td>{html_text(link.derivation)}</td>"
                     f"<td>{link.chain}</td><td>{link.link}</td><td class='mark'>{STEP_MARKS.get(link.verdict, '')}</td>"
-                    f"<td class='math'>{link_mathml(link.latex)}</td><td>{html_text(cells[4])}</td>"
+                    f"<td class='math'>{link.mathml}</td><td>{html_text(cells[4])}</td>"
                     f"<td>{html_text(cells[5])}</td></tr>")
     repairs = "".join(f"<details><summary>{html_text(d)}: {len(made)} repairs made to the text before reading it"
                       f"</summary><ul>" + "".join(f"<li>{html_text(r)}</li>" for r in made) + "</ul></details>"

@@ -6,23 +6,24 @@ from __future__ import annotations
 import json
 
 from .figures import json_figures
+from .model import environment
 
-__all__ = ["render", "dumps", "SCHEMA_VERSION"]
+__all__ = ["render", "document", "dumps", "clean", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
 
 def _row(row) -> dict:
     r = row.result
-    data = _clean(r.as_dict())
+    data = clean(r.as_dict())
     data["checks"] = {name: json_figures(name, c, data["checks"][name]) for name, c in r.checks.items()}
     data["outcome"] = str(row.outcome)
     return data
 
 
-def render(report) -> dict:
+def document(report) -> dict:
+    """The report as data (what report.json holds)."""
     from .. import __version__
-    from .model import environment
 
     out = {"tool": "gradverify", "version": __version__, "schema": SCHEMA_VERSION, "seed": report.seed,
             "environment": environment(),
@@ -30,9 +31,9 @@ def render(report) -> dict:
             "reproduce": report.reproduce(), "summary": report.summary(),
             "assumptions_checked": report.assumptions_checked,
             "rows": [_row(row) for row in report.table],
-            "costs": [_clean(c.as_dict()) for c in report.costs]}
+            "costs": [clean(c.as_dict()) for c in report.costs]}
     if report.steps is not None:  # report --steps: one record per link of each derivation written in LaTeX
-        out["steps"] = [_clean(link.as_dict()) for link in report.steps]
+        out["steps"] = [clean(link.as_dict()) for link in report.steps]
     return out
 
 
@@ -40,12 +41,17 @@ def dumps(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _clean(obj):
+def render(report) -> str:
+    """report.json's text."""
+    return dumps(document(report))
+
+
+def clean(obj):
     """JSON-safe: inf/nan as strings, timings dropped (files stay the same run to run)."""
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items() if k != "seconds"}
+        return {k: clean(v) for k, v in obj.items() if k != "seconds"}
     if isinstance(obj, list):
-        return [_clean(v) for v in obj]
+        return [clean(v) for v in obj]
     if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
         return str(obj)
     return obj

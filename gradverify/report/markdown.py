@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .escape import md_cell, md_code, md_fence, md_text
 from .rows import COLUMNS
+from .steprows import HEADERS as STEP_HEADERS, detail_lines, table_rows
 from .terminal import NECESSITY_COLUMNS
 
 __all__ = ["render", "table"]
@@ -32,11 +33,7 @@ def render(report) -> str:
     if report.necessity_rows():
         parts += ["## Each assumption dropped in turn", ""] + table(NECESSITY_COLUMNS, report.necessity_rows()) + [""]
     if report.steps is not None:
-        from ..steps.run import HEADERS, table_rows
-
-        from ..steps.run import detail_lines
-
-        parts += ["## Steps as written", ""] + table(HEADERS, table_rows(report.steps)) + [""]
+        parts += ["## Steps as written", ""] + table(STEP_HEADERS, table_rows(report.steps)) + [""]
         if detail_lines(report.steps):
             parts += md_fence(detail_lines(report.steps)) + [""]
         for derivation, made in report.step_repairs.items():

@@ -1,17 +1,17 @@
 """The report: the rows of one run, with what the run was (seed, examples, paths, command).
 
-Nothing here computes a verdict and nothing here lays out text: `Report` holds
-the run's state and the row model (`rows.Row`), and each format is a renderer
-module (`terminal`, `markdown`, `jsondoc`, `junit`, `htmlpage`) reading it.
+Data only: nothing here computes a verdict, lays out a format or writes a file. `Report` holds
+the run's state and the row model (`rows.Row`); each format is a renderer function over it,
+named in the registry `formats.RENDERERS` (`formats.render`, `formats.write`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 from ..results import ClaimResult, Verdict
 from .rows import Outcome, Row, build_rows
+from .steprows import counts
 
 __all__ = ["Report", "exit_code", "environment"]
 
@@ -49,17 +49,16 @@ def _count(n: int, word: str, plural: str | None = None) -> str:
 
 class Report:
     def __init__(self, rows: list[ClaimResult], *, seed: int, examples: int, paths: list[str], command: str,
-                 costs=(), assumptions_checked: bool = False, derivations=(), show_tracebacks: bool = False):
+                 costs=(), assumptions_checked: bool = False, show_tracebacks: bool = False):
         """``command``: the command that reproduces this report, its seed included.
-        ``derivations``: optional, the `Derivation` objects checked (the HTML report shows their math).
         ``show_tracebacks``: the terminal text shows each error's traceback after the table (``--traceback``)."""
         self.results, self.seed, self.examples, self.paths, self.command = list(rows), seed, examples, paths, command
         self.costs, self.assumptions_checked = list(costs), assumptions_checked
         self.show_tracebacks = show_tracebacks
-        self.derivations = list(derivations)
         self.table: list[Row] = build_rows(self.results)
-        #: ``report --steps``: the links of the derivations written in LaTeX (`gradverify.steps.Link`),
-        #: and the repairs made to each one's text; None without --steps (the report is as before)
+        #: ``report --steps``: the links of the derivations written in LaTeX (`gradverify.steps.Link`,
+        #: read as data: its fields and its ``mathml`` text), and the repairs made to each one's text;
+        #: None without --steps (the report is as before)
         self.steps = None
         self.step_repairs: dict = {}
 
@@ -98,8 +97,6 @@ class Report:
             words.append(f"{_count(out[Outcome.UNEXPECTED_PASS], 'unexpected pass', 'unexpected passes')}")
         costs = f"; {s['cost_holds']} of {s['cost_claims']} cost claims hold" if self.costs else ""
         if self.steps is not None:
-            from ..steps.run import counts
-
             c = counts(self.steps)
             costs += (f"; {len(self.steps)} written steps: {c['holds']} hold, {c['conditional']} only under a named "
                       f"assumption, {c['refuted']} refuted, {c['unparsed']} unparsed, {c['error']} errors")
@@ -170,36 +167,3 @@ class Report:
             if Verdict(r.verdict) == Verdict.ERROR:
                 groups.setdefault((r.derivation, r.message, r.traceback or NO_TRACEBACK), []).append(r.claim)
         return [(f"{derivation} · {', '.join(claims)}", text) for (derivation, _, text), claims in groups.items()]
-
-    # ------------------------------------------------------------ the formats
-    def text(self, columns: int | None = None) -> str:
-        from .terminal import render
-
-        return render(self, columns)
-
-    def markdown(self) -> str:
-        from .markdown import render
-
-        return render(self)
-
-    def as_dict(self) -> dict:
-        from .jsondoc import render
-
-        return render(self)
-
-    def junit(self) -> str:
-        from .junit import render
-
-        return render(self)
-
-    def html(self) -> str:
-        from .htmlpage import render
-
-        return render(self)
-
-    def write(self, folder: Path, formats=("md", "json")) -> list[Path]:
-        """Write ``formats`` into ``folder`` all at once: each to a temporary file beside
-        its target, then renamed, under a lock on the folder (see `files.write_all`)."""
-        from .files import write_report
-
-        return write_report(self, Path(folder), formats)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from ..errors import InvalidArgument
 from .escape import terminal_text
-from .files import FILENAMES, check_writable, encodable_texts, folder_lock, write_atomically
+from .files import encodable_texts, folder_lock, write_atomically
+from .formats import RENDERERS, check_writable, render, write
 
 __all__ = ["FORMATS", "DEFAULT_FORMATS", "add_report_arguments", "prepare", "finish", "formats_of"]
 
-FORMATS = ("terminal", "md", "json", "junit", "html")
+FORMATS = tuple(RENDERERS)
 #: without --format: the table printed, report.md and report.json written (as always)
 DEFAULT_FORMATS = ("terminal", "md", "json")
 
@@ -75,11 +76,9 @@ def _check_baseline_folder(path: Path) -> None:
 
 
 def _update_baseline(report, path: Path, out) -> None:
-    from .jsondoc import dumps
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(path.parent):
-        write_atomically(encodable_texts({path: dumps(report.as_dict())}))
+        write_atomically(encodable_texts({path: render(report, "json")}))
     print(f"baseline {path} updated", file=out)
 
 
@@ -96,9 +95,9 @@ def finish(report, args, out=None) -> int:
     a verdict changed (1) or not (0); else the report's own (0, 1, or 2)."""
     out = out or sys.stdout
     if "terminal" in formats_of(args):
-        print(report.text(), file=out)
+        print(render(report, "terminal"), file=out)
     if _files(args):
-        written = report.write(args.out, _files(args))
+        written = write(report, args.out, _files(args))
         print("wrote " + ", ".join(_shown(p) for p in written), file=out)
     if "terminal" not in formats_of(args):  # the table is in the files; the counts and the command still are here
         print(report.summary_sentence(), file=out)
@@ -110,7 +109,8 @@ def finish(report, args, out=None) -> int:
         _update_baseline(report, Path(baseline), out)
         return 2 if report.exit_code == 2 else 0
     from ..baseline import compare, load_baseline
+    from .jsondoc import document
 
-    comparison = compare(report.as_dict(), load_baseline(baseline), str(baseline))
+    comparison = compare(document(report), load_baseline(baseline), str(baseline))
     print(terminal_text(comparison.text()), file=out)
     return 1 if comparison.changed else 0

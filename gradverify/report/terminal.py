@@ -13,6 +13,7 @@ import textwrap
 from tabulate import tabulate
 
 from .escape import terminal_text
+from .steprows import HEADERS as STEP_HEADERS, table_rows
 
 __all__ = ["render", "fit_widths", "terminal_columns", "DEFAULT_COLUMNS"]
 
@@ -105,8 +106,6 @@ def _render(report, columns: int | None = None) -> str:
     if report.necessity_rows():
         parts += ["Each assumption dropped in turn:", _wrapped(report.necessity_rows(), NECESSITY_COLUMNS, total), ""]
     if report.steps is not None:
-        from ..steps.run import HEADERS as STEP_HEADERS, table_rows
-
         parts += ["Steps as written (report --steps):",
                   _wrapped(table_rows(report.steps), STEP_HEADERS, total, [1, 5, 4, 30, 11, 20]), ""]
         made = sum(len(r) for r in report.step_repairs.values())

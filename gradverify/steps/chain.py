@@ -27,21 +27,12 @@ import sympy as sp
 
 from .latex import LatexError, parse
 from .table import Condition, OneHot, SymbolTable
-from .translate import Scope, TranslateError, as_matrix, shape, symbols_for
 from . import diagnosis as diagnose
+from .points import DIGITS, POINTS, TOLERANCE, differ, evaluate, random_points
+from .translate import Scope, TranslateError, as_matrix, shape, symbols_for
 
 __all__ = ["Link", "check_chain", "check_link", "POINTS", "DIGITS", "TOLERANCE"]
 
-#: random points per size and index value: a wrong step is an identity that fails almost everywhere,
-#: so one point finds it; three make a coincidence at a point of a 50-digit draw practically impossible
-POINTS = 3
-#: significant digits of each evaluation (mpmath): a right step agrees to ~1e-45 after cancellation
-DIGITS = 50
-#: |left − right| ≤ TOLERANCE · (1 + max |side|): 20 digits of margin over the evaluation's own error,
-#: and 25 digits below anything a wrong step produces at a random point
-TOLERANCE = sp.Float("1e-30", DIGITS)
-#: random values are drawn from [-SPREAD, SPREAD]: exp and σ stay well inside their range
-SPREAD = 1.5
 #: at most this many combinations of free index values per link (all of them at the usual sizes)
 MAX_ASSIGNMENTS = 125
 #: the symbolic proof: entries whose difference has more operations are not tried ...
@@ -73,6 +64,14 @@ class Link:
                 "verdict": self.verdict, "counterexample": self.counterexample, "diagnosis": self.diagnosis,
                 "repairs": list(self.repairs), "condition": self.condition, "proof": self.proof,
                 "position": self.position}
+
+    @property
+    def mathml(self) -> str:
+        """``left = right`` as one ``<math display='block'>`` (report.html): made here, on the
+        derivation's side, and read by the report as text."""
+        from .mathml import link_mathml
+
+        return link_mathml(self.latex)
 
 
 def _latex(left: str, right: str) -> str:
@@ -142,29 +141,6 @@ def _condition_indices(condition: Condition, table: SymbolTable) -> set[str]:
     return {w for w in words if w in names}
 
 
-def _points(symbols: dict, rng: random.Random) -> list[dict]:
-    flat = [s for v in symbols.values() for s in (list(v) if isinstance(v, sp.MatrixBase) else [v])]
-    return [{s: sp.Float(f"{rng.uniform(-SPREAD, SPREAD):.{DIGITS}f}", DIGITS) for s in flat}
-            for _ in range(POINTS)]
-
-
-def evaluate(value, point: dict):
-    """``value`` at ``point`` to `DIGITS` digits (entries of a matrix one by one)."""
-    if isinstance(value, sp.MatrixBase):
-        return value.applyfunc(lambda e: sp.N(sp.sympify(e).xreplace(point), DIGITS))
-    return sp.N(sp.sympify(value).xreplace(point), DIGITS)
-
-
-def _differ(a, b) -> bool:
-    """Whether two evaluated values differ beyond `TOLERANCE` (or either is not a finite number)."""
-    for x, y in zip(list(as_matrix(a)), list(as_matrix(b))):
-        if not (x.is_number and y.is_number) or x.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or y.has(sp.zoo, sp.nan):
-            return True
-        if abs(x - y) > TOLERANCE * (1 + max(abs(x), abs(y))):
-            return True
-    return False
-
-
 @dataclass
 class _Failure:
     sizes: dict
@@ -227,7 +203,7 @@ def _run(table, left, right, seed, under=(), condition=None):
     for n, sizes in enumerate(table.sizes):
         symbols = symbols_for(table, sizes)
         rng = random.Random(f"{seed}:{n}")
-        points = _points(symbols, rng)
+        points = random_points(symbols, rng)
         used = _used(table, sizes, symbols, left, right, under)
         if condition is not None:
             used |= _condition_indices(condition, table)
@@ -239,7 +215,7 @@ def _run(table, left, right, seed, under=(), condition=None):
                 return _Failure(sizes, indices, points[0], lv, rv, None, None, scope, **notes), agreed
             for point in points:
                 a, b = evaluate(lv, point), evaluate(rv, point)
-                if _differ(a, b):
+                if differ(a, b):
                     return _Failure(sizes, indices, point, lv, rv, a, b, scope, **notes), agreed
             agreed.append((lv, rv, sizes, indices))
     return None, agreed
@@ -374,7 +350,7 @@ def _shrink(failure: _Failure, left, right, table) -> _Failure:
                 a, b = evaluate(failure.left, trial), evaluate(failure.right, trial)
             except (ZeroDivisionError, ValueError, TypeError):
                 continue
-            if _differ(a, b) and _finite(a) and _finite(b):
+            if differ(a, b) and _finite(a) and _finite(b):
                 point = trial
                 failure.left_value, failure.right_value = a, b
                 break

@@ -16,7 +16,8 @@ import sympy as sp
 from lark import Tree
 
 from .latex import source
-from .translate import Scope, TranslateError, as_matrix, shape
+from .points import differ, evaluate, random_points
+from .translate import Scope, TranslateError, as_matrix, shape, symbols_for
 
 __all__ = ["explain", "terms"]
 
@@ -44,47 +45,71 @@ def explain(failure, left, right, table) -> str:
 
 
 def _explain(failure, left, right, table) -> str:
-    from .chain import _differ, _points, evaluate, symbols_for
-
+    """The first explanation that fits at the counterexample and at a second random point, else ""."""
     lv, rv = failure.left, failure.right
-    points = [failure.point] + _points(symbols_for(table, failure.sizes), random.Random("diagnosis"))[:1]
+    points = [failure.point] + random_points(symbols_for(table, failure.sizes), random.Random("diagnosis"))[:1]
 
     def same(f, g) -> bool:
         try:
-            return all(not _differ(evaluate(f, p), evaluate(g, p)) for p in points)
+            return all(not differ(evaluate(f, p), evaluate(g, p)) for p in points)
         except (TypeError, ValueError, ZeroDivisionError):
             return False
 
     if shape(lv) != shape(rv):
-        if shape(lv) and shape(rv) and shape(lv)[::-1] == shape(rv) and same(as_matrix(lv).T, rv):
-            return (f"transposed: the right side is the transpose of the left "
-                    f"({shape(lv)[0]}×{shape(lv)[1]} and {shape(rv)[0]}×{shape(rv)[1]})")
-        return (f"the shapes differ: {_shape(lv)} on the left, {_shape(rv)} on the right")
+        return _shapes(lv, rv, same)
     if same(lv, -rv if isinstance(rv, sp.MatrixBase) else -rv):
         return "sign flipped: the right side is minus the left"
     ratio = _ratio(lv, rv, points)
     if ratio is not None:
         return f"off by a factor: the right side is {ratio} times the left"
-    for which, (text, tree), other, mine in (("left", left, rv, lv), ("right", right, lv, rv)):
+    return _terms(failure, left, right, table, same)
+
+
+def _shapes(lv, rv, same) -> str:
+    """Sides of different shapes: transposed, or said as they are."""
+    if shape(lv) and shape(rv) and shape(lv)[::-1] == shape(rv) and same(as_matrix(lv).T, rv):
+        return (f"transposed: the right side is the transpose of the left "
+                f"({shape(lv)[0]}×{shape(lv)[1]} and {shape(rv)[0]}×{shape(rv)[1]})")
+    return (f"the shapes differ: {_shape(lv)} on the left, {_shape(rv)} on the right")
+
+
+def _term_value(failure, table, text: str, term, mine):
+    """A term's value with the failure's sizes and indices (a 1×1 matrix as its entry), or None when
+    it does not translate or its shape is not the side's."""
+    scope = Scope(table, failure.sizes, symbols_for(table, failure.sizes), failure.indices)
+    scope.text = text
+    try:
+        value = scope.value(term)
+    except TranslateError:
+        return None
+    if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
+        value = value[0, 0]
+    return value if shape(value) == shape(mine) else None
+
+
+def _terms(failure, left, right, table, same) -> str:
+    """One term dropped, added, or (on the right) with its sign flipped."""
+    for which, (text, tree), other, mine in (("left", left, failure.right, failure.left),
+                                             ("right", right, failure.left, failure.right)):
         for sign, latex, term in terms(tree, text):
-            scope = Scope(table, failure.sizes, symbols_for(table, failure.sizes), failure.indices)
-            scope.text = text
-            try:
-                value = scope.value(term)
-            except TranslateError:
+            value = _term_value(failure, table, text, term, mine)
+            if value is None:
                 continue
-            if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
-                value = value[0, 0]
-            if shape(value) != shape(mine):
-                continue
-            if which == "right" and same(mine - 2 * sign * value, other):
-                flipped = f"{'−' if sign > 0 else '+'}{latex}"
-                return (f"a term's sign flipped: the right side's {'−' if sign < 0 else '+'}{latex} is "
-                        f"{flipped} on the left")
-            if same(mine - sign * value, other):
-                if which == "left":
-                    return f"a term dropped: {'−' if sign < 0 else '+'}{latex} of the left side is missing on the right"
-                return f"a term added: the right side's {'−' if sign < 0 else '+'}{latex} is not on the left"
+            found = _term_fits(which, sign, latex, value, mine, other, same)
+            if found:
+                return found
+    return ""
+
+
+def _term_fits(which: str, sign: int, latex: str, value, mine, other, same) -> str:
+    written = f"{'−' if sign < 0 else '+'}{latex}"
+    if which == "right" and same(mine - 2 * sign * value, other):
+        flipped = f"{'−' if sign > 0 else '+'}{latex}"
+        return f"a term's sign flipped: the right side's {written} is {flipped} on the left"
+    if same(mine - sign * value, other):
+        if which == "left":
+            return f"a term dropped: {written} of the left side is missing on the right"
+        return f"a term added: the right side's {written} is not on the left"
     return ""
 
 
@@ -94,8 +119,6 @@ def _shape(v) -> str:
 
 
 def _ratio(lv, rv, points):
-    from .chain import evaluate
-
     ratios = set()
     for p in points:
         for a, b in zip(as_matrix(evaluate(lv, p)), as_matrix(evaluate(rv, p))):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .repair import Repair, original_offset, repair
 
-__all__ = ["Display", "Side", "Chain", "displays", "chains", "sections"]
+__all__ = ["Display", "Side", "Chain", "displays", "chains", "sections", "top_level"]
 
 
 @dataclass
@@ -74,54 +74,89 @@ def displays(text: str) -> list[Display]:
 
 _ENV = re.compile(r"\\(begin|end)\{([a-zA-Z*]+)\}")
 _OUTER = ("aligned", "split", "align", "align*", "gathered", "equation", "equation*")
-_OPEN = {"(": 1, "[": 1}
-_CLOSE = {")": 1, "]": 1}
+#: a sized delimiter: ``\left(``, ``\bigr]``, ``\Big\{`` ...
+_SIZED = re.compile(r"\\(left|right|[bB]igg?[lr]?)\s*(\\?.)")
 
 
-def _top_level(text: str):
-    """Yield (offset, token) for each top-level ``\\\\``, ``&``, ``=`` of ``text``."""
-    i, braces, parens, envs = 0, 0, [0], 0
+class _Depth:
+    """Where a scan of LaTeX stands: open braces, open brackets at each brace level, inner environments."""
+
+    def __init__(self):
+        self.braces, self.parens, self.envs = 0, [0], 0
+
+    @property
+    def top(self) -> bool:
+        return not self.braces and not self.parens[-1] and not self.envs
+
+    def open_brace(self) -> None:
+        self.braces += 1
+        self.parens.append(0)
+
+    def close_brace(self) -> None:
+        self.braces = max(0, self.braces - 1)
+        if len(self.parens) > 1:
+            self.parens.pop()
+
+    def open_paren(self) -> None:
+        self.parens[-1] += 1
+
+    def close_paren(self) -> None:
+        self.parens[-1] = max(0, self.parens[-1] - 1)
+
+
+#: what each bracket does to the depth
+_BRACKETS = {"{": _Depth.open_brace, "}": _Depth.close_brace, "(": _Depth.open_paren, "[": _Depth.open_paren,
+             ")": _Depth.close_paren, "]": _Depth.close_paren}
+
+
+def _environment(text: str, i: int, depth: _Depth) -> int | None:
+    """At ``\\begin{…}``/``\\end{…}``: count an inner environment, and return where it ends."""
+    env = _ENV.match(text, i)
+    if not env:
+        return None
+    if env.group(2) not in _OUTER:
+        depth.envs += 1 if env.group(1) == "begin" else -1
+    return env.end()
+
+
+def _opening(name: str, delim: str) -> bool:
+    return name == "left" or name.endswith("l") or (name != "right" and not name.endswith("r")
+                                                     and delim in ("(", "[", "\\{"))
+
+
+def _command(text: str, i: int, depth: _Depth) -> int:
+    """At a backslash: a sized delimiter opens or closes a bracket; any other command is stepped over."""
+    cmd = _SIZED.match(text, i)
+    if not cmd:
+        return i + 2
+    if _opening(cmd.group(1), cmd.group(2)):
+        depth.open_paren()
+    else:
+        depth.close_paren()
+    return cmd.end()
+
+
+def top_level(text: str):
+    """Yield (offset, token) for each top-level ``\\\\``, ``&``, ``=`` of ``text`` (outside braces,
+    brackets and inner environments)."""
+    i, depth = 0, _Depth()
     while i < len(text):
-        ch = text[i]
-        env = _ENV.match(text, i)
-        if env:
-            if env.group(2) not in _OUTER:
-                envs += 1 if env.group(1) == "begin" else -1
-            i = env.end()
-            continue
-        if text.startswith("\\\\", i):
-            if not braces and not parens[-1] and not envs:
+        end = _environment(text, i, depth)
+        if end is not None:
+            i = end
+        elif text.startswith("\\\\", i):
+            if depth.top:
                 yield i, "\\\\"
             i += 2
-            continue
-        if ch == "\\":
-            cmd = re.match(r"\\(left|right|[bB]igg?[lr]?)\s*(\\?.)", text[i:])
-            if cmd:
-                name, delim = cmd.group(1), cmd.group(2)
-                opening = name == "left" or name.endswith("l") or (name != "right" and not name.endswith("r")
-                                                                     and delim in ("(", "[", "\\{"))
-                if opening:
-                    parens[-1] += 1
-                else:
-                    parens[-1] = max(0, parens[-1] - 1)
-                i += cmd.end()
-                continue
-            i += 2
-            continue
-        if ch == "{":
-            braces += 1
-            parens.append(0)
-        elif ch == "}":
-            braces = max(0, braces - 1)
-            if len(parens) > 1:
-                parens.pop()
-        elif ch in _OPEN:
-            parens[-1] += 1
-        elif ch in _CLOSE:
-            parens[-1] = max(0, parens[-1] - 1)
-        elif ch in "&=" and not braces and not parens[-1] and not envs:
-            yield i, ch
-        i += 1
+        elif text[i] == "\\":
+            i = _command(text, i, depth)
+        else:
+            step = _BRACKETS.get(text[i])
+            if step is not None:
+                step(depth)
+            elif text[i] in "&=" and depth.top:
+                yield i, text[i]
+            i += 1
 
 
 def _inner(display: Display) -> tuple[str, int]:
@@ -137,7 +172,7 @@ def _inner(display: Display) -> tuple[str, int]:
 def chains(display: Display, first_number: int = 1) -> list[Chain]:
     body, base = _inner(display)
     rows, start = [], 0
-    for at, token in _top_level(body):
+    for at, token in top_level(body):
         if token == "\\\\":
             rows.append((start, at))
             start = at + 2
@@ -147,7 +182,7 @@ def chains(display: Display, first_number: int = 1) -> list[Chain]:
         row = body[a:b]
         if not row.strip():
             continue
-        cuts = [at for at, token in _top_level(row) if token == "="]
+        cuts = [at for at, token in top_level(row) if token == "="]
         bounds = [0] + [c + 1 for c in cuts]
         ends = cuts + [len(row)]
         sides = []

@@ -54,90 +54,118 @@ def _name(tok) -> str:
     return _mi(text)
 
 
+def _token(tok) -> str:
+    if tok.type in ("CHAR", "WORD", "GREEK", "FUNC"):
+        return _name(tok)
+    if tok.type == "NUMBER":
+        return f"<mn>{html_text(str(tok))}</mn>"
+    if tok.type == "TOP":
+        return _mo("⊤")
+    return _mo(html_text(str(tok)))
+
+
+def _name_node(kids) -> str:
+    child = kids[0]
+    return _render(child.children[0] if isinstance(child, Tree) else child)
+
+
+def _text_node(kids) -> str:
+    return f"<mtext>{html_text(str(kids[0])[len(chr(92) + 'text{'):-1])}</mtext>"
+
+
+def _binary(op: str):
+    return lambda kids: _row(_render(kids[0]), _mo(op), _render(kids[1]))
+
+
+def _sup(kids) -> str:
+    script = kids[1]
+    sup = _mi("T") if isinstance(script, Token) and str(script) == "T" else _render(script)
+    return f"<msup>{_render(kids[0])}{sup}</msup>"
+
+
+def _fenced(kind: str):
+    """A group, tuple or event between its delimiters."""
+    def render(kids) -> str:
+        open_, close = _delim(kids[0].children[0]), _delim(kids[-1].children[0])
+        body = _FENCED_BODIES[kind](kids[1:-1])
+        return _row(_mo(open_) if open_ else "", body, _mo(close) if close else "")
+    return render
+
+
+def _event_body(inner) -> str:
+    return "".join(_render(k) if isinstance(k, Tree) else _mo(_RELS.get(str(k), "|")) for k in inner[0].children)
+
+
+_FENCED_BODIES = {"group": lambda inner: _render(inner[0]),
+                  "tuple": lambda inner: _mo(",").join(_render(k) for k in inner),
+                  "event": _event_body}
+
+
+def _relchain(kids) -> str:
+    return _row(*(_render(k) if isinstance(k, Tree) else _mo(_RELS.get(str(k), html_text(str(k)))) for k in kids))
+
+
+def _bigsum(kids) -> str:
+    _, limits, body = kids
+    parts = limits.children
+    if limits.data == "limits_swapped":
+        upper, lower = parts[0], parts[1]
+    else:
+        lower, upper = parts[0], (parts[1] if len(parts) > 1 else None)
+    op = _mo("∑")
+    if upper is not None:
+        op = f"<munderover>{op}{_render(lower)}{_render(upper)}</munderover>"
+    else:
+        op = f"<munder>{op}{_render(lower)}</munder>"
+    return _row(op, _render(body))
+
+
+def _matrix(kids) -> str:
+    rows = [r for r in kids if isinstance(r, Tree) and r.data == "mrow"]
+    table = "".join("<mtr>" + "".join(f"<mtd>{_render(e)}</mtd>" for e in r.children) + "</mtr>" for r in rows)
+    return _row(_mo("["), f"<mtable>{table}</mtable>", _mo("]"))
+
+
+def _children(kids) -> str:
+    return _row(*(_render(k) for k in kids))
+
+
+#: each kind of node of the steps grammar → its MathML from its children (any other: its children in a row)
+_NODES = {
+    "name": _name_node,
+    "name_cmd": lambda kids: _render(kids[0]),
+    "number": lambda kids: _render(kids[0]),
+    "text": _text_node,
+    "add": _binary("+"),
+    "minus": _binary("−"),
+    "neg": lambda kids: _row(_mo("−"), _render(kids[0])),
+    "product": lambda kids: _row(_render(kids[0]), _mo(_OPS.get(str(kids[1]), "·")), _render(kids[2])),
+    "divide": _binary("/"),
+    "juxt": _children,
+    "sup": _sup,
+    "subscript": lambda kids: f"<msub>{_render(kids[0])}{_render(kids[1])}</msub>",
+    "prime": lambda kids: f"<msup>{_render(kids[0])}{_mo('′')}</msup>",
+    "hat": lambda kids: f"<mover accent='true'>{_render(kids[-1])}{_mo('^')}</mover>",
+    "font": lambda kids: _render(kids[1]),
+    "frac": lambda kids: f"<mfrac>{_render(kids[1])}{_render(kids[2])}</mfrac>",
+    "dfrac": lambda kids: f"<mfrac>{_row(_mo('∂'), _render(kids[2]))}{_row(_mo('∂'), _render(kids[4]))}</mfrac>",
+    "dop": lambda kids: f"<mfrac>{_mo('∂')}{_row(_mo('∂'), _render(kids[-1]))}</mfrac>",
+    "dapply": lambda kids: _row(_render(kids[0]), _render(kids[1])),
+    "group": _fenced("group"),
+    "tuple": _fenced("tuple"),
+    "event": _fenced("event"),
+    "relchain": _relchain,
+    "lower": lambda kids: _row(*(_render(k) if isinstance(k, Tree) else _mo(",") for k in kids)),
+    "bigsum": _bigsum,
+    "matrix": _matrix,
+    "dots": lambda kids: _mo(_DOTS.get(str(kids[0]), "…")),
+}
+
+
 def _render(node) -> str:
     if isinstance(node, Token):
-        if node.type in ("CHAR", "WORD", "GREEK", "FUNC"):
-            return _name(node)
-        if node.type == "NUMBER":
-            return f"<mn>{html_text(str(node))}</mn>"
-        if node.type == "TOP":
-            return _mo("⊤")
-        return _mo(html_text(str(node)))
-    kind, kids = node.data, node.children
-    if kind == "name":
-        child = kids[0]
-        return _render(child.children[0] if isinstance(child, Tree) else child)
-    if kind == "name_cmd":
-        return _render(kids[0])
-    if kind == "number":
-        return _render(kids[0])
-    if kind == "text":
-        return f"<mtext>{html_text(str(kids[0])[len(chr(92) + 'text{'):-1])}</mtext>"
-    if kind in ("add", "minus"):
-        return _row(_render(kids[0]), _mo("+" if kind == "add" else "−"), _render(kids[1]))
-    if kind == "neg":
-        return _row(_mo("−"), _render(kids[0]))
-    if kind == "product":
-        return _row(_render(kids[0]), _mo(_OPS.get(str(kids[1]), "·")), _render(kids[2]))
-    if kind == "divide":
-        return _row(_render(kids[0]), _mo("/"), _render(kids[1]))
-    if kind == "juxt":
-        return _row(*(_render(k) for k in kids))
-    if kind == "sup":
-        script = kids[1]
-        sup = _mi("T") if isinstance(script, Token) and str(script) == "T" else _render(script)
-        return f"<msup>{_render(kids[0])}{sup}</msup>"
-    if kind == "subscript":
-        return f"<msub>{_render(kids[0])}{_render(kids[1])}</msub>"
-    if kind == "prime":
-        return f"<msup>{_render(kids[0])}{_mo('′')}</msup>"
-    if kind == "hat":
-        return f"<mover accent='true'>{_render(kids[-1])}{_mo('^')}</mover>"
-    if kind == "font":
-        return _render(kids[1])
-    if kind == "frac":
-        return f"<mfrac>{_render(kids[1])}{_render(kids[2])}</mfrac>"
-    if kind == "dfrac":
-        return f"<mfrac>{_row(_mo('∂'), _render(kids[2]))}{_row(_mo('∂'), _render(kids[4]))}</mfrac>"
-    if kind == "dop":
-        return f"<mfrac>{_mo('∂')}{_row(_mo('∂'), _render(kids[-1]))}</mfrac>"
-    if kind == "dapply":
-        return _row(_render(kids[0]), _render(kids[1]))
-    if kind in ("group", "tuple", "event"):
-        open_, close = _delim(kids[0].children[0]), _delim(kids[-1].children[0])
-        inner = kids[1:-1]
-        if kind == "tuple":
-            body = _mo(",").join(_render(k) for k in inner)
-        elif kind == "event":
-            body = "".join(_render(k) if isinstance(k, Tree) else _mo(_RELS.get(str(k), "|")) for k in inner[0].children)
-        else:
-            body = _render(inner[0])
-        return _row(_mo(open_) if open_ else "", body, _mo(close) if close else "")
-    if kind == "relchain":
-        return _row(*(_render(k) if isinstance(k, Tree) else _mo(_RELS.get(str(k), html_text(str(k))))
-                      for k in kids))
-    if kind == "lower":
-        return _row(*(_render(k) if isinstance(k, Tree) else _mo(",") for k in kids))
-    if kind == "bigsum":
-        _, limits, body = kids
-        parts = limits.children
-        if limits.data == "limits_swapped":
-            upper, lower = parts[0], parts[1]
-        else:
-            lower, upper = parts[0], (parts[1] if len(parts) > 1 else None)
-        op = _mo("∑")
-        if upper is not None:
-            op = f"<munderover>{op}{_render(lower)}{_render(upper)}</munderover>"
-        else:
-            op = f"<munder>{op}{_render(lower)}</munder>"
-        return _row(op, _render(body))
-    if kind == "matrix":
-        rows = [r for r in kids if isinstance(r, Tree) and r.data == "mrow"]
-        table = "".join("<mtr>" + "".join(f"<mtd>{_render(e)}</mtd>" for e in r.children) + "</mtr>" for r in rows)
-        return _row(_mo("["), f"<mtable>{table}</mtable>", _mo("]"))
-    if kind == "dots":
-        return _mo(_DOTS.get(str(kids[0]), "…"))
-    return _row(*(_render(k) for k in kids))
+        return _token(node)
+    return _NODES.get(node.data, _children)(node.children)
 
 
 def side_mathml(text: str) -> str:
@@ -152,9 +180,9 @@ def side_mathml(text: str) -> str:
 
 def link_mathml(latex: str) -> str:
     """``left = right`` (as a `Link`'s ``latex``) as one ``<math display='block'>``."""
-    from .extract import _top_level
+    from .extract import top_level
 
-    cuts = [at for at, token in _top_level(latex) if token == "="]
+    cuts = [at for at, token in top_level(latex) if token == "="]
     if len(cuts) != 1:
         return f"<math display='block'><mtext>{html_text(latex)}</mtext></math>"
     left, right = latex[:cuts[0]].strip(), latex[cuts[0] + 1:].strip()
@@ -164,11 +192,11 @@ def link_mathml(latex: str) -> str:
 def latex_or_text(text: str) -> str:
     """A claim's as-written text as inline MathML when it is LaTeX the grammar reads (one side, or
     ``left = right``), else the text itself, escaped."""
-    from .extract import _top_level
+    from .extract import top_level
 
     if not text or not any(ch in text for ch in "\\^_"):
         return html_text(text or "")
-    cuts = [at for at, token in _top_level(text) if token == "="]
+    cuts = [at for at, token in top_level(text) if token == "="]
     parts = [text] if not cuts else [text[:cuts[0]], text[cuts[0] + 1:]] if len(cuts) == 1 else None
     if parts is None:
         return html_text(text)

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InvalidArgument
+from ..report.steprows import HEADERS, counts, detail_lines, table_rows
 from .chain import Link, check_chain
 from .extract import Display, chains, displays
 from .table import SymbolTable
 
-__all__ = ["Steps", "discover_steps", "load_steps", "check_steps", "table_rows", "render_table", "HEADERS"]
+__all__ = ["Steps", "discover_steps", "load_steps", "check_steps", "table_rows", "render_table", "HEADERS", "counts",
+           "detail_lines"]
 
 
 @dataclass
@@ -70,13 +72,13 @@ def discover_steps(paths) -> list[Path]:
 def load_steps(paths) -> list[Steps]:
     """Every `Steps` the ``_steps_*.py`` modules under ``paths`` define (imported in this process,
     with ``sys.path`` and the warning filters restored afterwards)."""
-    from ..loading import _ImportFailed, _import
+    from ..loading import ImportFailed, import_module_file
 
     found: list[Steps] = []
     for file in discover_steps(paths):
         try:
-            module, _ = _import(file)
-        except _ImportFailed as exc:
+            module, _ = import_module_file(file)
+        except ImportFailed as exc:
             if not file.name.startswith("_steps_"):
                 continue  # a derivation module that fails: the report shows it as an ERROR row
             raise InvalidArgument("a steps module that imports", str(exc), "Fix the module and run again.") from None
@@ -121,49 +123,10 @@ def check_steps(steps: Steps, *, seed: int = 0, alarm: bool = False) -> list[Lin
     return links
 
 
-HEADERS = ["derivation", "chain", "link", "step (as written, repaired)", "verdict", "why"]
-#: the step's LaTeX is cut to this many characters in the table (whole in report.json)
-STEP_WIDTH = 70
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
-
-
-_SHOWN_RELATIONS = {"\\neq": "≠", "\\ne": "≠", "\\leq": "≤", "\\le": "≤", "\\geq": "≥", "\\ge": "≥", "\\in": "∈",
-                    "\\notin": "∉"}
-
-
-def shown_condition(text: str) -> str:
-    """An assumption as a person reads it: ``w \\neq o`` as ``w ≠ o``."""
-    import re
-
-    return re.sub(r"\\[A-Za-z]+", lambda m: _SHOWN_RELATIONS.get(m.group(), m.group()), text).replace("  ", " ")
-
-
-def table_rows(links: list[Link]) -> list[list[str]]:
-    rows = []
-    for link in links:
-        verdict = link.verdict if link.verdict == "holds" else link.verdict.upper()
-        why = {"holds": link.proof and ("proven" if link.proof == "symbolic" else link.proof),
-               "conditional": f"only if {shown_condition(link.condition)}"}.get(link.verdict, "")
-        if link.verdict in ("refuted", "unparsed", "error"):
-            why = "; ".join(p for p in (link.position, link.diagnosis) if p)
-        rows.append([link.derivation, str(link.chain), str(link.link), _short(link.latex, STEP_WIDTH), verdict, why])
-    return rows
-
-
 def render_table(links: list[Link]) -> str:
     from tabulate import tabulate
 
     return tabulate(table_rows(links), headers=HEADERS, tablefmt="simple", maxcolwidths=[None, None, None, 40, None, 60])
-
-
-def counts(links: list[Link]) -> dict:
-    out = {v: 0 for v in ("holds", "conditional", "refuted", "unparsed", "error")}
-    for link in links:
-        out[link.verdict] += 1
-    return out
 
 
 def repairs_of(steps: Steps) -> list[str]:
@@ -192,36 +155,3 @@ def check_paths(paths, only: str | None = None, seed: int = 0, strict: bool = Tr
 
 def links_from(records: list[dict]) -> list[Link]:
     return [Link(**r) for r in records]
-
-
-def _values(value) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_values(v) for v in value) + "]"
-    return str(value)
-
-
-def detail_lines(links: list[Link]) -> list[str]:
-    """Each link that is not right, whole: the first wrong link of each chain is marked as such."""
-    out, seen = [], set()
-    for link in links:
-        if link.verdict not in ("refuted", "unparsed", "error"):
-            continue
-        first = (link.derivation, link.chain) not in seen
-        seen.add((link.derivation, link.chain))
-        head = f"{link.derivation} · chain {link.chain} · link {link.link}: {link.verdict.upper()}"
-        out.append(head + (" (the first wrong link of this chain)" if first and link.verdict == "refuted" else ""))
-        out.append(f"  step: {link.latex}")
-        if link.position:
-            out.append(f"  at: {link.position}")
-        example = link.counterexample
-        if example:
-            where = ", ".join(f"{k}={v}" for k, v in {**example.get("sizes", {}), **example.get("indices", {})}.items())
-            values = ", ".join(f"{k}={_values(v)}" for k, v in example.get("values", {}).items())
-            out.append(f"  counterexample: {where}" + (f"; {values}" if values else ""))
-            if "left" in example:
-                out.append(f"  left side = {_values(example['left'])}; right side = {_values(example['right'])}")
-            else:
-                out.append(f"  shapes: left {example['left_shape']}, right {example['right_shape']}")
-        if link.diagnosis:
-            out.append(f"  why: {link.diagnosis}")
-    return out

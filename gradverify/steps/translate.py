@@ -11,6 +11,7 @@ a vector or matrix has that vector's or matrix's shape.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import sympy as sp
@@ -442,67 +443,68 @@ class Scope:
         return sp.Integer(0) if total is None else total
 
     def _range(self, limits):
-        kids = limits.children
-        if limits.data == "limits_swapped":
-            upper, lower = kids[0], kids[1]
-        else:
-            lower, upper = kids[0], (kids[1] if len(kids) > 1 else None)
+        """The summed index's name and its values, under the sum's conditions (``w \\neq o``)."""
+        lower, upper = _limit_parts(limits)
         if isinstance(lower, Token):  # \sum_w
             return self._over(key(str(lower)), None, limits)
         lowers = [lower] if lower.data == "relchain" else [k for k in lower.children if isinstance(k, Tree)]
         main, conditions = lowers[0], lowers[1:]
+        name, values = self._main_range(main, upper, limits)
+        for cond in conditions:
+            values = self._kept(cond, name, values)
+        return name, values
+
+    def _main_range(self, main, upper, limits):
+        """``w``, ``w \\in Set``, ``k=1`` with ``^K``, or ``a \\leq j \\leq b``."""
         parts = main.children
         if len(parts) == 1:
-            name, values = self._over(key(source(parts[0], self.text)), None, limits)
-        elif len(parts) == 3 and str(parts[1]) in ("\\in",):
-            name, values = self._over(key(source(parts[0], self.text)), key(source(parts[2], self.text)), limits)
-        elif len(parts) == 3 and str(parts[1]) == "=":
-            if upper is None:
-                raise TranslateError("a sum from a lower limit with no upper one (^K)", _offset(limits))
-            name = key(source(parts[0], self.text))
-            lo, hi = self._integer(parts[2]), self._integer(upper)
-            if hi - lo >= MAX_SUM_TERMS:
-                raise TranslateError(f"a sum of {hi - lo + 1} terms (at most {MAX_SUM_TERMS} are written out)",
-                                     _offset(limits))
-            values = list(range(lo, hi + 1))
-        elif len(parts) == 5:
-            name = key(source(parts[2], self.text))
-            rels = str(parts[1]), str(parts[3])
-            if all(r in (">", "\\geq", "\\ge") for r in rels):  # b \geq j \geq a
-                parts, rels = parts[::-1], tuple({">": "<"}.get(r, r) for r in rels[::-1])
-            elif not all(r in ("<", "\\leq", "\\le") for r in rels):
-                raise TranslateError(f"sum limits {source(main, self.text)}: a range needs \\leq or < on both sides",
-                                     _offset(main))
-            lo, hi = self._integer(parts[0]), self._integer(parts[4])
-            lo += rels[0] == "<"
-            hi -= rels[1] == "<"
-            if hi - lo >= MAX_SUM_TERMS:
-                raise TranslateError(f"a sum of {hi - lo + 1} terms (at most {MAX_SUM_TERMS} are written out)",
-                                     _offset(limits))
-            values = list(range(lo, hi + 1))
-        else:
-            raise TranslateError(f"sum limits {source(main, self.text)} are not of a form read here "
-                                 "(w, w \\in Set, k=1 with ^K, a \\leq j \\leq b)", _offset(main))
-        for cond in conditions:
-            c = cond.children
-            if len(c) != 3:
-                raise TranslateError(f"a condition {source(cond, self.text)} not of the form a \\neq b", _offset(cond))
-            kept = []
-            for v in values:
-                self.bound.append({name: v})
-                try:
-                    a, b = self._integer(c[0]), self._integer(c[2])
-                finally:
-                    self.bound.pop()
-                rel = str(c[1])
-                ok = {"\\neq": a != b, "\\ne": a != b, "=": a == b, "<": a < b, ">": a > b, "\\leq": a <= b,
-                      "\\le": a <= b, "\\geq": a >= b, "\\ge": a >= b}.get(rel)
-                if ok is None:
-                    raise TranslateError(f"a condition with {rel}", _offset(cond))
-                if ok:
-                    kept.append(v)
-            values = kept
-        return name, values
+            return self._over(key(source(parts[0], self.text)), None, limits)
+        if len(parts) == 3 and str(parts[1]) in ("\\in",):
+            return self._over(key(source(parts[0], self.text)), key(source(parts[2], self.text)), limits)
+        if len(parts) == 3 and str(parts[1]) == "=":
+            return self._from_to(parts, upper, limits)
+        if len(parts) == 5:
+            return self._between(main, parts, limits)
+        raise TranslateError(f"sum limits {source(main, self.text)} are not of a form read here "
+                             "(w, w \\in Set, k=1 with ^K, a \\leq j \\leq b)", _offset(main))
+
+    def _from_to(self, parts, upper, limits):
+        """``\\sum_{k=1}^{K}``."""
+        if upper is None:
+            raise TranslateError("a sum from a lower limit with no upper one (^K)", _offset(limits))
+        name = key(source(parts[0], self.text))
+        return name, _span(self._integer(parts[2]), self._integer(upper), limits)
+
+    def _between(self, main, parts, limits):
+        """``\\sum_{a \\leq j < b}`` (or written from the top, ``b \\geq j \\geq a``)."""
+        name = key(source(parts[2], self.text))
+        rels = str(parts[1]), str(parts[3])
+        if all(r in (">", "\\geq", "\\ge") for r in rels):  # b \geq j \geq a
+            parts, rels = parts[::-1], tuple({">": "<"}.get(r, r) for r in rels[::-1])
+        elif not all(r in ("<", "\\leq", "\\le") for r in rels):
+            raise TranslateError(f"sum limits {source(main, self.text)}: a range needs \\leq or < on both sides",
+                                 _offset(main))
+        lo, hi = self._integer(parts[0]), self._integer(parts[4])
+        return name, _span(lo + (rels[0] == "<"), hi - (rels[1] == "<"), limits)
+
+    def _kept(self, cond, name: str, values: list[int]) -> list[int]:
+        """The values of ``name`` for which the condition ``cond`` (``a \\neq b``, ``a < b`` ...) holds."""
+        c = cond.children
+        if len(c) != 3:
+            raise TranslateError(f"a condition {source(cond, self.text)} not of the form a \\neq b", _offset(cond))
+        kept = []
+        for v in values:
+            self.bound.append({name: v})
+            try:
+                a, b = self._integer(c[0]), self._integer(c[2])
+            finally:
+                self.bound.pop()
+            compare = _RELATIONS.get(str(c[1]))
+            if compare is None:
+                raise TranslateError(f"a condition with {c[1]}", _offset(cond))
+            if compare(a, b):
+                kept.append(v)
+        return kept
 
     def _over(self, name: str, set_name: str | None, node):
         entry = self.table.by_key.get(name)
@@ -524,6 +526,27 @@ class Scope:
         if any(isinstance(v, sp.MatrixBase) for r in values for v in r):
             raise TranslateError("a matrix with a matrix entry", _offset(node))
         return sp.Matrix(values)
+
+
+def _limit_parts(limits):
+    """A sum's (lower, upper) limits; upper is None when only the lower one is written."""
+    kids = limits.children
+    if limits.data == "limits_swapped":
+        return kids[1], kids[0]
+    return kids[0], (kids[1] if len(kids) > 1 else None)
+
+
+def _span(lo: int, hi: int, limits) -> list[int]:
+    """lo, ..., hi: at most `MAX_SUM_TERMS` of them."""
+    if hi - lo >= MAX_SUM_TERMS:
+        raise TranslateError(f"a sum of {hi - lo + 1} terms (at most {MAX_SUM_TERMS} are written out)",
+                             _offset(limits))
+    return list(range(lo, hi + 1))
+
+
+#: the relations a sum's condition may use, on two integers
+_RELATIONS = {"\\neq": operator.ne, "\\ne": operator.ne, "=": operator.eq, "<": operator.lt, ">": operator.gt,
+              "\\leq": operator.le, "\\le": operator.le, "\\geq": operator.ge, "\\ge": operator.ge}
 
 
 class _Names:
