@@ -30,7 +30,7 @@ import sympy as sp
 from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, structured, unmet
-from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
+from .spec import Claim, Derivation, Index, Indices, Point, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes, term_parts
@@ -409,39 +409,54 @@ def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np
     if not fn_args and not claim_args:
         return []
     compiled = fn_compiled + compile_arguments({"claim": claim_args}, cfg.free)
-    position: dict = {}
-    for i, sym in enumerate(cfg.free):  # (a symmetric matrix's free entry sits at (i, j) and (j, i))
-        position.setdefault(sym, []).append(i)
-    variable_of = {sym: name for name, arr in cfg.symbols.items() for sym in arr.ravel()}
-    lines: list = []
-    for g in claim_args + fn_args:  # one moving symbol per argument not crossed yet, the claim's first
-        mine = [sym for sym in cfg.free if sym in g.free_symbols]
-        if mine and not any(sym in lines for sym in mine) and len(lines) < MAX_LINES:
-            lines.append(mine[0])
+    lines = _moving_symbols(cfg, claim_args + fn_args)
     scales = sorted({float(x) for x in derivation.scales}, key=lambda x: (x != 1.0, x))  # unit scale first
-    widest = 2 * max(scales)
-    candidates = []
+    candidates: list = []
     for k, scale in enumerate(scales):
         base = _random_values(derivation, cfg, cfg.kink_rng, k, scales)
-        values = dict(zip(cfg.free, base))
         for sym in lines:
-            kind = derivation.variables[variable_of[sym]]
-            lo, hi = (float(v) for v in in_domain(kind, np.array([-1.0, 1.0]), widest))
-            for priority, x in line_points(breakpoints_on_line(compiled, values, sym, lo, hi), lo, hi, scale):
-                v = base.copy()
-                v[position[sym]] = x
-                if isinstance(kind, Real) and kind.structure == "positive-definite" and \
-                        np.any(np.linalg.eigvalsh(_at_values(cfg.point, cfg.symbols, v).values[variable_of[sym]]) <= 0):
-                    continue  # (a move along one entry can leave the positive-definite cone)
-                v[np.abs(v) < TINY] = 0.0  # as drawing does: a real input is 0 or at least TINY
-                candidates.append((priority, len(candidates), v))
-    candidates.sort(key=lambda c: c[:2])
+            candidates += _line_candidates(derivation, cfg, compiled, base, sym, scale, 2 * max(scales))
+    order = sorted(range(len(candidates)), key=lambda i: (candidates[i][0], i))
     out = []
-    for _, _, v in candidates:
+    for i in order:
+        v = candidates[i][1]
         if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, v)) is None:
             out.append(v)
             if len(out) >= MAX_BREAKPOINT_POINTS:
                 break
+    return out
+
+
+def _moving_symbols(cfg: _Config, arguments: list) -> list:
+    """One moving symbol per kink argument not crossed yet (the claim's arguments first), at most
+    `MAX_LINES`."""
+    lines: list = []
+    for g in arguments:
+        mine = [sym for sym in cfg.free if sym in g.free_symbols]
+        if mine and not any(sym in lines for sym in mine) and len(lines) < MAX_LINES:
+            lines.append(mine[0])
+    return lines
+
+
+def _line_candidates(derivation: Derivation, cfg: _Config, compiled, base: np.ndarray, sym, scale: float,
+                     widest: float) -> list:
+    """(priority, values) at the points around the breakpoints on the line through ``base`` along
+    ``sym`` (a symmetric matrix's free entry sits at (i, j) and (j, i): both move), over the
+    variable's domain at ``widest``."""
+    positions = [i for i, s in enumerate(cfg.free) if s == sym]
+    name = next(n for n, arr in cfg.symbols.items() if any(s == sym for s in arr.ravel()))
+    kind = derivation.variables[name]
+    lo, hi = (float(v) for v in in_domain(kind, np.array([-1.0, 1.0]), widest))
+    out = []
+    for priority, x in line_points(breakpoints_on_line(compiled, dict(zip(cfg.free, base)), sym, lo, hi),
+                                   lo, hi, scale):
+        v = base.copy()
+        v[positions] = x
+        if getattr(kind, "structure", None) == "positive-definite" and \
+                np.any(np.linalg.eigvalsh(_at_values(cfg.point, cfg.symbols, v).values[name]) <= 0):
+            continue  # (a move along one entry can leave the positive-definite cone)
+        v[np.abs(v) < TINY] = 0.0  # as drawing does: a real input is 0 or at least TINY
+        out.append((priority, v))
     return out
 
 
