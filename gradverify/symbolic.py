@@ -34,6 +34,7 @@ from .spec import Claim, Derivation, Index, Indices, Point, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes, term_parts
+from .matrix_terms import matrix_label
 from .breakpoints import breakpoints_on_line, compile_arguments, kink_arguments, line_points
 from .tracebacks import describe
 from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO, TINY
@@ -172,6 +173,7 @@ class _Config:
         self.kink_rng = None
         self._function_kinks = None
         self._parts: dict = {}
+        self._matrix_labels: dict = {}
 
     def function_parts(self, claim) -> list:
         """The derivative of each of the function's own additive terms (grouped as `term_classes`
@@ -192,6 +194,20 @@ class _Config:
                         out.append((f"∂/∂{claim.wrt} of {label}", arr))
             self._parts[claim.name] = out
         return self._parts[claim.name]
+
+    def matrix_level(self, text: str, groups) -> str:
+        """``text`` with the term it names said at the matrix level where that is one
+        (`gradverify.matrix_terms`: "missing term: cos(a,b)·a/‖a‖² (a, b: rows of A, B)"), else as is."""
+        kind, sep, label = text.partition(": ")
+        if not sep or kind not in ("missing term", "extra term", "sign of one term flipped"):
+            return text
+        arr = next((a for group in groups for lab, a in group if lab == label), None)
+        if arr is None:
+            return text
+        key = (label, np.shape(arr))
+        if key not in self._matrix_labels:
+            self._matrix_labels[key] = matrix_label(arr, self.symbols)
+        return f"{kind}: {self._matrix_labels[key]}" if self._matrix_labels[key] else text
 
     def function_kinks(self) -> tuple[list, list]:
         """The function's kink arguments, and each compiled (`gradverify.breakpoints`), built once."""
@@ -498,11 +514,13 @@ def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool) -> N
         return
     if degenerate(c_arr, t_arr):
         return
+    groups = (term_classes(claimed), term_classes(truth), cfg.function_parts(claim))
     text = diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
-                    terms=[(label, values_at(arr, sub)) for label, arr in term_classes(claimed)],
-                    true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)],
-                    parts=[(label, values_at(arr, sub)) for label, arr in cfg.function_parts(claim)],
+                    terms=[(label, values_at(arr, sub)) for label, arr in groups[0]],
+                    true_terms=[(label, values_at(arr, sub)) for label, arr in groups[1]],
+                    parts=[(label, values_at(arr, sub)) for label, arr in groups[2]],
                     rtol=EXACT_RTOL)
+    text = cfg.matrix_level(text, groups)
     res.observations.append(Observation(text, dict(cfg.point.sizes), fresh))
 
 
