@@ -143,6 +143,7 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
             out_shape = value_shape(J)
             config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
             config.kink_rng = kink_rng
+            config.structures = {n: getattr(k, "structure", None) for n, k in derivation.variables.items()}
             for claim in derivation.claims:
                 res = results[claim.name]
                 if res.status == "error" or (res.status == "refuted" and refuted_at[claim.name] == sizes):
@@ -174,6 +175,8 @@ class _Config:
         self._function_kinks = None
         self._parts: dict = {}
         self._matrix_labels: dict = {}
+        #: each variable's structure (Real(..., structure=...)), for the claims' readings
+        self.structures: dict = {}
 
     def function_parts(self, claim) -> list:
         """The derivative of each of the function's own additive terms (grouped as `term_classes`
@@ -238,6 +241,7 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
         res.counterexample = _where(cfg.point)
         res.diagnosis = diagnose(np.zeros(to_array(built).shape), np.zeros(expected))
         return
+    truth = _unread(claim, cfg, claimed, truth)
     diff = as_object(claimed - truth)
     # 1. one random point with 50 digits refutes a wrong claim (a right one leaves ~1e-50)
     if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
@@ -274,6 +278,7 @@ def _diagnosis_elsewhere(derivation, claim, cfg: _Config, rng, res) -> None:
         claimed = to_layout(call_spec(claim.expr, cfg.s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
     except ShapeMismatch:
         return
+    truth = _unread(claim, cfg, claimed, truth)
     for _ in range(DIAGNOSIS_POINTS):
         values = _random_values(derivation, cfg, rng, 0)
         sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
@@ -317,14 +322,33 @@ def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tup
 def _off_diagonal_half(claim: Claim, cfg: _Config) -> np.ndarray:
     """Per selected entry of ``claim.wrt``, what sympy's derivative by its symbol is multiplied by:
     1, except ½ off the diagonal of a symmetric matrix read along symmetric perturbations (the
-    symbol θ_ij stands for X_ij and X_ji: ∂f/∂θ_ij = 2 G_ij). A free-entries claim is ∂f/∂θ_ij."""
+    symbol θ_ij stands for X_ij and X_ji: ∂f/∂θ_ij = 2 G_ij), and 0 off the diagonal of a diagonal
+    matrix read by its free entries (nothing moves those). A free-entries claim is ∂f/∂θ_ij."""
+    off = _off_diagonal(claim, cfg)
+    if claim.reading == "symmetric-perturbation":
+        return np.where(off, sp.Rational(1, 2), sp.S.One).astype(object)
+    if claim.reading == "free-entries" and cfg.structures.get(claim.wrt) == "diagonal":
+        return np.where(off, sp.S.Zero, sp.S.One).astype(object)
+    return np.ones(off.shape, dtype=object)
+
+
+def _off_diagonal(claim: Claim, cfg: _Config) -> np.ndarray:
+    """Per selected entry of ``claim.wrt`` (a square matrix, or any array: then all False), whether
+    it lies off the diagonal."""
     arr = cfg.symbols[claim.wrt]
-    shape = np.asarray(arr[claim.select(cfg.s)]).shape
-    if claim.reading != "symmetric-perturbation":
-        return np.ones(shape, dtype=object)
-    n = arr.shape[0]
     flat = np.arange(arr.size).reshape(arr.shape)[claim.select(cfg.s)]
-    return np.vectorize(lambda p: sp.Rational(1, 2) if p // n != p % n else sp.S.One, otypes=[object])(flat)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        return np.zeros(np.shape(flat), dtype=bool)
+    n = arr.shape[0]
+    return np.asarray(flat // n != flat % n)
+
+
+def _unread(claim: Claim, cfg: _Config, claimed: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """``truth``, except where the claim's reading says nothing: a claim by a diagonal matrix read
+    along diagonal perturbations is its diagonal only; off it the claim is taken as it is."""
+    if claim.reading != "diagonal-perturbation":
+        return truth
+    return np.where(np.broadcast_to(_off_diagonal(claim, cfg), np.shape(truth)), claimed, truth)
 
 
 def _is_zero(e) -> bool:
