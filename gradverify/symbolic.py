@@ -20,6 +20,7 @@ A claim is compared with sympy's derivative in two steps:
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from math import comb, prod
@@ -204,13 +205,15 @@ class _Config:
         kind, sep, label = text.partition(": ")
         if not sep or kind not in ("missing term", "extra term", "sign of one term flipped"):
             return text
+        fraction = re.match(r"\d+/\d+ of ", label)  # "1/2 of λ·W₀,₀": a fraction of the term
+        fraction, label = (fraction.group(0), label[fraction.end():]) if fraction else ("", label)
         arr = next((a for group in groups for lab, a in group if lab == label), None)
         if arr is None:
             return text
         key = (label, np.shape(arr))
         if key not in self._matrix_labels:
             self._matrix_labels[key] = matrix_label(arr, self.symbols)
-        return f"{kind}: {self._matrix_labels[key]}" if self._matrix_labels[key] else text
+        return f"{kind}: {fraction}{self._matrix_labels[key]}" if self._matrix_labels[key] else text
 
     def function_kinks(self) -> tuple[list, list]:
         """The function's kink arguments, and each compiled (`gradverify.breakpoints`), built once."""

@@ -1,5 +1,7 @@
 """Diagnosis: how a refuted claim relates to the truth, in one line."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -215,3 +217,25 @@ def test_a_matrix_level_term_is_not_stated_when_the_points_disagree():
     assert decide([Observation(cos, {"N": 1}), Observation(cos, {"N": 2})]) == cos
     assert decide([Observation(cos, {"N": 1}), Observation("extra term: λ·W", {"N": 2}),
                    Observation("", {"N": 2})]) == ""
+
+
+def test_half_of_a_term_missing_is_named_with_its_fraction():
+    """½‖W x − y‖² + (λ/2)‖W‖² with the claim's regulariser term λ/2·W (the 2 of the square forgotten)."""
+    from gradverify.symbolic import check_symbolic
+
+    d = _regularised(lambda s: getattr(s, "λ") * s.W / 2)
+    d = dataclasses.replace(d, function=lambda s: ((s.W * s.x - s.y).T * (s.W * s.x - s.y))[0, 0] / 2
+                            + getattr(s, "λ") * sum(w ** 2 for w in s.W) / 2)
+    res = check_symbolic(d, (), 0)["∂f/∂W"]
+    assert res.status == "refuted" and res.diagnosis == "missing term: 1/2 of λ·W", res.diagnosis
+    right = check_symbolic(dataclasses.replace(d, claims=[dataclasses.replace(
+        d.claims[0], expr=lambda s: (s.W * s.x - s.y) * s.x.T + getattr(s, "λ") * s.W)]), (), 0)["∂f/∂W"]
+    assert right.status == "proved"
+
+
+def test_part_of_a_term_is_named_only_for_a_simple_fraction():
+    t = np.array([[1.0, 2.0], [3.0, 5.0]])
+    T = np.array([[2.0, -1.0], [0.5, 4.0]]) + t
+    assert diagnose(T - t / 3, T, true_terms=[("t", t)]) == "missing term: 1/3 of t"
+    assert diagnose(T - 0.37 * t, T, true_terms=[("t", t)]) == ""  # no simple fraction: nothing said
+    assert diagnose(T - t / 3 + 1e-3 * np.eye(2), T, true_terms=[("t", t)]) == ""  # not the whole difference
