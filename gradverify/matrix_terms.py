@@ -63,44 +63,40 @@ def _views(shape: tuple, symbols: dict) -> list[_View]:
     same = {n: np.asarray(a) for n, a in symbols.items() if np.shape(a) == shape}
     if not same:
         return []
-    views = []
-    entrywise = _View()
-    entrywise.sums = False
-    for idx in np.ndindex(shape):
-        entrywise.vectors[idx] = {}
-        entrywise.aligned[idx] = {a[idx]: n for n, a in same.items()}
-    views.append(entrywise)
+    views = [_view(shape, same, {}, sums=False)]
     flat = {n: list(np.asarray(a).ravel()) for n, a in symbols.items() if np.ndim(a) >= 1}
     if len(shape) == 1:
-        whole = _View()
-        for idx in np.ndindex(shape):
-            whole.vectors[idx] = {n: v for n, v in flat.items() if len(v) == int(np.prod(shape))}
-            whole.aligned[idx] = {a[idx]: n for n, a in same.items()}
-        views.append(whole)
-        return views
+        of_length = {n: v for n, v in flat.items() if len(v) == shape[0]}
+        return views + [_view(shape, same, lambda idx: of_length)]
     if len(shape) != 2:
         return views
     taken = set(symbols)
+    names = {n: _lower(n, taken) for n in same}
     for axis, word in ((0, "rows"), (1, "columns")):
-        view = _View()
-        names = {n: _lower(n, taken) for n in same}
-        view.note = f"{', '.join(names.values())}: {word} of {', '.join(names)}"
-        length = shape[1 - axis]
-        for idx in np.ndindex(shape):
+        # the vectors at an entry: the rows (columns) of the arrays through it, and any vector of their length
+        loose = {n: v for n, v in flat.items() if np.ndim(symbols[n]) == 1 and len(v) == shape[1 - axis]}
+
+        def vectors(idx, axis=axis, loose=loose):
             k = idx[axis]
-            vectors = {names[n]: list(a[k, :] if axis == 0 else a[:, k]) for n, a in same.items()}
-            vectors.update({n: v for n, v in flat.items()
-                            if np.ndim(symbols[n]) == 1 and len(v) == length and n not in same})
-            view.vectors[idx] = vectors
-            view.aligned[idx] = {a[idx]: names[n] for n, a in same.items()}
-        views.append(view)
-    whole = _View()
+            return {**{names[n]: list(a[k, :] if axis == 0 else a[:, k]) for n, a in same.items()}, **loose}
+
+        views.append(_view(shape, same, vectors, names=names,
+                           note=f"{', '.join(names.values())}: {word} of {', '.join(names)}"))
+    whole = _view(shape, same, lambda idx: {n: list(a.ravel()) for n, a in same.items()})
     whole.matrix = True
+    return views + [whole]
+
+
+def _view(shape: tuple, same: dict, vectors, names: dict | None = None, note: str = "", sums: bool = True) -> _View:
+    """A view: at each entry of ``shape``, ``vectors(idx)`` in play and the arrays ``same`` (laid
+    out as the gradient) standing at it, under ``names`` (their own by default)."""
+    view = _View(note)
+    view.sums = sums
+    names = names or {n: n for n in same}
     for idx in np.ndindex(shape):
-        whole.vectors[idx] = {n: list(a.ravel()) for n, a in same.items()}
-        whole.aligned[idx] = {a[idx]: n for n, a in same.items()}
-    views.append(whole)
-    return views
+        view.vectors[idx] = vectors(idx) if sums else {}
+        view.aligned[idx] = {a[idx]: names[n] for n, a in same.items()}
+    return view
 
 
 def _norm(name: str, matrix: bool = False) -> sp.Symbol:

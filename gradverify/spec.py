@@ -562,26 +562,31 @@ def _check_claims(d: "Derivation", where: str) -> None:
             raise InvalidArgument("upstream naming a Real variable (the cotangent dout, the output's shape)",
                                   f"upstream={c.upstream!r} for claim {c.name!r} in {where}")
         _check_order(d, c, where)
-        kind = d.variables.get(c.wrt)
-        structured = isinstance(kind, Real) and kind.symmetric and not c.identity
-        if structured and c.reading not in READINGS:
-            raise InvalidArgument(f"reading= one of {', '.join(map(repr, READINGS))} for a claim by the symmetric "
-                                  f"matrix {c.wrt}", f"reading={c.reading!r} for claim {c.name!r} in {where}",
-                                  "Say which derivative the claim is: with respect to the free entries (the "
-                                  "Cookbook's symmetric formulas) or along symmetric perturbations.")
-        diagonal = isinstance(kind, Real) and kind.structure == "diagonal" and not c.identity
-        if diagonal and c.reading not in (None, *DIAGONAL_READINGS):
-            raise InvalidArgument(f"reading= one of {', '.join(map(repr, DIAGONAL_READINGS))} (or none: entry by "
-                                  f"entry) for a claim by the diagonal matrix {c.wrt}",
-                                  f"reading={c.reading!r} for claim {c.name!r} in {where}",
-                                  "Say which derivative the claim is: with respect to the diagonal entries (0 off "
-                                  "it), or along diagonal perturbations (its diagonal only).")
-        if not (structured or diagonal) and c.reading is not None:
-            raise InvalidArgument("reading= only for a claim by a structured matrix (Real(..., structure=...))",
-                                  f"reading={c.reading!r} for claim {c.name!r} in {where}")
+        _check_reading(d, c, where)
         if c.expect is not None and c.expect not in verdicts:
             raise InvalidArgument(f"expect= one of {', '.join(verdicts)}", f"expect={c.expect!r} for claim "
                                   f"{c.name!r} in {where}", "Say which verdict the claim is known to get.")
+
+
+def _check_reading(d: "Derivation", c: Claim, where: str) -> None:
+    """A claim by a symmetric matrix states its reading; one by a diagonal matrix may; no other does."""
+    kind = d.variables.get(c.wrt)
+    structured = isinstance(kind, Real) and kind.symmetric and not c.identity
+    if structured and c.reading not in READINGS:
+        raise InvalidArgument(f"reading= one of {', '.join(map(repr, READINGS))} for a claim by the symmetric "
+                              f"matrix {c.wrt}", f"reading={c.reading!r} for claim {c.name!r} in {where}",
+                              "Say which derivative the claim is: with respect to the free entries (the "
+                              "Cookbook's symmetric formulas) or along symmetric perturbations.")
+    diagonal = isinstance(kind, Real) and kind.structure == "diagonal" and not c.identity
+    if diagonal and c.reading not in (None, *DIAGONAL_READINGS):
+        raise InvalidArgument(f"reading= one of {', '.join(map(repr, DIAGONAL_READINGS))} (or none: entry by "
+                              f"entry) for a claim by the diagonal matrix {c.wrt}",
+                              f"reading={c.reading!r} for claim {c.name!r} in {where}",
+                              "Say which derivative the claim is: with respect to the diagonal entries (0 off "
+                              "it), or along diagonal perturbations (its diagonal only).")
+    if not (structured or diagonal) and c.reading is not None:
+        raise InvalidArgument("reading= only for a claim by a structured matrix (Real(..., structure=...))",
+                              f"reading={c.reading!r} for claim {c.name!r} in {where}")
 
 
 def _check_order(d: "Derivation", c: Claim, where: str) -> None:
