@@ -239,3 +239,27 @@ def test_part_of_a_term_is_named_only_for_a_simple_fraction():
     assert diagnose(T - t / 3, T, true_terms=[("t", t)]) == "missing term: 1/3 of t"
     assert diagnose(T - 0.37 * t, T, true_terms=[("t", t)]) == ""  # no simple fraction: nothing said
     assert diagnose(T - t / 3 + 1e-3 * np.eye(2), T, true_terms=[("t", t)]) == ""  # not the whole difference
+
+
+def _entries(shape, entry):
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        out[idx] = entry(idx)
+    return out
+
+
+def test_matrix_label_reads_vectors_columns_and_whole_matrices():
+    import sympy as sp
+
+    from gradverify.matrix_terms import matrix_label
+
+    U, W, x, y = _symbols("U", (2, 3)), _symbols("W", (2, 3)), _symbols("x", (3,)), _symbols("y", (3,))
+    column_norm = [sp.sqrt(sum(U[k, j] ** 2 for k in range(2))) for j in range(3)]
+    assert matrix_label(_entries((2, 3), lambda i: U[i] / column_norm[i[1]]), {"U": U}) == "u/‖u‖ (u: columns of U)"
+    norm_x = sp.sqrt(sum(v ** 2 for v in x))
+    assert matrix_label(_entries((3,), lambda i: x[i] / norm_x), {"x": x, "y": y}) == "x/‖x‖"
+    dot = sum(a * b for a, b in zip(x, y))
+    assert matrix_label(_entries((3,), lambda i: y[i] * dot), {"x": x, "y": y}) == "xᵀy·y"
+    fro = sp.sqrt(sum(w ** 2 for w in W.ravel()))
+    assert matrix_label(_entries((2, 3), lambda i: 2 * W[i] / fro), {"W": W}) == "2·W/‖W‖_F"
+    assert matrix_label(_entries((2, 3), lambda i: W[i] - 1), {"W": W}) == ""  # W − 𝟙: a term with no array
