@@ -27,7 +27,7 @@ from .errors import DerivationError
 from .sampling import RandomSource, draw_point, other_sizes, search_seed
 from .search import Found, OutsideDomain, explore
 from .spec import Point
-from .spec import READINGS, Claim, Derivation, Require, differentiated_output
+from .spec import Claim, Derivation, Require, differentiated_output, readings_of
 from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
 from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
@@ -136,8 +136,8 @@ def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None,
             row.update(necessity[a][claim.name])
     traceback = next((c.traceback for c in checks.values() if c.traceback), "")
     as_written = claim.as_written
-    if claim.reading:  # the report says which derivative a claim by a symmetric matrix was checked as
-        as_written = f"{as_written} [read as {READINGS[claim.reading]}]".strip()
+    if claim.reading:  # the report says which derivative a claim by a structured matrix was checked as
+        as_written = f"{as_written} [read as {readings_of(derivation.variables[claim.wrt])[claim.reading]}]".strip()
     return ClaimResult(derivation.id, derivation.title, claim.name, as_written, verdict, checks, assumptions,
                        holds_if=holds_if, message=message, reproduce=reproduce, expect=_expected(claim),
                        reason=claim.reason, traceback=traceback)
@@ -549,8 +549,27 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
         c.claimed, c.reference = c.claimed / two, c.reference / two
         c.worst_claimed, c.worst_reference = (float(v[c.worst_index]) for v in (c.claimed, c.reference))
         return c
-    return numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
-                                 noise[value_name], tol, upstream, of=value_name)
+    c = numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
+                              noise[value_name], tol, upstream, of=value_name)
+    if claim.reading and getattr(derivation.variables[claim.wrt], "structure", None) == "diagonal":
+        return _diagonal_reading(claim, positions, point.values[claim.wrt].shape[0], c, err_claimed, tol)
+    return c
+
+
+def _diagonal_reading(claim: Claim, positions: np.ndarray, n: int, c, err_claimed, tol: Tolerance):
+    """The comparison ``c`` (central differences along every entry) in the claim's reading of a
+    diagonal matrix: by its free entries the truth off the diagonal is 0 (nothing moves those entries;
+    the claim is compared with 0 to its own rounding); along diagonal perturbations the entries off
+    the diagonal are not read (compared with themselves)."""
+    off = np.broadcast_to(np.asarray(positions) // n != np.asarray(positions) % n, np.shape(c.claimed))
+    free = claim.reading == "free-entries"
+    reference = np.where(off, 0.0 if free else c.claimed, c.reference)
+    tolerance = np.where(off, tol.safety * np.broadcast_to(err_claimed, off.shape), c.tolerance)
+    skipped = None if c.skipped is None else np.broadcast_to(c.skipped, off.shape) & ~off
+    out = numeric.compare(c.claimed, reference, tolerance, skip=skipped)
+    out.unresolved = min(c.unresolved, out.set_aside)
+    out.set_aside -= out.unresolved
+    return out
 
 
 def _raise_noise(noise: dict, claim: Claim, point: Point, f: np.ndarray, extra: np.ndarray) -> None:

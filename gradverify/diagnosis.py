@@ -4,7 +4,8 @@ Given the claimed array C and the true one T at one point (sympy's derivative,
 or central differences), try in order: wrong shape / transposed, sign flipped,
 off by a constant factor, one term extra, missing or of the wrong sign, wrong
 only at one index (named after the index variable that has that value), wrong
-only where indices repeat. Each relation must hold to DIAGNOSIS_RTOL of the
+only where indices repeat. (A term is named at the matrix level where it is one:
+`gradverify.matrix_terms`.) Each relation must hold to DIAGNOSIS_RTOL of the
 size of T; a relation that holds that closely at a random point is not chance.
 """
 
@@ -99,6 +100,9 @@ def _diagnose(claimed, true, indices, terms, true_terms, parts) -> str:
     found = _factor(C, T, scale)
     if found:
         return found + repeat
+    found = _part_of_term(C - T, scale, terms, list(parts) + list(true_terms))
+    if found:
+        return found
     if not np.any(T) and np.any(C):
         return "claimed nonzero where the truth is 0"
     return _where_wrong(C - T, scale, indices)
@@ -149,6 +153,24 @@ def _term_relation(diff, scale, terms, true_terms, parts=()) -> str:
         t = np.asarray(t, float)
         if t.shape == diff.shape and np.any(t) and _close(-diff, t, scale):
             return f"missing term: {label}"
+    return ""
+
+
+def _part_of_term(diff, scale, terms, true_terms) -> str:
+    """A simple fraction k (0 < k < 1, denominator at most 12) of one term accounting for the whole
+    difference: "missing term: 1/2 of λ·W" (the claim has half of a term of the truth's, or of the
+    derivative of one of the function's terms), "extra term: 1/3 of …" (one term of the claim's is
+    that much too large)."""
+    for kind, sign, group in (("missing term", -1.0, true_terms), ("extra term", 1.0, terms)):
+        for label, t in group:
+            t = np.asarray(t, float)
+            tt = float(np.sum(t * t)) if t.shape == diff.shape else 0.0
+            if tt <= 0:
+                continue
+            k = sign * float(np.sum(diff * t)) / tt
+            f = Fraction(k).limit_denominator(12)
+            if 0 < f < 1 and abs(float(f) - k) <= _RTOL[-1] * abs(k) and _close(sign * diff, float(f) * t, scale):
+                return f"{kind}: {f} of {label}"
     return ""
 
 

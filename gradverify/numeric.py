@@ -669,6 +669,8 @@ class Comparison:
     tolerance: np.ndarray = field(default=None, repr=False)
     #: entries not compared because no finite difference resolves them (`UNRESOLVED`)
     unresolved: int = 0
+    #: the mask of entries set aside (near a kink, or unresolved), as ``compare`` was given it
+    skipped: np.ndarray = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"max_rel_err": self.max_rel_err, "worst_index": list(self.worst_index),
@@ -697,4 +699,4 @@ def compare(claimed: np.ndarray, reference: np.ndarray, tolerance: np.ndarray, s
     return Comparison(ok=bool(np.all(ratio <= 1.0)), max_rel_err=rel, worst_index=tuple(int(i) for i in worst),
                       worst_claimed=float(claimed[worst]), worst_reference=float(reference[worst]),
                       worst_ratio=float(ratio[worst]), set_aside=aside, compared=err.size - aside,
-                      claimed=claimed, reference=reference, tolerance=tolerance)
+                      claimed=claimed, reference=reference, tolerance=tolerance, skipped=skip)

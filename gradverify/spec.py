@@ -142,6 +142,21 @@ STRUCTURES = ("symmetric", "positive-definite", "diagonal")
 #: how a claim by a symmetric matrix reads (`Claim.reading`), and what the report says of each
 READINGS = {"free-entries": "the derivative with respect to the free entries (X_ij and X_ji one entry)",
             "symmetric-perturbation": "the gradient along symmetric perturbations X + εE, E = Eᵀ"}
+#: how a claim by a diagonal matrix reads (optional: without a reading it is read entry by entry, the
+#: gradient of the function of a general matrix at a diagonal point), and what the report says of each
+DIAGONAL_READINGS = {"free-entries": "the derivative with respect to the free entries (the diagonal X_ii; "
+                                     "0 off the diagonal)",
+                     "diagonal-perturbation": "the gradient along diagonal perturbations X + εD, D diagonal "
+                                              "(its diagonal; the entries off it are not read)"}
+
+
+def readings_of(kind) -> dict:
+    """The readings a claim by a variable of this kind may state (`Claim.reading`): their texts."""
+    if isinstance(kind, Real) and kind.symmetric:
+        return READINGS
+    if isinstance(kind, Real) and kind.structure == "diagonal":
+        return DIAGONAL_READINGS
+    return {}
 
 
 def _is_interval(domain) -> bool:
@@ -318,7 +333,9 @@ class Claim:
     seed_text: InitVar[str | None] = None
     #: for ``wrt`` a symmetric (or positive-definite) matrix: how the claim reads, "free-entries"
     #: (∂f/∂θ_ij with X_ij = X_ji = θ_ij: the Matrix Cookbook's symmetric formulas) or
-    #: "symmetric-perturbation" (the symmetric G with df = ⟨G, dX⟩ for every symmetric dX)
+    #: "symmetric-perturbation" (the symmetric G with df = ⟨G, dX⟩ for every symmetric dX); for a
+    #: diagonal matrix (optional) "free-entries" (∂f/∂X_ii on the diagonal, 0 off it) or
+    #: "diagonal-perturbation" (G with df = ⟨G, dX⟩ for every diagonal dX: its diagonal only)
     reading: str | None = None
 
     def __post_init__(self, seed_text):
@@ -545,19 +562,31 @@ def _check_claims(d: "Derivation", where: str) -> None:
             raise InvalidArgument("upstream naming a Real variable (the cotangent dout, the output's shape)",
                                   f"upstream={c.upstream!r} for claim {c.name!r} in {where}")
         _check_order(d, c, where)
-        kind = d.variables.get(c.wrt)
-        structured = isinstance(kind, Real) and kind.symmetric and not c.identity
-        if structured and c.reading not in READINGS:
-            raise InvalidArgument(f"reading= one of {', '.join(map(repr, READINGS))} for a claim by the symmetric "
-                                  f"matrix {c.wrt}", f"reading={c.reading!r} for claim {c.name!r} in {where}",
-                                  "Say which derivative the claim is: with respect to the free entries (the "
-                                  "Cookbook's symmetric formulas) or along symmetric perturbations.")
-        if not structured and c.reading is not None:
-            raise InvalidArgument("reading= only for a claim by a symmetric matrix (Real(..., structure=...))",
-                                  f"reading={c.reading!r} for claim {c.name!r} in {where}")
+        _check_reading(d, c, where)
         if c.expect is not None and c.expect not in verdicts:
             raise InvalidArgument(f"expect= one of {', '.join(verdicts)}", f"expect={c.expect!r} for claim "
                                   f"{c.name!r} in {where}", "Say which verdict the claim is known to get.")
+
+
+def _check_reading(d: "Derivation", c: Claim, where: str) -> None:
+    """A claim by a symmetric matrix states its reading; one by a diagonal matrix may; no other does."""
+    kind = d.variables.get(c.wrt)
+    structured = isinstance(kind, Real) and kind.symmetric and not c.identity
+    if structured and c.reading not in READINGS:
+        raise InvalidArgument(f"reading= one of {', '.join(map(repr, READINGS))} for a claim by the symmetric "
+                              f"matrix {c.wrt}", f"reading={c.reading!r} for claim {c.name!r} in {where}",
+                              "Say which derivative the claim is: with respect to the free entries (the "
+                              "Cookbook's symmetric formulas) or along symmetric perturbations.")
+    diagonal = isinstance(kind, Real) and kind.structure == "diagonal" and not c.identity
+    if diagonal and c.reading not in (None, *DIAGONAL_READINGS):
+        raise InvalidArgument(f"reading= one of {', '.join(map(repr, DIAGONAL_READINGS))} (or none: entry by "
+                              f"entry) for a claim by the diagonal matrix {c.wrt}",
+                              f"reading={c.reading!r} for claim {c.name!r} in {where}",
+                              "Say which derivative the claim is: with respect to the diagonal entries (0 off "
+                              "it), or along diagonal perturbations (its diagonal only).")
+    if not (structured or diagonal) and c.reading is not None:
+        raise InvalidArgument("reading= only for a claim by a structured matrix (Real(..., structure=...))",
+                              f"reading={c.reading!r} for claim {c.name!r} in {where}")
 
 
 def _check_order(d: "Derivation", c: Claim, where: str) -> None:

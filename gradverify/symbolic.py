@@ -20,6 +20,7 @@ A claim is compared with sympy's derivative in two steps:
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from math import comb, prod
@@ -30,10 +31,11 @@ import sympy as sp
 from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, structured, unmet
-from .spec import Claim, Derivation, Index, Indices, Point, Real, resolve_sizes
+from .spec import Claim, Derivation, Index, Indices, Point, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes, term_parts
+from .matrix_terms import matrix_label
 from .breakpoints import breakpoints_on_line, compile_arguments, kink_arguments, line_points
 from .tracebacks import describe
 from .tolerances import DIAGNOSIS_POINTS, SYMBOLIC_DIGITS, SYMBOLIC_PROOF_TERMS, SYMBOLIC_ZERO, TINY
@@ -142,6 +144,7 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
             out_shape = value_shape(J)
             config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
             config.kink_rng = kink_rng
+            config.structures = {n: getattr(k, "structure", None) for n, k in derivation.variables.items()}
             for claim in derivation.claims:
                 res = results[claim.name]
                 if res.status == "error" or (res.status == "refuted" and refuted_at[claim.name] == sizes):
@@ -172,6 +175,9 @@ class _Config:
         self.kink_rng = None
         self._function_kinks = None
         self._parts: dict = {}
+        self._matrix_labels: dict = {}
+        #: each variable's structure (Real(..., structure=...)), for the claims' readings
+        self.structures: dict = {}
 
     def function_parts(self, claim) -> list:
         """The derivative of each of the function's own additive terms (grouped as `term_classes`
@@ -192,6 +198,22 @@ class _Config:
                         out.append((f"∂/∂{claim.wrt} of {label}", arr))
             self._parts[claim.name] = out
         return self._parts[claim.name]
+
+    def matrix_level(self, text: str, groups) -> str:
+        """``text`` with the term it names said at the matrix level where that is one
+        (`gradverify.matrix_terms`: "missing term: cos(a,b)·a/‖a‖² (a, b: rows of A, B)"), else as is."""
+        kind, sep, label = text.partition(": ")
+        if not sep or kind not in ("missing term", "extra term", "sign of one term flipped"):
+            return text
+        fraction = re.match(r"\d+/\d+ of ", label)  # "1/2 of λ·W₀,₀": a fraction of the term
+        fraction, label = (fraction.group(0), label[fraction.end():]) if fraction else ("", label)
+        arr = next((a for group in groups for lab, a in group if lab == label), None)
+        if arr is None:
+            return text
+        key = (label, np.shape(arr))
+        if key not in self._matrix_labels:
+            self._matrix_labels[key] = matrix_label(arr, self.symbols)
+        return f"{kind}: {fraction}{self._matrix_labels[key]}" if self._matrix_labels[key] else text
 
     def function_kinks(self) -> tuple[list, list]:
         """The function's kink arguments, and each compiled (`gradverify.breakpoints`), built once."""
@@ -222,6 +244,7 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
         res.counterexample = _where(cfg.point)
         res.diagnosis = diagnose(np.zeros(to_array(built).shape), np.zeros(expected))
         return
+    truth = _unread(claim, cfg, claimed, truth)
     diff = as_object(claimed - truth)
     # 1. one random point with 50 digits refutes a wrong claim (a right one leaves ~1e-50)
     if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
@@ -258,6 +281,7 @@ def _diagnosis_elsewhere(derivation, claim, cfg: _Config, rng, res) -> None:
         claimed = to_layout(call_spec(claim.expr, cfg.s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
     except ShapeMismatch:
         return
+    truth = _unread(claim, cfg, claimed, truth)
     for _ in range(DIAGNOSIS_POINTS):
         values = _random_values(derivation, cfg, rng, 0)
         sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
@@ -301,14 +325,33 @@ def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tup
 def _off_diagonal_half(claim: Claim, cfg: _Config) -> np.ndarray:
     """Per selected entry of ``claim.wrt``, what sympy's derivative by its symbol is multiplied by:
     1, except ½ off the diagonal of a symmetric matrix read along symmetric perturbations (the
-    symbol θ_ij stands for X_ij and X_ji: ∂f/∂θ_ij = 2 G_ij). A free-entries claim is ∂f/∂θ_ij."""
+    symbol θ_ij stands for X_ij and X_ji: ∂f/∂θ_ij = 2 G_ij), and 0 off the diagonal of a diagonal
+    matrix read by its free entries (nothing moves those). A free-entries claim is ∂f/∂θ_ij."""
+    off = _off_diagonal(claim, cfg)
+    if claim.reading == "symmetric-perturbation":
+        return np.where(off, sp.Rational(1, 2), sp.S.One).astype(object)
+    if claim.reading == "free-entries" and cfg.structures.get(claim.wrt) == "diagonal":
+        return np.where(off, sp.S.Zero, sp.S.One).astype(object)
+    return np.ones(off.shape, dtype=object)
+
+
+def _off_diagonal(claim: Claim, cfg: _Config) -> np.ndarray:
+    """Per selected entry of ``claim.wrt`` (a square matrix, or any array: then all False), whether
+    it lies off the diagonal."""
     arr = cfg.symbols[claim.wrt]
-    shape = np.asarray(arr[claim.select(cfg.s)]).shape
-    if claim.reading != "symmetric-perturbation":
-        return np.ones(shape, dtype=object)
-    n = arr.shape[0]
     flat = np.arange(arr.size).reshape(arr.shape)[claim.select(cfg.s)]
-    return np.vectorize(lambda p: sp.Rational(1, 2) if p // n != p % n else sp.S.One, otypes=[object])(flat)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        return np.zeros(np.shape(flat), dtype=bool)
+    n = arr.shape[0]
+    return np.asarray(flat // n != flat % n)
+
+
+def _unread(claim: Claim, cfg: _Config, claimed: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """``truth``, except where the claim's reading says nothing: a claim by a diagonal matrix read
+    along diagonal perturbations is its diagonal only; off it the claim is taken as it is."""
+    if claim.reading != "diagonal-perturbation":
+        return truth
+    return np.where(np.broadcast_to(_off_diagonal(claim, cfg), np.shape(truth)), claimed, truth)
 
 
 def _is_zero(e) -> bool:
@@ -409,39 +452,54 @@ def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np
     if not fn_args and not claim_args:
         return []
     compiled = fn_compiled + compile_arguments({"claim": claim_args}, cfg.free)
-    position: dict = {}
-    for i, sym in enumerate(cfg.free):  # (a symmetric matrix's free entry sits at (i, j) and (j, i))
-        position.setdefault(sym, []).append(i)
-    variable_of = {sym: name for name, arr in cfg.symbols.items() for sym in arr.ravel()}
-    lines: list = []
-    for g in claim_args + fn_args:  # one moving symbol per argument not crossed yet, the claim's first
-        mine = [sym for sym in cfg.free if sym in g.free_symbols]
-        if mine and not any(sym in lines for sym in mine) and len(lines) < MAX_LINES:
-            lines.append(mine[0])
+    lines = _moving_symbols(cfg, claim_args + fn_args)
     scales = sorted({float(x) for x in derivation.scales}, key=lambda x: (x != 1.0, x))  # unit scale first
-    widest = 2 * max(scales)
-    candidates = []
+    candidates: list = []
     for k, scale in enumerate(scales):
         base = _random_values(derivation, cfg, cfg.kink_rng, k, scales)
-        values = dict(zip(cfg.free, base))
         for sym in lines:
-            kind = derivation.variables[variable_of[sym]]
-            lo, hi = (float(v) for v in in_domain(kind, np.array([-1.0, 1.0]), widest))
-            for priority, x in line_points(breakpoints_on_line(compiled, values, sym, lo, hi), lo, hi, scale):
-                v = base.copy()
-                v[position[sym]] = x
-                if isinstance(kind, Real) and kind.structure == "positive-definite" and \
-                        np.any(np.linalg.eigvalsh(_at_values(cfg.point, cfg.symbols, v).values[variable_of[sym]]) <= 0):
-                    continue  # (a move along one entry can leave the positive-definite cone)
-                v[np.abs(v) < TINY] = 0.0  # as drawing does: a real input is 0 or at least TINY
-                candidates.append((priority, len(candidates), v))
-    candidates.sort(key=lambda c: c[:2])
+            candidates += _line_candidates(derivation, cfg, compiled, base, sym, scale, 2 * max(scales))
+    order = sorted(range(len(candidates)), key=lambda i: (candidates[i][0], i))
     out = []
-    for _, _, v in candidates:
+    for i in order:
+        v = candidates[i][1]
         if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, v)) is None:
             out.append(v)
             if len(out) >= MAX_BREAKPOINT_POINTS:
                 break
+    return out
+
+
+def _moving_symbols(cfg: _Config, arguments: list) -> list:
+    """One moving symbol per kink argument not crossed yet (the claim's arguments first), at most
+    `MAX_LINES`."""
+    lines: list = []
+    for g in arguments:
+        mine = [sym for sym in cfg.free if sym in g.free_symbols]
+        if mine and not any(sym in lines for sym in mine) and len(lines) < MAX_LINES:
+            lines.append(mine[0])
+    return lines
+
+
+def _line_candidates(derivation: Derivation, cfg: _Config, compiled, base: np.ndarray, sym, scale: float,
+                     widest: float) -> list:
+    """(priority, values) at the points around the breakpoints on the line through ``base`` along
+    ``sym`` (a symmetric matrix's free entry sits at (i, j) and (j, i): both move), over the
+    variable's domain at ``widest``."""
+    positions = [i for i, s in enumerate(cfg.free) if s == sym]
+    name = next(n for n, arr in cfg.symbols.items() if any(s == sym for s in arr.ravel()))
+    kind = derivation.variables[name]
+    lo, hi = (float(v) for v in in_domain(kind, np.array([-1.0, 1.0]), widest))
+    out = []
+    for priority, x in line_points(breakpoints_on_line(compiled, dict(zip(cfg.free, base)), sym, lo, hi),
+                                   lo, hi, scale):
+        v = base.copy()
+        v[positions] = x
+        if getattr(kind, "structure", None) == "positive-definite" and \
+                np.any(np.linalg.eigvalsh(_at_values(cfg.point, cfg.symbols, v).values[name]) <= 0):
+            continue  # (a move along one entry can leave the positive-definite cone)
+        v[np.abs(v) < TINY] = 0.0  # as drawing does: a real input is 0 or at least TINY
+        out.append((priority, v))
     return out
 
 
@@ -483,11 +541,13 @@ def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool) -> N
         return
     if degenerate(c_arr, t_arr):
         return
+    groups = (term_classes(claimed), term_classes(truth), cfg.function_parts(claim))
     text = diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
-                    terms=[(label, values_at(arr, sub)) for label, arr in term_classes(claimed)],
-                    true_terms=[(label, values_at(arr, sub)) for label, arr in term_classes(truth)],
-                    parts=[(label, values_at(arr, sub)) for label, arr in cfg.function_parts(claim)],
+                    terms=[(label, values_at(arr, sub)) for label, arr in groups[0]],
+                    true_terms=[(label, values_at(arr, sub)) for label, arr in groups[1]],
+                    parts=[(label, values_at(arr, sub)) for label, arr in groups[2]],
                     rtol=EXACT_RTOL)
+    text = cfg.matrix_level(text, groups)
     res.observations.append(Observation(text, dict(cfg.point.sizes), fresh))
 
 

@@ -292,3 +292,81 @@ def test_monte_carlo_arithmetic_keeps_watching_through_numpy_functions():
         assert isinstance(joined, Watched) and mca.seen == 1 and np.array_equal(joined, np.r_[w, x])
         spread.append(float(1.0 - 1.0 / (1.0 + np.exp(-z))))
     assert (max(spread) - min(spread)) / abs(np.mean(spread)) > 1e-8  # float64 of it is off by ~1e-7 of itself
+
+
+# ---- entries central differences cannot resolve (numeric.UNRESOLVED) -----------------------------------------
+#: the width of the bands the slope below is constant on: a factor 64, the factor between the finer
+#: readings of an entry (numeric.FINER), so that every reading falls in a band of its own
+_BAND = 2.0 ** -20
+#: below this |x − c| the slope is 1 (the code's claim at x = c, unchanged by one-ulp moves of x and c,
+#: and below the finest step central differences take)
+_ZERO = 2.0 ** -48
+
+
+def _banded():
+    """f(x, c) = Σ (x − c) · k(|x − c|), the slope k 2 or 1 on alternate bands [64ᵐ B, 64ᵐ⁺¹ B) of |x − c|
+    (2 on the band of the default step; k = 1 at |x − c| < 2⁻⁴⁸). Away from c the function is linear near the point and ∂f/∂x = k. At x = c it has
+    no derivative: f is odd about c, so every stencil's fourth difference is 0 (no kink is seen) and
+    D_h = D_2h (no truncation error is seen), yet D_h is 1 or 2 as the step's band alternates: no two
+    readings at finer steps agree, whatever the step."""
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    def k_sym(d):
+        band = sp.floor((sp.log(sp.Abs(d), 2) - np.log2(_BAND)) / 6)
+        return sp.Piecewise((sp.S.One, sp.Abs(d) < _ZERO), (2 - sp.Mod(band, 2), True))
+
+    def k(d):
+        with np.errstate(divide="ignore"):
+            band = np.floor((np.log2(np.where(np.abs(d) < _ZERO, 1.0, np.abs(d))) - np.log2(_BAND)) / 6)
+        return np.where(np.abs(d) < _ZERO, 1.0, 2.0 - np.mod(band, 2))
+
+    def code(x, c):
+        d = x - c
+        return float(np.sum(d * k(d))), k(d)
+
+    return Derivation(
+        id="banded", title="a slope constant on bands of |x − c|", dims={"n": (2, 2)},
+        variables={"x": Real("n", domain=(-1, 1)), "c": Real("n", domain=(-1, 1))},
+        function=lambda s: sum((xi - ci) * k_sym(xi - ci) for xi, ci in zip(s.x, s.c)),
+        claims=[Claim("∂f/∂x", lambda s: sp.Matrix([k_sym(xi - ci) for xi, ci in zip(s.x, s.c)]), output="g",
+                      wrt="x")],
+        implementation=Implementation(code, args=("x", "c"), returns=("f", "g")))
+
+
+def _banded_point(x, c):
+    return Point({"n": 2}, {"x": np.array(x), "c": np.array(c)}, 1.0)
+
+
+def test_an_entry_no_finite_difference_resolves_is_set_aside_as_unresolved_not_failed():
+    from gradverify.checks import evaluate_point
+
+    d = _banded()
+    at_c = evaluate_point(d, _banded_point([0.3, -0.7], [0.3, 0.1]), DEFAULT_TOLERANCE,
+                          only=("∂f/∂x", "finite_difference"))[("∂f/∂x", "finite_difference")]
+    assert at_c.ok and at_c.unresolved == 1 and at_c.set_aside == 0 and at_c.compared == 1
+    # in a check: counted under its reason, and the check's cell says so
+    checks = numeric_checks(d, (), Options(seed=0, examples=4), explicit=(_banded_point([0.3, -0.7], [0.3, 0.1]),))
+    fd = checks["∂f/∂x"]["finite_difference"]
+    # (this one, and hypothesis's x = c = 0)
+    assert fd.status == "pass" and set(fd.figures.set_aside) == {numeric.UNRESOLVED}
+    n = fd.figures.set_aside[numeric.UNRESOLVED]
+    assert n >= 1
+    from gradverify.report.rows import _numeric_cell
+
+    assert f"({n} not resolved by finite differences, not compared)" in _numeric_cell("finite_difference", fd, False)
+
+
+def test_the_same_claim_is_resolved_and_compared_at_a_benign_point():
+    from gradverify.checks import evaluate_point
+
+    d = _banded()
+    away = evaluate_point(d, _banded_point([0.3, -0.7], [0.1, 0.1]), DEFAULT_TOLERANCE,
+                          only=("∂f/∂x", "finite_difference"))[("∂f/∂x", "finite_difference")]
+    assert away.ok and away.unresolved == 0 and away.set_aside == 0 and away.compared == 2
+    # and a wrong claim there is refuted: the slope on |x − c| = 0.2 is 2, not 1
+    wrong = replace_impl(d, lambda x, c: (float(np.sum((x - c) * 2.0)), np.ones_like(x)))
+    bad = evaluate_point(wrong, _banded_point([0.3, -0.7], [0.1, 0.1]), DEFAULT_TOLERANCE,
+                         only=("∂f/∂x", "finite_difference"))[("∂f/∂x", "finite_difference")]
+    assert not bad.ok and bad.unresolved == 0

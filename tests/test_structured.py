@@ -54,9 +54,59 @@ def _by_matrix(reading=None, structure="symmetric", dims=("n", "n")):
 def test_a_claim_by_a_symmetric_matrix_must_state_its_reading():
     with pytest.raises(InvalidArgument, match="reading= one of"):
         _by_matrix()
-    with pytest.raises(InvalidArgument, match="reading= only for a claim by a symmetric matrix"):
+    with pytest.raises(InvalidArgument, match="reading= only for a claim by a structured matrix"):
         _by_matrix(reading="free-entries", structure=None)
     with pytest.raises(InvalidArgument, match="structure= one of"):
         _by_matrix(reading="free-entries", structure="hermitian")
     with pytest.raises(InvalidArgument, match="on a square matrix"):
         Real("n", "m", structure="symmetric")
+
+
+# ---- a diagonal matrix's readings ------------------------------------------------------------------------------
+def _trace(reading, diagonal_only):
+    """tr(A X) for a diagonal X: the gradient of the function of a general matrix is Aᵀ; by the free
+    (diagonal) entries it is I∘Aᵀ (0 off the diagonal); along diagonal perturbations only its
+    diagonal is read, and Aᵀ and I∘Aᵀ both have the right one."""
+    def claim(s):
+        return sp.Matrix(s.n, s.n, lambda i, j: s.A[j, i] if i == j or not diagonal_only else 0)
+
+    def code(X, A):
+        return float(np.trace(A @ X)), (np.diag(np.diag(A)) if diagonal_only else A.T.copy())
+
+    return Derivation(id="trace-diag", title="tr(AX), X diagonal", dims={"n": (2, 3)},
+                      variables={"X": Real("n", "n", structure="diagonal"), "A": Real("n", "n")},
+                      function=lambda s: (s.A * s.X).trace(),
+                      claims=[Claim("∂f/∂X", claim, output="g", wrt="X", reading=reading,
+                                    as_written="I∘Aᵀ" if diagonal_only else "Aᵀ")],
+                      implementation=Implementation(code, args=("X", "A"), returns=("f", "g")))
+
+
+@pytest.mark.parametrize("reading, diagonal_only, verdict", [
+    pytest.param("free-entries", True, "holds", id="free-entries:I∘Aᵀ-holds"),
+    pytest.param("free-entries", False, "refuted", id="free-entries:Aᵀ-refuted"),
+    pytest.param("diagonal-perturbation", False, "holds", id="diagonal-perturbation:Aᵀ-holds"),
+    pytest.param("diagonal-perturbation", True, "holds", id="diagonal-perturbation:I∘Aᵀ-holds"),
+    pytest.param(None, False, "holds", id="entry-by-entry:Aᵀ-holds"),
+    pytest.param(None, True, "refuted", id="entry-by-entry:I∘Aᵀ-refuted"),
+])
+def test_a_claim_by_a_diagonal_matrix_is_checked_in_its_reading_and_the_report_says_which(reading, diagonal_only,
+                                                                                           verdict):
+    row = check_derivation(_trace(reading, diagonal_only), Options(seed=0, examples=8))[0]
+    assert row.verdict == verdict, row.as_dict()
+    statuses = {name: c.status for name, c in row.checks.items()}
+    if verdict == "refuted":  # both the symbolic check and central differences see it
+        assert statuses["symbolic"] == "refuted" and statuses["finite_difference"] == "fail", statuses
+    else:
+        assert statuses["symbolic"] in ("proved", "sampled") and statuses["finite_difference"] == "pass", statuses
+    said = {"free-entries": "[read as the derivative with respect to the free entries (the diagonal X_ii; 0 off the "
+                            "diagonal)]",
+            "diagonal-perturbation": "[read as the gradient along diagonal perturbations X + εD, D diagonal (its "
+                                     "diagonal; the entries off it are not read)]"}
+    assert row.as_written.endswith(said[reading]) if reading else "[read as" not in row.as_written
+
+
+def test_a_claim_by_a_diagonal_matrix_states_a_reading_it_has():
+    with pytest.raises(InvalidArgument, match="reading= one of 'free-entries', 'diagonal-perturbation'"):
+        _trace("symmetric-perturbation", True)
+    with pytest.raises(InvalidArgument, match="reading= one of 'free-entries', 'symmetric-perturbation'"):
+        _by_matrix(reading="diagonal-perturbation")

@@ -46,6 +46,7 @@ def code(with_term):
 
 
 EXPECTED = {"cosine-rows": ("holds", "none"), "cosine-rows-missing-term": ("refuted", "term cos·a/‖a‖² missing")}
+DIAGNOSIS = {"cosine-rows": "", "cosine-rows-missing-term": "missing term: cos(a,b)·a/‖a‖² (a, b: rows of A, B)"}
 
 for _id, _term in (("cosine-rows", True), ("cosine-rows-missing-term", False)):
     globals()[_id.replace("-", "_")] = Derivation(
