@@ -7,15 +7,14 @@ at any size.
 from __future__ import annotations
 
 import copy
-import random
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import rounding_modes
-from .rng import GLOBAL_RNG_LOCK, keeping
+from .calling import difference, modified, running, snapshot
+from .rng import keeping
 from .errors import DerivationError, InvalidArgument
 from .frameworks import framework, framework_of_values
 from .sampling import room_in_domain
@@ -58,58 +57,43 @@ class CallLog:
             self.epsilon = max(self.epsilon, float(np.finfo(dtype).eps))
 
 
-#: one pinned call at a time: the global random states are shared by every thread (the one lock
-#: gradcheck's ``pin_rng=True`` takes too)
-_GLOBAL_RNG = GLOBAL_RNG_LOCK
-
-
-@contextmanager
-def _pinned_rng(log: CallLog | None):
-    """Run the user's code with ``np.random`` and ``random`` seeded with `PINNED_SEED`. With
-    ``log``, whether the code drew from them goes to it (reading the states costs ~0.3 ms, so
-    only `call_twice` asks). `keeping_global_rng` gives the caller's states back after a check."""
-    with _GLOBAL_RNG:
-        np.random.seed(PINNED_SEED)
-        random.seed(PINNED_SEED)
-        fresh = (np.random.get_state(), random.getstate()) if log is not None else None
-        yield
-        if fresh is not None and (random.getstate() != fresh[1] or not _same_state(np.random.get_state(), fresh[0])):
-            log.rng_pinned = True
-
-
 #: the global ``np.random`` and ``random`` states as they were before the block (one home: `rng.keeping`)
 keeping_global_rng = keeping
-
-
-def _same_state(a, b) -> bool:
-    return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
 
 
 def _run(impl: Implementation, args, log, what=""):
     """``fn(*args)`` with the RNG pinned, in the library the code is written in; an exception, or a
     change to an argument, is the derivation's error."""
     fn, names, written_in = impl.fn, impl.args, impl.written_in
-    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in args]
+    before = snapshot(args, deep=True)
     try:
         code = framework(written_in)
     except InvalidArgument as exc:
         raise DerivationError(str(exc)) from None
     try:
-        with _pinned_rng(log), np.errstate(all="ignore"):  # an overflow that matters shows up as inf or NaN
+        # an overflow that matters shows up as inf or NaN; the RNGs seeded with PINNED_SEED, whether the
+        # code drew from them told to the log (only `call_twice` asks)
+        with running(PINNED_SEED, _IGNORE, observe=log is not None) as seen:
             out = code.call(fn, args)
     except Exception as exc:  # the user's code: any exception is theirs to see
         raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}"
                               f"{user_frame(exc)}{_framework_hint(exc, written_in)}{_int_hint(exc, names, args)}") \
             from exc
+    if seen.drew:
+        log.rng_pinned = True
     if written_in == "numpy":
         _returned_numpy(fn, out)
-    for name, old, new in zip(names, before, args):
-        if not _unchanged(old, new):
-            raise DerivationError(
-                f"implementation {fn.__name__} modifies its argument `{name}` in place; the caller's array "
-                f"changes and every later use of it sees other numbers. Work on a copy: `{name} = {name}.copy()` "
-                f"first, or `{name} = {name} - ...` instead of `{name} -= ...`", fn=fn)
+    for i in modified(before, args)[:1]:
+        name = names[i]
+        raise DerivationError(
+            f"implementation {fn.__name__} modifies its argument `{name}` in place; the caller's array "
+            f"changes and every later use of it sees other numbers. Work on a copy: `{name} = {name}.copy()` "
+            f"first, or `{name} = {name} - ...` instead of `{name} -= ...`", fn=fn)
     return out
+
+
+#: numpy's floating-point error handling for the implementation's calls
+_IGNORE = {"all": "ignore"}
 
 
 def _framework_hint(exc: BaseException, written_in: str) -> str:
@@ -146,13 +130,6 @@ def _returned_numpy(fn, out) -> None:
             + f"; say Implementation(..., framework={found!r}): then it gets float64 "
             f"{'tensors' if found == 'torch' else 'arrays (64-bit mode on)'} and Monte Carlo arithmetic sees "
             "its operations", fn=fn)
-
-
-def _unchanged(old, new) -> bool:
-    if isinstance(old, np.ndarray):
-        new = np.asarray(new)
-        return old.shape == new.shape and old.tobytes() == new.tobytes()
-    return old == new
 
 
 def call(derivation: Derivation, point: Point, values: dict | None = None,
@@ -232,12 +209,12 @@ def call_twice(derivation: Derivation, point: Point, log: CallLog | None = None)
     second = call(derivation, point, log=log)
     for name, a in first.items():
         b = second[name]
-        if a.tobytes() != b.tobytes():
-            diff = np.abs(a - b)
-            worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
-            at = f" at {list(map(int, worst))}" if worst else ""
+        differs = difference(a, b)
+        if differs is not None:
+            largest, worst = differs
+            at = f" at {list(worst)}" if worst else ""
             raise DerivationError(
-                f"not deterministic: outputs differ between two calls at the same point by {float(diff[worst]):.3g} "
+                f"not deterministic: outputs differ between two calls at the same point by {largest:.3g} "
                 f"(in {name}{at}: {float(a[worst])!r} then {float(b[worst])!r}), with np.random and random "
                 f"seeded alike before each call. Draw random numbers from np.random or random (gradverify "
                 f"seeds both), or take a seeded generator or the random draws as an argument",
