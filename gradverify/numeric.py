@@ -1,4 +1,12 @@
-"""The numeric side: calling the implementation, its rounding noise, and central differences.
+"""The report's numeric side: a derivation's implementation called at a `Point`, its rounding
+noise, and central differences entry by entry.
+
+The mechanisms are the shared core's, the same as gradcheck's: calling user code
+(`calling.py`: the pinned RNGs, writes to arguments, determinism) and central
+differences (`differences.py`: the stencil, the Richardson pair, kinks, finer steps).
+Here they are adapted to a derivation: which variable moves and how (a symmetric
+matrix's partner entry, a batched call, the domain's room), the outputs named by
+``returns``, their shapes and finiteness, and the report's messages.
 
 Nothing here imports sympy: these are the checks a user's numpy code can run
 at any size.
