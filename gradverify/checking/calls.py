@@ -428,8 +428,9 @@ class Calls:
         kept = Evaluation(first.value, [np.array(g, copy=True) for g in first.grads])
         second = self.real()
         for slot, (was, now) in enumerate(zip(first.grads, second.grads)):
-            if np.may_share_memory(was, now) and not np.array_equal(kept.grads[slot], now, equal_nan=True):
-                step = _largest_difference(Evaluation(0.0, [kept.grads[slot]]), Evaluation(0.0, [now]))
+            changed = difference(kept.grads[slot], now) if np.may_share_memory(was, now) else None
+            if changed is not None:
+                step = changed[0]
                 raise NotDeterministic(
                     f"fn returned the same gradient array for args[{self.wrt[slot]}] as in the call before, "
                     f"changed (by up to {step:.3g}): it accumulates into it (self.dW += …, or a torch .grad "
