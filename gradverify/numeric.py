@@ -1,4 +1,12 @@
-"""The numeric side: calling the implementation, its rounding noise, and central differences.
+"""The report's numeric side: a derivation's implementation called at a `Point`, its rounding
+noise, and central differences entry by entry.
+
+The mechanisms are the shared core's, the same as gradcheck's: calling user code
+(`calling.py`: the pinned RNGs, writes to arguments, determinism) and central
+differences (`differences.py`: the stencil, the Richardson pair, kinks, finer steps).
+Here they are adapted to a derivation: which variable moves and how (a symmetric
+matrix's partner entry, a batched call, the domain's room), the outputs named by
+``returns``, their shapes and finiteness, and the report's messages.
 
 Nothing here imports sympy: these are the checks a user's numpy code can run
 at any size.
@@ -7,22 +15,22 @@ at any size.
 from __future__ import annotations
 
 import copy
-import random
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import rounding_modes
-from .rng import GLOBAL_RNG_LOCK, keeping
+from .calling import difference, modified, running, snapshot
+from .rng import keeping
 from .errors import DerivationError, InvalidArgument
 from .frameworks import framework, framework_of_values
 from .sampling import room_in_domain
 from .sympy_eval import user_frame
 from .spec import Point
 from .spec import Derivation, Implementation
-from .tolerances import Tolerance
+from .tolerances import FINER_READINGS, KINK_SHRINK, Tolerance
+from .differences import agree, apart, central, fourth_difference, shrinks, stencil
 from .mca import MonteCarloArithmetic, one_ulp
 from .watching import Watched
 
@@ -57,58 +65,43 @@ class CallLog:
             self.epsilon = max(self.epsilon, float(np.finfo(dtype).eps))
 
 
-#: one pinned call at a time: the global random states are shared by every thread (the one lock
-#: gradcheck's ``pin_rng=True`` takes too)
-_GLOBAL_RNG = GLOBAL_RNG_LOCK
-
-
-@contextmanager
-def _pinned_rng(log: CallLog | None):
-    """Run the user's code with ``np.random`` and ``random`` seeded with `PINNED_SEED`. With
-    ``log``, whether the code drew from them goes to it (reading the states costs ~0.3 ms, so
-    only `call_twice` asks). `keeping_global_rng` gives the caller's states back after a check."""
-    with _GLOBAL_RNG:
-        np.random.seed(PINNED_SEED)
-        random.seed(PINNED_SEED)
-        fresh = (np.random.get_state(), random.getstate()) if log is not None else None
-        yield
-        if fresh is not None and (random.getstate() != fresh[1] or not _same_state(np.random.get_state(), fresh[0])):
-            log.rng_pinned = True
-
-
 #: the global ``np.random`` and ``random`` states as they were before the block (one home: `rng.keeping`)
 keeping_global_rng = keeping
-
-
-def _same_state(a, b) -> bool:
-    return a[0] == b[0] and a[2:] == b[2:] and np.array_equal(a[1], b[1])
 
 
 def _run(impl: Implementation, args, log, what=""):
     """``fn(*args)`` with the RNG pinned, in the library the code is written in; an exception, or a
     change to an argument, is the derivation's error."""
     fn, names, written_in = impl.fn, impl.args, impl.written_in
-    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in args]
+    before = snapshot(args, deep=True)
     try:
         code = framework(written_in)
     except InvalidArgument as exc:
         raise DerivationError(str(exc)) from None
     try:
-        with _pinned_rng(log), np.errstate(all="ignore"):  # an overflow that matters shows up as inf or NaN
+        # an overflow that matters shows up as inf or NaN; the RNGs seeded with PINNED_SEED, whether the
+        # code drew from them told to the log (only `call_twice` asks)
+        with running(PINNED_SEED, _IGNORE, observe=log is not None) as seen:
             out = code.call(fn, args)
     except Exception as exc:  # the user's code: any exception is theirs to see
         raise DerivationError(f"implementation {fn.__name__} raised {type(exc).__name__}{what}: {exc}"
                               f"{user_frame(exc)}{_framework_hint(exc, written_in)}{_int_hint(exc, names, args)}") \
             from exc
+    if seen.drew:
+        log.rng_pinned = True
     if written_in == "numpy":
         _returned_numpy(fn, out)
-    for name, old, new in zip(names, before, args):
-        if not _unchanged(old, new):
-            raise DerivationError(
-                f"implementation {fn.__name__} modifies its argument `{name}` in place; the caller's array "
-                f"changes and every later use of it sees other numbers. Work on a copy: `{name} = {name}.copy()` "
-                f"first, or `{name} = {name} - ...` instead of `{name} -= ...`", fn=fn)
+    for i in modified(before, args)[:1]:
+        name = names[i]
+        raise DerivationError(
+            f"implementation {fn.__name__} modifies its argument `{name}` in place; the caller's array "
+            f"changes and every later use of it sees other numbers. Work on a copy: `{name} = {name}.copy()` "
+            f"first, or `{name} = {name} - ...` instead of `{name} -= ...`", fn=fn)
     return out
+
+
+#: numpy's floating-point error handling for the implementation's calls
+_IGNORE = {"all": "ignore"}
 
 
 def _framework_hint(exc: BaseException, written_in: str) -> str:
@@ -145,13 +138,6 @@ def _returned_numpy(fn, out) -> None:
             + f"; say Implementation(..., framework={found!r}): then it gets float64 "
             f"{'tensors' if found == 'torch' else 'arrays (64-bit mode on)'} and Monte Carlo arithmetic sees "
             "its operations", fn=fn)
-
-
-def _unchanged(old, new) -> bool:
-    if isinstance(old, np.ndarray):
-        new = np.asarray(new)
-        return old.shape == new.shape and old.tobytes() == new.tobytes()
-    return old == new
 
 
 def call(derivation: Derivation, point: Point, values: dict | None = None,
@@ -231,12 +217,12 @@ def call_twice(derivation: Derivation, point: Point, log: CallLog | None = None)
     second = call(derivation, point, log=log)
     for name, a in first.items():
         b = second[name]
-        if a.tobytes() != b.tobytes():
-            diff = np.abs(a - b)
-            worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
-            at = f" at {list(map(int, worst))}" if worst else ""
+        differs = difference(a, b)
+        if differs is not None:
+            largest, worst = differs
+            at = f" at {list(worst)}" if worst else ""
             raise DerivationError(
-                f"not deterministic: outputs differ between two calls at the same point by {float(diff[worst]):.3g} "
+                f"not deterministic: outputs differ between two calls at the same point by {largest:.3g} "
                 f"(in {name}{at}: {float(a[worst])!r} then {float(b[worst])!r}), with np.random and random "
                 f"seeded alike before each call. Draw random numbers from np.random or random (gradverify "
                 f"seeds both), or take a seeded generator or the random draws as an argument",
@@ -448,19 +434,24 @@ def selected_positions(shape: tuple, index) -> np.ndarray:
     return flat if index is None else np.asarray(flat[index])
 
 
-def _stencil(derivation: Derivation, point: Point, var: str, positions: np.ndarray, tol: Tolerance,
-             of: str | None = None):
-    """The implementation's value at x ± h and x ± 2h along each selected entry of ``var``:
-    ((f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims; the steps h, (n,))."""
-    x0 = point.values[var]
-    flat = positions.ravel()
-    xs = x0.ravel()[flat]
-    h = tol.fd_step * np.maximum(1.0, np.abs(xs))
-    # x ± 2h stays inside the variable's domain (log p at p = 1e-6 with h = 6e-6 is NaN)
+def _steps(derivation: Derivation, var: str, xs: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Steps ``h`` at the entries ``xs`` of ``var``, kept so that x ± 2h stays inside the variable's domain
+    (log p at p = 1e-6 with h = 6e-6 is NaN) and made exactly representable at each x."""
     h = np.minimum(h, room_in_domain(derivation.variables[var], xs) / 4)
-    h = (xs + h) - xs  # steps exactly representable at each x
-    moves = np.stack([h, -h, 2 * h, -2 * h])  # (4, n)
-    return _values_at_moves(derivation, point, var, flat, moves, of), h  # (4, n) + value dims
+    return (xs + h) - xs
+
+
+def _default_steps(derivation: Derivation, point: Point, var: str, flat: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """The first step of each entry ``flat`` of ``var``: fd_step · max(1, |x|), within the domain (`_steps`)."""
+    xs = point.values[var].ravel()[flat]
+    return _steps(derivation, var, xs, tol.fd_step * np.maximum(1.0, np.abs(xs)))
+
+
+def _stencil(derivation: Derivation, point: Point, var: str, flat: np.ndarray, h: np.ndarray,
+             of: str | None = None) -> tuple:
+    """The implementation's value at x ± h and x ± 2h along each entry ``flat`` of ``var`` (`differences.stencil`):
+    (f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims."""
+    return stencil(lambda moves: _values_at_moves(derivation, point, var, flat, moves, of), h)
 
 
 def _layout(a, positions):  # (n, *out) -> (*out, *selected)
@@ -475,17 +466,28 @@ def central_difference(derivation: Derivation, point: Point, var: str, positions
     Returns (D_h, truncation estimate, step h, max |f(x +- h)|), each laid out as
     value dims + selected dims.
     """
-    (fp, fm, fp2, fm2), h = _stencil(derivation, point, var, positions, tol)
-    d_h, trunc, steps, sizes = _differences(fp, fm, fp2, fm2, h)
-    return tuple(_layout(a, positions) for a in (d_h, trunc, steps, sizes))
+    flat = positions.ravel()
+    h = _default_steps(derivation, point, var, flat, tol)
+    c = central(*_stencil(derivation, point, var, flat, h), h)
+    return tuple(_layout(a, positions) for a in (c.d_h, c.truncation, np.broadcast_to(c.h, c.d_h.shape), c.size))
 
 
-def _differences(fp, fm, fp2, fm2, h):
-    hb = h.reshape((-1,) + (1,) * (fp.ndim - 1))
-    d_h, d_2h = (fp - fm) / (2 * hb), (fp2 - fm2) / (4 * hb)
-    sizes = np.maximum(np.abs(fp), np.abs(fm))
-    trunc = np.abs(d_2h - d_h) / 3.0  # Richardson: D_h's error is c h², D_2h's 4 c h²
-    return d_h, trunc, np.broadcast_to(hb, d_h.shape), sizes
+def _reading(derivation: Derivation, point: Point, var: str, flat: np.ndarray, h: np.ndarray, f, noise_f,
+             tol: Tolerance, of: str | None = None) -> tuple:
+    """Central differences at the steps ``h`` along the entries ``flat`` of ``var``, with their bound:
+    (D_h, its error bound, near a kink, the step), each (n, *value dims).
+
+    The bound is safety · (truncation + err(f)/h), err(f) the noise measured at x and the final rounding
+    at x ± h: the estimate's own error, not the claim's. Near a kink: see `fd_comparison`."""
+    values = _stencil(derivation, point, var, flat, h, of)
+    c = central(*values, h)
+    fourth = fourth_difference(f, *values)
+    err_step = noise_f + tol.unit_roundoff * c.size
+    err_stencil = err_step + tol.unit_roundoff * np.maximum(np.abs(values[2]), np.abs(values[3]))  # x ± 2h as well
+    steps = np.broadcast_to(c.h, c.d_h.shape)
+    bound = tol.safety * (c.truncation + err_step / steps)
+    kink = (fourth > 16 * err_stencil) & (fourth > 4 * steps * c.truncation) & (fourth > steps * bound)
+    return c.d_h, bound, kink, steps
 
 
 #: the steps of the finite-difference error curve (report.html), largest first
@@ -547,16 +549,10 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
     out inflates the truncation estimate enough to cover D_h's error. A wrong mask is still
     refuted at every point whose stencil crosses no kink.
     """
-    (fp, fm, fp2, fm2), h = _stencil(derivation, point, var, positions, tol, of)
-    d_h, trunc, steps, sizes = _differences(fp, fm, fp2, fm2, h)
-    fourth = np.abs(fp2 - 4 * fp + 6 * np.asarray(f) - 4 * fm + fm2)
-    # the rounding error of f(x ± h): the noise measured at x, and the final rounding at x ± h
-    err_step = noise_f + tol.unit_roundoff * sizes
-    err_stencil = err_step + tol.unit_roundoff * np.maximum(np.abs(fp2), np.abs(fm2))  # x ± 2h as well
-    d_h, trunc, steps, err_step, err_stencil, fourth = (_layout(a, positions) for a in (
-        d_h, trunc, steps, err_step, err_stencil, fourth))
-    numeric_tol = tol.safety * (trunc + err_step / steps)  # the estimate's own error: not the claim's
-    kink = (fourth > 16 * err_stencil) & (fourth > 4 * steps * trunc) & (fourth > steps * numeric_tol)
+    flat = positions.ravel()
+    h = _default_steps(derivation, point, var, flat, tol)
+    d_h, numeric_tol, kink, steps = (_layout(a, positions)
+                                     for a in _reading(derivation, point, var, flat, h, f, noise_f, tol, of))
     if upstream is not None:  # a backward pass: the derivative of Σ dout ⊙ out, its error bounded alike
         axes = (list(range(np.ndim(upstream))), list(range(np.ndim(upstream))))
         d_h = np.tensordot(upstream, d_h, axes=axes)
@@ -574,14 +570,6 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
 
 #: why an entry is set aside (`NumericFigures.set_aside`): no two readings at finer steps agree
 UNRESOLVED = "not resolved by finite differences"
-
-
-#: how much finer each reading of an entry that failed or was near a kink is taken again (`_finer`),
-#: and how many such readings at most; then one more at the entry's own scale (fd_step · |x|, or the
-#: smallest nonzero |x| of its variable where x is 0) and 64× below it: a row of norm 2e-6 or 8e-78
-#: is smooth at its own scale, not at the default step 6e-6
-FINER = 64.0
-FINER_READINGS = 2
 
 
 def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, tol, d_h, numeric_tol, kink, steps,
@@ -605,48 +593,32 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
     h0 = as_rows(steps)[idx].reshape(len(idx), -1)[:, 0]
     nonzero = np.abs(x0[x0 != 0])
     own = np.where(xs != 0, np.abs(xs), nonzero.min() if nonzero.size else 0.0) * tol.fd_step
-    levels = [h0 / FINER ** k for k in range(1, FINER_READINGS + 1)]
+    levels = [h0 / shrink for shrink in shrinks(FINER_READINGS)]
     at_own = (own > 0) & (own < levels[-1] / 4)  # the entry's own scale is far below the default's
-    levels.append(np.where(at_own, own, levels[-1] / FINER))
-    levels.append(levels[-1] / FINER)
+    levels.append(np.where(at_own, own, levels[-1] / KINK_SHRINK))
+    levels.append(levels[-1] / KINK_SHRINK)
     readings = [(as_rows(d_h)[idx], as_rows(numeric_tol)[idx], as_rows(kink)[idx])]
     for h in levels:
-        readings.append(_reading(derivation, point, var, flat, h, f, noise_f, tol, of))
+        h = _steps(derivation, var, xs, h)
+        h = np.where(h > 0, h, np.spacing(np.maximum(np.abs(xs), np.finfo(float).tiny)) * 4)
+        readings.append(_reading(derivation, point, var, flat, h, f, noise_f, tol, of)[:3])
     d_rows, t_rows, k_rows = (np.array(as_rows(a), copy=True) for a in (d_h, numeric_tol, kink))
     unresolved = np.zeros(k_rows.shape, dtype=bool)
     for j, i in enumerate(idx):
         for (d1, t1, k1), (d2, t2, k2) in zip(readings, readings[1:]):
             a, b = (d1[j], t1[j], k1[j]), (d2[j], t2[j], k2[j])
-            if not (np.any(a[2]) or np.any(b[2])) and np.all(np.abs(a[0] - b[0]) <= a[1] + b[1]):
+            if not (np.any(a[2]) or np.any(b[2])) and np.all(agree(a[0], b[0], a[1] + b[1])):
                 d_rows[i], t_rows[i], k_rows[i] = a[0], a[1] + np.abs(a[0] - b[0]), False
                 break
         else:
             (d0, t0, k0), (d1, t1, k1) = (r[j] for r in readings[0]), (r[j] for r in readings[1])
-            if not (np.any(k0) or np.any(k1)) and np.any(np.abs(d0 - d1) > t0 + t1):
+            if not (np.any(k0) or np.any(k1)) and np.any(apart(d0, d1, t0 + t1)):
                 # no kink, yet the default reading and the next finer one disagree beyond both bounds and
                 # no two readings converge: finite differences cannot resolve this entry here; set aside
                 # and counted, not a failure
                 unresolved[i] = True
     back = lambda a: np.moveaxis(a, 0, -1).reshape(d_h.shape)  # noqa: E731
     return back(d_rows), back(t_rows), back(k_rows), back(unresolved)
-
-
-def _reading(derivation, point, var, flat, h, f, noise_f, tol, of: str | None = None):
-    """Central differences at steps ``h`` along the entries ``flat`` of ``var``: (D_h, its error bound,
-    near a kink), each (n, *value dims)."""
-    xs = np.asarray(point.values[var], dtype=np.float64).ravel()[flat]
-    h = np.minimum(h, room_in_domain(derivation.variables[var], xs) / 4)
-    h = (xs + h) - xs
-    h = np.where(h > 0, h, np.spacing(np.maximum(np.abs(xs), np.finfo(float).tiny)) * 4)
-    moves = np.stack([h, -h, 2 * h, -2 * h])
-    fp, fm, fp2, fm2 = _values_at_moves(derivation, point, var, flat, moves, of)
-    d, trunc, steps, sizes = _differences(fp, fm, fp2, fm2, h)
-    fourth = np.abs(fp2 - 4 * fp + 6 * np.asarray(f) - 4 * fm + fm2)
-    err_step = noise_f + tol.unit_roundoff * sizes
-    err_stencil = err_step + tol.unit_roundoff * np.maximum(np.abs(fp2), np.abs(fm2))
-    bound = tol.safety * (trunc + err_step / steps)
-    kink = (fourth > 16 * err_stencil) & (fourth > 4 * steps * trunc) & (fourth > steps * bound)
-    return d, bound, kink
 
 
 @dataclass

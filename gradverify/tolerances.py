@@ -61,6 +61,7 @@ __all__ = [
     "STEP_SIZED",
     "STEP_FLOOR",
     "KINK_LEVELS",
+    "FINER_READINGS",
     "BRANCH_FLIP",
     "INCONCLUSIVE_RESOLUTION",
     "WEAK_PASS_RESOLUTION",
@@ -222,6 +223,11 @@ KINK_SHRINK = 64.0
 #: it should explain. An input 1e-12 from |r|'s 0 is inside h/64³ (2e-11) but not h/64⁴ (4e-13),
 #: whose rounding (~1e-3 of |f| in derivative units) still resolves a flipped sign or a dropped term
 KINK_LEVELS = 6
+#: the report's finite differences: how many readings `KINK_SHRINK` times finer each an entry that
+#: failed or was near a kink gets (`numeric._finer`); then one more at the entry's own scale
+#: (fd_step · |x|, or the smallest nonzero |x| of its variable where x is 0) and `KINK_SHRINK`× below
+#: it: a row of norm 2e-6 or 8e-78 is smooth at its own scale, not at the default step 6e-6
+FINER_READINGS = 2
 #: a Monte Carlo rerun "flipped a branch" (an equality or argmax mask, a ReLU) when a gradient entry
 #: goes between exactly 0 and a size between this fraction of max|grad| and max|grad|: rounding moves
 #: an entry by ulps of what it is computed from, far below that band where the gradient is resolved

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import random
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +44,8 @@ from ..frameworks import NotAnalyticCode
 from ..frameworks.detection import opaque_libraries
 from ..mca import MonteCarloArithmetic
 from ..tolerances import STEP_FLOOR, STEP_SIZED, SUM_BLOCK, Tolerance
-from ..rng import seed_both
+from .. import rng
+from ..calling import difference, modified, read_only as _read_only, running, snapshot
 from ..watching import Watcher
 from .directions import Direction, chunks
 
@@ -251,51 +250,10 @@ class ComplexEvaluation:
     grads: list | None = None
 
 
-def _read_only(x):
-    if not isinstance(x, np.ndarray):
-        return x
-    view = x.view()
-    view.flags.writeable = False
-    return view
-
-
-def _torch_generator_state():
-    """torch's global CPU generator state, if torch is imported (else None)."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return None
-    try:
-        return torch.random.get_rng_state()
-    except Exception:  # noqa: BLE001 - a torch without it: nothing to tell
-        return None
-
-
-def _torch_generator_moved(before) -> bool:
-    """Whether torch's global generator drew since ``before`` (fn used torch.rand, dropout)."""
-    if before is None:
-        return False
-    after = _torch_generator_state()
-    return after is not None and not bool(sys.modules["torch"].equal(before, after))
-
-
-def _global_states() -> tuple:
-    """What the global np.random and random generators hold now (to see whether fn drew from them)."""
-    state = np.random.get_state()
-    return state[0], state[1].tobytes(), state[2:], random.getstate()
-
-
 def _largest_difference(a: Evaluation, b: Evaluation) -> float:
-    """0.0 when bitwise equal (NaN where NaN), else the largest absolute difference."""
+    """0.0 when bitwise equal (NaN where NaN), else the largest absolute difference (`calling.difference`)."""
     pairs = [(np.asarray(a.value), np.asarray(b.value))] + list(zip(a.grads, b.grads))
-    worst = 0.0
-    for p, q in pairs:
-        if np.array_equal(p, q) or np.array_equal(p, q, equal_nan=True):  # the fast test first
-            continue
-        with np.errstate(invalid="ignore"):
-            d = np.abs(np.asarray(p, dtype=float) - np.asarray(q, dtype=float))
-        worst = max(worst, float(np.nanmax(d)) if np.any(~np.isnan(d)) else float("inf"))
-        worst = worst or float("inf")  # they differ only in where NaN is
-    return worst
+    return max((d[0] for d in (difference(p, q) for p, q in pairs) if d is not None), default=0.0)
 
 
 class Calls:
@@ -331,11 +289,11 @@ class Calls:
 
     # ------------------------------------------------------------ calling
     def _call(self, args, watched: bool = False):
-        if self.pinned:  # only with pin_rng=True, inside rng.keeping() (gradcheck holds it)
-            seed_both(self.seed)
         self.evaluations += 1
         try:
-            with np.errstate(**self.errstate):  # fn's arithmetic as the caller set it; what fn sets, undone
+            # fn's arithmetic as the caller set it (what fn sets, undone); the global RNGs seeded only with
+            # pin_rng=True, once needed (`settle`), inside rng.keeping() (gradcheck holds it)
+            with running(self.seed if self.pinned else None, self.errstate):
                 return self.fn(*args)
         except NotAnalytic:
             raise
@@ -361,11 +319,10 @@ class Calls:
 
     def _which_is_modified(self) -> str:
         """Call on copies and name the arrays that changed."""
-        copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in self.args]
+        copies = snapshot(self.args)
         with contextlib.suppress(Exception):  # the write was seen already; only the name is sought
             self.fn(*copies)
-        changed = [i for i, (a, c) in enumerate(zip(self.args, copies))
-                   if isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=True)]
+        changed = [i for i in modified(self.args, copies) if isinstance(self.args[i], np.ndarray)]
         names = ", ".join(f"args[{i}]" for i in changed) or "an argument"
         return (f"fn modifies its argument {names} in place; gradcheck passes read-only arrays and never "
                 f"changes yours. Work on a copy inside fn (x = x.copy()).")
@@ -443,7 +400,7 @@ class Calls:
         self.settled = True
         if self._base_touched:
             self.base = self.real()
-        drew, torch_before = _global_states(), _torch_generator_state()
+        drew, torch_before = rng.global_states(), rng.torch_state()
         base, second = self._twice(self.base)
         self.base = base
         diff = _largest_difference(base, second)
@@ -453,14 +410,14 @@ class Calls:
             self.nondeterminism = diff
             return False
         if not self.pin_rng:
-            raise NotDeterministic(self._differ(diff, _torch_generator_moved(torch_before), drew != _global_states(),
+            raise NotDeterministic(self._differ(diff, rng.torch_drew(torch_before), drew != rng.global_states(),
                                                 self._what_changed(base, second)))
         self.pinned = True
-        torch_before = _torch_generator_state()
+        torch_before = rng.torch_state()
         first, second = self._twice(self.real())
         diff = _largest_difference(first, second)
         if diff > self.nondet_tol:
-            raise NotDeterministic(self._differ(diff, _torch_generator_moved(torch_before)))
+            raise NotDeterministic(self._differ(diff, rng.torch_drew(torch_before)))
         self.nondeterminism = diff
         self.base = first
         return True
@@ -471,8 +428,9 @@ class Calls:
         kept = Evaluation(first.value, [np.array(g, copy=True) for g in first.grads])
         second = self.real()
         for slot, (was, now) in enumerate(zip(first.grads, second.grads)):
-            if np.may_share_memory(was, now) and not np.array_equal(kept.grads[slot], now, equal_nan=True):
-                step = _largest_difference(Evaluation(0.0, [kept.grads[slot]]), Evaluation(0.0, [now]))
+            changed = difference(kept.grads[slot], now) if np.may_share_memory(was, now) else None
+            if changed is not None:
+                step = changed[0]
                 raise NotDeterministic(
                     f"fn returned the same gradient array for args[{self.wrt[slot]}] as in the call before, "
                     f"changed (by up to {step:.3g}): it accumulates into it (self.dW += …, or a torch .grad "
@@ -483,15 +441,13 @@ class Calls:
     def _what_changed(self, a: Evaluation, b: Evaluation) -> str:
         """Which outputs of two calls at the same point differ, and where the most."""
         said = []
-        if not np.array_equal(np.asarray(a.value), np.asarray(b.value), equal_nan=True):
+        if difference(np.asarray(a.value), np.asarray(b.value)) is not None:
             said.append(f"the value ({a.value:.12g}, then {b.value:.12g})")
         for slot, (p, q) in enumerate(zip(a.grads, b.grads)):
-            if np.array_equal(p, q, equal_nan=True):
+            differs = difference(p, q)
+            if differs is None:
                 continue
-            with np.errstate(invalid="ignore"):
-                d = np.abs(np.asarray(p, dtype=float) - np.asarray(q, dtype=float))
-            k = np.unravel_index(int(np.nanargmax(d)) if np.any(~np.isnan(d)) else 0, d.shape)
-            k = tuple(int(v) for v in k)
+            k = differs[1]
             said.append(f"the gradient for args[{self.wrt[slot]}] (most at index {k}: {float(p[k]):.12g}, then "
                         f"{float(q[k]):.12g})")
         return "; ".join(said)

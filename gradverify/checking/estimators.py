@@ -49,6 +49,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..differences import apart, central, one_sided_slopes, shrinks, stencil
 from ..mca import MonteCarloArithmetic, one_ulp
 from ..tolerances import BRANCH_FLIP, COMPLEX_STEP, CONFIRM_RUNS, KINK_LEVELS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
 from .calls import Calls, ComplexEvaluation, NotAnalytic, WatchRefused
@@ -252,8 +253,8 @@ class Estimators:
         best, enough = c, self.calls.tol.min_resolution * self.largest() / RESOLUTION_MISS
         if c.tolerance <= enough:
             return best
-        for level in range(1, KINK_LEVELS + 1):
-            fine = self._central(u, claimed, shrink=KINK_SHRINK ** level)
+        for shrink in shrinks(KINK_LEVELS):
+            fine = self._central(u, claimed, shrink=shrink)
             if fine.fails or fine.tolerance >= best.tolerance:
                 break
             best = fine
@@ -379,20 +380,13 @@ class Estimators:
 
     def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
         calls, h = self.calls, self._step(u) / shrink
-        diffs, sizes, sides = [], [], [h]
-        for step in (h, 2 * h):
-            fp = calls.real(calls.moved(u, step)).value
-            fm = calls.real(calls.moved(u, -step)).value
-            diffs.append((fp - fm) / (2 * step))
-            sizes.append(max(abs(fp), abs(fm)))
-            sides += [fp, fm]
-        truncation = abs(diffs[1] - diffs[0]) / 3
-        numeric = diffs[0] + (diffs[0] - diffs[1]) / 3  # Richardson: the h² terms cancel
+        values = stencil(lambda moves: [calls.real(calls.moved(u, float(step))).value for step in moves], h)
+        c = central(*values, h)
         block = math.sqrt(min(max(claimed.terms, 1), SUM_BLOCK))
-        rounding = (calls.tol.unit_roundoff * block * max(sizes[0], abs(calls.base.value))
+        rounding = (calls.tol.unit_roundoff * block * max(c.size, abs(calls.base.value))
                     + self._input_rounding(u, claimed)) / h
-        tolerance = calls.tol.safety * (truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
-        return Estimate("central", numeric, claimed.value, tolerance, claimed, sides=tuple(sides))
+        tolerance = calls.tol.safety * (c.truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
+        return Estimate("central", c.extrapolated, claimed.value, tolerance, claimed, sides=(h, *values))
 
     def _kink_spans_claim(self, e: Estimate, noise_f: float) -> bool:
         """Whether the values behind central reading ``e`` show a kink within its step, with the claim
@@ -406,7 +400,7 @@ class Estimators:
             return False
         h, fp, fm, fp2, fm2 = e.sides
         f0, tol = self.calls.base.value, self.calls.tol
-        fwd, bwd, fwd2, bwd2 = (fp - f0) / h, (f0 - fm) / h, (fp2 - f0) / (2 * h), (f0 - fm2) / (2 * h)
+        fwd, bwd, fwd2, bwd2 = one_sided_slopes(f0, fp, fm, fp2, fm2, h)
         rounding = tol.safety * (tol.unit_roundoff * max(abs(f0), abs(fp), abs(fm), abs(fp2), abs(fm2))
                                  + noise_f + self.calls.nondeterminism) / h
         kinked = abs((fwd2 - bwd2) - 2 * (fwd - bwd)) > 8 * rounding
@@ -579,14 +573,14 @@ class Estimators:
         where they moved."""
         coarse, readings, smooth = e, [e.numeric], True
         size = max((abs(v) for v in e.sides[1:]), default=0.0)
-        shrinks = [KINK_SHRINK ** k for k in range(1, KINK_LEVELS + 1)]
-        for level, shrink in enumerate(shrinks, 1):
+        finer = shrinks(KINK_LEVELS)
+        for level, shrink in enumerate(finer, 1):
             rounding = self._fine_rounding(u, claimed, noise_f, shrink, size)
             if level > 1 and rounding >= abs(coarse.error):
                 break
             fine = self._central(u, claimed, shrink=shrink)
             readings.append(fine.numeric)
-            moved = abs(fine.numeric - coarse.numeric) > coarse.tolerance + rounding
+            moved = bool(apart(fine.numeric, coarse.numeric, coarse.tolerance + rounding))
             smooth = smooth and not moved
             fine = replace(fine, tolerance=min(fine.tolerance, e.tolerance) + rounding)
             if moved and not fine.fails:  # (a reading that did not move is no new evidence: its wider
@@ -594,7 +588,7 @@ class Estimators:
             coarse = fine
         if smooth and not self._kink_spans_claim(e, noise_f):
             return e
-        steps = ", ".join(["h"] + [f"h/{k:.3g}" for k in shrinks[:len(readings) - 1]])
+        steps = ", ".join(["h"] + [f"h/{k:.3g}" for k in finer[:len(readings) - 1]])
         raise Kinked(f"central differences at steps {steps} read {', '.join(f'{r:.12g}' for r in readings)}: "
                      f"each disagrees with the one before beyond their tolerances, and none agrees with the "
                      f"claimed Σ gradᵀu = {e.claimed:.12g}: the function has a kink within a step of the point "
