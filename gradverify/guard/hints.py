@@ -37,6 +37,7 @@ _ALIASES = {"absolute": "abs", "__abs__": "abs", "conjugate": "conj", "sgn": "si
 _SPELLINGS = {"torch": {"cond": "branch"}, "jax": {"cond": "branch"}}
 
 
+@lru_cache(maxsize=4096)  # a pure function of its arguments, asked once per operation the guards see
 def canonical(name: str, library: str = "") -> str:
     """The vocabulary's name for a library's spelling: an in-place torch method as its operation
     (``relu_`` → ``relu``), torch's ATen prefix and error-returning variant dropped
@@ -57,7 +58,8 @@ def canonical(name: str, library: str = "") -> str:
 class Kind:
     """A kind of operation the complex step cannot see through as the real function continued to
     x + i·h·u (``why`` says how), by canonical name. ``parts``: a name containing one of them is of
-    this kind too, whatever its prefix or suffix (torch's ``_conj``, ``conj_physical_``)."""
+    this kind too, whatever its prefix or suffix (torch's ``_conj``, ``conj_physical_``). A speed
+    hint, as every list here: a name missing costs complex-step calls, never a false pass."""
 
     title: str
     why: str
