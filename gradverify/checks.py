@@ -108,7 +108,7 @@ def _as_stated_then_rescued(derivation: Derivation, options: Options) -> tuple[d
         # implicit ones added, each claim gets the verdict it has there (an error there is the row's)
         again = _run(derivation, tuple(derivation.assumptions), options)
         point = getattr(exc, "point", None) or getattr(exc.__cause__, "point", None)
-        detail = ("as stated (without " + "; ".join(a.text for a in implicit) + f"), the code fails: "
+        detail = ("as stated (without " + "; ".join(a.text for a in implicit) + "), the code fails: "
                   + str(exc).split(" (at ")[0])
         where = point.describe() if point is not None else None
         return {name: {**checks, "finite_difference": CheckResult(

@@ -66,7 +66,7 @@ def test_a_residual_exactly_at_the_kink_is_refused_and_central_differences_judge
     pred, y = _residuals(20, 1)
     y[5] = pred[5]
     result = gradcheck(mae, (pred, y), wrt=(0,))
-    assert result.estimator == "central" and "np.absolute at 0" in result.fallback, result.fallback
+    assert result.estimator == "central" and "np.absolute at a tie: 1 input exactly at the kink 0" in result.fallback, result.fallback
 
 
 def test_the_modulus_of_the_codes_own_complex_numbers_is_refused():
@@ -107,7 +107,7 @@ def test_a_top_k_loss_is_judged_by_the_complex_step_and_a_tie_is_refused():
     tied = x.copy()
     tied[7] = tied[8]
     result = gradcheck(topk, (tied,))
-    assert result.estimator == "central" and "np.sort with equal real parts" in result.fallback, result.fallback
+    assert result.estimator == "central" and "np.sort at a tie:" in result.fallback, result.fallback
 
 
 def huber(r, delta=1.0, wrong=False):

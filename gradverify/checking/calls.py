@@ -26,7 +26,8 @@ nothing kept at module level, so calls in several threads never meet.
   alone moves Σ gradᵀu: above the comparison's rounding bound it fails the
   comparison and meets the full test; below it, a pass does not see it.
 - The complex step evaluates ``fn`` on arguments x + i·h·u, watched so that
-  non-analytic numpy operations raise `NotAnalytic`. Its buffers (x + i·h·u,
+  non-analytic numpy operations raise `NotAnalytic` (`gradverify.guard.numpy_watch`; which
+  operations, for numpy, torch and jax alike: `gradverify.guard.hints`). Its buffers (x + i·h·u,
   the moved real arguments of central differences) are made once per call and
   only the entries a new direction changes are written again.
 """
@@ -40,10 +41,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgument
-from ..frameworks import NotAnalyticCode
 from ..frameworks.detection import opaque_libraries
+from ..guard import NotAnalytic
+from ..guard.numpy_watch import ComplexGuard
 from ..mca import MonteCarloArithmetic
-from ..tolerances import STEP_FLOOR, STEP_SIZED, SUM_BLOCK, Tolerance
+from ..tolerances import SUM_BLOCK, Tolerance
 from .. import rng
 from ..calling import difference, modified, read_only as _read_only, running, snapshot
 from ..watching import Watcher
@@ -52,37 +54,10 @@ from .directions import Direction, chunks
 __all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic",
            "WatchRefused"]
 
-_NON_ANALYTIC = frozenset({np.absolute, np.fabs, np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fmod,
-                           np.remainder, np.copysign, np.heaviside, np.conjugate, np.fmax, np.fmin}
-                          # numpy 2's vector products that conjugate their first argument (np.vecdot, np.vecmat)
-                          | {getattr(np, name) for name in ("vecdot", "vecmat") if hasattr(np, name)})
-#: np.linalg's routines that read a complex matrix as Hermitian or make unitary factors (LAPACK's
-#: Cholesky uses one triangle as the conjugate of the other; eigh, SVD and QR normalise by |z|²;
-#: slogdet returns log|det|): on x + i·h·u they are not the analytic continuation of the real
-#: routine, and the complex step through them reads a derivative of 0 (a GP's log-det term forgotten
-#: in the claim passed). det, inv, solve, eigvals and matrix_power are analytic and allowed.
-_HERMITIAN = ("cholesky", "eigh", "eigvalsh", "eig", "svd", "svdvals", "pinv", "lstsq", "qr", "slogdet", "cond",
-              "matrix_rank", "matrix_norm", "vector_norm")
-#: scipy.special's exponentially scaled functions (ufuncs, watched), which on complex numbers scale
-#: by exp(−|Re z|) or exp(−|Im z|): not the real function continued (a von Mises normaliser
-#: log ive(0, κ) + κ with a wrong claim passed)
-_SCALED_BY_A_MODULUS = frozenset({"i0e", "i1e", "k0e", "k1e", "ive", "kve", "jve", "yve", "hankel1e", "hankel2e",
-                                  "airye"})
-#: numpy functions (not ufuncs) that conjugate, take parts or order complex numbers
-_NON_ANALYTIC_FUNCTIONS = frozenset({np.vdot, np.real, np.imag, np.angle, np.real_if_close, np.round, np.around,
-                                     np.sort, np.argsort, np.clip, np.linalg.norm, np.var, np.std, np.nanvar,
-                                     np.nanstd, np.cov, np.corrcoef}
-                                    | {getattr(np.linalg, name) for name in _HERMITIAN if hasattr(np.linalg, name)})
-
-
 #: what to do when fn's value is a vector or an array (gradcheck's own check is of one number)
 _VECTOR_VALUED = ("For a vector-valued fn return (y, J) and pass jacobian=True (J of shape y.shape + x.shape); for a "
                   "layer pass its backward: gradcheck(forward, args, backward=backward); for a vjp or jvp pass vjp= "
                   "or jvp=; for a Hessian-vector product hvp=.")
-
-
-class NotAnalytic(Exception):
-    """The code did something the complex step cannot see through; str() says what."""
 
 
 class WatchRefused(Exception):
@@ -96,140 +71,6 @@ class NotDeterministic(Exception):
 
 class ModifiesArgument(Exception):
     """``fn`` wrote into one of its arguments; str() names it."""
-
-
-#: comparisons and orderings: on complex numbers numpy orders by the real part first, so away from a
-#: tie they decide as on the real numbers (a ReLU mask, np.maximum, a max-pool): locally constant,
-#: and the complex step through them exact. At a tie (equal real parts) the imaginary part decides:
-#: a kink, refused.
-_ORDERING = frozenset({np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
-                       np.maximum, np.minimum})
-
-
-def _tie(ufunc, method, args) -> bool:
-    """Whether the real parts tie where the imaginary parts differ (so the imaginary part decides)."""
-    arrays = [np.asarray(a) for a in args]
-    if method == "reduce" and arrays:  # np.max(z): a tie for the largest real part
-        z = arrays[0]
-        if z.size == 0 or z.dtype.kind != "c":
-            return False
-        axis = 0 if z.ndim else None
-        r = z.real
-        best = (r.max(axis=axis, keepdims=True) if ufunc is np.maximum else r.min(axis=axis, keepdims=True))
-        tied = r == best
-        if not np.any(tied.sum(axis=axis) > 1):
-            return False
-        im = np.where(tied, z.imag, np.nan)
-        return bool(np.any(np.nanmax(im, axis=axis) != np.nanmin(im, axis=axis)))
-    if method != "__call__" or len(arrays) != 2:
-        return False
-    a, b = np.broadcast_arrays(*(np.asarray(x, dtype=complex) for x in arrays))
-    return bool(np.any((a.real == b.real) & (a.imag != b.imag)))
-
-
-#: |x| and sign(x) by the real part: on the real line |x| = x·sign(x), and away from 0 sign is
-#: locally constant, so |z| continued to x + i·h·u is z·sign(Re z) and sign(z) is sign(Re z): the
-#: complex step through an L1 penalty, a mean absolute error or Huber is exact (central differences
-#: read half the slope wherever a residual lies within a step of 0: false alarms at 10⁶ entries).
-#: Only numbers that are real up to the step are continued: an imaginary part above
-#: `STEP_SIZED`·|Re z| is the code's own (np.fft, a cast to complex, x.view(complex), √ of a
-#: negative), and |z| of it is the modulus the code means: refused. Re z = 0 with Im z ≠ 0 is the
-#: kink itself, refused.
-_BY_REAL_PART = frozenset({np.absolute, np.sign})
-#: orderings continued the same way: np.sort and np.argsort order complex numbers by real part
-#: first, so away from a tie of real parts they sort x + i·h·u as they sort x (a top-k loss)
-_SORTS = frozenset({np.sort, np.argsort})
-
-
-def _sort_tie(args, kwargs) -> bool:
-    """Whether np.sort(z, axis) would meet two equal real parts (the imaginary parts would decide)."""
-    z = np.asarray(args[0])
-    if z.dtype.kind != "c" or z.size < 2:
-        return False
-    axis = kwargs.get("axis", args[1] if len(args) > 1 else -1)
-    if axis is None:
-        z, axis = z.reshape(-1), -1
-    s = np.sort(z, axis=axis)  # numpy's order: real part first, the imaginary part deciding a tie
-    a, b = np.moveaxis(s, axis, -1)[..., :-1], np.moveaxis(s, axis, -1)[..., 1:]
-    return bool(np.any((a.real == b.real) & (a.imag != b.imag)))  # equal numbers (ReLU's zeros) sort alike
-
-
-class _ComplexGuard(Watcher):
-    """Follows complex arrays and refuses non-analytic numpy operations; counts what it saw."""
-
-    kinds = "c"
-
-    def __init__(self):
-        #: operations seen on complex arrays: 0 means the code computed on numbers it took out of the watch
-        self.seen = 0
-
-    def call(self, ufunc, method, args, kwargs):
-        if ufunc in _BY_REAL_PART and method == "__call__" and np.iscomplexobj(args[0]):
-            z = np.asarray(args[0])
-            value = np.sign(z.real).astype(z.dtype) if ufunc is np.sign else np.where(z.real < 0, -z, z)
-            out = kwargs.get("out")
-            if out is None:
-                return value
-            out[0][...] = value  # (into a real array: a ComplexWarning, which the complex step refuses)
-            return out
-        return getattr(ufunc, method)(*args, **kwargs)
-
-    def before(self, ufunc, method, args):
-        self.seen += 1
-        if ufunc in _BY_REAL_PART and method == "__call__" and args and np.iscomplexobj(args[0]):
-            z = np.asarray(args[0])
-            if z.size and np.any(np.abs(z.imag) > STEP_SIZED * np.maximum(np.abs(z.real), STEP_FLOOR * np.max(np.abs(z.real)))):
-                raise NotAnalytic(f"{ufunc.__name__} of the code's own complex numbers (the modulus, not |x| continued)")
-            if np.any((z.real == 0) & (z.imag != 0)):
-                raise NotAnalytic(f"np.{ufunc.__name__} at 0 (a kink: the imaginary part of x + i·h·u would decide)")
-            return
-        if ufunc in _NON_ANALYTIC or getattr(ufunc, "__name__", "") in _SCALED_BY_A_MODULUS:
-            raise NotAnalytic(ufunc.__name__)
-        if ufunc in _ORDERING and any(np.iscomplexobj(a) for a in args) and _tie(ufunc, method, args):
-            raise NotAnalytic(f"a tie in np.{ufunc.__name__}: equal real parts, so the imaginary part of "
-                              f"x + i·h·u would decide (a kink)")
-
-    def function(self, func, args, kwargs):
-        if func in _SORTS:
-            if _sort_tie(args, kwargs):
-                raise NotAnalytic(f"np.{func.__name__} with equal real parts (a tie: the imaginary part of "
-                                  f"x + i·h·u would decide the order)")
-            return NotImplemented
-        if func in _NON_ANALYTIC_FUNCTIONS:
-            if getattr(np.linalg, getattr(func, "__name__", ""), None) is func and func.__name__ in _HERMITIAN:
-                raise NotAnalytic(f"np.linalg.{func.__name__} reads a complex matrix as Hermitian or makes unitary "
-                                  f"factors: it is not the real routine continued to x + i·h·u")
-            raise NotAnalytic(func.__name__)
-        return NotImplemented
-
-    def inspect(self, func, args, value):
-        self.seen += 1
-        results = value if isinstance(value, (tuple, list)) else (value,)
-        if any(isinstance(v, (np.ndarray, np.floating)) and np.asarray(v).dtype.kind == "f" for v in results) and \
-                _has_complex(args):
-            raise NotAnalytic(f"np.{getattr(func, '__name__', func)} turned complex numbers into real ones")
-
-    def part(self, name, array):
-        if array.dtype.kind == "c":
-            if name in ("tolist", "complex"):
-                raise NotAnalytic(f"{'.tolist()' if name == 'tolist' else 'complex()'} of a complex array hands its "
-                                  f"numbers to Python, out of the watch (abs() of a Python complex is the modulus)")
-            raise NotAnalytic(f".{name} of a complex array (the complex step's imaginary part would be dropped)")
-
-    def scalar(self, value):
-        # .item() of a complex array: a watched 0-d array instead of a Python complex, so that what
-        # follows (abs(), arithmetic) is still seen; float() of it is refused as a cast
-        return self.adopt(np.asarray(value)) if isinstance(value, complex) else value
-
-
-def _has_complex(values) -> bool:
-    for v in values:
-        if isinstance(v, (tuple, list)):
-            if _has_complex(v):
-                return True
-        elif np.iscomplexobj(v) and isinstance(v, (np.ndarray, np.generic, complex)):
-            return True
-    return False
 
 
 @dataclass(frozen=True)
@@ -307,8 +148,6 @@ class Calls:
             raise self._failed(exc, args) from exc
 
     def _failed(self, exc, args):
-        if isinstance(exc, NotAnalyticCode):  # torch's or jax's guard refused an operation
-            return NotAnalytic(str(exc))
         if any(np.iscomplexobj(a) for a in args):
             # code that runs on real numbers but not on complex ones (scipy's cdist: "Unsupported dtype
             # complex128", a C extension, an int() of a complex): central differences, never an error;
@@ -504,7 +343,7 @@ class Calls:
             raise NotAnalytic(f"fn calls {', '.join(self._opaque)}, whose routines hand their inputs to compiled "
                               f"code as plain arrays: the complex step cannot see what they compute (Cholesky or "
                               f"eigvalsh read x + i·h·u as Hermitian)")
-        guard = _ComplexGuard()
+        guard = ComplexGuard()
         watcher: Watcher = guard
         if jitter is not None:
             watcher = MonteCarloArithmetic(jitter, self.tol.unit_roundoff, self.tol.mca_spread, per_entry=False,

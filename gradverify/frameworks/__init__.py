@@ -11,15 +11,19 @@ shows through its framework's own hooks:
   torch operation's result is perturbed by a TorchFunctionMode, and jax code runs as its
   traced program (jaxpr), one primitive at a time, each result perturbed;
 - the complex step's guard: torch operations and jax primitives that are not analytic on
-  complex numbers (abs, the real part, comparisons, conjugates, casts to real) are refused.
+  complex numbers (abs, the real part, comparisons, conjugates, casts to real) are refused
+  (`gradverify.guard.NotAnalytic`; which ones, by the names numpy's guard reads too:
+  `gradverify.guard.hints`).
+
+`registry` says which `Framework` a name or a value means; `base` is what every framework does.
 
 torch and jax are optional: each is imported only when code written in it is checked,
 and a missing one is an `InvalidArgument` with the install command. `detect` reads which
 library a function uses from the names its code refers to, without importing anything.
 """
 
-from .base import FRAMEWORKS, Framework, NotAnalyticCode, framework, framework_of_values, to_numpy_values
+from .base import Framework
 from .detection import DETECT_DEPTH, detect
+from .registry import FRAMEWORKS, framework, framework_of_values, to_numpy_values
 
-__all__ = ["DETECT_DEPTH", "FRAMEWORKS", "Framework", "NotAnalyticCode", "detect", "framework",
-           "framework_of_values", "to_numpy_values"]
+__all__ = ["DETECT_DEPTH", "FRAMEWORKS", "Framework", "detect", "framework", "framework_of_values", "to_numpy_values"]

@@ -1,29 +1,17 @@
-"""The boundary between gradverify's numpy arrays and a framework's tensors."""
+"""The boundary between gradverify's numpy arrays and a framework's tensors: what every framework
+does (`Framework`); which one a name means is `gradverify.frameworks.registry`'s."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import sys
 from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import InvalidArgument
 from ..mca import MonteCarloArithmetic
 from ..watching import Watched
-from .detection import install_hint
 
-__all__ = ["FRAMEWORKS", "Framework", "NotAnalyticCode", "framework", "framework_of_values", "to_numpy_values"]
-
-#: the array libraries a user's function may be written in
-FRAMEWORKS = ("numpy", "torch", "jax")
-
-
-class NotAnalyticCode(Exception):
-    """Code in torch or jax did something to a complex input that the complex step cannot see
-    through (abs, a comparison, the real part, a conjugate, a cast to real); str() says what.
-    Not a TypeError: torch turns a TypeError inside an operator into NotImplemented."""
+__all__ = ["Framework", "converted", "is_float_array"]
 
 
 def is_float_array(value) -> bool:
@@ -97,47 +85,3 @@ def converted(out, convert: Callable):
         items = [convert(o) for o in out]
         return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)
     return convert(out)
-
-
-def framework(name: str) -> Framework:
-    """The converter for ``name`` ("numpy", "torch" or "jax"), importing the library now."""
-    if name not in FRAMEWORKS:
-        raise InvalidArgument("framework 'numpy', 'torch' or 'jax'", f"framework={name!r}")
-    if name == "numpy":
-        return Framework()
-    try:
-        module = importlib.import_module(name)
-    except ImportError as exc:
-        raise InvalidArgument(f"{name} installed, to check code written in {name}",
-                              f"ImportError: {exc}", install_hint(name)) from None
-    if name == "torch":
-        from .torch_code import TorchCode
-
-        return TorchCode(module)
-    from .jax_code import JaxCode
-
-    return JaxCode(module)
-
-
-def framework_of_values(values) -> str:
-    """"torch" or "jax" when any of ``values`` is a tensor of that library (checked without
-    importing it), else "numpy"."""
-    for value in values:
-        for name, kind in (("torch", "Tensor"), ("jax", "Array")):
-            module = sys.modules.get(name)
-            if module is not None and isinstance(value, getattr(module, kind)):
-                return name
-    return "numpy"
-
-
-def to_numpy_values(values) -> list:
-    """Each torch tensor or jax array in ``values`` as a numpy array of its dtype (on the CPU,
-    detached); anything else as it is."""
-    out = []
-    for i, value in enumerate(values):
-        name = framework_of_values([value])
-        if name == "torch" and value.layout != sys.modules["torch"].strided:
-            raise InvalidArgument("dense tensors in args", f"args[{i}] with layout {value.layout}",
-                                  "Pass args[i].to_dense(): gradcheck moves every entry of an argument.")
-        out.append(framework(name).to_numpy(value) if name != "numpy" else value)
-    return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 
+from ..guard.hints import OPAQUE, opaque_module
+
 __all__ = ["DETECT_DEPTH", "OPAQUE", "detect", "install_hint", "library_of", "opaque_libraries", "opaque_module"]
 
 #: how many calls deep `detect` follows the user's own helper functions
@@ -86,20 +88,6 @@ def _library_names(name, obj, names) -> set:
 def _libraries(fn, seen: set, depth: int) -> set:
     """The libraries ``fn``'s code names, and those of the user's functions it calls by name."""
     return _walk(fn, seen, depth, _library_names)
-
-
-#: scipy's subpackages whose routines hand their inputs to compiled code as plain arrays
-#: (np.asarray, then LAPACK or C): numpy code that calls them computes outside the complex step's
-#: watch, and scipy.linalg.cholesky or eigvalsh read x + i·h·u as Hermitian (a forgotten term passed).
-#: scipy.fft too: its result is a plain array, so an abs after it goes unseen. Not scipy.special
-#: (its functions are numpy ufuncs, watched).
-OPAQUE = ("scipy.linalg", "scipy.spatial", "scipy.sparse", "scipy.signal", "scipy.ndimage", "scipy.optimize",
-          "scipy.integrate", "scipy.interpolate", "scipy.stats", "scipy.cluster", "scipy.fft", "scipy.fftpack")
-
-
-def opaque_module(name: str) -> str | None:
-    """The library of `OPAQUE` that a module of this name belongs to, or None."""
-    return next((p for p in OPAQUE if name == p or name.startswith(p + ".")), None)
 
 
 def _opaque_names(name, obj, names) -> set:

@@ -7,19 +7,14 @@ import importlib
 
 import numpy as np
 
-from .base import Framework, NotAnalyticCode, is_float_array
-from .torch_code import conjugates
+from ..guard import NotAnalytic, ties
+from ..guard.hints import canonical, refusal
+from .base import Framework, is_float_array
 
 __all__ = ["JaxCode"]
 
-#: jax primitives that keep complex numbers complex but are not analytic: ordering and rounding
-#: (as numpy's np.sort and np.round, which gradcheck's numpy guard refuses too); a running max
-#: (cummax), lexicographic on complex numbers, whose ties the guard does not watch
-_NOT_ANALYTIC = frozenset({"sort", "round", "floor", "ceil", "reduce_precision", "cummax", "cummin", "top_k",
-                           # linear algebra that reads a complex matrix as Hermitian or makes unitary factors
-                           # (torch_code.HERMITIAN): the complex step through it reads a derivative of 0
-                           "cholesky", "eigh", "eig", "svd", "qr", "geqrf", "householder_product", "schur",
-                           "hessenberg", "tridiagonal"})
+# Which primitives the guard refuses on complex numbers (conjugates, Hermitian linear algebra,
+# rounding, the orderings it does not run itself: sort, cummax, top_k) is `gradverify.guard.hints`'s.
 #: piecewise analytic primitives, lexicographic on complex numbers in jax (real part first, the
 #: imaginary part deciding a tie): away from a tie of real parts that is the real function's
 #: choice, and the guard refuses the ties as it runs the program (`_evaluate`); argmax and argmin,
@@ -28,6 +23,8 @@ _NOT_ANALYTIC = frozenset({"sort", "round", "floor", "ceil", "reduce_precision",
 _PIECEWISE = frozenset({"max", "min", "clamp", "eq", "ne", "reduce_max", "reduce_min", "argmax", "argmin"})
 #: the orderings jnp compares complex numbers with, lexicographically (`_comparisons`)
 _ORDERINGS = frozenset({"gt", "ge", "lt", "le"})
+#: the orderings (`hints.ORDERINGS`) this guard runs itself, ties refused: not refused by name
+_COMPUTED = frozenset(canonical(name) for name in _PIECEWISE | _ORDERINGS)
 #: primitives that move or select numbers without rounding them: not perturbed (a cast,
 #: convert_element_type, is perturbed at the new dtype's rounding: float64 → float32 rounds)
 _EXACT = frozenset({"reshape", "broadcast_in_dim", "squeeze", "expand_dims", "transpose", "slice", "dynamic_slice",
@@ -80,13 +77,13 @@ class JaxCode(Framework):
             closed, shapes = self.jax.make_jaxpr(on_arrays, return_shape=True)(*[args[i] for i in positions])
         except Exception as exc:  # code that branches on values cannot be traced
             if guarded:
-                raise NotAnalyticCode(f"jax code that could not be traced ({type(exc).__name__}: "
+                raise NotAnalytic(f"jax code that could not be traced ({type(exc).__name__}: "
                                       f"{(str(exc).splitlines() or [''])[0]})") from exc
             return fn(*args)  # its rounding is then not seen (the checks have a fallback for that)
         if guarded:
             found = _non_analytic(closed.jaxpr)
             if found:
-                raise NotAnalyticCode(found)
+                raise NotAnalytic(found)
         # the program traced (and checked) is the one run: fn is not called again, so randomness it
         # drew while being traced (np.random) is the same in its result
         leaves = [a for a in args if self.is_array(a)]
@@ -110,7 +107,7 @@ class JaxCode(Framework):
             invals = [read(v) for v in eqn.invars]
             if k in comparisons:  # jnp's comparison of complex a and b: its eq(Re a, Re b)
                 ordering, a, b = comparisons[k]
-                _refuse_ties(ordering, _tie(read(a), read(b)), _PAIRS)
+                ties.refuse(f"jax {ordering}", ties.between(read(a), read(b)), ties.pairs_of_values)
             inner = _inlined(eqn)
             if inner is not None:
                 outs = self._evaluate(inner.jaxpr, inner.consts, invals, rounding)
@@ -175,6 +172,54 @@ def _same(a, b) -> bool:
     return a is b
 
 
+class _Program:
+    """A jaxpr's equations indexed: which equation made each variable, which use it."""
+
+    def __init__(self, jaxpr):
+        self.eqns = jaxpr.eqns
+        self.made = {v: k for k, eqn in enumerate(jaxpr.eqns) for v in eqn.outvars}
+        self.uses: dict = {}
+        for k, eqn in enumerate(jaxpr.eqns):
+            for v in eqn.invars:
+                if not _is_literal(v):
+                    self.uses.setdefault(v, set()).add(k)
+        self.outvars = [v for v in jaxpr.outvars if not _is_literal(v)]
+
+    def producer(self, v, names):
+        """The index of the equation of one of ``names`` that made ``v``, or None."""
+        k = None if _is_literal(v) else self.made.get(v)
+        return k if k is not None and self.eqns[k].primitive.name in names else None
+
+    def parts(self, k, part):
+        """The real (imag) primitives behind equation k's two operands, and their inputs; or None."""
+        found = [self.producer(v, (part,)) for v in self.eqns[k].invars]
+        return None if len(found) != 2 or None in found else (found, [self.eqns[j].invars[0] for j in found])
+
+    def used_only_by(self, k, users) -> bool:
+        """Whether equation k's results are used by ``users`` alone (and not returned)."""
+        return all(self.uses.get(v, set()) <= users and v not in self.outvars for v in self.eqns[k].outvars)
+
+
+def _lexicographic(program: _Program, k: int):
+    """When equation k is select_n(eq(Re a, Re b), op(Re a, Re b), op(Im a, Im b)): (index of the eq,
+    op, a, b, the real and imag primitives serving it, the three comparisons); else None."""
+    eqn = program.eqns[k]
+    if eqn.primitive.name != "select_n" or len(eqn.invars) != 3:
+        return None
+    pred, on_real, on_imag = eqn.invars
+    k_eq, k_re = program.producer(pred, ("eq",)), program.producer(on_real, _ORDERINGS)
+    k_im = program.producer(on_imag, _ORDERINGS)
+    if None in (k_eq, k_re, k_im) or program.eqns[k_re].primitive.name != program.eqns[k_im].primitive.name:
+        return None
+    read = [program.parts(k_eq, "real"), program.parts(k_re, "real"), program.parts(k_im, "imag")]
+    if None in read:
+        return None
+    (a, b), rest = read[0][1], [r[1] for r in read[1:]]
+    if not all(_same(a, x) and _same(b, y) for x, y in rest):
+        return None
+    return k_eq, program.eqns[k_re].primitive.name, a, b, [j for r in read for j in r[0]], (k_eq, k_re, k_im)
+
+
 def _comparisons(jaxpr):
     """jnp's comparisons of complex numbers in ``jaxpr``: lexicographic, select_n(eq(Re a, Re b),
     op(Re a, Re b), op(Im a, Im b)). Away from a tie (Re a = Re b, Im a ≠ Im b, refused when the
@@ -182,96 +227,39 @@ def _comparisons(jaxpr):
     (op, a, b)}, the indices of the real and imag primitives that serve only such comparisons)."""
     if not any(eqn.primitive.name == "select_n" for eqn in jaxpr.eqns):
         return {}, frozenset()
-    made = {v: k for k, eqn in enumerate(jaxpr.eqns) for v in eqn.outvars}
-    uses: dict = {}
-    for k, eqn in enumerate(jaxpr.eqns):
-        for v in eqn.invars:
-            if not _is_literal(v):
-                uses.setdefault(v, set()).add(k)
-    outvars = [v for v in jaxpr.outvars if not _is_literal(v)]
-
-    def producer(v, names):
-        k = None if _is_literal(v) else made.get(v)
-        return k if k is not None and jaxpr.eqns[k].primitive.name in names else None
-
-    def parts(k, part):  # the real (imag) primitives behind comparison k's two operands, and their inputs
-        found = [producer(v, (part,)) for v in jaxpr.eqns[k].invars]
-        return None if len(found) != 2 or None in found else (found, [jaxpr.eqns[j].invars[0] for j in found])
-
+    program = _Program(jaxpr)
     found, serving, comparing, selecting = {}, set(), set(), set()
-    for k, eqn in enumerate(jaxpr.eqns):
-        if eqn.primitive.name != "select_n" or len(eqn.invars) != 3:
+    for k in range(len(jaxpr.eqns)):
+        match = _lexicographic(program, k)
+        if match is None:
             continue
-        pred, on_real, on_imag = eqn.invars
-        k_eq, k_re = producer(pred, ("eq",)), producer(on_real, _ORDERINGS)
-        k_im = producer(on_imag, _ORDERINGS)
-        if None in (k_eq, k_re, k_im) or jaxpr.eqns[k_re].primitive.name != jaxpr.eqns[k_im].primitive.name:
-            continue
-        read = [parts(k_eq, "real"), parts(k_re, "real"), parts(k_im, "imag")]
-        if None in read:
-            continue
-        (a, b), rest = read[0][1], [r[1] for r in read[1:]]
-        if not all(_same(a, x) and _same(b, y) for x, y in rest):
-            continue
-        found[k_eq] = (jaxpr.eqns[k_re].primitive.name, a, b)
-        serving.update(j for r in read for j in r[0])
-        comparing.update((k_eq, k_re, k_im))
+        k_eq, op, a, b, served, compared = match
+        found[k_eq] = (op, a, b)
+        serving.update(served)
+        comparing.update(compared)
         selecting.add(k)
     # a real or imag part used for anything else (or returned) is not only compared: not allowed; nor an
     # imaginary parts' comparison used other than by its select_n
-    imag_compared = {jaxpr.eqns[k].outvars[0] for k in comparing if jaxpr.eqns[k].invars
-                     and producer(jaxpr.eqns[k].invars[0], ("imag",)) is not None}
-    ok = {j for j in serving if all(uses.get(v, set()) <= comparing and v not in outvars
-                                    for v in jaxpr.eqns[j].outvars)}
-    if any(not uses.get(v, set()) <= selecting or v in outvars for v in imag_compared):
+    imag_compared = [k for k in comparing if program.eqns[k].invars
+                     and program.producer(program.eqns[k].invars[0], ("imag",)) is not None]
+    if not all(program.used_only_by(k, selecting) for k in imag_compared):
         return {}, frozenset()
-    return found, frozenset(ok)
-
-
-def _tie(a, b):
-    """Where real parts are equal and imaginary parts are not (numpy bool array)."""
-    a, b = np.asarray(a), np.asarray(b)
-    return (np.real(a) == np.real(b)) & (np.imag(a) != np.imag(b))
-
-
-def _count(n, one, many):
-    return f"{n} {one if n == 1 else many}"
-
-
-def _PAIRS(n):
-    return _count(n, "pair of values", "pairs of values") + " of equal real part"
-
-
-def _refuse_ties(name, tie, what):
-    count = int(np.sum(tie))
-    if count:
-        raise NotAnalyticCode(f"jax {name} at a tie: {what(count)}, where the imaginary parts differ, so the "
-                              f"complex step's imaginary part would decide (a kink of the real function)")
+    return found, frozenset(j for j in serving if program.used_only_by(j, comparing))
 
 
 def _extreme_ties(name, x, axes, larger):
     """A tie of largest (smallest) real parts along ``axes`` among entries whose imaginary parts differ, refused."""
-    x = np.asarray(x)
-    r, i = np.real(x), np.imag(x)
-    if r.size == 0:
-        return
-    best = np.max(r, axis=axes, keepdims=True) if larger else np.min(r, axis=axes, keepdims=True)
-    at = r == best
-    hi = np.max(np.where(at, i, -np.inf), axis=axes)
-    lo = np.min(np.where(at, i, np.inf), axis=axes)
-    extreme = "largest" if larger else "smallest"
-    _refuse_ties(name, np.any(at, axis=axes) & (hi != lo),
-                 lambda n: _count(n, f"{extreme} real part", f"{extreme} real parts") + " shared by several entries")
+    ties.refuse(f"jax {name}", ties.extremes(x, axes, larger), ties.shared_extremes(larger))
 
 
 def _piecewise(eqn, invals):
     """A piecewise primitive on complex numbers (`_PIECEWISE`), a tie refused."""
     name = eqn.primitive.name
     if name in ("max", "min", "eq", "ne"):
-        _refuse_ties(name, _tie(*invals), _PAIRS)
+        ties.refuse(f"jax {name}", ties.between(*invals), ties.pairs_of_values)
     elif name == "clamp":  # clamp(lo, x, hi)
         lo, x, hi = invals
-        _refuse_ties(name, _tie(x, lo) | _tie(x, hi), _PAIRS)
+        ties.refuse(f"jax {name}", ties.between(x, lo) | ties.between(x, hi), ties.pairs_of_values)
     else:
         axes = tuple(eqn.params["axes"])
         _extreme_ties(name, invals[0], axes, larger=name in ("reduce_max", "argmax"))
@@ -280,22 +268,39 @@ def _piecewise(eqn, invals):
     return eqn.primitive.bind(*invals, **eqn.params)
 
 
+def _is_complex(v) -> bool:
+    dtype = getattr(v.aval, "dtype", None)
+    return dtype is not None and np.issubdtype(dtype, np.complexfloating)
+
+
+def _is_real(v) -> bool:
+    dtype = getattr(v.aval, "dtype", None)
+    return dtype is not None and not np.issubdtype(dtype, np.complexfloating)
+
+
+def _refusal(eqn, k: int, allowed: frozenset, watched: bool) -> str:
+    """Why the complex step cannot see through equation k on complex inputs, or ""."""
+    if not any(_is_complex(v) for v in eqn.invars):
+        return ""
+    name = eqn.primitive.name
+    if refusal("jax", name, computes=_COMPUTED) is not None:
+        return f"jax {name} on a complex array"
+    if name in _PIECEWISE:
+        return "" if watched else \
+            f"jax {name} on a complex array inside a loop or a branch, where the guard cannot watch ties"
+    if k in allowed or any(True for _ in _sub_programs(eqn)):
+        return ""
+    return f"jax {name} turned a complex array into real numbers" if any(_is_real(v) for v in eqn.outvars) else ""
+
+
 def _non_analytic(jaxpr, watched: bool = True) -> str:
     """The first primitive of a jax program that the complex step cannot see through, or "".
     ``watched``: the program is run by `JaxCode._evaluate` (ties refused as it runs), not natively."""
     allowed = _comparisons(jaxpr)[1] if watched else frozenset()
     for k, eqn in enumerate(jaxpr.eqns):
-        dtypes = [getattr(v.aval, "dtype", None) for v in eqn.invars]
-        if any(d is not None and np.issubdtype(d, np.complexfloating) for d in dtypes):
-            name = eqn.primitive.name
-            outs = [getattr(v.aval, "dtype", None) for v in eqn.outvars]
-            if conjugates(name) or name in _NOT_ANALYTIC:
-                return f"jax {name} on a complex array"
-            if name in _PIECEWISE and not watched:
-                return f"jax {name} on a complex array inside a loop or a branch, where the guard cannot watch ties"
-            if k not in allowed and name not in _PIECEWISE and not any(True for _ in _sub_programs(eqn)) and \
-                    any(d is not None and not np.issubdtype(d, np.complexfloating) for d in outs):
-                return f"jax {name} turned a complex array into real numbers"
+        found = _refusal(eqn, k, allowed, watched)
+        if found:
+            return found
         inner = _inlined(eqn)
         for program in _sub_programs(eqn):
             found = _non_analytic(program, watched and inner is not None and program is inner.jaxpr)

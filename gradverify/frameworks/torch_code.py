@@ -4,55 +4,15 @@ watched by a TorchFunctionMode, which sees every torch function, method and oper
 from __future__ import annotations
 
 import operator
-import warnings
 
 import numpy as np
 
+from ..guard import NotAnalytic, ties
+from ..guard.hints import BY_REAL_PART, LEAVES_THE_WATCH, canonical, refusal
 from ..tolerances import STEP_FLOOR, STEP_SIZED
-from .base import Framework, NotAnalyticCode, converted, is_float_array
+from .base import Framework, converted, is_float_array
 
-__all__ = ["TorchCode", "CONJUGATING", "ELEMENTARY", "HERMITIAN", "NORMS_INSIDE", "PIECEWISE", "conjugates"]
-
-#: operations that take complex numbers to complex numbers but are not analytic (the conjugate,
-#: z/|z|): the complex step through them is wrong with no real number ever appearing; any
-#: operation whose name contains one of `_CONJUGATING_PARTS` is refused too (conj_physical_,
-#: linalg_vecdot, _conj ...)
-CONJUGATING = frozenset({"conj", "conj_physical", "sgn", "sign", "vdot", "vecdot", "adjoint", "H", "mH",
-                         "conj_transpose", "angle"})
-_CONJUGATING_PARTS = ("conj", "vecdot", "sgn", "adjoint")
-#: methods that hand a complex tensor's numbers to code the guard does not watch (numpy, Python lists);
-#: ``.item()`` is allowed: it is how code returns its value; it hands back the 0-d tensor itself, so
-#: that what follows stays watched (abs() of a Python complex is the modulus, unseen)
-_LEAVES_THE_WATCH = frozenset({"numpy", "tolist", "__array__", "__float__", "__int__", "__index__", "__bool__"})
-
-
-#: linear algebra that reads a complex matrix as Hermitian or makes unitary factors (Cholesky from
-#: one triangle, eigh, SVD, QR, slogdet's log|det|): not the real routine continued to x + i·h·u, so
-#: the complex step through it reads a derivative of 0 (a GP's forgotten log-det term passed).
-#: logdet, det, inv, solve and the triangular solves are analytic and allowed.
-HERMITIAN = frozenset({"cholesky", "linalg_cholesky", "cholesky_ex", "linalg_cholesky_ex", "cholesky_solve",
-                       "cholesky_inverse", "linalg_eigh", "linalg_eigvalsh", "symeig", "linalg_eig", "eig",
-                       "linalg_svd", "svd", "linalg_svdvals", "svd_lowrank", "pca_lowrank", "linalg_pinv",
-                       "pinverse", "linalg_qr", "qr", "geqrf", "orgqr", "ormqr", "linalg_householder_product",
-                       "linalg_lstsq", "lstsq", "linalg_slogdet", "slogdet", "linalg_cond", "linalg_matrix_rank",
-                       "linalg_matrix_norm", "linalg_norm", "norm", "linalg_vector_norm", "nuclear_norm",
-                       "linalg_ldl_factor", "linalg_ldl_factor_ex", "linalg_ldl_solve", "lobpcg"})
-
-
-#: functions composed of others inside torch (TorchFunctionMode sees the outer call only, runs it
-#: whole) that take a norm |z| inside: F.normalize's projection term went unseen, and a claim that
-#: forgot it passed
-NORMS_INSIDE = frozenset({"normalize", "cosine_similarity", "pairwise_distance", "cdist", "triplet_margin_loss",
-                          "triplet_margin_with_distance_loss", "cosine_embedding_loss", "rms_norm",
-                          "local_response_norm", "clip_grad_norm_", "weight_norm"})
-
-
-def conjugates(name: str) -> bool:
-    """Whether a torch operation of this name conjugates (or takes z/|z|) on complex numbers, reads
-    a complex matrix as Hermitian (`HERMITIAN`), or takes a norm inside (`NORMS_INSIDE`)."""
-    return name in CONJUGATING or name in HERMITIAN or name in NORMS_INSIDE or \
-        any(part in name for part in _CONJUGATING_PARTS)
-
+__all__ = ["TorchCode", "ELEMENTARY", "PIECEWISE"]
 
 class TorchCode(Framework):
     name = "torch"
@@ -148,7 +108,7 @@ def _largest(torch, values) -> float:
 # comparison stays the same near x, so the complex step through the piece selected is exact. torch
 # refuses most of them for complex tensors; the guard computes them itself, by real part. At a
 # tie (real parts equal, imaginary parts not) the imaginary part would decide: the point is a kink
-# of the real function, and the guard refuses it (NotAnalyticCode, so gradcheck falls back).
+# of the real function, and the guard refuses it (NotAnalytic, so gradcheck falls back).
 
 class _NotHandled(Exception):
     """A call form the guard's own version does not cover (``out=``, a named dimension ...):
@@ -175,36 +135,21 @@ def _parts(torch, v):
     raise _NotHandled
 
 
-def _refuse_ties(torch, name, tie, what):
-    """NotAnalyticCode when ``tie`` (a bool tensor) holds anywhere; ``what`` names one tie, with its count."""
-    count = int(torch.as_tensor(tie).sum())
-    if count:
-        raise NotAnalyticCode(f"torch {name} at a tie: {what(count)}, where the imaginary parts differ, so the "
-                              f"complex step's imaginary part would decide (a kink of the real function)")
-
-
-def _count(n, one, many):
-    return f"{n} {one if n == 1 else many}"
-
-
-_PAIRS = lambda n: _count(n, "pair of values", "pairs of values") + " of equal real part"  # noqa: E731
-
-
 def _tie(torch, a, b):
     (ra, ia), (rb, ib) = _parts(torch, a), _parts(torch, b)
-    return torch.as_tensor((ra == rb) & (ia != ib))
+    return torch.as_tensor(ties.pairs(ra, ia, rb, ib))
 
 
 def _compared(torch, name, op, a, b):
     """A comparison of real parts (gt, lt, ge, le, eq, ne); a tie refused."""
-    _refuse_ties(torch, name, _tie(torch, a, b), _PAIRS)
+    ties.refuse(f"torch {name}", _tie(torch, a, b), ties.pairs_of_values)
     return op(_parts(torch, a)[0], _parts(torch, b)[0])
 
 
 def _selected(torch, name, a, b, larger, nan="propagate"):
     """max(a, b) or min(a, b) entry by entry, by real part; ``nan``: "propagate" (maximum) or
     "ignore" (fmax: a NaN gives way to the other number)."""
-    _refuse_ties(torch, name, _tie(torch, a, b), _PAIRS)
+    ties.refuse(f"torch {name}", _tie(torch, a, b), ties.pairs_of_values)
     ra, rb = _parts(torch, a)[0], _parts(torch, b)[0]
     pick_a = torch.as_tensor(ra > rb if larger else ra < rb)
     a_nan, b_nan = torch.as_tensor(a).isnan(), torch.as_tensor(b).isnan()
@@ -214,8 +159,7 @@ def _selected(torch, name, a, b, larger, nan="propagate"):
 
 def _piece(torch, name, z, threshold, above, below):
     """``above`` where Re z > threshold, else ``below`` (relu, leaky_relu, threshold, elu)."""
-    at_kink = (z.real == threshold) & (z.imag != 0)
-    _refuse_ties(torch, name, at_kink, lambda n: _count(n, "input", "inputs") + f" exactly at the kink {threshold:g}")
+    ties.refuse(f"torch {name}", (z.real == threshold) & (z.imag != 0), ties.kinks_at(threshold))
     return torch.where(z.real > threshold, above, below)
 
 
@@ -249,9 +193,7 @@ def _extreme(torch, name, x, dim, keepdim, larger):
     found = at  # groups with an entry at the extreme (not: all NaN)
     for d in dims:
         found = found.any(d, keepdim=True)
-    extreme = "largest" if larger else "smallest"
-    _refuse_ties(torch, name, found & (hi != lo),
-                 lambda n: _count(n, f"{extreme} real part", f"{extreme} real parts") + " shared by several entries")
+    ties.refuse(f"torch {name}", found & (hi != lo), ties.shared_extremes(larger))
     values = torch.complex(best, torch.where(found, hi, torch.full_like(hi, float("nan"))))
     indices = None
     if len(dims) == 1:
@@ -268,111 +210,136 @@ _COMPARISONS = {**dict.fromkeys(("gt", "greater", "__gt__"), operator.gt),
                 **dict.fromkeys(("le", "less_equal", "__le__"), operator.le),
                 **dict.fromkeys(("eq", "__eq__"), operator.eq),
                 **dict.fromkeys(("ne", "not_equal", "__ne__"), operator.ne)}
-#: one complex tensor in, selected from by its real part entry by entry
-_UNARY = frozenset({"relu", "leaky_relu", "hardtanh", "relu6", "threshold", "_threshold", "elu", "clamp", "clip",
-                    "clamp_min", "clamp_max"})
 _IN_PLACE = {"relu_": "relu", "leaky_relu_": "leaky_relu", "hardtanh_": "hardtanh", "threshold_": "threshold",
              "elu_": "elu", "clamp_": "clamp", "clip_": "clip", "clamp_min_": "clamp_min", "clamp_max_": "clamp_max"}
+
+
+# Each handler below takes (torch, the name as called, its out-of-place name, args, kwargs) and
+# returns the result, or raises _NotHandled for a call form it does not cover.
+
+def _comparison(torch, name, base, args, kwargs):
+    a, b = _bound(args, kwargs, ("input", "other"))
+    return _compared(torch, name, _COMPARISONS[base], a, b)
+
+
+def _elementwise(torch, name, base, args, kwargs):
+    """maximum, minimum, fmax, fmin of two tensors."""
+    a, b = _bound(args, kwargs, ("input", "other"))
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
+        raise _NotHandled
+    return _selected(torch, name, a, b, larger=base in ("maximum", "fmax"),
+                     nan="propagate" if base in ("maximum", "minimum") else "ignore")
+
+
+def _max_or_min(torch, name, base, args, kwargs):
+    """torch.max(a, b) entry by entry, or torch.max(x[, dim, keepdim]) with its indices."""
+    larger = base == "max"
+    if "other" in kwargs or len(args) > 1 and isinstance(args[1], torch.Tensor):
+        a, b = _bound(args, kwargs, ("input", "other"))
+        return _selected(torch, name, a, b, larger)
+    x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+    values, indices = _extreme(torch, name, x, dim, keepdim, larger)
+    if dim is None:
+        return values
+    return (torch.return_types.max if larger else torch.return_types.min)((values, indices))
+
+
+def _amax_or_amin(torch, name, base, args, kwargs):
+    x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": (), "keepdim": False})
+    return _extreme(torch, name, x, None if dim in ((), []) else dim, keepdim, base == "amax")[0]
+
+
+def _argmax_or_argmin(torch, name, base, args, kwargs):
+    x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+    _extreme(torch, name, x, dim, keepdim, base == "argmax")  # the tie check
+    r = x.real
+    return r.argmax(dim, keepdim) if base == "argmax" else r.argmin(dim, keepdim)
+
+
+# One complex tensor in, selected from by its real part entry by entry: each returns (the input,
+# the result, whether the call asked for it in place).
+
+def _clamp(torch, name, args, kwargs):
+    z, lo, hi = _bound(args, kwargs, ("input", "min", "max"), {"min": None, "max": None})
+    return z, _clamped(torch, name, z, lo, hi), False
+
+
+def _clamp_min(torch, name, args, kwargs):
+    z, lo = _bound(args, kwargs, ("input", "min"))
+    return z, _clamped(torch, name, z, lo, None), False
+
+
+def _clamp_max(torch, name, args, kwargs):
+    z, hi = _bound(args, kwargs, ("input", "max"))
+    return z, _clamped(torch, name, z, None, hi), False
+
+
+def _relu(torch, name, args, kwargs):
+    z, inplace = _bound(args, kwargs, ("input", "inplace"), {"inplace": False})
+    return z, _piece(torch, name, z, 0.0, z, torch.zeros_like(z)), inplace
+
+
+def _relu6(torch, name, args, kwargs):
+    z, inplace = _bound(args, kwargs, ("input", "inplace"), {"inplace": False})
+    return z, _clamped(torch, name, z, 0.0, 6.0), inplace
+
+
+def _leaky_relu(torch, name, args, kwargs):
+    z, slope, inplace = _bound(args, kwargs, ("input", "negative_slope", "inplace"),
+                               {"negative_slope": 0.01, "inplace": False})
+    return z, _piece(torch, name, z, 0.0, z, z * slope), inplace
+
+
+def _elu(torch, name, args, kwargs):
+    z, alpha, inplace = _bound(args, kwargs, ("input", "alpha", "inplace"), {"alpha": 1.0, "inplace": False})
+    return z, _piece(torch, name, z, 0.0, z, alpha * torch.expm1(z)), inplace
+
+
+def _hardtanh(torch, name, args, kwargs):
+    z, lo, hi, inplace = _bound(args, kwargs, ("input", "min_val", "max_val", "inplace"),
+                                {"min_val": -1.0, "max_val": 1.0, "inplace": False})
+    return z, _clamped(torch, name, z, lo, hi), inplace
+
+
+def _threshold(torch, name, args, kwargs):
+    """z where z > threshold, else value."""
+    z, threshold, value, inplace = _bound(args, kwargs, ("input", "threshold", "value", "inplace"), {"inplace": False})
+    if not isinstance(threshold, (int, float)) or not isinstance(value, (int, float, complex)):
+        raise _NotHandled
+    return z, _piece(torch, name, z, float(threshold), z, torch.full_like(z, value)), inplace
+
+
+_UNARY = {"clamp": _clamp, "clip": _clamp, "clamp_min": _clamp_min, "clamp_max": _clamp_max, "relu": _relu,
+          "relu6": _relu6, "leaky_relu": _leaky_relu, "elu": _elu, "hardtanh": _hardtanh, "threshold": _threshold,
+          "_threshold": _threshold}
 
 
 def _piecewise(torch, name, args, kwargs):
     """The guard's own version of a piecewise operation on complex tensors (see above); _NotHandled
     when ``name`` is not one, or the call's form is not covered."""
-    in_place = name in _IN_PLACE
     base = _IN_PLACE.get(name, name)
-    if base in _COMPARISONS:
-        a, b = _bound(args, kwargs, ("input", "other"))
-        return _compared(torch, name, _COMPARISONS[base], a, b)
-    if base in ("maximum", "minimum", "fmax", "fmin"):
-        a, b = _bound(args, kwargs, ("input", "other"))
-        if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
-            raise _NotHandled
-        return _selected(torch, name, a, b, larger=base in ("maximum", "fmax"),
-                         nan="propagate" if base in ("maximum", "minimum") else "ignore")
-    if base in ("max", "min"):
-        larger = base == "max"
-        if "other" in kwargs or len(args) > 1 and isinstance(args[1], torch.Tensor):
-            a, b = _bound(args, kwargs, ("input", "other"))
-            return _selected(torch, name, a, b, larger)
-        x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
-        values, indices = _extreme(torch, name, x, dim, keepdim, larger)
-        if dim is None:
-            return values
-        return (torch.return_types.max if larger else torch.return_types.min)((values, indices))
-    if base in ("amax", "amin"):
-        x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": (), "keepdim": False})
-        return _extreme(torch, name, x, None if dim in ((), []) else dim, keepdim, base == "amax")[0]
-    if base in ("argmax", "argmin"):
-        x, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
-        _extreme(torch, name, x, dim, keepdim, base == "argmax")  # the tie check
-        r = x.real
-        return r.argmax(dim, keepdim) if base == "argmax" else r.argmin(dim, keepdim)
-    if base in _NORMALISING:
-        return _normalised(torch, base, args, kwargs)
-    if base not in _UNARY or not args or not isinstance(args[0], torch.Tensor) or not args[0].is_complex():
+    handler = _HANDLERS.get(base)
+    if handler is not None:
+        return handler(torch, name, base, args, kwargs)
+    unary = _UNARY.get(base)
+    if unary is None or not args or not isinstance(args[0], torch.Tensor) or not args[0].is_complex():
         raise _NotHandled
-    if base in ("clamp", "clip"):
-        z, lo, hi = _bound(args, kwargs, ("input", "min", "max"), {"min": None, "max": None})
-        out = _clamped(torch, name, z, lo, hi)
-    elif base == "clamp_min":
-        z, lo = _bound(args, kwargs, ("input", "min"))
-        out = _clamped(torch, name, z, lo, None)
-    elif base == "clamp_max":
-        z, hi = _bound(args, kwargs, ("input", "max"))
-        out = _clamped(torch, name, z, None, hi)
-    elif base == "relu":
-        z, inplace = _bound(args, kwargs, ("input", "inplace"), {"inplace": False})
-        in_place = in_place or inplace
-        out = _piece(torch, name, z, 0.0, z, torch.zeros_like(z))
-    elif base == "relu6":
-        z, inplace = _bound(args, kwargs, ("input", "inplace"), {"inplace": False})
-        in_place = in_place or inplace
-        out = _clamped(torch, name, z, 0.0, 6.0)
-    elif base == "leaky_relu":
-        z, slope, inplace = _bound(args, kwargs, ("input", "negative_slope", "inplace"),
-                                   {"negative_slope": 0.01, "inplace": False})
-        in_place = in_place or inplace
-        out = _piece(torch, name, z, 0.0, z, z * slope)
-    elif base == "elu":
-        z, alpha, inplace = _bound(args, kwargs, ("input", "alpha", "inplace"), {"alpha": 1.0, "inplace": False})
-        in_place = in_place or inplace
-        out = _piece(torch, name, z, 0.0, z, alpha * torch.expm1(z))
-    elif base == "hardtanh":
-        z, lo, hi, inplace = _bound(args, kwargs, ("input", "min_val", "max_val", "inplace"),
-                                    {"min_val": -1.0, "max_val": 1.0, "inplace": False})
-        in_place = in_place or inplace
-        out = _clamped(torch, name, z, lo, hi)
-    else:  # threshold: z where z > threshold, else value
-        z, threshold, value, inplace = _bound(args, kwargs, ("input", "threshold", "value", "inplace"),
-                                              {"inplace": False})
-        in_place = in_place or inplace
-        if not isinstance(threshold, (int, float)) or not isinstance(value, (int, float, complex)):
-            raise _NotHandled
-        out = _piece(torch, name, z, float(threshold), z, torch.full_like(z, value))
-    return z.copy_(out) if in_place else out
+    z, out, inplace = unary(torch, name, args, kwargs)
+    return z.copy_(out) if name in _IN_PLACE or inplace else out
 
 
-#: |x| and sign(x) by the real part (numpy's guard does the same, checking.calls): |x| = x·sign(x)
-#: on the real line and sign is locally constant away from 0, so |z| continued to x + i·h·u is
-#: z·sign(Re z) and sign(z) is sign(Re z); Re z = 0 with Im z ≠ 0 is the kink, refused, and so are
-#: numbers whose imaginary part is the code's own (torch.fft, a cast, 1j: above STEP_SIZED·|Re z|),
-#: whose |z| is the modulus it means.
-_BY_REAL_PART = {"abs": "abs", "absolute": "abs", "__abs__": "abs", "abs_": "abs", "absolute_": "abs",
-                 "sign": "sign", "sgn": "sign", "sign_": "sign", "sgn_": "sign"}
-
-
-
-
+#: |x| and sign(x) by the real part, as numpy's guard computes them (`hints.BY_REAL_PART`): Re z = 0
+#: with Im z ≠ 0 is the kink, refused, and so are numbers whose imaginary part is the code's own
+#: (torch.fft, a cast, 1j: above STEP_SIZED·|Re z|), whose |z| is the modulus it means.
 def _by_real_part(torch, name, args, kwargs):
     z = args[0] if args else kwargs.get("input")
     if not isinstance(z, torch.Tensor) or not z.is_complex() or "out" in kwargs:
         raise _NotHandled
-    _refuse_ties(torch, name, (z.real == 0) & (z.imag != 0),
-                 lambda n: _count(n, "input", "inputs") + " exactly at the kink 0")
+    ties.refuse(f"torch {name}", (z.real == 0) & (z.imag != 0), ties.kinks_at(0))
     floor = STEP_FLOOR * float(z.real.abs().max()) if z.numel() else 0.0
     if bool((z.imag.abs() > STEP_SIZED * z.real.abs().clamp(min=floor)).any()):
         raise _NotHandled  # the code's own complex numbers: |z| is their modulus, refused the ordinary way
-    out = torch.where(z.real < 0, -z, z) if _BY_REAL_PART[name] == "abs" else torch.sign(z.real).to(z.dtype)
+    out = torch.where(z.real < 0, -z, z) if canonical(name) == "abs" else torch.sign(z.real).to(z.dtype)
     return z.copy_(out) if name.endswith("_") and not name.startswith("_") else out
 
 
@@ -403,7 +370,7 @@ def _complexified(torch, args, kwargs):
 _NORMALISING = frozenset({"softmax", "log_softmax", "logsumexp", "_softmax", "_log_softmax"})
 
 
-def _normalised(torch, name, args, kwargs):
+def _normalised(torch, called, name, args, kwargs):
     if name == "logsumexp":
         z, dim, keepdim = _bound(args, kwargs, ("input", "dim", "keepdim"), {"keepdim": False})
     else:
@@ -426,8 +393,13 @@ def _normalised(torch, name, args, kwargs):
         [n for i, n in enumerate(out.shape) if i not in {d % z.ndim for d in dim}])
 
 
-PIECEWISE = frozenset({*_COMPARISONS, *_UNARY, *_IN_PLACE, *_NORMALISING, "maximum", "minimum", "fmax", "fmin",
-                       "max", "min", "amax", "amin", "argmax", "argmin"})
+_HANDLERS = {**dict.fromkeys(_COMPARISONS, _comparison),
+             **dict.fromkeys(("maximum", "minimum", "fmax", "fmin"), _elementwise),
+             "max": _max_or_min, "min": _max_or_min, "amax": _amax_or_amin, "amin": _amax_or_amin,
+             "argmax": _argmax_or_argmin, "argmin": _argmax_or_argmin, **dict.fromkeys(_NORMALISING, _normalised)}
+#: what the guard computes itself on complex tensors: the orderings of its handler tables
+#: (`gradverify.guard.hints.ORDERINGS`) and softmax's family
+PIECEWISE = frozenset({*_HANDLERS, *_UNARY, *_IN_PLACE})
 
 
 def _watch(torch, rounding, guarded: bool):
@@ -450,24 +422,25 @@ def _watch(torch, rounding, guarded: bool):
         name = getters.get(func) or getattr(func, "__name__", repr(func))
         if name == "item" and args and isinstance(args[0], torch.Tensor) and args[0].numel() == 1:
             return args[0].reshape(())
-        if name in _BY_REAL_PART:
+        if canonical(name) in BY_REAL_PART.names:
             try:
                 return _by_real_part(torch, name, args, kwargs)
             except _NotHandled:
                 pass
-        if conjugates(name) or name in getters.values():
-            raise NotAnalyticCode(f"torch {name} on a complex tensor")
-        if name in _LEAVES_THE_WATCH:
-            raise NotAnalyticCode(f"torch {name} takes a complex tensor's numbers out of torch")
+        kind = refusal("torch", name)
+        if kind is LEAVES_THE_WATCH:
+            raise NotAnalytic(f"torch {name} takes a complex tensor's numbers out of torch")
+        if kind is not None:  # a conjugate, a part (.real, .H), Hermitian linear algebra, a norm inside
+            raise NotAnalytic(f"torch {name} on a complex tensor")
         if name in PIECEWISE:  # relu, a comparison, max ...: computed by real part, a tie refused
             try:
                 return _piecewise(torch, name, args, kwargs)
             except _NotHandled:
                 pass  # a form not covered (out=, a named dimension): torch's own way, refused as before
-            except NotAnalyticCode:
+            except NotAnalytic:
                 raise
             except Exception as exc:
-                raise NotAnalyticCode(f"torch {name} on a complex tensor failed ({type(exc).__name__}: {exc})") \
+                raise NotAnalytic(f"torch {name} on a complex tensor failed ({type(exc).__name__}: {exc})") \
                     from exc
         if name in _MIXES_NOTHING:
             args, kwargs = _complexified(torch, args, kwargs)
@@ -477,11 +450,11 @@ def _watch(torch, rounding, guarded: bool):
             # every gradcheck pass must agree with see the derivative lost
             out = func(*args, **kwargs)
         except Exception as exc:
-            raise NotAnalyticCode(f"torch {name} refused a complex tensor ({exc})") from exc
+            raise NotAnalytic(f"torch {name} refused a complex tensor ({exc})") from exc
         flat = tree_flatten(out)[0]
         if any(isinstance(v, torch.Tensor) and not v.is_complex() for v in flat) or \
                 any(isinstance(v, float) for v in flat):
-            raise NotAnalyticCode(f"torch {name} turned a complex tensor into real numbers")
+            raise NotAnalytic(f"torch {name} turned a complex tensor into real numbers")
         return out
 
     def draw(shape, dtype):  # the one Monte Carlo arithmetic's δ (float32 code rounds at float32's unit roundoff)
