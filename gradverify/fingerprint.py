@@ -51,64 +51,79 @@ def _feed(h, value, depth: int, seen: set) -> None:
         h.update(b"<seen>;")
         return
     seen = seen | {id(value)}
-    if isinstance(value, types.ModuleType):
-        h.update(f"module:{value.__name__};".encode())
-        return
-    if isinstance(value, type):
-        h.update(f"class:{value.__module__}.{value.__qualname__};".encode())
-        return
-    if isinstance(value, np.ndarray):
-        h.update(f"array:{value.dtype.str}:{value.shape};".encode())
-        h.update(np.ascontiguousarray(value).tobytes() if value.dtype.kind != "O" else repr(value.tolist()).encode())
-        return
-    if isinstance(value, np.generic):
-        h.update(f"{type(value).__name__}:{value!r};".encode())
-        return
-    if isinstance(value, (types.FunctionType, types.MethodType)):
-        _feed_function(h, value, depth, seen)
-        return
-    if isinstance(value, types.BuiltinFunctionType) or type(value).__name__ == "ufunc":
-        h.update(f"builtin:{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', value.__name__)};"
-                 .encode())
-        return
-    if _is_sympy(value):
-        import sympy
-
-        h.update(f"sympy:{sympy.srepr(value)};".encode())
-        return
-    if isinstance(value, (list, tuple, frozenset, set)):
-        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        h.update(f"{type(value).__name__}[{len(items)}];".encode())
-        for item in items:
-            _feed(h, item, depth - 1, seen)
-        return
-    if isinstance(value, dict) or hasattr(value, "items") and hasattr(value, "keys"):
-        h.update(f"{type(value).__name__}{{{len(value)}}};".encode())
-        for k in sorted(value, key=repr):
-            _feed(h, k, depth - 1, seen)
-            _feed(h, value[k], depth - 1, seen)
-        return
-    if dataclasses.is_dataclass(value):
-        h.update(f"{type(value).__module__}.{type(value).__qualname__}(".encode())
-        for f in dataclasses.fields(value):
-            if not f.compare:  # (a derivation's origin: where it was loaded from, not what it is)
-                continue
-            h.update(f"{f.name}=".encode())
-            _feed(h, getattr(value, f.name), depth - 1, seen)
-        h.update(b");")
-        return
-    if isinstance(value, functools.partial):
-        _feed(h, (value.func, value.args, value.keywords), depth - 1, seen)
-        return
-    if hasattr(value, "__array__"):  # a tensor of torch or jax: its numbers
-        _feed(h, np.array(value), depth - 1, seen)
-        return
-    state = getattr(value, "__dict__", None)
-    if isinstance(state, dict) and _python_class(type(value)):
-        h.update(f"object:{type(value).__module__}.{type(value).__qualname__};".encode())
-        _feed(h, state, depth - 1, seen)
-        return
+    for matches, feed in _KINDS:
+        if matches(value):
+            feed(h, value, depth, seen)
+            return
     raise _Unreadable(type(value).__name__)
+
+
+def _named(prefix: str, name):
+    return lambda h, v, depth, seen: h.update(f"{prefix}:{name(v)};".encode())
+
+
+def _feed_array(h, value, depth, seen) -> None:
+    h.update(f"array:{value.dtype.str}:{value.shape};".encode())
+    h.update(np.ascontiguousarray(value).tobytes() if value.dtype.kind != "O" else repr(value.tolist()).encode())
+
+
+def _feed_sympy(h, value, depth, seen) -> None:
+    import sympy
+
+    h.update(f"sympy:{sympy.srepr(value)};".encode())
+
+
+def _feed_items(h, value, depth, seen) -> None:
+    items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+    h.update(f"{type(value).__name__}[{len(items)}];".encode())
+    for item in items:
+        _feed(h, item, depth - 1, seen)
+
+
+def _feed_mapping(h, value, depth, seen) -> None:
+    h.update(f"{type(value).__name__}{{{len(value)}}};".encode())
+    for k in sorted(value, key=repr):
+        _feed(h, k, depth - 1, seen)
+        _feed(h, value[k], depth - 1, seen)
+
+
+def _feed_dataclass(h, value, depth, seen) -> None:
+    h.update(f"{type(value).__module__}.{type(value).__qualname__}(".encode())
+    for f in dataclasses.fields(value):
+        if not f.compare:  # (a derivation's origin: where it was loaded from, not what it is)
+            continue
+        h.update(f"{f.name}=".encode())
+        _feed(h, getattr(value, f.name), depth - 1, seen)
+    h.update(b");")
+
+
+def _feed_object(h, value, depth, seen) -> None:
+    h.update(f"object:{type(value).__module__}.{type(value).__qualname__};".encode())
+    _feed(h, value.__dict__, depth - 1, seen)
+
+
+def _qualified(v) -> str:
+    return f"{getattr(v, '__module__', '')}.{getattr(v, '__qualname__', getattr(v, '__name__', ''))}"
+
+
+#: (is it of this kind, how it is read), in order: the first that matches reads the value
+_KINDS = (
+    (lambda v: isinstance(v, types.ModuleType), _named("module", lambda v: v.__name__)),
+    (lambda v: isinstance(v, type), _named("class", _qualified)),
+    (lambda v: isinstance(v, np.ndarray), _feed_array),
+    (lambda v: isinstance(v, np.generic), _named("scalar", repr)),
+    (lambda v: isinstance(v, (types.FunctionType, types.MethodType)), lambda h, v, d, s: _feed_function(h, v, d, s)),
+    (lambda v: isinstance(v, types.BuiltinFunctionType) or type(v).__name__ == "ufunc", _named("builtin", _qualified)),
+    (lambda v: (type(v).__module__ or "").startswith("sympy."), _feed_sympy),
+    (lambda v: isinstance(v, (list, tuple, frozenset, set)), _feed_items),
+    (lambda v: isinstance(v, dict) or hasattr(v, "items") and hasattr(v, "keys"), _feed_mapping),
+    (dataclasses.is_dataclass, _feed_dataclass),
+    (lambda v: isinstance(v, functools.partial),
+     lambda h, v, d, s: _feed(h, (v.func, v.args, v.keywords), d - 1, s)),
+    # a tensor of torch or jax: its numbers
+    (lambda v: hasattr(v, "__array__"), lambda h, v, d, s: _feed(h, np.array(v), d - 1, s)),
+    (lambda v: isinstance(getattr(v, "__dict__", None), dict) and _python_class(type(v)), _feed_object),
+)
 
 
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement, not by C code
@@ -118,11 +133,6 @@ def _python_class(cls: type) -> bool:
     """Whether all of an instance's state is in its ``__dict__``: every class of its MRO but
     ``object`` written in Python, none with ``__slots__``."""
     return all(c is object or (c.__flags__ & _HEAP_TYPE and "__slots__" not in vars(c)) for c in cls.__mro__)
-
-
-def _is_sympy(value) -> bool:
-    module = type(value).__module__ or ""
-    return module.startswith("sympy.")
 
 
 def _feed_function(h, fn, depth: int, seen: set) -> None:
