@@ -156,3 +156,24 @@ def test_a_pass_that_resolves_little_of_the_gradient_is_shown_as_a_weak_pass_and
     cell = build_rows(tight)[0].cells[COLUMNS.index("finite difference")]
     assert cell.startswith("pass · "), cell
     assert 0 < tight[0].checks["finite_difference"].figures.resolution < 1e-6
+
+
+def _axis_rows(norm):
+    """Rows of A and B along the axes, as hypothesis draws them (zeros and one power of two): a·b = 0 in
+    the first row, so moving A[0,1] by the default step 6e-6 gives D_h ≈ −1/h at every step above the
+    row's norm, and two such readings "agree" within their own Richardson bounds."""
+    A = np.array([[0.0, 0.0, norm], [0.0, norm, norm]])
+    B = np.array([[0.0, norm, 0.0], [norm, norm, 0.0]])
+    return Point({"N": 2, "d": 3}, {"A": A, "B": B}, 1.0)
+
+
+@pytest.mark.parametrize("norm", [8e-78, 1e-20])
+def test_a_right_cosine_claim_holds_at_axis_aligned_rows_of_tiny_norm(norm):
+    c = _fd(cosine_rows.cosine_rows, _axis_rows(norm))
+    assert c.ok and c.set_aside == 0 and c.compared == 6, c
+
+
+@pytest.mark.parametrize("norm", [8e-78, 1e-20])
+def test_a_cosine_claim_missing_its_term_fails_at_axis_aligned_rows_of_tiny_norm(norm):
+    c = _fd(cosine_rows.cosine_rows_missing_term, _axis_rows(norm))
+    assert not c.ok and c.worst_ratio > 10, c
