@@ -29,7 +29,7 @@ from .search import Found, OutsideDomain, explore
 from .spec import Point
 from .spec import Claim, Derivation, Require, differentiated_output, readings_of
 from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
-from .results import CHECKS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
+from .results import CHECKS, READ_AS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
 from .symbolic import SymbolicResult, check_symbolic, index_values
 from .sympy_eval import SpecFailed, evaluate_spec, spec_undefined
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
@@ -137,7 +137,7 @@ def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None,
     traceback = next((c.traceback for c in checks.values() if c.traceback), "")
     as_written = claim.as_written
     if claim.reading:  # the report says which derivative a claim by a structured matrix was checked as
-        as_written = f"{as_written} [read as {readings_of(derivation.variables[claim.wrt])[claim.reading]}]".strip()
+        as_written = f"{as_written} {READ_AS}{readings_of(derivation.variables[claim.wrt])[claim.reading]}]".strip()
     return ClaimResult(derivation.id, derivation.title, claim.name, as_written, verdict, checks, assumptions,
                        holds_if=holds_if, message=message, reproduce=reproduce, expect=_expected(claim),
                        reason=claim.reason, traceback=traceback)

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-__all__ = ["Verdict", "Status", "CHECKS", "SymbolicFigures", "NumericFigures", "Evidence", "CheckResult",
+__all__ = ["Verdict", "Status", "CHECKS", "READ_AS", "SymbolicFigures", "NumericFigures", "Evidence", "CheckResult",
            "ClaimResult", "Necessity"]
 
 
@@ -44,6 +44,10 @@ class Status(StrEnum):
 
 #: the three checks, in the order the table shows them
 CHECKS = ("symbolic", "finite_difference", "agreement")
+
+#: how a claim by a structured matrix marks, in its ``as_written`` text, which derivative it was checked as
+#: (the report's details repeat that text for a claim that fails)
+READ_AS = "[read as "
 
 
 @dataclass

@@ -110,3 +110,15 @@ def test_a_claim_by_a_diagonal_matrix_states_a_reading_it_has():
         _trace("symmetric-perturbation", True)
     with pytest.raises(InvalidArgument, match="reading= one of 'free-entries', 'symmetric-perturbation'"):
         _by_matrix(reading="diagonal-perturbation")
+
+
+def test_the_details_of_a_failing_claim_say_which_reading_was_checked():
+    """The terminal and Markdown tables have no as-written column: the details of a refuted claim by a
+    symmetric matrix say which derivative it was checked as."""
+    from gradverify.report.rows import detail_lines
+
+    perturbed = check_derivation(cookbook_symmetric.cookbook_logdet_symmetric_perturbation,
+                                 Options(seed=0, examples=8))[0]
+    lines = detail_lines(perturbed)
+    assert lines[1] == f"  checked as: {perturbed.as_written}", lines
+    assert "read as the gradient along symmetric perturbations" in lines[1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..results import CHECKS, CheckResult, ClaimResult, Status, Verdict
+from ..results import CHECKS, READ_AS, CheckResult, ClaimResult, Status, Verdict
 from ..tolerances import WEAK_PASS_RESOLUTION
 from .figures import rel_text, ratio_text
 
@@ -115,6 +115,8 @@ def detail_lines(r: ClaimResult) -> list[str]:
     if Verdict(r.verdict) == Verdict.HOLDS and outcome(r) == Outcome.PASSED:
         return []
     lines = [f"{r.derivation} · {r.claim} · {verdict_text(r)}"]
+    if READ_AS in r.as_written:  # a claim by a structured matrix: which derivative it was checked as
+        lines.append(f"  checked as: {r.as_written}")
     if r.verdict == Verdict.ERROR:
         lines.append(f"  error: {r.message}")
     for name, c in r.checks.items():
