@@ -191,7 +191,17 @@ def spec_undefined(derivation: Derivation, point: Point) -> bool:
     except (DerivationError, ZeroDivisionError, ArithmeticError, TypeError, ValueError):
         return True
     arrays = [value] + [c for c in claims.values() if not isinstance(c, str)]
-    return any(not np.all(np.isfinite(a)) for a in arrays) or any(isinstance(c, SpecFailed) for c in claims.values())
+    if any(not np.all(np.isfinite(a)) for a in arrays) or any(isinstance(c, SpecFailed) for c in claims.values()):
+        return True
+    # sympy keeps a Matrix's exact zeros out of its arithmetic: Matrix([0, 0]) / 0 is Matrix([0, 0]), so a layer
+    # norm's (x − μ)/σ at a constant x evaluates to 0 from numbers. The function built with symbols and the
+    # point substituted into each entry meets the 0/0 (σ = 0) where it is.
+    try:
+        with np.errstate(all="ignore"):
+            by_symbols = evaluate_by_substitution(derivation, point, derivation.function, np.shape(value))
+    except (DerivationError, ZeroDivisionError, ArithmeticError, TypeError, ValueError):
+        return True
+    return not np.all(np.isfinite(by_symbols))
 
 
 class SpecFailed(str):

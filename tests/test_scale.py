@@ -10,6 +10,7 @@
   valid point can be drawn.
 """
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -112,6 +113,24 @@ def test_code_that_is_nan_where_the_spec_is_finite_is_an_error():
 def test_no_valid_point_at_all_is_an_error_that_says_so():
     row = check_derivation(_readout(nowhere=True), Options(seed=0, examples=10))[0]
     assert row.verdict == "error" and "no valid point" in row.message, row.as_dict()
+
+
+import layer_norm  # noqa: E402
+
+
+def test_a_layer_norm_written_with_matrices_is_checked_where_x_is_not_constant_without_a_require():
+    """The catalogue's layer norm, J = gᵀ (x − μ)/σ with sympy Matrices, without its `Require`: sympy keeps a
+    Matrix's exact zeros out of its arithmetic (Matrix([0, 0]) / 0 is Matrix([0, 0])), so at x = [0, 0] the
+    spec evaluated from numbers is 0 while the code is NaN; the function built with symbols meets the 0/0."""
+    from gradverify.sympy_eval import spec_undefined
+
+    d = dataclasses.replace(layer_norm.layer_norm, assumptions=[])
+    for x, g in (([0.0, 0.0], [0.0, 0.0]), ([0.5, 0.5], [1.0, 2.0])):
+        assert spec_undefined(d, Point({"n": 2}, {"x": np.array(x), "g": np.array(g)}, 1.0)), (x, g)
+    assert not spec_undefined(d, Point({"n": 2}, {"x": np.array([0.0, 1.0]), "g": np.zeros(2)}, 1.0))
+    row = check_derivation(d, Options(seed=0, examples=15))[0]
+    assert row.verdict == "holds", row.as_dict()
+    assert row.checks["agreement"].figures.set_aside.get(OUTSIDE, 0) >= 1
 
 
 # ---- linear algebra: LAPACK's rounding is normwise ------------------------------------------
