@@ -614,11 +614,17 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
         readings.append((d, bound, k, trunc, rnd))
     d_rows, t_rows, k_rows = (np.array(as_rows(a), copy=True) for a in (d_h, numeric_tol, kink))
     unresolved = np.zeros(k_rows.shape, dtype=bool)
+    # the gradient's own size: a reading whose error bound exceeds it says nothing of any entry
+    size = float(np.max(np.abs(claimed), initial=0.0))
+    floor = tol.unit_roundoff * size
     for j, i in enumerate(idx):
         for (d1, t1, k1, *first1), (d2, t2, k2, *first2) in zip(readings, readings[1:]):
             a, b = (d1[j], t1[j], k1[j]), (d2[j], t2[j], k2[j])
             if not (np.any(a[2]) or np.any(b[2])) and np.all(agree(a[0], b[0], a[1] + b[1])) \
-                    and _asymptotic(first1, first2, j, tol):
+                    and _asymptotic(first1, first2, j, tol) and _informative(a[1], b[1], floor):
+                if size > 0 and np.any(a[1] > size):  # converged, but to nothing: its bound dwarfs the gradient
+                    unresolved[i] = True
+                    break
                 d_rows[i], t_rows[i], k_rows[i] = a[0], a[1] + np.abs(a[0] - b[0]), False
                 break
         else:
@@ -630,6 +636,19 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
                 unresolved[i] = True
     back = lambda a: np.moveaxis(a, 0, -1).reshape(d_h.shape)  # noqa: E731
     return back(d_rows), back(t_rows), back(k_rows), back(unresolved)
+
+
+#: how much wider a finer reading's error bound may be than the coarser one's for the pair to confirm
+#: it: its rounding grows KINK_SHRINK-fold with the step's shrink (64), doubled for the truncation
+#: estimate's own rounding, with a further factor 32 of margin; a reading at a step far below where the
+#: function changes measurably (bound 1e75 times wider) agrees with anything and confirms nothing
+CONFIRMING_WIDTH = KINK_SHRINK**2
+
+
+def _informative(coarse_bound, fine_bound, floor: float) -> bool:
+    """Whether the finer reading is tight enough to confirm the coarser: its bound at most
+    `CONFIRMING_WIDTH` times the coarser one's (``floor``: what rounding of the gradient's size allows)."""
+    return bool(np.all(np.asarray(fine_bound) <= CONFIRMING_WIDTH * (np.asarray(coarse_bound) + floor)))
 
 
 def _asymptotic(coarse: list, fine: list, j: int, tol: Tolerance) -> bool:

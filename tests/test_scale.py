@@ -196,3 +196,24 @@ def test_a_right_cosine_claim_holds_at_axis_aligned_rows_of_tiny_norm(norm):
 def test_a_cosine_claim_missing_its_term_fails_at_axis_aligned_rows_of_tiny_norm(norm):
     c = _fd(cosine_rows.cosine_rows_missing_term, _axis_rows(norm))
     assert not c.ok and c.worst_ratio > 10, c
+
+
+def _mixed_rows():
+    """Two rows of A whose scales differ by 10¹⁶ (8.9e-94 and 8e-78): an entry at 0 in the second row,
+    moved at the first row's scale, changes nothing measurable, and that reading (bound ~1e85) "agrees"
+    with the 1/h reading at a step far above the row's scale."""
+    A = np.array([[8.8818e-94, 0, 0, 0], [0, 0, 0, 8e-78]])
+    B = np.array([[0, 0, 0, 8e-78], [0, 0, 8e-78, 0]])
+    return Point({"N": 2, "d": 4}, {"A": A, "B": B}, 1.0)
+
+
+def test_a_right_cosine_claim_is_not_refuted_where_rows_differ_in_scale_by_1e16():
+    c = _fd(cosine_rows.cosine_rows, _mixed_rows())
+    assert c.ok, c
+
+
+def test_a_cosine_claim_missing_its_term_still_fails_where_rows_differ_in_scale():
+    A = np.array([[8.8818e-94, 8.8818e-94, 0, 0], [0, 0, 8e-78, 8e-78]])  # cos(a, b) ≠ 0: the term is there
+    B = np.array([[8.8818e-94, 0, 0, 0], [0, 0, 0, 8e-78]])
+    c = _fd(cosine_rows.cosine_rows_missing_term, Point({"N": 2, "d": 4}, {"A": A, "B": B}, 1.0))
+    assert not c.ok and c.worst_ratio > 10, c
