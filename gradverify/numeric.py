@@ -88,7 +88,7 @@ def _run(impl: Implementation, args, log, what=""):
     """``fn(*args)`` with the RNG pinned, in the library the code is written in; an exception, or a
     change to an argument, is the derivation's error."""
     fn, names, written_in = impl.fn, impl.args, impl.written_in
-    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in args]
+    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else _copied(a) for a in args]
     try:
         code = framework(written_in)
     except InvalidArgument as exc:
@@ -167,7 +167,7 @@ def call(derivation: Derivation, point: Point, values: dict | None = None,
     vals = {**point.sizes, **point.values, **(values or {})}  # args may name a dimension: the code gets the int
     real = set(derivation.real_variables)
     # copies: the point must stay as it was even when the code writes into its inputs
-    args = [_copy_real(vals[a]) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
+    args = [_copy_real(vals[a]) if a in real else _copied(vals[a]) for a in impl.args]
     out = _run(impl, args, log)
     names = list(impl.returns)
     if len(names) == 1:
@@ -214,7 +214,7 @@ def _finite(name, value) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise DerivationError(f"implementation returned {name} of type {type(value).__name__}, "
                               f"not numbers: {exc}") from exc
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))
         where = f" at {list(map(int, bad[0]))}" if arr.ndim else ""
         raise NotFinite(f"implementation returned {name} = {arr[tuple(bad[0])] if arr.ndim else arr}"
@@ -292,7 +292,7 @@ def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarr
     impl = derivation.implementation
     vals = {**point.sizes, **point.values, var: batch}
     real = set(derivation.real_variables)
-    args = [np.array(vals[a], dtype=np.float64) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
+    args = [np.array(vals[a], dtype=np.float64) if a in real else _copied(vals[a]) for a in impl.args]
     out = _run(impl, args, None, f" on a batch of {var} (it is declared batched)")
     value = np.asarray(out[0] if len(impl.returns) > 1 else out, dtype=np.float64)
     if not np.all(np.isfinite(value)):
@@ -303,6 +303,25 @@ def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarr
                               f"{batch.shape[0]} {var}; expected a leading axis of {batch.shape[0]} "
                               f"(Implementation(batched={impl.batched!r}))")
     return value
+
+
+#: argument types nothing can change in place: handed over as they are
+_IMMUTABLE = frozenset({int, float, bool, complex, str, bytes, type(None)})
+
+
+def _copied(value):
+    """A deep copy of an argument that is not a real array: an int as it is, a list of ints (an
+    Indices variable) or of lists of ints as new lists, anything else by copy.deepcopy (whose
+    machinery every call of the code paid, twice, for a dimension and a list of indices)."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is list:
+        if all(type(v) is int for v in value):
+            return list(value)
+        if all(type(v) is list and all(type(x) is int for x in v) for v in value):
+            return [list(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def _copy_real(value):
