@@ -628,13 +628,19 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
     at_own = (own > 0) & (own < levels[-1] / 4)  # the entry's own scale is far below the default's
     levels.append(np.where(at_own, own, levels[-1] / FINER))
     levels.append(levels[-1] / FINER)
-    readings = [(as_rows(d_h)[idx], as_rows(numeric_tol)[idx], as_rows(kink)[idx])]
-    for h in levels:
-        readings.append(_reading(derivation, point, var, flat, h, f, noise_f, tol, of))
+    readings = [(as_rows(d_h)[idx], as_rows(numeric_tol)[idx], as_rows(kink)[idx]),
+                _reading(derivation, point, var, flat, levels[0], f, noise_f, tol, of)]
+
+    def reading(k):  # a finer level is read (for every entry, as one batch) only once an entry needs it:
+        while len(readings) <= k:  # a wrong entry, smooth, decides at the first pair; a kink may need them all
+            readings.append(_reading(derivation, point, var, flat, levels[len(readings) - 1], f, noise_f, tol, of))
+        return readings[k]
+
     d_rows, t_rows, k_rows = (np.array(as_rows(a), copy=True) for a in (d_h, numeric_tol, kink))
     unresolved = np.zeros(k_rows.shape, dtype=bool)
     for j, i in enumerate(idx):
-        for (d1, t1, k1), (d2, t2, k2) in zip(readings, readings[1:]):
+        for k in range(len(levels)):
+            (d1, t1, k1), (d2, t2, k2) = reading(k), reading(k + 1)
             a, b = (d1[j], t1[j], k1[j]), (d2[j], t2[j], k2[j])
             if not (np.any(a[2]) or np.any(b[2])) and np.all(np.abs(a[0] - b[0]) <= a[1] + b[1]):
                 d_rows[i], t_rows[i], k_rows[i] = a[0], a[1] + np.abs(a[0] - b[0]), False
