@@ -1,6 +1,6 @@
 """Start-up in proportion: what gradverify costs beyond importing the libraries it runs on.
 
-    python benchmarks/startup.py [--repeat N] [--write docs/benchmarks-startup.md] [--profile]
+    python benchmarks/startup.py [--repeat N] [--write docs/benchmarks.md] [--profile]
 
 Three ratios, each the median wall-clock time of a command over the median of its baseline,
 measured side by side (alternating, so a machine that gets busier slows both):
@@ -30,10 +30,13 @@ import os
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 from tabulate import tabulate
+
+from _page import add_write_option, recorded  # benchmarks/_page.py: --write
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,30 +124,22 @@ def profile_report() -> str:
     return "\n".join(line for line in done.stderr.splitlines() if line.strip())
 
 
-def _reading(rows: list[dict]) -> list[str]:
+def reading(rows: list[dict]) -> str:
     """What the numbers say about where a report's time goes, when the isolation row was measured."""
     by = {r["name"]: r for r in rows}
-    if "isolation" not in by:
-        return []
-    alone = by["isolation"]["base_seconds"]
-    return [f"The seed's checks themselves (sympy's proofs, hypothesis's examples) take {alone:.1f} s in one "
-            f"process with no isolation; the workers add {by['isolation']['ratio'] - 1:.0%} to that. A report's "
-            "ratio to the bare imports is bounded below by that work spread over the cores (`--jobs`), not by "
-            "start-up: lowering it further means faster checks (see `report --profile`).", ""]
-
-
-def markdown(rows: list[dict], repeat: int) -> str:
-    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}"
-    return "\n".join([
-        "# Start-up benchmark", "",
-        "Written by `python benchmarks/startup.py --write docs/benchmarks-startup.md` "
-        f"(median of {repeat} runs each, measured side by side; {machine}).", "",
-        table(rows, "github"), "",
-        *_reading(rows),
-        "Where the time goes: `python benchmarks/startup.py --profile`, or for a report of your own "
-        "`python -m gradverify report --profile` (each derivation's time split into sympy, hypothesis, numpy, "
-        "gradverify and your code), and `python -X importtime -c \"from gradverify import gradcheck\"` for "
-        "imports.", ""])
+    lines = [f"Median of the runs of each command, measured side by side on {os.cpu_count()} cores "
+             "(a busy machine slows a long run more than a short import: compare ratios of one run)."]
+    if "isolation" in by:
+        alone = by["isolation"]["base_seconds"]
+        lines.append(f"The seed's checks themselves (sympy's proofs, hypothesis's examples, the code's runs) take "
+                     f"{alone:.1f} s in one process with no isolation; the workers add "
+                     f"{by['isolation']['ratio'] - 1:.0%} to that. A report's ratio to the bare imports is bounded "
+                     "below by that work spread over the cores (--jobs), not by start-up.")
+    lines.append("Where the time goes: python benchmarks/startup.py --profile, or for a report of your own "
+                 "python -m gradverify report --profile (each derivation's time split into sympy, hypothesis, "
+                 "numpy, gradverify and your code), and python -X importtime -c \"from gradverify import "
+                 "gradcheck\" for imports.")
+    return "\n\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -152,7 +147,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3, help="runs of each command (the median is taken; default 3)")
     p.add_argument("--only", action="append", choices=[m[0] for m in MEASURES], help="measure only these")
     p.add_argument("--skip", action="append", choices=[m[0] for m in MEASURES], default=[], help="do not measure these")
-    p.add_argument("--write", type=Path, metavar="PATH", help="also write the table as Markdown to PATH")
+    add_write_option(p)
     p.add_argument("--profile", action="store_true", help="also show where the time goes")
     args = p.parse_args(argv)
     if args.repeat < 1:
@@ -160,10 +155,8 @@ def main(argv=None) -> int:
     rows = measure(args.repeat, [m[0] for m in MEASURES if (not args.only or m[0] in args.only)
                                  and m[0] not in args.skip])
     print(table(rows))
-    if args.write:
-        args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(markdown(rows, args.repeat), encoding="utf-8")
-        print(f"wrote {args.write}")
+    print()
+    print("\n\n".join(textwrap.fill(part, 100, break_on_hyphens=False) for part in reading(rows).split("\n\n")))
     if args.profile:
         print("\nSlowest imports of `from gradverify import gradcheck` (own time, python -X importtime):")
         print(tabulate([[m, f"{s * 1000:.1f} ms"] for m, s in importtime("from gradverify import gradcheck")],
@@ -174,4 +167,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded(__file__):  # --write PATH: the output into its region of that page
+        sys.exit(main())

@@ -33,7 +33,7 @@ import numpy as np
 
 from .rng import global_states, pinned
 
-__all__ = ["Drew", "difference", "modified", "read_only", "running", "snapshot", "unchanged"]
+__all__ = ["Drew", "copied", "difference", "modified", "read_only", "running", "snapshot", "unchanged"]
 
 
 @dataclass
@@ -68,10 +68,29 @@ def read_only(x):
     return view
 
 
+#: argument types nothing can change in place: handed over as they are
+_IMMUTABLE = frozenset({int, float, bool, complex, str, bytes, type(None)})
+
+
+def copied(value):
+    """A deep copy of an argument that is not a real array: an int as it is, a list of ints (an
+    Indices variable) or of lists of ints as new lists, anything else by copy.deepcopy (whose
+    machinery every call of the code paid, twice, for a dimension and a list of indices)."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is list:
+        if all(type(v) is int for v in value):
+            return list(value)
+        if all(type(v) is list and all(type(x) is int for x in v) for v in value):
+            return [list(v) for v in value]
+    return copy.deepcopy(value)
+
+
 def snapshot(args, deep: bool = False) -> list:
     """Copies of ``args`` to compare with after a call (`modified`): every array copied, anything
     else deep-copied (``deep``) or kept as it is."""
-    return [np.array(a, copy=True) if isinstance(a, np.ndarray) else copy.deepcopy(a) if deep else a
+    return [np.array(a, copy=True) if isinstance(a, np.ndarray) else copied(a) if deep else a
             for a in args]
 
 

@@ -37,6 +37,7 @@ class MonteCarloArithmetic(Watcher):
                  kinds: str = "f", guard: Watcher | None = None):
         self.rng, self.size, self.per_entry, self.kinds, self.guard = rng, spread * unit_roundoff, per_entry, kinds, guard
         self.spread, self.unit_roundoff = spread, unit_roundoff
+        self._sizes: dict = {}  # `size_for`, per dtype
         #: operations seen: 0 means the code never computed on our arrays
         self.seen = 0
 
@@ -80,7 +81,15 @@ class MonteCarloArithmetic(Watcher):
     def size_for(self, dtype) -> float:
         """The largest relative rounding error of one operation whose result has ``dtype``: the
         spread times the unit roundoff, float32's (2⁻²⁴) for code that computes in float32."""
-        return self.spread * max(self.unit_roundoff, _epsilon(dtype) / 2)
+        try:
+            return self._sizes[dtype]  # one computation per dtype: every operation asks
+        except (KeyError, TypeError):  # (first sight of the dtype; or an unhashable one)
+            size = self.spread * max(self.unit_roundoff, _epsilon(dtype) / 2)
+        try:
+            self._sizes[dtype] = size
+        except TypeError:
+            pass
+        return size
 
     def deltas(self, shape, dtype) -> np.ndarray:
         """Relative rounding errors δ for a result of ``shape`` and ``dtype`` (one for the whole
@@ -92,14 +101,18 @@ class MonteCarloArithmetic(Watcher):
         code goes on in float32). ``fresh``: arr is a result no one else holds, multiplied in
         place (same numbers): a 10⁷-entry result is not copied. ``scale``: the result of a fused
         operation, whose rounding inside is also at the size of its inputs: + scale·δ′ as well."""
-        dtype = np.result_type(arr)
-        factor = 1.0 + self.deltas(np.shape(arr), dtype)
-        if dtype.kind in "fc":
-            factor = np.asarray(factor).astype(np.finfo(dtype).dtype)
+        # (every numpy operation of the code comes here: the plain attributes where they answer, not
+        # np.result_type and np.shape, which cost a call each)
+        numpy_value = isinstance(arr, (np.ndarray, np.generic))
+        dtype = arr.dtype if numpy_value else np.result_type(arr)
+        shape = arr.shape if numpy_value else np.shape(arr)
+        factor = 1.0 + self.deltas(shape, dtype)
+        if dtype.kind in "fc":  # (no copy when the factor already has the real dtype: float64 code)
+            factor = np.asarray(factor).astype(_REAL_OF.get(dtype) or np.finfo(dtype).dtype, copy=False)
         if scale:
-            return arr * factor + (scale * self.deltas(np.shape(arr), dtype)).astype(np.finfo(dtype).dtype)
+            return arr * factor + (scale * self.deltas(shape, dtype)).astype(np.finfo(dtype).dtype)
         if (fresh and isinstance(arr, np.ndarray) and arr.ndim and arr.flags.owndata and arr.flags.writeable
-                and np.result_type(arr, factor) == arr.dtype):
+                and (getattr(factor, "dtype", None) == dtype or np.result_type(arr, factor) == dtype)):
             arr *= factor
             return arr
         return arr * factor
@@ -138,6 +151,11 @@ _EXACT_FUNCTIONS = frozenset({
     "resize", "unique", "nan_to_num", "real", "imag", "clip", "amax", "amin", "max", "min", "searchsorted",
     "argsort", "argmax", "argmin", "nonzero", "flatnonzero",
 })
+
+
+#: the real dtype of a float or complex dtype, for the common ones (np.finfo's ``dtype``, without the call)
+_REAL_OF = {np.dtype(np.float64): np.dtype(np.float64), np.dtype(np.float32): np.dtype(np.float32),
+            np.dtype(np.complex128): np.dtype(np.float64), np.dtype(np.complex64): np.dtype(np.float32)}
 
 
 def _epsilon(dtype) -> float:

@@ -14,14 +14,13 @@ at any size.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import rounding_modes
-from .calling import difference, modified, running, snapshot
+from .calling import copied, difference, modified, running, snapshot
 from .rng import keeping
 from .errors import DerivationError, InvalidArgument
 from .frameworks import framework, framework_of_values
@@ -153,7 +152,7 @@ def call(derivation: Derivation, point: Point, values: dict | None = None,
     vals = {**point.sizes, **point.values, **(values or {})}  # args may name a dimension: the code gets the int
     real = set(derivation.real_variables)
     # copies: the point must stay as it was even when the code writes into its inputs
-    args = [_copy_real(vals[a]) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
+    args = [_copy_real(vals[a]) if a in real else copied(vals[a]) for a in impl.args]
     out = _run(impl, args, log)
     names = list(impl.returns)
     if len(names) == 1:
@@ -200,7 +199,7 @@ def _finite(name, value) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise DerivationError(f"implementation returned {name} of type {type(value).__name__}, "
                               f"not numbers: {exc}") from exc
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))
         where = f" at {list(map(int, bad[0]))}" if arr.ndim else ""
         raise NotFinite(f"implementation returned {name} = {arr[tuple(bad[0])] if arr.ndim else arr}"
@@ -278,7 +277,7 @@ def call_batched(derivation: Derivation, point: Point, var: str, batch: np.ndarr
     impl = derivation.implementation
     vals = {**point.sizes, **point.values, var: batch}
     real = set(derivation.real_variables)
-    args = [np.array(vals[a], dtype=np.float64) if a in real else copy.deepcopy(vals[a]) for a in impl.args]
+    args = [np.array(vals[a], dtype=np.float64) if a in real else copied(vals[a]) for a in impl.args]
     out = _run(impl, args, None, f" on a batch of {var} (it is declared batched)")
     value = np.asarray(out[0] if len(impl.returns) > 1 else out, dtype=np.float64)
     if not np.all(np.isfinite(value)):
@@ -607,18 +606,23 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
     levels.append(np.where(at_own, own, levels[-1] / KINK_SHRINK))
     levels.append(levels[-1] / KINK_SHRINK)
     readings = [tuple(as_rows(a)[idx] for a in (d_h, numeric_tol, kink) + tuple(first))]
-    for h in levels:
-        h = _steps(derivation, var, xs, h)
-        h = np.where(h > 0, h, np.spacing(np.maximum(np.abs(xs), np.finfo(float).tiny)) * 4)
-        d, bound, k, _, trunc, rnd = _reading(derivation, point, var, flat, h, f, noise_f, tol, of)
-        readings.append((d, bound, k, trunc, rnd))
+
+    def reading(k):  # a finer level is read (for every entry, as one batch) only once an entry needs it:
+        while len(readings) <= k:  # a wrong entry, smooth, decides at the first pair; a kink may need them all
+            h = _steps(derivation, var, xs, levels[len(readings) - 1])
+            h = np.where(h > 0, h, np.spacing(np.maximum(np.abs(xs), np.finfo(float).tiny)) * 4)
+            d, bound, kinked, _, trunc, rnd = _reading(derivation, point, var, flat, h, f, noise_f, tol, of)
+            readings.append((d, bound, kinked, trunc, rnd))
+        return readings[k]
+
     d_rows, t_rows, k_rows = (np.array(as_rows(a), copy=True) for a in (d_h, numeric_tol, kink))
     unresolved = np.zeros(k_rows.shape, dtype=bool)
     # the gradient's own size: a reading whose error bound exceeds it says nothing of any entry
     size = float(np.max(np.abs(claimed), initial=0.0))
     floor = tol.unit_roundoff * size
     for j, i in enumerate(idx):
-        for (d1, t1, k1, *first1), (d2, t2, k2, *first2) in zip(readings, readings[1:]):
+        for k in range(len(levels)):
+            (d1, t1, k1, *first1), (d2, t2, k2, *first2) = reading(k), reading(k + 1)
             a, b = (d1[j], t1[j], k1[j]), (d2[j], t2[j], k2[j])
             if not (np.any(a[2]) or np.any(b[2])) and np.all(agree(a[0], b[0], a[1] + b[1])) \
                     and _asymptotic(first1, first2, j, tol) and _informative(a[1], b[1], floor):
@@ -628,7 +632,7 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
                 d_rows[i], t_rows[i], k_rows[i] = a[0], a[1] + np.abs(a[0] - b[0]), False
                 break
         else:
-            (d0, t0, k0), (d1, t1, k1) = (r[j] for r in readings[0][:3]), (r[j] for r in readings[1][:3])
+            (d0, t0, k0), (d1, t1, k1) = (r[j] for r in reading(0)[:3]), (r[j] for r in reading(1)[:3])
             if not (np.any(k0) or np.any(k1)) and np.any(apart(d0, d1, t0 + t1)):
                 # no kink, yet the default reading and the next finer one disagree beyond both bounds and
                 # no two readings converge: finite differences cannot resolve this entry here; set aside

@@ -274,6 +274,10 @@ def _neighbours(path: Path) -> tuple[str, ...]:
 
 
 def pytest_configure(config):
+    if _starts_workers(config):  # its forkserver imports while this process imports the checks (`_Run`)
+        from .isolation import start_early
+
+        start_early()
     run = _Run(config)
     config.stash[_STATE] = run
     if run.enabled and run.baseline_path is not None:  # a bad baseline: said once, before any work
@@ -287,6 +291,16 @@ def pytest_configure(config):
     for path in run.ini_paths:  # the ini's paths are collected without naming them
         if path not in known:
             config.args.append(str(path))
+
+
+def _starts_workers(config) -> bool:
+    """Whether this process checks derivations in workers: gradverify is on, and this is not
+    xdist's controller (its workers collect and run the items)."""
+    if not (config.getoption("gradverify") or config.getini("gradverify_paths")):
+        return False
+    if hasattr(config, "workerinput"):
+        return True
+    return getattr(config.option, "dist", "no") == "no" and not getattr(config.option, "numprocesses", None)
 
 
 def pytest_unconfigure(config):

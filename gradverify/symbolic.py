@@ -178,6 +178,15 @@ class _Config:
         self._matrix_labels: dict = {}
         #: each variable's structure (Real(..., structure=...)), for the claims' readings
         self.structures: dict = {}
+        self._classes: dict = {}
+
+    def term_classes(self, arr) -> list:
+        """`term_classes` of a claim's or the truth's array, computed once per array: every point
+        a refuted claim is diagnosed at asks again for the same (sympy's expand_mul of each entry)."""
+        hit = self._classes.get(id(arr))
+        if hit is None or hit[0] is not arr:  # (the array is kept with it: its id is not reused meanwhile)
+            hit = self._classes[id(arr)] = (arr, term_classes(arr))
+        return hit[1]
 
     def function_parts(self, claim) -> list:
         """The derivative of each of the function's own additive terms (grouped as `term_classes`
@@ -522,7 +531,7 @@ def _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res) 
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
     res.evidence = Evidence.of("sympy's derivative", res.counterexample, c_arr, t_arr)
     res.observations, res.held = [], 0
-    _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=False)
+    _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=False, t_arr=t_arr)
     for k in range(1, DIAGNOSIS_POINTS):
         more = _random_values(derivation, cfg, rng, 0)  # unit scale: saturation makes terms look alike
         _observe(derivation, claim, cfg, claimed, truth,
@@ -531,17 +540,19 @@ def _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res) 
     return True
 
 
-def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool) -> None:
+def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool, t_arr=None) -> None:
     """How the claim relates to the truth at the point ``sub``, added to ``res.observations`` (a point
-    where the claim holds counts in ``res.held``; a degenerate one is left out)."""
-    c_arr, t_arr = values_at(claimed, sub), values_at(truth, sub)
+    where the claim holds counts in ``res.held``; a degenerate one is left out). ``t_arr``: the
+    truth at ``sub``, when the caller has it already."""
+    c_arr = values_at(claimed, sub)
+    t_arr = values_at(truth, sub) if t_arr is None else t_arr
     scale = max(float(np.max(np.abs(t_arr), initial=0.0)), float(np.max(np.abs(c_arr), initial=0.0)), 1.0)
     if not c_arr.size or float(np.max(np.abs(c_arr - t_arr))) <= SYMBOLIC_ZERO * scale:
         res.held += fresh
         return
     if degenerate(c_arr, t_arr):
         return
-    groups = (term_classes(claimed), term_classes(truth), cfg.function_parts(claim))
+    groups = (cfg.term_classes(claimed), cfg.term_classes(truth), cfg.function_parts(claim))
     text = diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
                     terms=[(label, values_at(arr, sub)) for label, arr in groups[0]],
                     true_terms=[(label, values_at(arr, sub)) for label, arr in groups[1]],

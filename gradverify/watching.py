@@ -102,11 +102,14 @@ class Watched(np.ndarray):
 
     @staticmethod
     def _watcher_of(values) -> Watcher:
-        return next(v.watcher for v in values if isinstance(v, Watched) and v.watcher is not None)
+        for v in values:  # (a loop, not a generator: this runs for every operation of the code)
+            if isinstance(v, Watched) and v.watcher is not None:
+                return v.watcher
+        raise StopIteration
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
         watcher = self._watcher_of(inputs + (out or ()))
-        args = [_plain(x) for x in inputs]
+        args = [np.asarray(x) if isinstance(x, Watched) else x for x in inputs]  # (`_plain`, inlined)
         watcher.before(ufunc, method, args)
         if out is not None:
             kwargs["out"] = tuple(_plain(o) for o in out)

@@ -118,7 +118,7 @@ def test_benchmark_regions_are_written_by_the_scripts_and_only_their_own(tmp_pat
     text = page.read_text(encoding="utf-8")
     assert "second" in text and "first" not in text and "other" in text
     assert text.count("<!-- BEGIN a -->") == 1
-    for script in ("catalogue", "false_alarms", "gradcheck_catalogue", "gradcheck_peers", "gradcheck_scale"):
+    for script in ("catalogue", "false_alarms", "gradcheck_catalogue", "gradcheck_peers", "gradcheck_scale", "startup"):
         assert f"<!-- BEGIN {script} -->" in (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
         assert "recorded(__file__)" in (ROOT / "benchmarks" / f"{script}.py").read_text(encoding="utf-8")
 

@@ -73,13 +73,23 @@ class JaxCode(Framework):
                 full[i] = a
             return fn(*full)
 
-        try:
-            closed, shapes = self.jax.make_jaxpr(on_arrays, return_shape=True)(*[args[i] for i in positions])
-        except Exception as exc:  # code that branches on values cannot be traced
-            if guarded:
-                raise NotAnalytic(f"jax code that could not be traced ({type(exc).__name__}: "
+        # one trace per watch for the same function, shapes and other arguments: the rounding's
+        # runs (`numeric.noise`: several at one point, every input moved by an ulp) trace the same
+        # program; tracing it again costs more than running it
+        key = _trace_key(fn, args, positions, guarded)
+        traces = _traces_of(rounding) if key is not None else None
+        if traces is not None and key in traces:
+            closed, shapes = traces[key]
+        else:
+            try:
+                closed, shapes = self.jax.make_jaxpr(on_arrays, return_shape=True)(*[args[i] for i in positions])
+            except Exception as exc:  # code that branches on values cannot be traced
+                if guarded:
+                    raise NotAnalytic(f"jax code that could not be traced ({type(exc).__name__}: "
                                       f"{(str(exc).splitlines() or [''])[0]})") from exc
-            return fn(*args)  # its rounding is then not seen (the checks have a fallback for that)
+                return fn(*args)  # its rounding is then not seen (the checks have a fallback for that)
+            if traces is not None:
+                traces[key] = closed, shapes
         if guarded:
             found = _non_analytic(closed.jaxpr)
             if found:
@@ -307,3 +317,36 @@ def _non_analytic(jaxpr, watched: bool = True) -> str:
             if found:
                 return found
     return ""
+
+
+def _traces_of(rounding) -> dict | None:
+    """The programs traced under this watch (`JaxCode.run`), kept on the watch itself: they live
+    as long as it does (one `numeric.noise`, one gradcheck call), never across checks."""
+    if rounding is None:
+        return None
+    try:
+        return rounding.__dict__.setdefault("_jax_traces", {})
+    except AttributeError:
+        return None
+
+
+def _trace_key(fn, args, positions, guarded):
+    """What a traced program depends on: the function, its arrays' shapes and dtypes, and its other
+    arguments (ints, indices) by value; None when one of those cannot be a key (then no reuse)."""
+    where = set(positions)
+    try:
+        others = tuple(_frozen(a) for i, a in enumerate(args) if i not in where)
+        arrays = tuple((tuple(args[i].shape), str(args[i].dtype)) for i in positions)
+        key = (fn, tuple(positions), arrays, others, guarded)
+        hash(key)
+    except (TypeError, AttributeError):
+        return None
+    return key
+
+
+def _frozen(value):
+    if value is None or type(value) in (int, float, bool, str, complex):
+        return (type(value).__name__, value)
+    if type(value) in (list, tuple):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    raise TypeError(f"not a plain value: {type(value).__name__}")
