@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 
 from ..errors import InvalidArgument
 from ..tolerances import Tolerance
-from . import jacobian as jacobian_check
-from . import layers
 from .results import GradcheckResult
 from .scalar import MODES, check_scalar, choice, resolve_wrt, valid_seed
 
@@ -97,6 +95,9 @@ def _route(backward, jacobian, vjp, jvp, hvp) -> tuple:
 
 def _beyond_scalar(routed, fn, args, wrt, backward, vjp, jvp, hvp, raise_exception, framework, options):
     """A layer, a Jacobian, a vjp/jvp pair or an hvp, each reduced to the scalar check."""
+    from . import jacobian as jacobian_check  # (on first use: `from gradverify import gradcheck` stays light)
+    from . import layers
+
     if not callable(fn):
         raise InvalidArgument("a callable fn" if "backward" not in routed else "a callable forward", f"fn={fn!r:.60}")
     if not isinstance(args, (tuple, list)):
