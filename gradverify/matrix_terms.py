@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from .sympy_eval import as_object
-from .terms import _MathPrinter
+from .terms import MathPrinter
 
 __all__ = ["matrix_label"]
 
@@ -198,7 +198,7 @@ def _rank(factor, arrays: set) -> tuple:
 
 
 def _text(lifted, arrays: set) -> str:
-    printer = _MathPrinter({"order": "none"})
+    printer = MathPrinter({"order": "none"})
     terms = []
     for term in sp.Add.make_args(lifted):
         if term.is_Mul:

@@ -14,14 +14,14 @@ from sympy.printing.str import StrPrinter
 
 from .sympy_eval import as_object
 
-__all__ = ["term_classes", "term_parts", "math_text"]
+__all__ = ["MathPrinter", "term_classes", "term_parts", "math_text"]
 
 
 _SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
-class _MathPrinter(StrPrinter):
+class MathPrinter(StrPrinter):
     """One line of mathematics, not Python: A[0,1] as A₀,₁, x**2 as x², sqrt as √, · for a product."""
 
     def _print_Symbol(self, expr):
@@ -55,7 +55,7 @@ class _MathPrinter(StrPrinter):
 
 def math_text(expr) -> str:
     """``expr`` as one line of mathematics (never truncated): what a diagnosis names."""
-    return _MathPrinter({"order": None}).doprint(sp.sympify(expr))
+    return MathPrinter({"order": None}).doprint(sp.sympify(expr))
 
 
 def _base_name(sym: sp.Symbol) -> sp.Symbol:
