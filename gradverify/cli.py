@@ -118,26 +118,9 @@ def _common(sp) -> None:
                          "isolation (for a debugger)")
 
 
-#: what gradverify needs at run time (pyproject.toml's dependencies), by import name
-REQUIRED = ("numpy", "sympy", "hypothesis", "tabulate")
-
-
-def _installed() -> None:
-    """A missing dependency is said plainly, before any work, not as a traceback halfway through."""
-    import importlib.util
-
-    missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
-    if missing:
-        raise InvalidArgument(f"gradverify's dependencies ({', '.join(REQUIRED)}) installed",
-                              f"{', '.join(missing)} missing in {sys.executable}",
-                              "Install gradverify with its dependencies: pip install -e . (in a virtual environment "
-                              "made with python3 -m venv .venv; see the README's first command).")
-
-
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        _installed()
         with _sigterm_interrupts():
             try:
                 return {"report": _report, "list": _list, "mutants": _mutants, "new": scaffold.run,

@@ -405,3 +405,16 @@ def test_gradients_returned_as_one_list_say_to_return_them_separately(tmp_path, 
     text = " ".join(out.split())
     assert code == 2 and "gradverify failed" not in text, text
     assert "returned grads as a list of 2 arrays" in text and "return loss, dW, db" in text, text
+
+
+def test_a_missing_dependency_is_one_line_with_what_to_do_not_a_traceback(tmp_path):
+    import subprocess
+    import sys as _sys
+
+    hide = "import sys, runpy; sys.modules['tabulate'] = None; sys.argv = ['gradverify', 'report']; " \
+           "runpy.run_module('gradverify', run_name='__main__')"
+    out = subprocess.run([_sys.executable, "-c", hide], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 2, out
+    assert out.stderr.startswith("gradverify: error: Expected gradverify's dependencies (numpy, sympy, hypothesis, "
+                                 "tabulate) installed but got tabulate missing in "), out.stderr
+    assert "pip install -e ." in out.stderr and "Traceback" not in out.stderr
