@@ -270,7 +270,8 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
         try:
             compared = evaluate_point(derivation, point, tol, options.seed, target, log)
         except DerivationError:
-            if spec_undefined(derivation, point):
+            dropped = any(a.source == "implicit" and a not in assumptions for a in derivation.assumptions)
+            if spec_undefined(derivation, point, by_truth=dropped):
                 raise OutsideDomain from None
             raise
         for key, comparison in compared.items():

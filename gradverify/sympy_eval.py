@@ -181,18 +181,30 @@ def evaluate_spec(derivation: Derivation, point: Point, mode, shape: tuple | Non
     return value, claims
 
 
-def spec_undefined(derivation: Derivation, point: Point) -> bool:
+def spec_undefined(derivation: Derivation, point: Point, by_truth: bool = False) -> bool:
     """Whether the spec itself is undefined at ``point``: its value or a claim evaluates (50 digits)
     to NaN, an infinity or zoo, or sympy's evaluation divides by zero. Such a point is outside the
-    function's domain, whatever the code does there."""
+    function's domain, whatever the code does there. ``by_truth``: a claim undefined where the
+    function is defined counts only if sympy's own derivative is undefined there too (an implicit
+    assumption was dropped: det(X)·X⁻ᵀ at a singular X then fails as stated, where the derivative
+    exists, and the assumption shows as needed)."""
     try:
         with np.errstate(all="ignore"):
             value, claims = evaluate_spec(derivation, point, ("digits", SYMBOLIC_DIGITS))
     except (DerivationError, ZeroDivisionError, ArithmeticError, TypeError, ValueError):
         return True
-    arrays = [value] + [c for c in claims.values() if not isinstance(c, str)]
-    if any(not np.all(np.isfinite(a)) for a in arrays) or any(isinstance(c, SpecFailed) for c in claims.values()):
+    if not np.all(np.isfinite(value)):
         return True
+    undefined = [name for name, c in claims.items()
+                 if isinstance(c, SpecFailed) or not isinstance(c, str) and not np.all(np.isfinite(c))]
+    if undefined and not by_truth:
+        return True
+    if undefined:
+        # a claim undefined where the function is defined: outside the domain only if the true
+        # derivative is undefined there too (√x at 0); det(X)·X⁻ᵀ at a singular X, where the true
+        # derivative exists, is inside it, and the code's failure there is the claim's to answer for
+        by_name = {c.name: c for c in derivation.claims}
+        return all(_truth_undefined(derivation, point, by_name[name]) for name in undefined)
     # sympy keeps a Matrix's exact zeros out of its arithmetic: Matrix([0, 0]) / 0 is Matrix([0, 0]), so a layer
     # norm's (x − μ)/σ at a constant x evaluates to 0 from numbers. The function built with symbols and the
     # point substituted into each entry meets the 0/0 (σ = 0) where it is.
@@ -202,6 +214,26 @@ def spec_undefined(derivation: Derivation, point: Point) -> bool:
     except (DerivationError, ZeroDivisionError, ArithmeticError, TypeError, ValueError):
         return True
     return not np.all(np.isfinite(by_symbols))
+
+
+def _truth_undefined(derivation: Derivation, point: Point, claim) -> bool:
+    """Whether sympy's own derivative of the function by ``claim.wrt`` is undefined at ``point``
+    (50 digits). Only a first derivative of a scalar function is taken; for any other claim (an
+    identity, a backward pass, a second derivative) the answer is yes, as for an undefined claim."""
+    if claim.identity or claim.upstream is not None or getattr(claim, "order", 1) != 1:
+        return True
+    try:
+        s, symbols = build_namespace(derivation, point, "symbols")
+        J = to_layout(call_spec(derivation.function, s, "function"), (), "the spec's function")[()]
+        sub = {sym: sp.Float(float(point.values[name][idx]), SYMBOLIC_DIGITS)
+               for name, syms in symbols.items() for idx, sym in np.ndenumerate(syms)}
+        for sym in np.ravel(symbols[claim.wrt]):
+            d = complex(sp.diff(J, sym).xreplace(sub).evalf(SYMBOLIC_DIGITS))
+            if not np.isfinite(d):
+                return True
+    except (DerivationError, ZeroDivisionError, ArithmeticError, TypeError, ValueError, KeyError, ShapeMismatch):
+        return True
+    return False
 
 
 class SpecFailed(str):

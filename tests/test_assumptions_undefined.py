@@ -65,3 +65,24 @@ def test_an_implicit_assumption_the_code_needs_gives_refuted_as_stated_holds_if(
 def test_a_wrong_claim_with_an_implicit_assumption_the_code_needs_is_still_refuted():
     (row,) = check_derivation(_det(source="implicit", wrong=True), OPTIONS)
     assert row.verdict == "refuted", row.as_dict()
+
+
+def _det_by_inverse(source):
+    """det(X)·X⁻ᵀ, the Cookbook's form: undefined at a singular X, where det's derivative exists."""
+    return Derivation(
+        id="det-by-inverse", title="∂ det X/∂X", dims={"n": (1, 2)}, variables={"X": Real("n", "n")},
+        function=lambda s: s.X.det(),
+        claims=[Claim("∂det/∂X", lambda s: s.X.det() * s.X.inv().T, output="grad", wrt="X")],
+        assumptions=[Require("X invertible", var="X", source=source, why="the claim uses X⁻¹",
+                             holds=lambda s: abs(np.linalg.det(s.X)) > 1e-3)],
+        implementation=Implementation(_code(1e-300), args=("X",), returns=("det", "grad")))
+
+
+def test_an_implicit_assumption_only_the_claim_needs_gives_refuted_as_stated_holds_if():
+    (row,) = check_derivation(_det_by_inverse("implicit"), Options(seed=0, examples=15))
+    assert row.verdict == "conditional" and row.holds_if == ["X invertible"], row.as_dict()
+
+
+def test_the_same_claim_with_the_assumption_stated_holds():
+    (row,) = check_derivation(_det_by_inverse("stated"), Options(seed=0, examples=15))
+    assert row.verdict == "holds", row.as_dict()
