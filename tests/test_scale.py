@@ -101,8 +101,10 @@ def test_points_outside_the_function_s_domain_are_drawn_again_and_counted():
     assert row.verdict == "holds", row.as_dict()
     outside = row.checks["agreement"].figures.set_aside.get(OUTSIDE, 0)
     assert outside >= 1  # hypothesis tries x = [0, 0] (0/0 in the spec as in the code)
-    cell = build_rows(rows)[0].cells[COLUMNS.index("agreement")]
+    (built,) = build_rows(rows)
+    cell = built.cells[COLUMNS.index("agreement")]
     assert f"{outside} points outside the function's domain, redrawn" in cell, cell
+    assert built.short[COLUMNS.index("agreement")].endswith(f"({outside} redrawn)")  # the terminal's table too
 
 
 def test_code_that_is_nan_where_the_spec_is_finite_is_an_error():

@@ -72,8 +72,9 @@ def _numeric_cell(name: str, c: CheckResult, short: bool) -> str:
     weak = status == Status.PASS and getattr(c.figures, "resolution", 0.0) >= WEAK_PASS_RESOLUTION
     if weak:  # a pass that could not have seen an error of this fraction of the gradient says so
         word = "weak pass"
-    if short:
-        return f"{word} {ratio_text(name, c)}"
+    if short:  # the points drawn again outside the function's domain are counted in the table too
+        redrawn = c.figures.set_aside.get(OUTSIDE, 0)
+        return f"{word} {ratio_text(name, c)}" + (f" ({redrawn} redrawn)" if redrawn else "")
     if weak:
         word += f" (resolves {c.figures.resolution:.1g} of the gradient)"
     aside = "".join(f" ({n} points {why})" if why == OUTSIDE else f" ({n} {why}, not compared)"
