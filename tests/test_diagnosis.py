@@ -263,3 +263,43 @@ def test_matrix_label_reads_vectors_columns_and_whole_matrices():
     fro = sp.sqrt(sum(w ** 2 for w in W.ravel()))
     assert matrix_label(_entries((2, 3), lambda i: 2 * W[i] / fro), {"W": W}) == "2·W/‖W‖_F"
     assert matrix_label(_entries((2, 3), lambda i: W[i] - 1), {"W": W}) == ""  # W − 𝟙: a term with no array
+
+
+# ---------------------------------------------------------------- a KL whose entropy term's derivative is forgotten
+def _kl_entropy_forgotten():
+    import sympy as sp
+
+    from gradverify import Claim, Derivation, Implementation, Real
+
+    def softmax(v):
+        e = v.applyfunc(sp.exp)
+        return e / sum(e)
+
+    def kl(s):  # KL(p ‖ q) = Σ p log p − Σ p log q, p = softmax(a), q = softmax(b)
+        p, q = softmax(s.a), softmax(s.b)
+        return sum(p[i] * sp.log(p[i]) for i in range(s.n)) - sum(p[i] * sp.log(q[i]) for i in range(s.n))
+
+    def cross_entropy_part(s):  # ∂/∂a of −Σ p log q alone
+        p, q = softmax(s.a), softmax(s.b)
+        c = sum(p[i] * sp.log(q[i]) for i in range(s.n))
+        return sp.Matrix([-p[i] * (sp.log(q[i]) - c) for i in range(s.n)])
+
+    def code(a, b):
+        p = np.exp(a - a.max())
+        p /= p.sum()
+        q = np.exp(b - b.max())
+        q /= q.sum()
+        lq = np.log(q)
+        return float(p @ np.log(p) - p @ lq), -p * (lq - p @ lq)
+
+    return Derivation(id="kl-entropy-forgotten", title="KL between softmaxes", citation="test",
+                      dims={"n": (2, 4)}, variables={"a": Real("n"), "b": Real("n")}, function=kl,
+                      claims=[Claim("∂KL/∂a", cross_entropy_part, output="g", wrt="a")],
+                      implementation=Implementation(code, args=("a", "b"), returns=("KL", "g")))
+
+
+def test_a_kl_whose_entropy_term_is_forgotten_is_diagnosed_as_that_missing_term():
+    (row,) = check_derivation(_kl_entropy_forgotten(), FAST)
+    assert row.verdict == "refuted"
+    assert row.checks["symbolic"].diagnosis.startswith("missing term: ∂/∂a of "), row.checks["symbolic"].diagnosis
+    assert "log(exp(a₀)/(exp(a₀) + exp(a₁)))" in row.checks["symbolic"].diagnosis  # the entropy's p log p
