@@ -617,8 +617,9 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
 
     d_rows, t_rows, k_rows = (np.array(as_rows(a), copy=True) for a in (d_h, numeric_tol, kink))
     unresolved = np.zeros(k_rows.shape, dtype=bool)
-    # the gradient's own size: a reading whose error bound exceeds it says nothing of any entry
-    size = float(np.max(np.abs(claimed), initial=0.0))
+    # the gradient's own size, as the claim or the default readings see it: a reading whose error
+    # bound exceeds both says nothing of any entry (a claim 1e-12 times too small is still compared)
+    size = max(float(np.max(np.abs(claimed), initial=0.0)), float(np.max(np.abs(d_h), initial=0.0)))
     floor = tol.unit_roundoff * size
     for j, i in enumerate(idx):
         for k in range(len(levels)):

@@ -219,3 +219,18 @@ def test_a_cosine_claim_missing_its_term_still_fails_where_rows_differ_in_scale(
     B = np.array([[8.8818e-94, 0, 0, 0], [0, 0, 0, 8e-78]])
     c = _fd(cosine_rows.cosine_rows_missing_term, Point({"N": 2, "d": 4}, {"A": A, "B": B}, 1.0))
     assert not c.ok and c.worst_ratio > 10, c
+
+
+def test_a_claim_far_smaller_than_the_truth_is_refuted_not_set_aside():
+    """The rule that a reading wider than the gradient resolves nothing takes the gradient's size from
+    the readings too: code whose gradient is 1e-12 times the truth is compared, and refuted."""
+    from dataclasses import replace
+
+    d = cosine_rows.cosine_rows
+    fn = d.implementation.fn
+
+    def tiny(*args):
+        value, *grads = fn(*args)
+        return (value, *(1e-12 * g for g in grads))
+    c = _fd(replace(d, implementation=replace(d.implementation, fn=tiny)), _cosine_point(1.0))
+    assert not c.ok and c.unresolved == 0 and c.set_aside == 0, c
