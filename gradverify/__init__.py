@@ -13,7 +13,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from .errors import DerivationError, GradverifyError, InvalidArgument
-from .checking import GradcheckError, GradcheckResult, WrongEntry, gradcheck
 
 __version__ = "0.1.0"
 
@@ -25,9 +24,12 @@ _LAZY = {
     **{name: ".spec" for name in ("Assumption", "Claim", "Derivation", "Distinct", "Excludes", "Fixed",
                                   "Implementation", "Index", "Indices", "Int", "OneHot", "Real", "Require")},
     "TOLERANCES": ".tolerances", "Tolerance": ".tolerances",
+    # (lazy too, so that `python -m gradverify` can say that numpy is missing before anything needs it)
+    **{name: ".checking" for name in ("GradcheckError", "GradcheckResult", "WrongEntry", "gradcheck")},
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and the API reference (never run)
+    from .checking import GradcheckError, GradcheckResult, WrongEntry, gradcheck
     from .checks import Options, check_derivation
     from .results import Verdict
     from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int,

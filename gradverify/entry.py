@@ -10,7 +10,7 @@ import sys
 __all__ = ["REQUIRED", "main", "missing_dependencies"]
 
 #: what gradverify needs at run time (pyproject.toml's dependencies), by import name
-REQUIRED = ("numpy", "sympy", "hypothesis", "tabulate")
+REQUIRED = ("numpy", "sympy", "hypothesis", "tabulate", "lark")
 
 
 def missing_dependencies() -> str:

@@ -36,8 +36,8 @@ def digest(value) -> str | None:
     h = hashlib.sha256()
     try:
         _feed(h, value, DEPTH, set())
-    except (_Unreadable, RecursionError, ValueError, TypeError):
-        return None
+    except Exception:  # anything that cannot be read (a tensor that requires grad, a mapping that is
+        return None     # not one): None, never equal, so the check runs in the caller's process
     return h.hexdigest()
 
 
@@ -113,6 +113,10 @@ _KINDS = (
     (lambda v: isinstance(v, np.ndarray), _feed_array),
     (lambda v: isinstance(v, np.generic), _named("scalar", repr)),
     (lambda v: isinstance(v, (types.FunctionType, types.MethodType)), lambda h, v, d, s: _feed_function(h, v, d, s)),
+    # a bound builtin method ({...}.get, rng.normal) is read with the object it is bound to
+    (lambda v: isinstance(v, types.BuiltinMethodType) and not isinstance(getattr(v, "__self__", None),
+                                                                         (types.ModuleType, type(None))),
+     lambda h, v, d, s: (_named("builtin", _qualified)(h, v, d, s), _feed(h, v.__self__, d - 1, s))),
     (lambda v: isinstance(v, types.BuiltinFunctionType) or type(v).__name__ == "ufunc", _named("builtin", _qualified)),
     (lambda v: (type(v).__module__ or "").startswith("sympy."), _feed_sympy),
     (lambda v: isinstance(v, (list, tuple, frozenset, set)), _feed_items),
@@ -146,10 +150,29 @@ def _feed_function(h, fn, depth: int, seen: set) -> None:
     cells = [c.cell_contents if _filled(c) else "<empty cell>" for c in (fn.__closure__ or ())]
     _feed(h, cells, depth - 1, seen)
     space = fn.__globals__
-    for name in _global_names(code):
+    names = _global_names(code)
+    for name in names:
         if name in space:
             h.update(f"global:{name}=".encode())
             _feed(h, space[name], depth - 1, seen)
+            if isinstance(space[name], (types.ModuleType, type)):
+                _feed_attributes(h, space[name], names, depth, seen)
+
+
+def _feed_attributes(h, owner, names: list, depth: int, seen: set) -> None:
+    """The attributes of a module or class the code may read (``params.SCALE``, ``Cfg.scale``, a
+    helper monkeypatched onto a module): those of them named in the code, as they are now. A
+    module or class is otherwise read by its name alone."""
+    if depth < 0 or id(owner) in seen:
+        return
+    seen = seen | {id(owner)}
+    space = vars(owner)
+    for attr in names:
+        if attr in space and not isinstance(space[attr], types.ModuleType):
+            h.update(f"attribute:{attr}=".encode())
+            _feed(h, space[attr], depth - 1, seen)
+            if isinstance(space[attr], type):  # params.Cfg.scale
+                _feed_attributes(h, space[attr], names, depth - 1, seen)
 
 
 def _feed_code(h, code: types.CodeType, depth: int, seen: set) -> None:

@@ -216,11 +216,21 @@ def spec_undefined(derivation: Derivation, point: Point, by_truth: bool = False)
     return not np.all(np.isfinite(by_symbols))
 
 
+#: the most real entries at which sympy's own derivative is taken at a point (a 4×4 determinant and
+#: its 16 derivatives take ~0.3 s, a 5×5 one seconds): beyond, a claim undefined there counts as the
+#: derivative undefined, as it did before the derivative was asked
+TRUTH_AT_A_POINT_ENTRIES = 24
+
+
 def _truth_undefined(derivation: Derivation, point: Point, claim) -> bool:
     """Whether sympy's own derivative of the function by ``claim.wrt`` is undefined at ``point``
     (50 digits). Only a first derivative of a scalar function is taken; for any other claim (an
     identity, a backward pass, a second derivative) the answer is yes, as for an undefined claim."""
     if claim.identity or claim.upstream is not None or getattr(claim, "order", 1) != 1:
+        return True
+    entries = sum(int(np.size(point.values[name])) for name in derivation.variables if name in point.values
+                  and isinstance(derivation.variables[name], (Real, Fixed)))
+    if entries > TRUTH_AT_A_POINT_ENTRIES:  # sympy's derivative would cost seconds per point: as undefined
         return True
     try:
         s, symbols = build_namespace(derivation, point, "symbols")

@@ -171,3 +171,52 @@ def test_a_derivation_imported_the_ordinary_way_is_checked_in_a_worker(tmp_path)
     out = subprocess.run([sys.executable, "run.py"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert out.stdout.splitlines() == ["True ['checked in a worker process']",
                                        "False ['checked in a worker process']"], (out.stdout, out.stderr)
+
+
+def test_a_changed_attribute_of_another_module_or_class_is_seen(tmp_path, monkeypatch):
+    """The digest reads ``params.SCALE`` and ``params.Cfg.scale`` as they are now, not the module's name
+    alone: a test that changes them gets its own derivation checked (here, in its own process)."""
+    (tmp_path / "params_for_digest.py").write_text("SCALE = 1.0\n\nclass Cfg:\n    scale = 1.0\n", encoding="utf-8")
+    (tmp_path / "uses_params.py").write_text(textwrap.dedent('''
+        import params_for_digest as params
+        from gradverify import Claim, Derivation, Implementation, Real
+
+        def code(x):
+            return 0.5 * params.SCALE * params.Cfg.scale * x @ x, params.SCALE * params.Cfg.scale * x
+
+        d = Derivation(
+            id="uses-params", title="t", citation="test", dims={"n": (1, 3)}, variables={"x": Real("n")},
+            function=lambda s: (s.x.T * s.x)[0, 0] / 2,
+            claims=[Claim("dJ/dx", lambda s: s.x, output="g", wrt="x", as_written="x")],
+            implementation=Implementation(code, args=("x",), returns=("J", "g")),
+        )
+    '''), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import uses_params
+
+    from gradverify.fingerprint import digest
+    before = digest(uses_params.d)
+    for owner, name in ((uses_params.params, "SCALE"), (uses_params.params.Cfg, "scale")):
+        monkeypatch.setattr(owner, name, 3.0)
+        assert digest(uses_params.d) != before, name
+        monkeypatch.setattr(owner, name, 1.0)
+    assert digest(uses_params.d) == before
+    monkeypatch.delitem(sys.modules, "uses_params")
+    monkeypatch.delitem(sys.modules, "params_for_digest")
+
+
+def test_a_value_that_cannot_be_read_makes_no_digest_and_no_traceback():
+    from gradverify.fingerprint import digest
+
+    class Mapping:  # keys() and items(), but not a mapping one can index
+        def keys(self):
+            return ["a"]
+
+        def items(self):
+            return [("a", 1)]
+
+        def __getitem__(self, key):
+            raise KeyError(key)
+
+    assert digest({"m": Mapping()}) is None
+    assert digest({"a": 1.0}.get) != digest({"a": 2.0}.get)  # a bound method is read with its object

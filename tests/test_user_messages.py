@@ -416,5 +416,5 @@ def test_a_missing_dependency_is_one_line_with_what_to_do_not_a_traceback(tmp_pa
     out = subprocess.run([_sys.executable, "-c", hide], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 2, out
     assert out.stderr.startswith("gradverify: error: Expected gradverify's dependencies (numpy, sympy, hypothesis, "
-                                 "tabulate) installed but got tabulate missing in "), out.stderr
+                                 "tabulate, lark) installed but got tabulate missing in "), out.stderr
     assert "pip install -e ." in out.stderr and "Traceback" not in out.stderr
