@@ -198,7 +198,7 @@ MUTANT_SAME_RTOL = 1e-12
 #: error in any single entry (bisection then says which)
 ENTRIES_UP_TO = 256
 #: the complex step: small enough that h**2 terms vanish against u, far from underflow; a power of
-#: two (2⁻⁶⁶ ≈ 1.4e-20), so that h·u is exact (u has 18 significant bits) and the complex buffer's
+#: two (2⁻⁶⁶ ≈ 1.4e-20), so that h·u is exact (a power of two scales exactly) and the complex buffer's
 #: imaginary part gives u back exactly for the central differences that certify a pass
 COMPLEX_STEP = 2.0**-66
 #: Monte Carlo runs made to confirm a failing comparison before it is reported

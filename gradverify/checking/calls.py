@@ -374,7 +374,8 @@ class Calls:
     def weights(self, u: Direction, slot: int, s: int, e: int) -> np.ndarray:
         """u on the slot's local entries [s, e) (float64, a fresh array): read back from the complex
         buffer when it holds x + i·h·u with h a power of two (h·u and its quotient by h are then exact:
-        u has 18 significant bits), else drawn again from the direction's stream."""
+        a power of two scales exactly; in a complex64 buffer it is u as float32 holds it, the u the complex
+        step itself was taken along), else drawn again from the direction's stream."""
         imag = self._holds(u, slot)
         if imag is not None:
             return np.multiply(imag[s:e], 1.0 / self._filled[1], dtype=np.float64)
