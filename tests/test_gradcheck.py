@@ -920,3 +920,40 @@ def test_a_complex_step_that_underflows_is_said_so_not_blamed_on_the_code(n):
     assert right.ok and right.estimator == "central", right.message
     assert "underflowed" in right.fallback and "drops the imaginary part" not in right.fallback, right.fallback
     assert not gradcheck(lambda x: (1e-300 * np.sum(x ** 2), -2e-300 * x), (x,)).ok
+
+
+# ---------------------------------------------------------------- how many Monte Carlo runs a confirmation takes
+def _monte_carlo_runs(monkeypatch, fn, args):
+    from gradverify.checking.calls import Calls
+    runs, complex_call = [], Calls.complex
+
+    def counted(self, u, h, jitter=None, grads=False):
+        runs.append((u.lo, u.hi, u.weighted) if jitter is not None else None)
+        return complex_call(self, u, h, jitter=jitter, grads=grads)
+
+    monkeypatch.setattr(Calls, "complex", counted)
+    result = gradcheck(fn, args, wrt=(0, 2), min_resolution=0.1)
+    # the runs of each confirmation: consecutive Monte Carlo calls along one direction
+    groups = [[runs[0]]] if runs else []
+    for before, run in zip(runs, runs[1:]):
+        if run != before:
+            groups.append([])
+        groups[-1].append(run)
+    return result, [len(g) for g in groups if g[0] is not None]
+
+
+def test_a_failure_far_beyond_the_spread_of_two_monte_carlo_runs_is_confirmed_by_those_two(monkeypatch):
+    from gradverify.tolerances import CONFIRM_FEWEST, CONFIRM_RUNS
+    result, runs = _monte_carlo_runs(monkeypatch, planted(1e-8), problem(20, 500))
+    assert not result.ok and result.located[0].index == (1, 7), result.message
+    assert runs == [CONFIRM_FEWEST] and CONFIRM_FEWEST < CONFIRM_RUNS
+
+
+def test_a_failure_that_rounding_explains_gets_every_monte_carlo_run_and_passes(monkeypatch):
+    """A right gradient rounded by cancellation fails its a-priori bound: the runs' spread is what
+    overturns it, so none is left out."""
+    from gradverify.tolerances import CONFIRM_RUNS
+    fn, args = confident_softmax(30)
+    result, runs = _monte_carlo_runs(monkeypatch, fn, args)
+    assert result.ok and result.estimator == "complex-step", result.message
+    assert runs and all(n == CONFIRM_RUNS for n in runs), runs  # each confirmation made took every run

@@ -51,9 +51,10 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..differences import apart, central, one_sided_slopes, shrinks, stencil
 from ..mca import MonteCarloArithmetic, one_ulp
-from ..tolerances import BRANCH_FLIP, COMPLEX_STEP, CONFIRM_RUNS, KINK_LEVELS, KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK
+from ..tolerances import (BRANCH_FLIP, COMPLEX_STEP, CONFIRM_FEWEST, CONFIRM_RUNS, CONFIRM_SETTLED, KINK_LEVELS,
+                          KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK)
 from .calls import Calls, ComplexEvaluation, NotAnalytic, WatchRefused
-from .directions import Claimed, Direction, claimed_along, largest_magnitude
+from .directions import Claimed, Direction, chunks, claimed_along, largest_magnitude
 
 __all__ = ["Estimate", "Estimators", "Kinked", "NonFinite"]
 
@@ -296,12 +297,12 @@ class Estimators:
         if self.choice == "central":
             self.calls.settle()  # central differences call fn at no point twice: test determinism first
             return self._central(u, self._claimed(u))
-        claimed = self._claimed(u)
         try:
             ev = self._complex_call(u)
         except NotAnalytic as exc:
             self._not_analytic(exc)
             return self._look(u)
+        claimed = self._claimed(u)  # after the complex call: u is read back from its buffer, not drawn again
         e = Estimate("complex-step", ev.derivative, claimed.value, self._bound(claimed, u), claimed)
         if (e.fails or not self.calls.agrees(ev.value)) and self.calls.settle():
             return self._look(u)  # the global RNGs are pinned now: a new base, a new estimate
@@ -348,22 +349,21 @@ class Estimators:
 
     def quick(self, u: Direction) -> Estimate:
         """One estimate with the estimator in use and the noise measured so far, unconfirmed."""
-        claimed = self._claimed(u)
         e = None
         if self.choice != "central":
             try:
-                e = self._complex(u, claimed)
+                e = self._complex(u)
             except NotAnalytic as exc:  # code that refuses only some directions, or only later calls
                 self._not_analytic(exc)
         if e is None:
-            if self.calls.settle():  # (it has run already wherever quick is used; central needs it)
-                claimed = self._claimed(u)
-            e = self._central(u, claimed)
+            self.calls.settle()  # (it has run already wherever quick is used; central needs it)
+            e = self._central(u, self._claimed(u))
         return self._seen(replace(e, tolerance=e.tolerance + self.calls.tol.safety * self.noise,
                                   unconfirmed_tolerance=e.tolerance))
 
-    def _complex(self, u: Direction, claimed: Claimed) -> Estimate:
+    def _complex(self, u: Direction) -> Estimate:
         numeric = self.calls.complex(u, COMPLEX_STEP).derivative
+        claimed = self._claimed(u)  # after the complex call: u is read back from its buffer, not drawn again
         return Estimate("complex-step", numeric, claimed.value, self._bound(claimed, u), claimed)
 
     def _step(self, u: Direction) -> float:
@@ -453,7 +453,7 @@ class Estimators:
         """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu, among the
         runs that take the code's branches as the real call did (`_same_branches`)."""
         rng = np.random.default_rng(self.calls.seed)
-        worst, flipped = 0.0, 0
+        worst, flipped, counted = 0.0, 0, 0
         for _ in range(CONFIRM_RUNS):
             ev = self.calls.complex(u, COMPLEX_STEP, jitter=rng, grads=True)
             if not self._same_branches(ev.grads):
@@ -461,7 +461,11 @@ class Estimators:
                 continue
             c = claimed_along(ev.grads, u).value
             worst = max(worst, abs(ev.derivative - e.numeric) + abs(c - claimed.value))
+            counted += 1
             del ev  # its complex gradients go before the next run makes its own
+            if counted >= CONFIRM_FEWEST and \
+                    abs(e.error) > e.tolerance + self.calls.tol.safety * CONFIRM_SETTLED * worst:
+                break  # a failure far beyond what the runs showed: the runs left cannot overturn it
         self._flipped(flipped)
         return worst
 
@@ -505,11 +509,12 @@ class Estimators:
             self._zeros = [np.asarray(g) == 0 for g in self.calls.base.grads]
         largest = self.largest()
         for base, zeros, g in zip(self.calls.base.grads, self._zeros, grads):
-            g = np.asarray(g)
-            moved = zeros != (g == 0)
-            if not np.any(moved):
-                continue
-            size = max(float(np.max(np.abs(g[moved]))), float(np.max(np.abs(base[moved]))))
+            flat, was, zero = np.asarray(g).reshape(-1), np.asarray(base).reshape(-1), zeros.reshape(-1)
+            size = 0.0
+            for s, e in chunks(0, flat.size):  # by chunks: no temporaries the size of the gradient
+                moved = zero[s:e] != (flat[s:e] == 0)
+                if moved.any():
+                    size = max(size, float(np.abs(flat[s:e][moved]).max()), float(np.abs(was[s:e][moved]).max()))
             if BRANCH_FLIP * largest < size <= largest:
                 return False
         return True
