@@ -29,7 +29,10 @@ nothing kept at module level, so calls in several threads never meet.
   non-analytic numpy operations raise `NotAnalytic` (`gradverify.guard.numpy_watch`; which
   operations, for numpy, torch and jax alike: `gradverify.guard.hints`). Its buffers (x + i·h·u,
   the moved real arguments of central differences) are made once per call and
-  only the entries a new direction changes are written again.
+  only the entries a new direction changes are written again. Central differences
+  along a whole direction the complex buffer holds need no buffer of their own: it is
+  turned into h·u (contiguous) and room for x + step·u (`Calls._compact`), and filled
+  afresh if the complex step is needed again.
 """
 
 from __future__ import annotations
@@ -118,6 +121,8 @@ class Calls:
         self._imag_written: dict = {}  # slot: the local range [a, b) where its imaginary part may be ≠ 0
         self._filled: tuple | None = None  # (direction, h) the buffers hold now
         self._moved_buffers: dict = {}  # slot: x + step·u (real), made once per gradcheck call
+        #: slots whose complex buffer was turned into [h·u | x + step·u] (`_compact`): filled afresh if needed again
+        self._compacted: set = set()
         self._moved_written: dict = {}  # slot: the local range [a, b) where it may differ from x
         self.base: Evaluation | None = None
         #: True once the full determinism test (`settle`) has run
@@ -320,8 +325,12 @@ class Calls:
         same, self._filled = self._filled == (u, h), None  # (None while being written)
         for slot, i in enumerate(self.wrt):
             z = self._buffers.get(slot)
-            if z is None:
-                z = self._buffers[slot] = np.empty(self.args[i].shape, dtype=self.complex_dtype)
+            if z is None or slot in self._compacted:
+                if z is None:
+                    z = self._buffers[slot] = np.empty(self.args[i].shape, dtype=self.complex_dtype)
+                z.flags.writeable = True
+                self._compacted.discard(slot)
+                self._moved_buffers.pop(slot, None)  # (it was the buffer's second half)
                 self._imag_written[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1), u, slot, h)
             elif not same:
                 z.flags.writeable = True
@@ -384,8 +393,29 @@ class Calls:
     def _holds(self, u: Direction, slot: int) -> np.ndarray | None:
         """The flat imaginary part h·u of the slot's complex buffer, if it holds ``u`` with h a power of two."""
         if self._filled is not None and self._filled[0] == u and math.frexp(self._filled[1])[0] == 0.5:
-            return self._buffers[slot].reshape(-1).imag
+            flat = self._buffers[slot].reshape(-1)
+            return flat.view(np.float64)[:flat.size] if slot in self._compacted else flat.imag
         return None
+
+    def _compact(self, u: Direction, slot: int) -> np.ndarray | None:
+        """The slot's complex buffer x + i·h·u (complex128, holding ``u`` over all its entries) turned into
+        two float64 halves: h·u, contiguous (read back by `weights` and `moved` without the stride of an
+        imaginary part, which halves their speed), and room for x + step·u (returned, flat), so that the
+        central differences that certify a pass need no buffer of their own. The complex step's buffer is
+        filled afresh when it is needed again (only where a pass is not certified at once)."""
+        z = self._buffers.get(slot)
+        x = self.args[self.wrt[slot]]
+        if z is None or z.dtype != np.complex128 or x.dtype != np.float64 or self._holds(u, slot) is None:
+            return None
+        z.flags.writeable = True
+        pairs = z.reshape(-1).view(np.float64)
+        n = z.size
+        if slot in self._compacted:  # (turned already: its moved half was let go, and is taken again)
+            return pairs[n:]
+        for s, e in chunks(0, n):  # forward, chunk by chunk: entry k comes from 2k + 1 ≥ k (numpy copes
+            pairs[s:e] = pairs[2 * s + 1:2 * e:2]  # with the overlap of the first chunks)
+        self._compacted.add(slot)
+        return pairs[n:]
 
     # ------------------------------------------------------------ moved real arguments
     def release_moved(self) -> None:
@@ -402,8 +432,13 @@ class Calls:
             x = self.args[i]
             buf = self._moved_buffers.get(slot)
             if buf is None:
-                buf = self._moved_buffers[slot] = np.array(x, copy=True)
-                self._moved_written[slot] = (0, 0)
+                half = self._compact(u, slot) if (a, b) == (0, x.size) else None
+                if half is not None:
+                    buf = self._moved_buffers[slot] = half.reshape(x.shape)
+                    self._moved_written[slot] = (0, x.size)  # (every entry is written below)
+                else:
+                    buf = self._moved_buffers[slot] = np.array(x, copy=True)
+                    self._moved_written[slot] = (0, 0)
             buf.flags.writeable = True
             flat, xf = buf.reshape(-1), x.reshape(-1)
             lo, hi = self._moved_written[slot]
