@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import rounding_modes
+from . import rounding
 from .calling import copied, difference, modified, running, snapshot
 from .rng import keeping
 from .errors import DerivationError, InvalidArgument
@@ -30,7 +30,6 @@ from .spec import Point
 from .spec import Derivation, Implementation
 from .tolerances import FINER_READINGS, KINK_SHRINK, Tolerance
 from .differences import agree, apart, central, fourth_difference, shrinks, stencil
-from .mca import MonteCarloArithmetic, one_ulp
 from .watching import Watched
 
 __all__ = ["NotFinite", "OUTSIDE", "PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "central_difference", "CURVE_STEPS", "step_curve", "Comparison", "compare", "selected_positions"]
@@ -336,95 +335,21 @@ def _check_shapes(derivation, point, result):
 def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,
           rng: np.random.Generator) -> tuple[dict[str, np.ndarray], bool]:
     """The rounding error of each output of the implementation at ``point``, estimated,
-    and whether Monte Carlo arithmetic could watch the code (see the end).
+    and whether Monte Carlo arithmetic could watch the code (`rounding.measure`).
 
     ``tol.noise_samples`` runs in which every free real input is moved by one
-    ulp and every numpy operation's result by a random rounding error; the
-    largest change of each entry is kept. Code that hid its arithmetic from those
-    (it copied its inputs) is run again in the three directed rounding modes.
+    ulp and every numpy operation's result by a random rounding error (LAPACK's
+    arguments too, backward-stably); the largest change of each entry is kept.
+    Code that hid its arithmetic from those (it copied its inputs) is run again
+    in the three directed rounding modes.
     """
     free = [n for n in derivation.real_variables if n not in point.fixed]
-    worst = {k: np.zeros_like(v) for k, v in base.items()}
-    mca = _LinalgWatch(rng, tol.unit_roundoff, tol.mca_spread)
-    for _ in range(tol.noise_samples):
-        moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in free}
-        out = call(derivation, point, moved)
-        for k in worst:
-            np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
-    if mca.linalg:
-        # LAPACK is backward stable normwise: what inv, det, solve, pinv, svd return is exact for an
-        # argument moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is
-        # run again with every LAPACK call's matrix arguments moved so (`_LinalgWatch.backward`), and
-        # every output's change counts as its rounding: an identity exact to working precision as a
-        # whole matrix is never refuted at a small entry of it (∂det X/∂X = det(X) X⁻ᵀ).
-        mca.backward = True
-        for _ in range(tol.noise_samples):
-            moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in free}
-            try:
-                out = call(derivation, point, moved)
-            except DerivationError:  # (a move that leaves the code's domain: no spread from it)
-                continue
-            for k in worst:
-                np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
-    # watched: the code computed on our arrays. When it converts its inputs first
-    # (np.asarray(x, dtype=float), Python floats), only the input moves were seen: the code is run
-    # again rounding upward, downward and toward zero, which changes its every operation
-    # (`rounding_modes`), and the spread is the rounding it is sensitive to
-    if mca.seen == 0 and rounding_modes.available():
-        for direction in rounding_modes.DIRECTIONS:
-            try:
-                with rounding_modes.directed(direction):
-                    out = call(derivation, point)
-            except DerivationError:  # (code that breaks when it rounds another way: no spread from it)
-                continue
-            for k in worst:
-                np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
-    return worst, mca.seen > 0
-
-
-#: np.linalg functions computed by LAPACK, backward stable normwise (norm is not: it is a sum)
-_LAPACK = frozenset({"inv", "det", "slogdet", "solve", "pinv", "lstsq", "eig", "eigh", "eigvals", "eigvalsh", "svd",
-                     "cholesky", "qr", "tensorinv", "tensorsolve", "cond", "matrix_rank", "svdvals"})
-
-
-class _LinalgWatch(MonteCarloArithmetic):
-    """Monte Carlo arithmetic that notes whether the code called LAPACK (np.linalg.inv, det, ...) and,
-    with ``backward``, calls it with each matrix argument moved by up to spread·u·max|X| in every
-    entry (LAPACK's normwise backward error), its result then perturbed as any function's is."""
-
-    linalg = False
-    backward = False
-
-    def _lapack(self, func) -> bool:
-        return str(getattr(func, "__module__", "")).startswith("numpy.linalg") and \
-            getattr(func, "__name__", "") in _LAPACK
-
-    def function(self, func, args, kwargs):
-        if not (self.backward and self._lapack(func)):
-            return super().function(func, args, kwargs)
-        moved = [_normwise(np.asarray(a), self.spread * self.unit_roundoff, self.rng)
-                 if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args]
-        value = func(*moved, **kwargs)
-        if func.__name__ == "det":
-            # numpy's det is sign·exp(Σ ln|u_ii|) over the LU factors: relative error ~u·|ln det| beyond
-            # the factorisation's (det of [[2.7e-66]]³ is off by 2e-14 of itself, not by u)
-            logs = np.log(np.abs(np.where(value == 0, 1.0, value)))
-            value = value * (1 + self.spread * self.unit_roundoff * np.abs(logs)
-                             * self.rng.uniform(-1.0, 1.0, size=np.shape(value)))
-        return self.returned(func, args, value)
-
-    def returned(self, func, args, value):
-        if self._lapack(func):
-            self.linalg = True
-        return super().returned(func, args, value)
-
-
-def _normwise(x: np.ndarray, size: float, rng: np.random.Generator) -> np.ndarray:
-    """``x`` (plain) with every entry moved by up to size·max|x|."""
-    x = np.array(x, dtype=x.dtype)
-    if not x.size:
-        return x
-    return x + size * float(np.max(np.abs(x))) * rng.uniform(-1.0, 1.0, size=x.shape)
+    measured = rounding.measure(
+        lambda moved: call(derivation, point, moved), {n: point.values[n] for n in free},
+        rounding.LinalgWatch(rng, tol.unit_roundoff, tol.mca_spread), tol.noise_samples,
+        move=rng, view=lambda x: np.asarray(x, dtype=np.float64), skip=(DerivationError,),
+        outside=lambda: rounding.directed(lambda: call(derivation, point), skip=(DerivationError,)))
+    return rounding.largest_change(measured.runs, base), measured.watched
 
 
 def selected_positions(shape: tuple, index) -> np.ndarray:

@@ -1,12 +1,13 @@
-"""The shared core of the report's and gradcheck's numerics: `differences.py` and `calling.py`."""
+"""The shared core of the report's and gradcheck's numerics: `differences.py`, `calling.py` and `rounding.py`."""
 
 import random
 
 import numpy as np
 import pytest
 
-from gradverify import calling, differences, rng
-from gradverify.tolerances import KINK_SHRINK
+from gradverify import calling, differences, rng, rounding
+from gradverify.mca import MonteCarloArithmetic
+from gradverify.tolerances import DEFAULT_TOLERANCE, KINK_SHRINK
 
 
 # ---------------------------------------------------------------- central differences
@@ -91,3 +92,67 @@ def test_running_seeds_the_global_generators_only_when_asked_and_sees_whether_th
             with pytest.raises(FloatingPointError):
                 np.array(1.0) / 0.0
         assert rng.global_states() == before
+
+
+# ---------------------------------------------------------------- measuring rounding
+def _mca(seed=0):
+    return MonteCarloArithmetic(np.random.default_rng(seed), DEFAULT_TOLERANCE.unit_roundoff,
+                                DEFAULT_TOLERANCE.mca_spread)
+
+
+def test_monte_carlo_runs_show_the_rounding_of_a_cancellation_and_none_of_exact_code():
+    x = np.array([1e-8, 0.5])
+    cancels = rounding.measure(lambda a: {"y": (1.0 + a["x"]) - 1.0}, {"x": x}, _mca(), 4)
+    assert cancels.watched and len(cancels.runs) == 4 and cancels.refused is None
+    worst = rounding.largest_change(cancels.runs, {"y": (1.0 + x) - 1.0})["y"]
+    assert worst[0] > 1e-15 > 1e-7 * worst[1]  # rounding at 1.0's size (u absolute), not at y's
+    one = rounding.measure(lambda a: {"y": 2.0 * a["x"]}, {"x": x}, _mca(), 4)  # one operation: at y's own size
+    bound = DEFAULT_TOLERANCE.mca_spread * DEFAULT_TOLERANCE.unit_roundoff * 2.0 * x
+    assert np.all(rounding.largest_change(one.runs, {"y": 2.0 * x})["y"] <= bound)
+
+
+def test_inputs_are_moved_one_ulp_only_when_asked():
+    x = np.array([1.0, 3.0])
+    still = rounding.measure(lambda a: {"x": np.asarray(a["x"]).copy()}, {"x": x}, _mca(), 3)
+    moved = rounding.measure(lambda a: {"x": np.asarray(a["x"]).copy()}, {"x": x}, _mca(), 3,
+                             move=np.random.default_rng(1))
+    assert not np.any(rounding.largest_change(still.runs, {"x": x})["x"])
+    np.testing.assert_array_equal(rounding.largest_change(moved.runs, {"x": x})["x"], np.spacing(x))
+
+
+def test_code_that_hides_its_arithmetic_is_measured_from_outside():
+    def hides(a):  # a Python float: the watch sees no operation
+        return {"y": np.array(float(a["x"][0]) * 3.0)}
+
+    x = np.array([0.1])
+    outside = [{"y": np.array(1.0)}]
+    kept = rounding.measure(hides, {"x": x}, _mca(), 2, move=np.random.default_rng(0), outside=lambda: outside)
+    assert not kept.watched and len(kept.runs) == 3  # the input moves say something: kept beside it
+    replaced = rounding.measure(hides, {"x": x}, _mca(), 2, outside=lambda: outside)
+    assert not replaced.watched and replaced.runs == outside  # nothing moved, nothing watched: replaced
+    ulps = rounding.ulp_moved(lambda a: a["x"], {"x": x}, 2, np.random.default_rng(0))
+    assert all(abs(r[0] - x[0]) == np.spacing(x[0]) for r in ulps)
+
+
+def test_code_that_refuses_the_watched_arrays_is_said_and_measured_from_outside():
+    class Refused(Exception):
+        pass
+
+    def refuses(a):
+        raise Refused("type(x) is np.ndarray")
+
+    m = rounding.measure(refuses, {"x": np.ones(2)}, _mca(), 2, refuse=(Refused,), outside=lambda: ["plain"])
+    assert isinstance(m.refused, Refused) and m.runs == ["plain"] and not m.watched
+    with pytest.raises(Refused):  # not asked to be refused: the code's own error
+        rounding.measure(refuses, {"x": np.ones(2)}, _mca(), 2)
+
+
+def test_lapack_is_run_again_with_its_arguments_moved_backward_stably():
+    x = np.array([[2.0, 1.0], [1.0, 3.0]])
+    watch = rounding.LinalgWatch(np.random.default_rng(0), DEFAULT_TOLERANCE.unit_roundoff,
+                                  DEFAULT_TOLERANCE.mca_spread)
+    m = rounding.measure(lambda a: {"d": np.linalg.det(a["x"])}, {"x": x}, watch, 3)
+    assert watch.linalg and watch.backward and len(m.runs) == 6
+    plain = rounding.measure(lambda a: {"d": a["x"].sum()}, {"x": x}, rounding.LinalgWatch(
+        np.random.default_rng(0), DEFAULT_TOLERANCE.unit_roundoff, DEFAULT_TOLERANCE.mca_spread), 3)
+    assert len(plain.runs) == 3

@@ -50,7 +50,8 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..differences import apart, central, one_sided_slopes, shrinks, stencil
-from ..mca import MonteCarloArithmetic, one_ulp
+from .. import rounding
+from ..mca import MonteCarloArithmetic
 from ..tolerances import (BRANCH_FLIP, COMPLEX_STEP, CONFIRM_FEWEST, CONFIRM_RUNS, CONFIRM_SETTLED, KINK_LEVELS,
                           KINK_SHRINK, RESOLUTION_MISS, SUM_BLOCK)
 from .calls import Calls, ComplexEvaluation, NotAnalytic, WatchRefused
@@ -477,21 +478,18 @@ class Estimators:
         and code that hides its arithmetic (torch, jax, np.array(x)) are measured from outside
         instead, on plain arrays: the change that one-ulp moves of the inputs make."""
         calls = self.calls
-        mca = MonteCarloArithmetic(np.random.default_rng(calls.seed), calls.tol.unit_roundoff, calls.tol.mca_spread)
-        runs = []
-        try:
-            for _ in range(CONFIRM_RUNS):
-                runs.append(calls.real({i: mca.watch(calls.read_only(calls.args[i])) for i in calls.wrt}, watched=True))
-        except WatchRefused as exc:
-            runs, mca.seen = [], 0
-            self.notes.add(f"fn refuses gradverify's watched arrays ({exc}): its rounding was measured on plain "
-                           f"arrays instead (one-ulp moves of the inputs)")
-        if not mca.seen:
-            rng = np.random.default_rng(calls.seed)
-            runs = [calls.real({i: one_ulp(calls.args[i], rng) for i in calls.wrt}) for _ in range(CONFIRM_RUNS)]
+        inputs = {i: calls.args[i] for i in calls.wrt}
+        measured = rounding.measure(
+            lambda moved: calls.real(moved, watched=True), inputs,
+            MonteCarloArithmetic(np.random.default_rng(calls.seed), calls.tol.unit_roundoff, calls.tol.mca_spread),
+            CONFIRM_RUNS, view=calls.read_only, refuse=(WatchRefused,),
+            outside=lambda: rounding.ulp_moved(calls.real, inputs, CONFIRM_RUNS, np.random.default_rng(calls.seed)))
+        if measured.refused is not None:
+            self.notes.add(f"fn refuses gradverify's watched arrays ({measured.refused}): its rounding was measured "
+                           f"on plain arrays instead (one-ulp moves of the inputs)")
         noise_f = noise_c = 0.0
         flipped = 0
-        for ev in runs:
+        for ev in measured.runs:
             if not self._same_branches(ev.grads):
                 flipped += 1
                 continue

@@ -12,7 +12,7 @@ would disagree and the complex step would be dropped); a name missing from a lis
 calls, never a false pass.
 
 Not here, because they are not hints: the lists that decide the *rounding model* (torch_code's
-``ELEMENTARY``, jax_code's ``_EXACT``, ``mca``'s exact functions, ``numeric``'s ``_LAPACK``): a name
+``ELEMENTARY``, jax_code's ``_EXACT``, ``mca``'s exact functions, ``rounding``'s ``LAPACK``): a name
 missing from them changes a tolerance. Nor the tables of what a guard computes itself (torch's
 handlers for relu, clamp, max ...; jax's for max, clamp, argmax ...): they are code, and each sits
 beside its functions.
