@@ -30,7 +30,7 @@ from .spec import Point
 from .spec import Claim, Derivation, Require, differentiated_output, readings_of
 from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
 from .results import CHECKS, READ_AS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
-from .symbolic import SymbolicResult, check_symbolic, index_values
+from .symbolic import SymbolicResult, check_symbolic
 from .sympy_eval import SpecFailed, evaluate_spec, spec_undefined
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 from .tracebacks import describe
@@ -183,7 +183,7 @@ def _violates(derivation: Derivation, assumption, point: Point) -> bool:
 
     if isinstance(assumption, Require):
         try:
-            return unmet(derivation, [assumption], point) is not None
+            return unmet([assumption], point) is not None
         except DerivationError:
             return True
     return True
@@ -407,7 +407,7 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
 def _diagnose_found(derivation: Derivation, f) -> str:
     """The diagnosis at one failing point, read to the precision of its reference."""
     c = f.detail
-    return diagnose(c.claimed, c.reference, indices=index_values(derivation, f.point),
+    return diagnose(c.claimed, c.reference, indices=derivation.indices_at(f.point),
                     rtol=numeric_rtol(c.tolerance, c.claimed, c.reference))
 
 

@@ -155,7 +155,7 @@ def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,
     `Require` fails is drawn again (hypothesis: counted as an invalid example)."""
     for _ in range(RandomSource.TRIES):
         point = _draw_once(derivation, source, assumptions, sizes, scale)
-        failed = unmet(derivation, assumptions, point)
+        failed = unmet(assumptions, point)
         if failed is None:
             return point
         try:
@@ -166,7 +166,7 @@ def draw_point(derivation: Derivation, source: Source, assumptions: Sequence,
                           "check the Require's condition against the declared dims and domains")
 
 
-def unmet(derivation: Derivation, assumptions: Sequence, point: Point) -> str | None:
+def unmet(assumptions: Sequence, point: Point) -> str | None:
     """The text of the first `Require` in ``assumptions`` that ``point`` does not meet, else None."""
     for a in assumptions:
         if isinstance(a, Require):

@@ -464,6 +464,10 @@ class Derivation:
     def real_variables(self) -> list[str]:
         return [n for n, k in self.variables.items() if isinstance(k, Real)]
 
+    def indices_at(self, point: "Point") -> dict:
+        """The index variables at ``point`` ({"o": 2, "samples": [1, 1]}), to name where a claim is wrong."""
+        return {n: v for n, v in point.values.items() if isinstance(self.variables[n], (Index, Indices))}
+
 
 # ---------------------------------------------------------------- validation, one field at a time
 #: the widest range a dimension may be drawn from, and the most scalar symbols the

@@ -31,7 +31,7 @@ import sympy as sp
 from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pair_text, worst_entries
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, structured, unmet
-from .spec import Claim, Derivation, Index, Indices, Point, resolve_sizes
+from .spec import Claim, Derivation, Point, resolve_sizes
 from .results import Evidence
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes, term_parts
@@ -51,7 +51,7 @@ NUMERIC_BREAKPOINTS = 6
 #: the most additive terms of the function whose derivatives a diagnosis may name
 MAX_FUNCTION_PARTS = 8
 
-__all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list", "index_values",
+__all__ = ["SymbolicResult", "check_symbolic", "default_symbolic_sizes", "symbolic_size_list",
            "proof_size", "degenerate_sizes"]
 
 
@@ -142,9 +142,9 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
             s, symbols = build_namespace(derivation, point, "symbols")
             J = to_array(call_spec(derivation.function, s, "function"))
             out_shape = value_shape(J)
-            config = _Config(point, s, symbols, J.reshape(out_shape), out_shape)
+            indices = derivation.indices_at(point)
+            config = _Config(derivation, point, indices, s, symbols, J.reshape(out_shape), out_shape)
             config.kink_rng = kink_rng
-            config.structures = {n: getattr(k, "structure", None) for n, k in derivation.variables.items()}
             for claim in derivation.claims:
                 res = results[claim.name]
                 if res.status == "error" or (res.status == "refuted" and refuted_at[claim.name] == sizes):
@@ -152,9 +152,9 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
                 t0 = time.perf_counter()
                 try:
                     if res.status == "refuted":  # at another size tuple: is the diagnosis the same there?
-                        _diagnosis_elsewhere(derivation, claim, config, rng, res)
+                        _diagnosis_elsewhere(claim, config, rng, res)
                     else:
-                        _check_claim(derivation, claim, config, rng, points, res, prove)
+                        _check_claim(claim, config, rng, points, res, prove)
                         refuted_at[claim.name] = sizes
                 except DerivationError as exc:  # this claim's spec cannot be built: the others still are
                     res.status, res.detail, res.traceback = "error", str(exc), describe(exc)
@@ -166,10 +166,14 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
 
 
 class _Config:
-    """One size tuple and index choice: the function built once, its derivatives cached."""
+    """One size tuple and index choice: the function built once, its derivatives cached, and what
+    the claims' checks there read of the derivation (its variables, scales and Requires, the
+    index variables' values)."""
 
-    def __init__(self, point, s, symbols, J, out_shape):
+    def __init__(self, derivation: Derivation, point, indices, s, symbols, J, out_shape):
         self.point, self.s, self.symbols, self.J, self.out_shape = point, s, symbols, J, out_shape
+        self.kinds, self.scales, self.requires = derivation.variables, derivation.scales, derivation.assumptions
+        self.indices = indices
         self.free = [sym for arr in symbols.values() for sym in arr.ravel()]
         self._d: dict = {}
         self.kink_rng = None
@@ -177,7 +181,7 @@ class _Config:
         self._parts: dict = {}
         self._matrix_labels: dict = {}
         #: each variable's structure (Real(..., structure=...)), for the claims' readings
-        self.structures: dict = {}
+        self.structures = {n: getattr(k, "structure", None) for n, k in self.kinds.items()}
         self._classes: dict = {}
 
     def term_classes(self, arr) -> list:
@@ -238,32 +242,39 @@ class _Config:
         return self._d[key]
 
 
-def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool):
-    s, out_shape = cfg.s, cfg.out_shape
+def _sides(claim, cfg: _Config) -> tuple[np.ndarray, np.ndarray]:
+    """The claim built with symbols and sympy's derivative, laid out alike (for an identity: the
+    function itself); where the claim's reading says nothing, the truth is the claim. Raises
+    `ShapeMismatch` when the claim's shape is not the derivative's."""
+    unread = _unread(claim, cfg)
     if claim.identity:
-        truth, expected = cfg.J, out_shape
+        truth, expected = cfg.J, cfg.out_shape
     else:
-        sel = np.asarray(cfg.symbols[claim.wrt][claim.select(s)])
-        truth, expected = _truth(claim, cfg, sel)
-    built = call_spec(claim.expr, s, f"claim {claim.name!r}")
+        truth, expected = _truth(claim, cfg, np.asarray(cfg.symbols[claim.wrt][claim.select(cfg.s)]))
+    claimed = to_layout(call_spec(claim.expr, cfg.s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
+    if unread is not None:
+        truth = np.where(np.broadcast_to(unread, np.shape(truth)), claimed, truth)
+    return claimed, truth
+
+
+def _check_claim(claim, cfg: _Config, rng, points, res, prove: bool):
     try:
-        claimed = to_layout(built, expected, f"claimed {claim.name}")
+        claimed, truth = _sides(claim, cfg)
     except ShapeMismatch as exc:
         res.status, res.detail = "refuted", f"{exc}, the shape of the true derivative"
         res.counterexample = _where(cfg.point)
-        res.diagnosis = diagnose(np.zeros(to_array(built).shape), np.zeros(expected))
+        res.diagnosis = diagnose(np.zeros(exc.shape), np.zeros(exc.expected))
         return
-    truth = _unread(claim, cfg, claimed, truth)
     diff = as_object(claimed - truth)
     # 1. one random point with 50 digits refutes a wrong claim (a right one leaves ~1e-50)
-    if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
+    if _refuted_at_random_point(claim, cfg, claimed, truth, diff, rng, res):
         return
     # then the points on both sides of and between every breakpoint of the function and the claim:
     # a claim wrong in a band of values (its branch switches at |r| = 1 where the function's does at 0.9)
-    around = _breakpoint_values(derivation, cfg, claimed)
+    around = _breakpoint_values(cfg, claimed)
     res.breakpoints = [_at_values(cfg.point, cfg.symbols, v) for v in around[:NUMERIC_BREAKPOINTS]]
     for values in around:
-        if _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res):
+        if _refuted_at(claim, cfg, claimed, truth, diff, values, rng, res):
             return
     # 2. try to prove the difference zero, within the term budget
     if res.status == "proved":
@@ -272,29 +283,26 @@ def _check_claim(derivation, claim, cfg: _Config, rng, points, res, prove: bool)
         res.status = "sampled"
     # 3. not proved: the evidence is more random points
     for _ in range(points - 1):
-        if _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res):
+        if _refuted_at_random_point(claim, cfg, claimed, truth, diff, rng, res):
             return
     res.detail = f"zero at {res.points} points with {SYMBOLIC_DIGITS} digits; not proved within the term budget"
 
 
-def _diagnosis_elsewhere(derivation, claim, cfg: _Config, rng, res) -> None:
+def _diagnosis_elsewhere(claim, cfg: _Config, rng, res) -> None:
     """A claim refuted at one size tuple, diagnosed at another (every dimension different): the
     points here join the observations (`gradverify.diagnosis.decide`), so that a diagnosis the two
     tuples disagree on is not stated (a missing 1/N is "4 × true" at N = 4, "3 × true" at N = 3:
     that is a factor N, not a constant)."""
     if not res.observations or claim.identity:
         return
-    sel = np.asarray(cfg.symbols[claim.wrt][claim.select(cfg.s)])
-    truth, expected = _truth(claim, cfg, sel)
     try:
-        claimed = to_layout(call_spec(claim.expr, cfg.s, f"claim {claim.name!r}"), expected, f"claimed {claim.name}")
+        claimed, truth = _sides(claim, cfg)
     except ShapeMismatch:
         return
-    truth = _unread(claim, cfg, claimed, truth)
     for _ in range(DIAGNOSIS_POINTS):
-        values = _random_values(derivation, cfg, rng, 0)
+        values = _random_values(cfg, rng, 0)
         sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
-        _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=True)
+        _observe(claim, cfg, claimed, truth, sub, res, fresh=True)
 
 
 def _truth(claim: Claim, cfg: _Config, sel: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -355,12 +363,11 @@ def _off_diagonal(claim: Claim, cfg: _Config) -> np.ndarray:
     return np.asarray(flat // n != flat % n)
 
 
-def _unread(claim: Claim, cfg: _Config, claimed: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """``truth``, except where the claim's reading says nothing: a claim by a diagonal matrix read
-    along diagonal perturbations is its diagonal only; off it the claim is taken as it is."""
-    if claim.reading != "diagonal-perturbation":
-        return truth
-    return np.where(np.broadcast_to(_off_diagonal(claim, cfg), np.shape(truth)), claimed, truth)
+def _unread(claim: Claim, cfg: _Config) -> np.ndarray | None:
+    """Per selected entry, whether the claim's reading says nothing of it (None: it reads every
+    entry): a claim by a diagonal matrix read along diagonal perturbations is its diagonal only;
+    off it the claim is taken as it is."""
+    return _off_diagonal(claim, cfg) if claim.reading == "diagonal-perturbation" else None
 
 
 def _is_zero(e) -> bool:
@@ -424,33 +431,32 @@ def proof_size(e) -> int:
     return 1
 
 
-def _random_values(derivation: Derivation, cfg: _Config, rng, k: int, scales: list | None = None) -> np.ndarray:
+def _random_values(cfg: _Config, rng, k: int, scales: list | None = None) -> np.ndarray:
     """The free symbols' values at the ``k``-th random point: within each variable's domain
     and every Require, at the derivation's scales in turn (unit scale first), so that a
     claim wrong only at large values (a Huber claim for |r| > 1) is seen. A scale where no
     draw meets the Requires (‖a‖ > 1e-2 at 1e-3 inputs) gives way to the next one."""
-    scales = scales or [1.0] + [float(x) for x in derivation.scales if float(x) != 1.0]
+    scales = scales or [1.0] + [float(x) for x in cfg.scales if float(x) != 1.0]
     for scale in scales[k % len(scales):] + scales[:k % len(scales)]:
         for _ in range(RandomSource.TRIES):
             unit = rng.uniform(-1.0, 1.0, size=len(cfg.free))
             values, i = np.empty(len(cfg.free)), 0
             for name, arr in cfg.symbols.items():
-                kind = derivation.variables[name]
+                kind = cfg.kinds[name]
                 drawn = in_domain(kind, unit[i:i + arr.size], scale)
                 values[i:i + arr.size] = structured(kind, np.reshape(drawn, arr.shape), scale).ravel()
                 i += arr.size
-            if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, values)) is None:
+            if unmet(cfg.requires, _at_values(cfg.point, cfg.symbols, values)) is None:
                 return values
     raise DerivationError(f"no random point where every Require holds in {RandomSource.TRIES} draws at each "
                           f"of the scales {scales}; check the Require against the dims, domains and scales=")
 
 
-def _refuted_at_random_point(derivation, claim, cfg, claimed, truth, diff, rng, res) -> bool:
-    return _refuted_at(derivation, claim, cfg, claimed, truth, diff, _random_values(derivation, cfg, rng, res.points),
-                       rng, res)
+def _refuted_at_random_point(claim, cfg, claimed, truth, diff, rng, res) -> bool:
+    return _refuted_at(claim, cfg, claimed, truth, diff, _random_values(cfg, rng, res.points), rng, res)
 
 
-def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np.ndarray]:
+def _breakpoint_values(cfg: _Config, claimed) -> list[np.ndarray]:
     """The free symbols' values at points on both sides of and between the breakpoints of the
     function and of ``claimed``, along lines through a base point at each of the derivation's
     scales (one free symbol moves along each line, over the variable's domain at twice the widest
@@ -462,17 +468,17 @@ def _breakpoint_values(derivation: Derivation, cfg: _Config, claimed) -> list[np
         return []
     compiled = fn_compiled + compile_arguments({"claim": claim_args}, cfg.free)
     lines = _moving_symbols(cfg, claim_args + fn_args)
-    scales = sorted({float(x) for x in derivation.scales}, key=lambda x: (x != 1.0, x))  # unit scale first
+    scales = sorted({float(x) for x in cfg.scales}, key=lambda x: (x != 1.0, x))  # unit scale first
     candidates: list = []
     for k, scale in enumerate(scales):
-        base = _random_values(derivation, cfg, cfg.kink_rng, k, scales)
+        base = _random_values(cfg, cfg.kink_rng, k, scales)
         for sym in lines:
-            candidates += _line_candidates(derivation, cfg, compiled, base, sym, scale, 2 * max(scales))
+            candidates += _line_candidates(cfg, compiled, base, sym, scale, 2 * max(scales))
     order = sorted(range(len(candidates)), key=lambda i: (candidates[i][0], i))
     out = []
     for i in order:
         v = candidates[i][1]
-        if unmet(derivation, derivation.assumptions, _at_values(cfg.point, cfg.symbols, v)) is None:
+        if unmet(cfg.requires, _at_values(cfg.point, cfg.symbols, v)) is None:
             out.append(v)
             if len(out) >= MAX_BREAKPOINT_POINTS:
                 break
@@ -490,14 +496,13 @@ def _moving_symbols(cfg: _Config, arguments: list) -> list:
     return lines
 
 
-def _line_candidates(derivation: Derivation, cfg: _Config, compiled, base: np.ndarray, sym, scale: float,
-                     widest: float) -> list:
+def _line_candidates(cfg: _Config, compiled, base: np.ndarray, sym, scale: float, widest: float) -> list:
     """(priority, values) at the points around the breakpoints on the line through ``base`` along
     ``sym`` (a symmetric matrix's free entry sits at (i, j) and (j, i): both move), over the
     variable's domain at ``widest``."""
     positions = [i for i, s in enumerate(cfg.free) if s == sym]
     name = next(n for n, arr in cfg.symbols.items() if any(s == sym for s in arr.ravel()))
-    kind = derivation.variables[name]
+    kind = cfg.kinds[name]
     lo, hi = (float(v) for v in in_domain(kind, np.array([-1.0, 1.0]), widest))
     out = []
     for priority, x in line_points(breakpoints_on_line(compiled, dict(zip(cfg.free, base)), sym, lo, hi),
@@ -512,7 +517,7 @@ def _line_candidates(derivation: Derivation, cfg: _Config, compiled, base: np.nd
     return out
 
 
-def _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res) -> bool:
+def _refuted_at(claim, cfg, claimed, truth, diff, values, rng, res) -> bool:
     sub = {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, values)}
     res.points += 1
     d = values_at(diff, sub)
@@ -531,16 +536,16 @@ def _refuted_at(derivation, claim, cfg, claimed, truth, diff, values, rng, res) 
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
     res.evidence = Evidence.of("sympy's derivative", res.counterexample, c_arr, t_arr)
     res.observations, res.held = [], 0
-    _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh=False, t_arr=t_arr)
+    _observe(claim, cfg, claimed, truth, sub, res, fresh=False, t_arr=t_arr)
     for k in range(1, DIAGNOSIS_POINTS):
-        more = _random_values(derivation, cfg, rng, 0)  # unit scale: saturation makes terms look alike
-        _observe(derivation, claim, cfg, claimed, truth,
+        more = _random_values(cfg, rng, 0)  # unit scale: saturation makes terms look alike
+        _observe(claim, cfg, claimed, truth,
                  {sym: sp.Float(float(v), SYMBOLIC_DIGITS) for sym, v in zip(cfg.free, more)}, res, fresh=True)
     res.diagnosis = decide(res.observations, res.held)
     return True
 
 
-def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool, t_arr=None) -> None:
+def _observe(claim, cfg, claimed, truth, sub, res, fresh: bool, t_arr=None) -> None:
     """How the claim relates to the truth at the point ``sub``, added to ``res.observations`` (a point
     where the claim holds counts in ``res.held``; a degenerate one is left out). ``t_arr``: the
     truth at ``sub``, when the caller has it already."""
@@ -553,18 +558,13 @@ def _observe(derivation, claim, cfg, claimed, truth, sub, res, fresh: bool, t_ar
     if degenerate(c_arr, t_arr):
         return
     groups = (cfg.term_classes(claimed), cfg.term_classes(truth), cfg.function_parts(claim))
-    text = diagnose(c_arr, t_arr, indices=index_values(derivation, cfg.point),
+    text = diagnose(c_arr, t_arr, indices=cfg.indices,
                     terms=[(label, values_at(arr, sub)) for label, arr in groups[0]],
                     true_terms=[(label, values_at(arr, sub)) for label, arr in groups[1]],
                     parts=[(label, values_at(arr, sub)) for label, arr in groups[2]],
                     rtol=EXACT_RTOL)
     text = cfg.matrix_level(text, groups)
     res.observations.append(Observation(text, dict(cfg.point.sizes), fresh))
-
-
-def index_values(derivation: Derivation, point: Point) -> dict:
-    """The index variables at ``point`` ({"o": 2, "samples": [1, 1]}), to name where a claim is wrong."""
-    return {n: v for n, v in point.values.items() if isinstance(derivation.variables[n], (Index, Indices))}
 
 
 def _at_values(point: Point, symbols: dict, values: np.ndarray) -> Point:

@@ -22,7 +22,11 @@ __all__ = ["ShapeMismatch", "SpecFailed", "build_namespace", "to_array", "to_lay
 
 
 class ShapeMismatch(Exception):
-    pass
+    """A spec result whose shape is not the one expected (``shape``: its own, ``expected``)."""
+
+    def __init__(self, message: str, shape: tuple = (), expected: tuple = ()):
+        super().__init__(message)
+        self.shape, self.expected = shape, expected
 
 
 def _number(mode):
@@ -49,26 +53,29 @@ def build_namespace(derivation: Derivation, point: Point, mode="symbols"):
                                otypes=[object])(value) if value.size else value.astype(object)
         elif number is None:
             arr = np.empty(value.shape, dtype=object)
+            assumptions = kind.symbol_assumptions()
             for idx in np.ndindex(value.shape):
                 if getattr(kind, "symmetric", False) and idx[0] > idx[1]:
                     arr[idx] = arr[idx[1], idx[0]]  # one free entry: X[i,j] = X[j,i]
                     continue
                 label = name + ("[" + ",".join(map(str, idx)) + "]" if idx else "")
-                arr[idx] = sp.Symbol(label, **kind.symbol_assumptions())
+                arr[idx] = sp.Symbol(label, **assumptions)
             symbols[name] = arr
         else:
             arr = np.empty(value.shape, dtype=object)
             for idx in np.ndindex(value.shape):
                 arr[idx] = number(value[idx])
-        overrides[name] = _to_sympy(arr, kind)
+        overrides[name] = _to_sympy(arr, kind.row)
     return point.namespace(**overrides), symbols
 
 
-def _to_sympy(arr: np.ndarray, kind):
+def _to_sympy(arr: np.ndarray, row: bool):
+    """``arr`` as the spec reads it: a vector a column Matrix (a row one with ``row``), a matrix a
+    Matrix, more dimensions an Array."""
     if arr.ndim == 0:
         return arr[()]
     if arr.ndim == 1:
-        return sp.Matrix(1, arr.shape[0], list(arr)) if kind.row else sp.Matrix(arr.shape[0], 1, list(arr))
+        return sp.Matrix(1, arr.shape[0], list(arr)) if row else sp.Matrix(arr.shape[0], 1, list(arr))
     if arr.ndim == 2:
         return sp.Matrix(arr.tolist())
     return sp.Array(arr.tolist(), arr.shape)
@@ -104,7 +111,8 @@ def to_layout(expr, expected: tuple, what: str) -> np.ndarray:
         return arr.reshape(expected)
     if expected == () and arr.shape in ((1, 1), (1,)):
         return arr.reshape(())
-    raise ShapeMismatch(f"{what} has shape {_shape_text(arr.shape)}; expected {_shape_text(expected)}")
+    raise ShapeMismatch(f"{what} has shape {_shape_text(arr.shape)}; expected {_shape_text(expected)}", arr.shape,
+                        expected)
 
 
 def _shape_text(shape):
