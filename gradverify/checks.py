@@ -29,8 +29,8 @@ from .search import Found, OutsideDomain, explore
 from .spec import Point
 from .spec import Claim, Derivation, Require, differentiated_output, readings_of
 from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
-from .results import CHECKS, READ_AS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, SymbolicFigures, Verdict
-from .symbolic import SymbolicResult, check_symbolic
+from .results import CHECKS, READ_AS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, Verdict
+from .symbolic import check_symbolic
 from .sympy_eval import SpecFailed, evaluate_spec, spec_undefined
 from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 from .tracebacks import describe
@@ -200,14 +200,12 @@ class _ImplementationFailed(DerivationError):
 def _run(derivation: Derivation, assumptions: tuple, options: Options,
          record: dict | None = None) -> dict[str, dict[str, CheckResult]]:
     symbolic = check_symbolic(derivation, assumptions, options.seed, configs=options.symbolic_configs)
+    points, results = _breakpoint_points(symbolic), {c: r.as_check() for c, r in symbolic.items()}
     try:
-        numeric_results = numeric_checks(derivation, assumptions, options, _breakpoint_points(symbolic), record)
+        numeric_results = numeric_checks(derivation, assumptions, options, points, record)
     except DerivationError as exc:
-        raise _ImplementationFailed(str(exc), {c: _symbolic_result(r) for c, r in symbolic.items()}) from exc
-    out = {}
-    for claim in derivation.claims:
-        out[claim.name] = {"symbolic": _symbolic_result(symbolic[claim.name]), **numeric_results[claim.name]}
-    return out
+        raise _ImplementationFailed(str(exc), results) from exc
+    return {claim.name: {"symbolic": results[claim.name], **numeric_results[claim.name]} for claim in derivation.claims}
 
 
 def _breakpoint_points(symbolic: dict) -> tuple:
@@ -218,11 +216,6 @@ def _breakpoint_points(symbolic: dict) -> tuple:
     for k in range(max((len(x) for x in lists), default=0)):
         out += [x[k] for x in lists if k < len(x)]
     return tuple(out)
-
-
-def _symbolic_result(r: SymbolicResult) -> CheckResult:
-    return CheckResult(Status(r.status), SymbolicFigures(r.sizes, r.points, r.seconds, r.degenerate), r.detail,
-                       r.counterexample, r.diagnosis, evidence=r.evidence, traceback=r.traceback)
 
 
 # ---------------------------------------------------------------- numeric checks at one point
@@ -398,17 +391,16 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
             seen.append(Found(point, comparison))
         elif not isinstance(comparison, str):
             held += 1
-    observations = [Observation(_diagnose_found(derivation, f), dict(f.point.sizes), fresh=k >= searched)
+    swapped = _swapped(derivation, key[0], seen, options)
+    if swapped:
+        return swapped
+    # the diagnosis at each failing point, read to the precision of its reference
+    observations = [Observation(diagnose(f.detail.claimed, f.detail.reference, indices=derivation.indices_at(f.point),
+                                         rtol=numeric_rtol(f.detail.tolerance, f.detail.claimed, f.detail.reference)),
+                                dict(f.point.sizes), fresh=k >= searched)
                     for k, f in enumerate(seen)
                     if not isinstance(f.detail, str) and not degenerate(f.detail.claimed, f.detail.reference)]
-    return _swapped(derivation, key[0], seen, options) or decide(observations, held)
-
-
-def _diagnose_found(derivation: Derivation, f) -> str:
-    """The diagnosis at one failing point, read to the precision of its reference."""
-    c = f.detail
-    return diagnose(c.claimed, c.reference, indices=derivation.indices_at(f.point),
-                    rtol=numeric_rtol(c.tolerance, c.claimed, c.reference))
+    return decide(observations, held)
 
 
 def _swapped(derivation: Derivation, name: str, seen: list, options: Options) -> str:

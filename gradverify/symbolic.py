@@ -32,7 +32,7 @@ from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pa
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, structured, unmet
 from .spec import Claim, Derivation, Point, resolve_sizes
-from .results import Evidence
+from .results import CheckResult, Evidence, Status, SymbolicFigures
 from .sympy_eval import ShapeMismatch, as_object, build_namespace, call_spec, to_array, to_layout, value_shape, values_at
 from .terms import term_classes, term_parts
 from .matrix_terms import matrix_label
@@ -77,6 +77,12 @@ class SymbolicResult:
     #: points where the claim held
     observations: list = field(default_factory=list)
     held: int = 0
+
+    def as_check(self) -> CheckResult:
+        """The symbolic check's row of the report."""
+        return CheckResult(Status(self.status), SymbolicFigures(self.sizes, self.points, self.seconds, self.degenerate),
+                           self.detail, self.counterexample, self.diagnosis, evidence=self.evidence,
+                           traceback=self.traceback)
 
 
 def default_symbolic_sizes(derivation: Derivation) -> list[dict]:
