@@ -145,12 +145,7 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
     for sizes in size_list:
         for _ in range(configs):
             point = draw_point(derivation, RandomSource(rng), assumptions, sizes=sizes, scale=1.0)
-            s, symbols = build_namespace(derivation, point, "symbols")
-            J = to_array(call_spec(derivation.function, s, "function"))
-            out_shape = value_shape(J)
-            indices = derivation.indices_at(point)
-            config = _Config(derivation, point, indices, s, symbols, J.reshape(out_shape), out_shape)
-            config.kink_rng = kink_rng
+            config = _Config(derivation, point, kink_rng)
             for claim in derivation.claims:
                 res = results[claim.name]
                 if res.status == "error" or (res.status == "refuted" and refuted_at[claim.name] == sizes):
@@ -172,22 +167,27 @@ def check_symbolic(derivation: Derivation, assumptions, seed: int, configs: int 
 
 
 class _Config:
-    """One size tuple and index choice: the function built once, its derivatives cached, and what
-    the claims' checks there read of the derivation (its variables, scales and Requires, the
-    index variables' values)."""
+    """One size tuple and index choice: the function built once with symbols (``s``, the
+    namespace; ``symbols``, each variable's; ``J``, laid out as ``out_shape``), its derivatives
+    cached, and what the claims' checks there read of the derivation (its variables, scales and
+    Requires, the index variables' values): they are handed this, not the derivation.
+    ``kink_rng``: the breakpoint search's own random stream."""
 
-    def __init__(self, derivation: Derivation, point, indices, s, symbols, J, out_shape):
-        self.point, self.s, self.symbols, self.J, self.out_shape = point, s, symbols, J, out_shape
+    def __init__(self, derivation: Derivation, point: Point, kink_rng: np.random.Generator):
+        self.point, self.kink_rng = point, kink_rng
         self.kinds, self.scales, self.requires = derivation.variables, derivation.scales, derivation.assumptions
-        self.indices = indices
-        self.free = [sym for arr in symbols.values() for sym in arr.ravel()]
+        #: each variable's structure (Real(..., structure=...)), for the claims' readings
+        self.structures = {n: getattr(k, "structure", None) for n, k in self.kinds.items()}
+        self.s, self.symbols = build_namespace(derivation, point, "symbols")
+        J = to_array(call_spec(derivation.function, self.s, "function"))
+        self.out_shape = value_shape(J)
+        self.J = J.reshape(self.out_shape)
+        self.indices = derivation.indices_at(point)
+        self.free = [sym for arr in self.symbols.values() for sym in arr.ravel()]
         self._d: dict = {}
-        self.kink_rng = None
         self._function_kinks = None
         self._parts: dict = {}
         self._matrix_labels: dict = {}
-        #: each variable's structure (Real(..., structure=...)), for the claims' readings
-        self.structures = {n: getattr(k, "structure", None) for n, k in self.kinds.items()}
         self._classes: dict = {}
 
     def term_classes(self, arr) -> list:
