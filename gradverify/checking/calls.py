@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -82,6 +82,8 @@ class Evaluation:
 
     value: float
     grads: list
+    #: the arrays fn returned, when ``grads`` are copies of them (fn keeps its gradients' memory)
+    returned: list | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,10 @@ class Calls:
         #: base again before it copies it
         self._base_touched = False
         self._opaque: list | None = None  # the libraries fn calls that the complex step cannot watch (once)
+        #: the gradient arrays fn returned in its last call that are its own memory (not an argument's)
+        self._returned: list = []
+        #: True once fn returned a gradient in memory it returned before (`_claimable`)
+        self.keeps_memory = False
 
     # ------------------------------------------------------------ calling
     def _call(self, args, watched: bool = False):
@@ -180,8 +186,31 @@ class Calls:
         out = self._call(args, watched)
         if self.base is None:
             self._validate(out)
-        value = out[0]
-        return Evaluation(float(np.real(value)), [np.asarray(g) for g in out[1:1 + len(self.wrt)]])
+        returned = [np.asarray(g) for g in out[1:1 + len(self.wrt)]]
+        grads, stale = self._claimable(returned, args)
+        evaluation = Evaluation(float(np.real(out[0])), grads, returned if grads is not returned else None)
+        if stale:
+            self.base = self.real()
+        return evaluation
+
+    def _claimable(self, returned: list, args: list, keep: bool = True) -> tuple[list, bool]:
+        """The gradients fn returned, safe to keep; and whether the base taken before is stale.
+
+        fn may hand back memory it keeps and writes again at its next call (a layer's
+        ``self.dW[...] = …``, a cached buffer): a claim kept as that array would change under the check
+        with every later call. That is seen as a gradient sharing memory with one the call before
+        returned (an argument passed in does not count: J = ½‖x‖² may return x itself); from then on every
+        gradient is copied as it comes back, and a base taken before it is taken again (its arrays now
+        hold the later call's numbers). Code that returns fresh arrays is never copied."""
+        own = [g for g in returned if not any(isinstance(a, np.ndarray) and np.may_share_memory(g, a) for a in args)]
+        stale = False
+        if not self.keeps_memory and any(np.may_share_memory(g, p) for g in own for p in self._returned):
+            self.keeps_memory = True
+            stale = self.base is not None
+        self._returned = own
+        if self.keeps_memory and keep:
+            return [np.array(g, copy=True) for g in returned], stale
+        return returned, stale
 
     def _validate(self, out, real: bool = True) -> None:
         """fn must return a real scalar value and one real float gradient per wrt, of its argument's
@@ -271,7 +300,7 @@ class Calls:
         second returned the first's own array, changed (the copy says what it held)."""
         kept = Evaluation(first.value, [np.array(g, copy=True) for g in first.grads])
         second = self.real()
-        for slot, (was, now) in enumerate(zip(first.grads, second.grads)):
+        for slot, (was, now) in enumerate(zip(first.returned or first.grads, second.returned or second.grads)):
             changed = difference(kept.grads[slot], now) if np.may_share_memory(was, now) else None
             if changed is not None:
                 step = changed[0]
@@ -329,9 +358,9 @@ class Calls:
                 if z is None:
                     z = self._buffers[slot] = np.empty(self.args[i].shape, dtype=self.complex_dtype)
                 z.flags.writeable = True
-                self._compacted.discard(slot)
                 self._moved_buffers.pop(slot, None)  # (it was the buffer's second half)
                 self._imag_written[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1), u, slot, h)
+                self._compacted.discard(slot)  # (once filled: a fill cut short leaves it to be filled again)
             elif not same:
                 z.flags.writeable = True
                 self._imag_written[slot] = _fill_imaginary(z.reshape(-1).imag, u, slot, h, self._imag_written[slot])
@@ -377,8 +406,12 @@ class Calls:
             raise NotAnalytic("the code computed on numbers taken out of gradverify's watch (np.asarray or "
                               "np.array of an argument hands numpy a plain array): the complex step cannot see "
                               "what it did with them")
-        kept = [np.asarray(g).real for g in out[1:1 + len(self.wrt)]] if grads else None
-        return ComplexEvaluation(float(value.imag) / h, float(value.real), kept)
+        kept, stale = self._claimable([np.asarray(g) for g in out[1:1 + len(self.wrt)]], args, keep=grads)
+        kept = [g.real for g in kept] if grads else None
+        evaluation = ComplexEvaluation(float(value.imag) / h, float(value.real), kept)
+        if stale:
+            self.base = self.real()
+        return evaluation
 
     def weights(self, u: Direction, slot: int, s: int, e: int) -> np.ndarray:
         """u on the slot's local entries [s, e) (float64, a fresh array): read back from the complex
@@ -411,10 +444,13 @@ class Calls:
         pairs = z.reshape(-1).view(np.float64)
         n = z.size
         if slot in self._compacted:  # (turned already: its moved half was let go, and is taken again)
+            z.flags.writeable = False
             return pairs[n:]
-        for s, e in chunks(0, n):  # forward, chunk by chunk: entry k comes from 2k + 1 ≥ k (numpy copes
-            pairs[s:e] = pairs[2 * s + 1:2 * e:2]  # with the overlap of the first chunks)
+        for s, e in chunks(0, n):  # forward, chunk by chunk: entry k comes from 2k + 1 ≥ k, so only the
+            source = pairs[2 * s + 1:2 * e:2]  # first chunk reads where it writes (copied first for that)
+            pairs[s:e] = source.copy() if 2 * s + 1 < e else source
         self._compacted.add(slot)
+        z.flags.writeable = False  # (made writeable only while gradverify writes x + step·u into it)
         return pairs[n:]
 
     # ------------------------------------------------------------ moved real arguments
@@ -437,8 +473,11 @@ class Calls:
                     buf = self._moved_buffers[slot] = half.reshape(x.shape)
                     self._moved_written[slot] = (0, x.size)  # (every entry is written below)
                 else:
-                    buf = self._moved_buffers[slot] = np.array(x, copy=True)
+                    buf = self._moved_buffers[slot] = np.array(x, copy=True, order="C")  # (flat views write into it)
                     self._moved_written[slot] = (0, 0)
+            owner = self._buffers[slot] if slot in self._compacted else None  # (buf may be its second half)
+            if owner is not None:
+                owner.flags.writeable = True
             buf.flags.writeable = True
             flat, xf = buf.reshape(-1), x.reshape(-1)
             lo, hi = self._moved_written[slot]
@@ -454,6 +493,8 @@ class Calls:
                     np.add(xf[s:e], step * self.weights(u, slot, s, e), out=flat[s:e])
             self._moved_written[slot] = (a, b)
             buf.flags.writeable = False
+            if owner is not None:
+                owner.flags.writeable = False
             out[i] = _read_only(buf)
         return out
 

@@ -301,6 +301,7 @@ class Estimators:
         try:
             ev = self._complex_call(u)
         except NotAnalytic as exc:
+            self._claimed(u)  # a gradient not finite is said first, whatever the complex step met
             self._not_analytic(exc)
             return self._look(u)
         claimed = self._claimed(u)  # after the complex call: u is read back from its buffer, not drawn again
@@ -355,6 +356,7 @@ class Estimators:
             try:
                 e = self._complex(u)
             except NotAnalytic as exc:  # code that refuses only some directions, or only later calls
+                self._claimed(u)  # a gradient not finite is said first, whatever the complex step met
                 self._not_analytic(exc)
         if e is None:
             self.calls.settle()  # (it has run already wherever quick is used; central needs it)
@@ -461,8 +463,9 @@ class Estimators:
                 flipped += 1
                 continue
             c = claimed_along(ev.grads, u).value
-            worst = max(worst, abs(ev.derivative - e.numeric) + abs(c - claimed.value))
-            counted += 1
+            spread = abs(ev.derivative - e.numeric) + abs(c - claimed.value)
+            worst = max(worst, spread)
+            counted += math.isfinite(spread)  # (a run gone to NaN measured nothing: the runs left are made)
             del ev  # its complex gradients go before the next run makes its own
             if counted >= CONFIRM_FEWEST and \
                     abs(e.error) > e.tolerance + self.calls.tol.safety * CONFIRM_SETTLED * worst:
