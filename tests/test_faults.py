@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from faults.corpus import CASES, MAX_MEMORY, TIMEOUT, Case, write_corpus
+from once import once
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = "3"
@@ -103,19 +104,9 @@ def _run_pytest(tmp: Path, cases: list[Case], *extra: str) -> DoorRun:
 _RUNS: dict = {}
 
 
-def _shared(tmp_path_factory) -> Path:
-    """A folder every pytest-xdist worker of this run sees (its own base folder without xdist)."""
-    import os
-
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
 def _door(door: str, request, tmp_path_factory) -> DoorRun:
-    """The door's one run: a worker whose tests of it come after another worker ran it reads what
-    that run left (under a lock, as it is written), instead of running it again."""
-    import fcntl
-
+    """The door's one run in this test run (`once`: a worker whose tests of it come after another
+    worker ran it reads what that run left, instead of running it again)."""
     everything = _slow(request)
     key = (door, everything)
     if key in _RUNS:
@@ -123,16 +114,8 @@ def _door(door: str, request, tmp_path_factory) -> DoorRun:
     if door == "xdist":
         pytest.importorskip("xdist", reason="pytest-xdist (pip install -e '.[test]')")
     name = f"faults-{door}-{'all' if everything else 'smoke'}"
-    shared = _shared(tmp_path_factory)
-    with open(shared / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        saved = shared / f"{name}.json"
-        if saved.exists():
-            run = json.loads(saved.read_text(encoding="utf-8"))
-            _RUNS[key] = DoorRun({k: tuple(v) for k, v in run["outcomes"].items()}, run["code"], run["out"],
-                                 Path(run["folder"]))
-            _RUNS[key].leftover = run["leftover"]
-            return _RUNS[key]
+
+    def make() -> dict:
         tmp = tmp_path_factory.mktemp(name)
         cases = _cases(door, everything)
         if door == "report":
@@ -141,11 +124,14 @@ def _door(door: str, request, tmp_path_factory) -> DoorRun:
             run = _run_pytest(tmp, cases)
         else:
             run = _run_pytest(tmp, cases, "-n", "2")
-        run.leftover = _leftover_sleeps()
-        saved.write_text(json.dumps({"outcomes": run.outcomes, "code": run.code, "out": run.out,
-                                     "folder": str(run.folder), "leftover": run.leftover}), encoding="utf-8")
-        _RUNS[key] = run
-    return run
+        return {"outcomes": run.outcomes, "code": run.code, "out": run.out, "folder": str(run.folder),
+                "leftover": _leftover_sleeps()}
+
+    run = once(tmp_path_factory, name, make)
+    _RUNS[key] = DoorRun({k: tuple(v) for k, v in run["outcomes"].items()}, run["code"], run["out"],
+                         Path(run["folder"]))
+    _RUNS[key].leftover = run["leftover"]
+    return _RUNS[key]
 
 
 def _check_case(run: DoorRun, case: Case) -> None:
