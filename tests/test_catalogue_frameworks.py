@@ -18,13 +18,19 @@ from catalogue._registry import _module_of  # noqa: E402
 OPTIONS = Options(seed=0, examples=20)
 
 
+_LOADED: dict = {}
+
+
 def _entries(library: str):
+    """The library's catalogue file, loaded once per process (each of its 10 entries is a test)."""
     pytest.importorskip(library, reason=f"{library} is an optional extra: pip install 'gradverify[{library}]'")
-    path = HERE / "catalogue_frameworks" / f"{library}_losses.py"
-    derivations, failures = load([path])
-    assert failures == []
-    module = _module_of(path)  # (the loader leaves no module of the folder in sys.modules)
-    return derivations, module.EXPECTED
+    if library not in _LOADED:
+        path = HERE / "catalogue_frameworks" / f"{library}_losses.py"
+        derivations, failures = load([path])
+        assert failures == []
+        module = _module_of(path)  # (the loader leaves no module of the folder in sys.modules)
+        _LOADED[library] = derivations, module.EXPECTED
+    return _LOADED[library]
 
 
 @pytest.mark.parametrize("library", ["torch", "jax"])

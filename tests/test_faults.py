@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from faults.corpus import CASES, MAX_MEMORY, TIMEOUT, Case, write_corpus
+from once import once
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = "3"
@@ -104,19 +105,32 @@ _RUNS: dict = {}
 
 
 def _door(door: str, request, tmp_path_factory) -> DoorRun:
+    """The door's one run in this test run (`once`: a worker whose tests of it come after another
+    worker ran it reads what that run left, instead of running it again)."""
     everything = _slow(request)
     key = (door, everything)
-    if key not in _RUNS:
-        tmp = tmp_path_factory.mktemp(f"{door}-{'all' if everything else 'smoke'}")
+    if key in _RUNS:
+        return _RUNS[key]
+    if door == "xdist":
+        pytest.importorskip("xdist", reason="pytest-xdist (pip install -e '.[test]')")
+    name = f"faults-{door}-{'all' if everything else 'smoke'}"
+
+    def make() -> dict:
+        tmp = tmp_path_factory.mktemp(name)
         cases = _cases(door, everything)
         if door == "report":
-            _RUNS[key] = _run_report(tmp, cases)
+            run = _run_report(tmp, cases)
         elif door == "plugin":
-            _RUNS[key] = _run_pytest(tmp, cases)
+            run = _run_pytest(tmp, cases)
         else:
-            pytest.importorskip("xdist", reason="pytest-xdist (pip install -e '.[test]')")
-            _RUNS[key] = _run_pytest(tmp, cases, "-n", "2")
-        _RUNS[key].leftover = _leftover_sleeps()
+            run = _run_pytest(tmp, cases, "-n", "2")
+        return {"outcomes": run.outcomes, "code": run.code, "out": run.out, "folder": str(run.folder),
+                "leftover": _leftover_sleeps()}
+
+    run = once(tmp_path_factory, name, make)
+    _RUNS[key] = DoorRun({k: tuple(v) for k, v in run["outcomes"].items()}, run["code"], run["out"],
+                         Path(run["folder"]))
+    _RUNS[key].leftover = run["leftover"]
     return _RUNS[key]
 
 

@@ -158,12 +158,15 @@ def test_the_modulus_of_numbers_the_code_made_complex_itself_is_refused(n):
     assert not gradcheck(lambda x: fn(x, 1.0), (x,)).ok
 
 
-def test_a_top_k_of_relu_activations_with_many_equal_zeros_keeps_the_complex_step():
+#: 3·10⁴ entries already hold thousands of ReLU zeros (the old rule, ties of real parts, refused them and
+#: sent the check to central differences there too); the 3·10⁵ of the report that found it is run with -m slow
+@pytest.mark.parametrize("n", [30_000, pytest.param(300_000, marks=pytest.mark.slow)])
+def test_a_top_k_of_relu_activations_with_many_equal_zeros_keeps_the_complex_step(n):
     """ReLU's zeros are equal numbers (0 + 0j): they sort alike whatever the step, no tie to refuse
     (refusing it sent the check to central differences, which swapped values 7e-7 apart)."""
-    x = np.random.default_rng(19).standard_normal(300_000)
+    x = np.random.default_rng(19).standard_normal(n)
 
-    def fn(x, k=30_000):
+    def fn(x, k=n // 10):
         r = np.maximum(x, 0.0)
         g = np.zeros(x.shape)
         g[np.argsort(r)[-k:]] = 1.0
