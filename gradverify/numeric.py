@@ -33,7 +33,7 @@ from .differences import agree, apart, central, fourth_difference, shrinks, sten
 from .mca import MonteCarloArithmetic, one_ulp
 from .watching import Watched
 
-__all__ = ["NotFinite", "OUTSIDE", "PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "central_difference", "CURVE_STEPS", "step_curve", "Comparison", "compare", "selected_positions"]
+__all__ = ["NotFinite", "OUTSIDE", "PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "Rounding", "central_difference", "CURVE_STEPS", "step_curve", "Comparison", "compare", "selected_positions"]
 
 #: the seed of the global ``np.random`` and ``random`` states before every call of an
 #: implementation that draws from them (word2vec's assignment harness does the same): the
@@ -230,11 +230,26 @@ def call_twice(derivation: Derivation, point: Point, log: CallLog | None = None)
 
 
 def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.ndarray,
-                     moves: np.ndarray, of: str | None = None) -> np.ndarray:
+                     moves: np.ndarray, of: str | None = None, memo: dict | None = None) -> np.ndarray:
     """The implementation's value with entry ``flat[j]`` of ``var`` moved by ``moves[k, j]``,
     for every k and j. One call with all of them stacked on a leading axis when the
     implementation says it takes a batch of ``var`` (``Implementation(batched=...)``);
-    else one call each. ``of``: another output than the value (a second derivative moves the gradient)."""
+    else one call each. ``of``: another output than the value (a second derivative moves the gradient).
+    ``memo``: values already computed at this point, by what was moved how (the code is deterministic:
+    `call_twice`), kept read-only; the same moves read again (a comparison repeated with the whole
+    rounding measurement, `Rounding`) call the code no more."""
+    if memo is None:
+        return _values_at_moves_now(derivation, point, var, flat, moves, of)
+    key = (var, np.asarray(flat).tobytes(), np.asarray(moves, dtype=np.float64).tobytes(), np.shape(moves), of)
+    if key not in memo:
+        values = _values_at_moves_now(derivation, point, var, flat, moves, of)
+        values.flags.writeable = False
+        memo[key] = values
+    return memo[key]
+
+
+def _values_at_moves_now(derivation: Derivation, point: Point, var: str, flat: np.ndarray,
+                         moves: np.ndarray, of: str | None = None) -> np.ndarray:
     impl = derivation.implementation
     value_name = of or impl.returns[0]
     x0 = point.values[var]
@@ -342,44 +357,83 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
     ulp and every numpy operation's result by a random rounding error; the
     largest change of each entry is kept. Code that hid its arithmetic from those
     (it copied its inputs) is run again in the three directed rounding modes.
+    (`Rounding` takes the same measurement in two steps.)
     """
-    free = [n for n in derivation.real_variables if n not in point.fixed]
-    worst = {k: np.zeros_like(v) for k, v in base.items()}
-    mca = _LinalgWatch(rng, tol.unit_roundoff, tol.mca_spread)
-    for _ in range(tol.noise_samples):
-        moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in free}
-        out = call(derivation, point, moved)
-        for k in worst:
-            np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
-    if mca.linalg:
-        # LAPACK is backward stable normwise: what inv, det, solve, pinv, svd return is exact for an
-        # argument moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is
-        # run again with every LAPACK call's matrix arguments moved so (`_LinalgWatch.backward`), and
-        # every output's change counts as its rounding: an identity exact to working precision as a
-        # whole matrix is never refuted at a small entry of it (∂det X/∂X = det(X) X⁻ᵀ).
-        mca.backward = True
-        for _ in range(tol.noise_samples):
-            moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in free}
-            try:
-                out = call(derivation, point, moved)
-            except DerivationError:  # (a move that leaves the code's domain: no spread from it)
-                continue
-            for k in worst:
-                np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
-    # watched: the code computed on our arrays. When it converts its inputs first
-    # (np.asarray(x, dtype=float), Python floats), only the input moves were seen: the code is run
-    # again rounding upward, downward and toward zero, which changes its every operation
-    # (`rounding_modes`), and the spread is the rounding it is sensitive to
-    if mca.seen == 0 and rounding_modes.available():
-        for direction in rounding_modes.DIRECTIONS:
-            try:
-                with rounding_modes.directed(direction):
-                    out = call(derivation, point)
-            except DerivationError:  # (code that breaks when it rounds another way: no spread from it)
-                continue
-            for k in worst:
-                np.maximum(worst[k], np.abs(out[k] - base[k]), out=worst[k])
-    return worst, mca.seen > 0
+    return Rounding(derivation, point, base, tol, rng).finish()
+
+
+class Rounding:
+    """`noise`'s measurement, taken in steps: `take` the first runs, read what they measured so far
+    (`so_far`: a lower bound of `finish`'s, entry by entry, for the same ``rng``), then `finish` it
+    with the same random stream: `finish` gives exactly what `noise` gives.
+
+    A comparison whose tolerance grows with the noise (`fd_comparison` at its default step, with no
+    entry near a kink; `compare`) that passes with the noise so far passes with the whole of it."""
+
+    def __init__(self, derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,
+                 rng: np.random.Generator):
+        self.derivation, self.point, self.base, self.tol, self.rng = derivation, point, base, tol, rng
+        self.free = [n for n in derivation.real_variables if n not in point.fixed]
+        self.worst = {k: np.zeros_like(v) for k, v in base.items()}
+        self.mca = _LinalgWatch(rng, tol.unit_roundoff, tol.mca_spread)
+        self.runs = 0
+        self.finished: tuple | None = None
+
+    def take(self, runs: int) -> None:
+        """Monte Carlo arithmetic's first ``runs`` runs (of ``tol.noise_samples``)."""
+        while self.runs < min(runs, self.tol.noise_samples):
+            self.runs += 1
+            moved = {n: self.mca.watch(np.asarray(one_ulp(self.point.values[n], self.rng), dtype=np.float64))
+                     for n in self.free}
+            self._widen(call(self.derivation, self.point, moved))
+
+    def _widen(self, out) -> None:
+        for k in self.worst:
+            np.maximum(self.worst[k], np.abs(out[k] - self.base[k]), out=self.worst[k])
+
+    def so_far(self) -> dict[str, np.ndarray] | None:
+        """The noise measured by the runs taken, when it is a lower bound of the whole measurement's
+        (the code computed on the watched arrays and called no LAPACK function: `finish` then only
+        adds runs of the same kind); else None."""
+        if self.mca.seen == 0 or self.mca.linalg:
+            return None
+        return {k: v.copy() for k, v in self.worst.items()}
+
+    def finish(self) -> tuple[dict[str, np.ndarray], bool]:
+        """(the noise of every output, whether the code was watched): `noise`'s answer."""
+        if self.finished is not None:
+            return self.finished
+        derivation, point, base, tol, rng, mca, worst = (self.derivation, self.point, self.base, self.tol,
+                                                         self.rng, self.mca, self.worst)
+        self.take(tol.noise_samples)
+        if mca.linalg:
+            # LAPACK is backward stable normwise: what inv, det, solve, pinv, svd return is exact for an
+            # argument moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is
+            # run again with every LAPACK call's matrix arguments moved so (`_LinalgWatch.backward`), and
+            # every output's change counts as its rounding: an identity exact to working precision as a
+            # whole matrix is never refuted at a small entry of it (∂det X/∂X = det(X) X⁻ᵀ).
+            mca.backward = True
+            for _ in range(tol.noise_samples):
+                moved = {n: mca.watch(np.asarray(one_ulp(point.values[n], rng), dtype=np.float64)) for n in self.free}
+                try:
+                    out = call(derivation, point, moved)
+                except DerivationError:  # (a move that leaves the code's domain: no spread from it)
+                    continue
+                self._widen(out)
+        # watched: the code computed on our arrays. When it converts its inputs first
+        # (np.asarray(x, dtype=float), Python floats), only the input moves were seen: the code is run
+        # again rounding upward, downward and toward zero, which changes its every operation
+        # (`rounding_modes`), and the spread is the rounding it is sensitive to
+        if mca.seen == 0 and rounding_modes.available():
+            for direction in rounding_modes.DIRECTIONS:
+                try:
+                    with rounding_modes.directed(direction):
+                        out = call(derivation, point)
+                except DerivationError:  # (code that breaks when it rounds another way: no spread from it)
+                    continue
+                self._widen(out)
+        self.finished = worst, mca.seen > 0
+        return self.finished
 
 
 #: np.linalg functions computed by LAPACK, backward stable normwise (norm is not: it is a sum)
@@ -447,10 +501,10 @@ def _default_steps(derivation: Derivation, point: Point, var: str, flat: np.ndar
 
 
 def _stencil(derivation: Derivation, point: Point, var: str, flat: np.ndarray, h: np.ndarray,
-             of: str | None = None) -> tuple:
+             of: str | None = None, memo: dict | None = None) -> tuple:
     """The implementation's value at x ± h and x ± 2h along each entry ``flat`` of ``var`` (`differences.stencil`):
-    (f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims."""
-    return stencil(lambda moves: _values_at_moves(derivation, point, var, flat, moves, of), h)
+    (f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims (``memo``: see `_values_at_moves`)."""
+    return stencil(lambda moves: _values_at_moves(derivation, point, var, flat, moves, of, memo), h)
 
 
 def _layout(a, positions):  # (n, *out) -> (*out, *selected)
@@ -472,14 +526,14 @@ def central_difference(derivation: Derivation, point: Point, var: str, positions
 
 
 def _reading(derivation: Derivation, point: Point, var: str, flat: np.ndarray, h: np.ndarray, f, noise_f,
-             tol: Tolerance, of: str | None = None) -> tuple:
+             tol: Tolerance, of: str | None = None, memo: dict | None = None) -> tuple:
     """Central differences at the steps ``h`` along the entries ``flat`` of ``var``, with their bound:
     (D_h, its error bound, near a kink, the step, the truncation estimate, the rounding it can carry:
     err(f) at x ± 2h over h), each (n, *value dims).
 
     The bound is safety · (truncation + err(f)/h), err(f) the noise measured at x and the final rounding
     at x ± h: the estimate's own error, not the claim's. Near a kink: see `fd_comparison`."""
-    values = _stencil(derivation, point, var, flat, h, of)
+    values = _stencil(derivation, point, var, flat, h, of, memo)
     c = central(*values, h)
     fourth = fourth_difference(f, *values)
     err_step = noise_f + tol.unit_roundoff * c.size
@@ -529,7 +583,8 @@ def nothing_compared(examples_aside: int) -> str:
 
 def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.ndarray, claimed: np.ndarray,
                   err_claimed: np.ndarray, f: np.ndarray, noise_f: np.ndarray, tol: Tolerance,
-                  upstream: np.ndarray | None = None, of: str | None = None) -> "Comparison":
+                  upstream: np.ndarray | None = None, of: str | None = None,
+                  memo: dict | None = None) -> "Comparison":
     """``claimed`` against central differences of the implementation's value, entries whose
     stencil crosses a kink set aside.
 
@@ -548,11 +603,14 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
     least 28 err(f), 28 h · truncation and 2.8 h · the tolerance, so those entries are always caught; a kink further
     out inflates the truncation estimate enough to cover D_h's error. A wrong mask is still
     refuted at every point whose stencil crosses no kink.
+
+    ``memo``: the code's values at moves already read at this point (`_values_at_moves`).
+    ``Comparison.refined`` says whether finer steps were read (the default reading had a kink or failed).
     """
     flat = positions.ravel()
     h = _default_steps(derivation, point, var, flat, tol)
     d_h, numeric_tol, kink, steps, truncation, rounding = (
-        _layout(a, positions) for a in _reading(derivation, point, var, flat, h, f, noise_f, tol, of))
+        _layout(a, positions) for a in _reading(derivation, point, var, flat, h, f, noise_f, tol, of, memo))
     if upstream is not None:  # a backward pass: the derivative of Σ dout ⊙ out, its error bounded alike
         axes = (list(range(np.ndim(upstream))), list(range(np.ndim(upstream))))
         d_h = np.tensordot(upstream, d_h, axes=axes)
@@ -562,10 +620,11 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
     if upstream is None and (kink.any() or not result.ok):
         d_h, numeric_tol, kink, unresolved = _finer(derivation, point, var, positions, claimed, err_claimed, f,
                                                     noise_f, tol, d_h, numeric_tol, kink, steps, result, of,
-                                                    first=(truncation, rounding))
+                                                    first=(truncation, rounding), memo=memo)
         result = compare(claimed, d_h, numeric_tol + tol.safety * err_claimed, skip=kink | unresolved)
         result.unresolved = int(np.count_nonzero(unresolved & ~kink))
         result.set_aside -= result.unresolved
+        result.refined = True
     return result
 
 
@@ -574,7 +633,7 @@ UNRESOLVED = "not resolved by finite differences"
 
 
 def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, tol, d_h, numeric_tol, kink, steps,
-           result, of: str | None = None, first: tuple = ()):
+           result, of: str | None = None, first: tuple = (), memo: dict | None = None):
     """Entries that failed or were near a kink at the default step, read again at finer steps (the
     step follows the entry's own scale). A reading decides where it and the next finer one are both
     free of kinks and agree within their own error bounds (the estimate has converged): then it
@@ -611,7 +670,7 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
         while len(readings) <= k:  # a wrong entry, smooth, decides at the first pair; a kink may need them all
             h = _steps(derivation, var, xs, levels[len(readings) - 1])
             h = np.where(h > 0, h, np.spacing(np.maximum(np.abs(xs), np.finfo(float).tiny)) * 4)
-            d, bound, kinked, _, trunc, rnd = _reading(derivation, point, var, flat, h, f, noise_f, tol, of)
+            d, bound, kinked, _, trunc, rnd = _reading(derivation, point, var, flat, h, f, noise_f, tol, of, memo)
             readings.append((d, bound, kinked, trunc, rnd))
         return readings[k]
 
@@ -688,6 +747,8 @@ class Comparison:
     unresolved: int = 0
     #: the mask of entries set aside (near a kink, or unresolved), as ``compare`` was given it
     skipped: np.ndarray = field(default=None, repr=False)
+    #: finite differences read at finer steps than the default one (`fd_comparison`)
+    refined: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"max_rel_err": self.max_rel_err, "worst_index": list(self.worst_index),
