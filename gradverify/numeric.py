@@ -235,46 +235,53 @@ def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.nd
     for every k and j. One call with all of them stacked on a leading axis when the
     implementation says it takes a batch of ``var`` (``Implementation(batched=...)``);
     else one call each. ``of``: another output than the value (a second derivative moves the gradient).
-    ``memo``: values already computed at this point, by what was moved how (the code is deterministic:
-    `call_twice`), kept read-only; the same moves read again (a comparison repeated with the whole
-    rounding measurement, `Rounding`) call the code no more."""
-    if memo is None:
-        return _values_at_moves_now(derivation, point, var, flat, moves, of)
-    key = (var, np.asarray(flat).tobytes(), np.asarray(moves, dtype=np.float64).tobytes(), np.shape(moves), of)
-    if key not in memo:
-        values = _values_at_moves_now(derivation, point, var, flat, moves, of)
-        values.flags.writeable = False
-        memo[key] = values
-    return memo[key]
 
-
-def _values_at_moves_now(derivation: Derivation, point: Point, var: str, flat: np.ndarray,
-                         moves: np.ndarray, of: str | None = None) -> np.ndarray:
+    ``memo``: the values already computed at this point, by what was moved how (the code is
+    deterministic, `call_twice`): an entry selected twice (a claim by ``U[:, samples]`` with a
+    sample drawn twice), or the same moves read again (a comparison repeated with the whole
+    rounding measurement, `Rounding`), calls the code once."""
     impl = derivation.implementation
     value_name = of or impl.returns[0]
     x0 = point.values[var]
     k, n = moves.shape
-    partner = _partners(derivation.variables[var], x0.shape, flat)  # (i, j) and (j, i) of a symmetric matrix
+    memo = {} if memo is None else memo
     if var in impl.batched and value_name == impl.returns[0]:
-        batch = np.broadcast_to(x0, (k, n) + x0.shape).copy().reshape(k * n, -1)
-        rows = np.arange(k * n)
-        batch[rows, np.tile(flat, k)] += moves.ravel()
-        other = np.tile(partner, k)
-        off = other != np.tile(flat, k)
-        batch[rows[off], other[off]] += moves.ravel()[off]
-        out = call_batched(derivation, point, var, batch.reshape((k * n,) + x0.shape))
-        return out.reshape((k, n) + out.shape[1:])
+        key = (var, value_name, np.asarray(flat).tobytes(), np.asarray(moves, dtype=np.float64).tobytes(), k)
+        if key not in memo:
+            memo[key] = _values_batched(derivation, point, var, flat, moves)
+            memo[key].flags.writeable = False
+        return memo[key]
+    partner = _partners(derivation.variables[var], x0.shape, flat)  # (i, j) and (j, i) of a symmetric matrix
     values = []
     for kk in range(k):
         row = []
         for j, p in enumerate(flat):
-            moved = x0.copy()
-            moved.flat[p] = x0.flat[p] + moves[kk, j]
-            if partner[j] != p:
-                moved.flat[partner[j]] = moved.flat[p]
-            row.append(call(derivation, point, {var: moved})[value_name])
+            key = (var, value_name, int(p), float(moves[kk, j]))
+            value = memo.get(key)
+            if value is None:
+                moved = x0.copy()
+                moved.flat[p] = x0.flat[p] + moves[kk, j]
+                if partner[j] != p:
+                    moved.flat[partner[j]] = moved.flat[p]
+                value = memo[key] = call(derivation, point, {var: moved})[value_name]
+            row.append(value)
         values.append(row)
     return np.array(values)
+
+
+def _values_batched(derivation: Derivation, point: Point, var: str, flat: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    """`_values_at_moves` in one call of an implementation that takes a batch of ``var``."""
+    x0 = point.values[var]
+    k, n = moves.shape
+    partner = _partners(derivation.variables[var], x0.shape, flat)
+    batch = np.broadcast_to(x0, (k, n) + x0.shape).copy().reshape(k * n, -1)
+    rows = np.arange(k * n)
+    batch[rows, np.tile(flat, k)] += moves.ravel()
+    other = np.tile(partner, k)
+    off = other != np.tile(flat, k)
+    batch[rows[off], other[off]] += moves.ravel()[off]
+    out = call_batched(derivation, point, var, batch.reshape((k * n,) + x0.shape))
+    return out.reshape((k, n) + out.shape[1:])
 
 
 def _partners(kind, shape: tuple, flat: np.ndarray) -> np.ndarray:
