@@ -210,6 +210,23 @@ def _run(derivation: Derivation, assumptions: tuple, options: Options,
     return out
 
 
+def _point_key(point: Point, log: numeric.CallLog):
+    """What `evaluate_point` depends on besides the derivation and the options: the point (its sizes,
+    values to the bit, scale and fixed variables) and what the code's calls showed so far (``log``);
+    None when a value is not an array, a number or a list of ints (no key then: evaluated each time)."""
+    parts: list = [tuple(point.sizes.items()), point.scale, tuple(sorted(point.fixed)),
+                   tuple(sorted(log.smallest.items())), log.epsilon]
+    for name, v in point.values.items():
+        if type(v) is np.ndarray:
+            parts.append((name, v.dtype.str, v.shape, v.tobytes()))
+        elif type(v) in (int, float, bool) or (type(v) is list and all(
+                type(x) is int or (type(x) is list and all(type(y) is int for y in x)) for x in v)):
+            parts.append((name, type(v).__name__, repr(v)))
+        else:
+            return None
+    return tuple(parts)
+
+
 def _breakpoint_points(symbolic: dict) -> tuple:
     """The points on both sides of and between breakpoints that the symbolic check tried, each claim's
     most telling first, taken in turn from every claim."""
@@ -280,11 +297,22 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
                 return False
         return True
 
+    seen: dict = {}  # the comparisons made at each point, by `_point_key` (hypothesis meets some again)
+
     def evaluate(point: Point, target=None) -> dict[Any, Any]:
         found = {}
+        at = _point_key(point, log)
+        compared = seen.get(at)
+        if compared is not None and target is not None and target in compared:
+            compared = {target: compared[target]}
+        elif compared is not None and (target is not None or len(compared) < len(stats)):
+            compared = None  # (made for one key only; the survey wants them all)
         try:
-            compared = evaluate_point(derivation, point, tol, options.seed, target, log,
-                                      early=lambda key, c: decides_nothing(key, c, target is None))
+            if compared is None:
+                compared = evaluate_point(derivation, point, tol, options.seed, target, log,
+                                          early=lambda key, c: decides_nothing(key, c, target is None))
+                if at is not None:
+                    seen[at] = compared
         except DerivationError:
             dropped = any(a.source == "implicit" and a not in assumptions for a in derivation.assumptions)
             if spec_undefined(derivation, point, by_truth=dropped):
