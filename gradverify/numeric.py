@@ -184,6 +184,10 @@ _DOMAIN_HINT = ("if the function is undefined there (log 0, 0/0, a constant inpu
 
 
 def _finite(name, value) -> np.ndarray:
+    if type(value) is float or (isinstance(value, (np.ndarray, np.float64)) and value.dtype == np.float64):
+        arr = np.array(value, dtype=np.float64)  # (what the float64 code returns, every call: the short way)
+        if np.isfinite(arr).all():
+            return arr
     if isinstance(value, (list, tuple)) and value and any(np.ndim(v) > 0 for v in value) and \
             len({np.shape(v) for v in value}) > 1:
         shapes = ", ".join(str(np.shape(v)) for v in value)
