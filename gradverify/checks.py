@@ -208,6 +208,23 @@ def _run(derivation: Derivation, assumptions: tuple, options: Options,
     return {claim.name: {"symbolic": results[claim.name], **numeric_results[claim.name]} for claim in derivation.claims}
 
 
+def _point_key(point: Point, log: numeric.CallLog):
+    """What `evaluate_point` depends on besides the derivation and the options: the point (its sizes,
+    values to the bit, scale and fixed variables) and what the code's calls showed so far (``log``);
+    None when a value is not an array, a number or a list of ints (no key then: evaluated each time)."""
+    parts: list = [tuple(point.sizes.items()), point.scale, tuple(sorted(point.fixed)),
+                   tuple(sorted(log.smallest.items())), log.epsilon]
+    for name, v in point.values.items():
+        if type(v) is np.ndarray:
+            parts.append((name, v.dtype.str, v.shape, v.tobytes()))
+        elif type(v) in (int, float, bool) or (type(v) is list and all(
+                type(x) is int or (type(x) is list and all(type(y) is int for y in x)) for x in v)):
+            parts.append((name, type(v).__name__, repr(v)))
+        else:
+            return None
+    return tuple(parts)
+
+
 def _breakpoint_points(symbolic: dict) -> tuple:
     """The points on both sides of and between breakpoints that the symbolic check tried, each claim's
     most telling first, taken in turn from every claim."""
@@ -258,10 +275,37 @@ def numeric_checks(derivation: Derivation, assumptions: tuple, options: Options,
 
     log = numeric.CallLog()
 
+    def decides_nothing(key, comparison, survey: bool) -> bool:
+        """Whether a pass measured with part of the rounding (`evaluate_point`'s ``early``) leaves every
+        figure of ``key`` as the whole measurement would: its error over the tolerance and relative
+        error, which the whole measurement only lowers, are within the largest seen so far, and (in
+        the survey, where the resolution is counted) its resolution, which the whole measurement only
+        raises, is not below the best so far. Then the report is the same to the byte."""
+        st = stats[key]
+        if comparison.worst_ratio > st.worst_ratio or comparison.max_rel_err > st.max_rel_err:
+            return False
+        if survey and comparison.compared and comparison.reference is not None and comparison.tolerance is not None:
+            size = float(np.max(np.abs(comparison.reference), initial=0.0))
+            if size > 0 and float(np.max(comparison.tolerance)) / size < st.resolution:
+                return False
+        return True
+
+    seen: dict = {}  # the comparisons made at each point, by `_point_key` (hypothesis meets some again)
+
     def evaluate(point: Point, target=None) -> dict[Any, Any]:
         found = {}
+        at = _point_key(point, log)
+        compared = seen.get(at)
+        if compared is not None and target is not None and target in compared:
+            compared = {target: compared[target]}
+        elif compared is not None and (target is not None or len(compared) < len(stats)):
+            compared = None  # (made for one key only; the survey wants them all)
         try:
-            compared = evaluate_point(derivation, point, tol, options.seed, target, log)
+            if compared is None:
+                compared = evaluate_point(derivation, point, tol, options.seed, target, log,
+                                          early=lambda key, c: decides_nothing(key, c, target is None))
+                if at is not None:
+                    seen[at] = compared
         except DerivationError:
             dropped = any(a.source == "implicit" and a not in assumptions for a in derivation.assumptions)
             if spec_undefined(derivation, point, by_truth=dropped):
@@ -386,7 +430,9 @@ def _diagnosis(derivation: Derivation, assumptions: tuple, options: Options, key
             break
         sizes = other_sizes(derivation, found.point.sizes, rng)
         point = draw_point(derivation, RandomSource(rng), assumptions, sizes=sizes, scale=1.0)
-        comparison = evaluate_point(derivation, point, options.tolerance, options.seed, key)[key]
+        # (a pass here is only counted, its figures unused: it may stand on the first runs' rounding)
+        comparison = evaluate_point(derivation, point, options.tolerance, options.seed, key,
+                                    early=lambda _key, _comparison: True)[key]
         if not isinstance(comparison, str) and not comparison.ok:
             seen.append(Found(point, comparison))
         elif not isinstance(comparison, str):
@@ -471,28 +517,69 @@ def _failure_text(claim: Claim, check: str, detail) -> str:
 
 
 def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: int = 0, only=None,
-                   log: numeric.CallLog | None = None) -> dict:
+                   log: numeric.CallLog | None = None, early=None) -> dict:
     """Finite-difference and agreement comparisons of every claim at one point
     (``only``: just this (claim name, check), as when hypothesis shrinks it).
 
     Returns {(claim name, check): Comparison or a one-line failure message}.
+
+    ``early(key, comparison) -> bool``: the comparisons are made first with the rounding measured by
+    `EARLY_NOISE_RUNS` of the Monte Carlo runs (`numeric.Rounding`, a lower bound of the whole
+    measurement's). When every one of them passes at its default step with no entry set aside, and
+    ``early`` accepts its figures, they stand: each tolerance only grows with the measured noise, so
+    each would pass with the whole measurement too (the point's verdicts are the same), and its
+    error over the tolerance only shrinks (``early`` accepts figures that decide nothing: see
+    `numeric_checks`). Otherwise, and without ``early``, they are made with the whole measurement.
     """
     value_name = derivation.implementation.returns[0]
     log = log if log is not None else numeric.CallLog()
     base = numeric.call_twice(derivation, point, log)  # bitwise the same twice, or not deterministic
-    noise, watched = numeric.noise(derivation, point, base, tol, np.random.default_rng(seed))
+    rounding = numeric.Rounding(derivation, point, base, tol, np.random.default_rng(seed))
+    if tol.noise_samples > EARLY_NOISE_RUNS and early is not None:
+        rounding.take(EARLY_NOISE_RUNS)
+        so_far = rounding.so_far()
+    else:
+        so_far = None
+    wanted = [(c, check) for c in derivation.claims for check in ("agreement", "finite_difference")
+              if only is None or only == (c.name, check)]
+    spec: dict = {}  # the spec at 50 digits, evaluated once (`_compare_all`)
+    memo: dict = {}  # the code's values at the stencils' moves (`numeric._values_at_moves`)
+    if so_far is not None:
+        out = _compare_all(derivation, point, tol, wanted, base, so_far, True, log, spec, memo)
+        if all(_stands(c) and early(key, c) for key, c in out.items()):
+            return out
+    noise, watched = rounding.finish()
+    return _compare_all(derivation, point, tol, wanted, base, noise, watched, log, spec, memo)
+
+
+#: Monte Carlo runs whose rounding measurement is tried first (`evaluate_point` with ``early``): a point
+#: whose comparisons all pass with it, deciding no figure, needs no more; each other point takes all
+#: of ``Tolerance.noise_samples`` (the seed's points pass at a tenth of their tolerance or fail by far more)
+EARLY_NOISE_RUNS = 2
+
+
+def _stands(comparison) -> bool:
+    """Whether an early comparison stands (`evaluate_point`): a pass at the default step, nothing set aside."""
+    return isinstance(comparison, numeric.Comparison) and comparison.ok and not comparison.set_aside \
+        and not comparison.unresolved and not comparison.refined
+
+
+def _compare_all(derivation: Derivation, point: Point, tol: Tolerance, wanted: list, base: dict, noise: dict,
+                 watched: bool, log: numeric.CallLog, spec: dict, memo: dict) -> dict:
+    """`evaluate_point`'s comparisons with the rounding ``noise`` measured (``watched``: whether Monte
+    Carlo arithmetic saw the code's operations). ``spec``: the spec's values at 50 digits, kept once
+    evaluated; ``memo``: the code's values at moves (`numeric._values_at_moves`)."""
+    value_name = derivation.implementation.returns[0]
     # nothing below the smallest normal number of the code's dtype is resolved (float32 code flushes
     # 1e-85 to 0): that is the least rounding error any output can have
     noise = {k: np.maximum(v, log.smallest.get(k, 0.0)) for k, v in noise.items()}
     if log.epsilon > 2 * tol.unit_roundoff:  # code that computes in float32: its differences need float32's step
         tol = dataclasses.replace(tol, fd_step=max(tol.fd_step, log.epsilon ** (1 / 3)))
     f = base[value_name]
-    wanted = [(c, check) for c in derivation.claims for check in ("agreement", "finite_difference")
-              if only is None or only == (c.name, check)]
-    spec = None
-    if not watched or any(check == "agreement" for _, check in wanted):  # the spec at 50 digits
-        exact_value, exact_claims = evaluate_spec(derivation, point, ("digits", SYMBOLIC_DIGITS), f.shape)
+    if (not watched or any(check == "agreement" for _, check in wanted)) and "exact" not in spec:
+        spec["exact"] = evaluate_spec(derivation, point, ("digits", SYMBOLIC_DIGITS), f.shape)  # the spec at 50 digits
     if not watched:
+        exact_value, exact_claims = spec["exact"]
         # the code hid its arithmetic from Monte Carlo arithmetic (it converted its inputs):
         # take the rounding of the spec's own formula in float64 (53-bit) as the estimate instead
         f64_value, f64_claims = evaluate_spec(derivation, point, ("bits", FLOAT64_BITS), f.shape)
@@ -502,8 +589,10 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
             if not isinstance(exact_claims[claim.name], str) and not isinstance(f64_claims[claim.name], str):
                 _raise_noise(noise, claim, point, f, np.abs(f64_claims[claim.name] - exact_claims[claim.name]))
     err_f = noise[value_name] + tol.unit_roundoff * np.abs(f)
+    agreement = None
     if any(check == "agreement" for _, check in wanted):
-        spec = exact_claims, numeric.compare(f, exact_value, tol.safety * err_f)
+        exact_value, exact_claims = spec["exact"]
+        agreement = exact_claims, numeric.compare(f, exact_value, tol.safety * err_f)
     out = {}
     for claim, check in wanted:
         s = point.namespace()
@@ -512,16 +601,16 @@ def evaluate_point(derivation: Derivation, point: Point, tol: Tolerance, seed: i
         a = np.asarray(base[claim.output][full])
         err_a = np.asarray(noise[claim.output][full]) + tol.unit_roundoff * np.abs(a)
         if check == "agreement":
-            out[(claim.name, check)] = _agreement(derivation, point, claim, a, err_a, *spec, value_name, tol)
+            out[(claim.name, check)] = _agreement(derivation, point, claim, a, err_a, *agreement, value_name, tol)
         else:
             of = differentiated_output(derivation, claim)  # the value, or the gradient for a second derivative
             out[(claim.name, check)] = finite_difference(derivation, point, claim, index, a, err_a, base[of], noise,
-                                                         tol)
+                                                         tol, memo)
     return out
 
 
 def finite_difference(derivation: Derivation, point: Point, claim: Claim, index, claimed: np.ndarray,
-                      err_claimed: np.ndarray, f: np.ndarray, noise: dict, tol: Tolerance):
+                      err_claimed: np.ndarray, f: np.ndarray, noise: dict, tol: Tolerance, memo: dict | None = None):
     """``claimed`` against central differences of the implementation's value (for an
     identity: against the value itself; for a second derivative: of its gradient, ``f`` then the
     gradient at the point), with the tolerance the error model gives."""
@@ -538,12 +627,12 @@ def finite_difference(derivation: Derivation, point: Point, claim: Claim, index,
         n = point.values[claim.wrt].shape[0]
         two = np.where(positions // n != positions % n, 2.0, 1.0)
         c = numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed * two, err_claimed * two, f,
-                                  noise[value_name], tol, upstream)
+                                  noise[value_name], tol, upstream, memo=memo)
         c.claimed, c.reference = c.claimed / two, c.reference / two
         c.worst_claimed, c.worst_reference = (float(v[c.worst_index]) for v in (c.claimed, c.reference))
         return c
     c = numeric.fd_comparison(derivation, point, claim.wrt, positions, claimed, err_claimed, f,
-                              noise[value_name], tol, upstream, of=value_name)
+                              noise[value_name], tol, upstream, of=value_name, memo=memo)
     if claim.reading and getattr(derivation.variables[claim.wrt], "structure", None) == "diagonal":
         return _diagonal_reading(claim, positions, point.values[claim.wrt].shape[0], c, err_claimed, tol)
     return c
@@ -562,6 +651,7 @@ def _diagonal_reading(claim: Claim, positions: np.ndarray, n: int, c, err_claime
     out = numeric.compare(c.claimed, reference, tolerance, skip=skipped)
     out.unresolved = min(c.unresolved, out.set_aside)
     out.set_aside -= out.unresolved
+    out.refined = c.refined
     return out
 
 

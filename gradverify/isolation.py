@@ -63,7 +63,12 @@ PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost
            # what `import gradverify` loaded before its exports were lazy: hypothesis draws constants
            # from the project's modules loaded, so the same ones keep a seed's examples the same
            "gradverify.testing", "gradverify.spec", "gradverify.results", "gradverify.tolerances",
-           "gradverify.checking",
+           "gradverify.checking", "gradverify.checking.scalar",  # (which `gradverify.checking` imports on first use)
+           # what every derivation's task imports after its checks, for its rows' MathML: the steps'
+           # LaTeX grammar, whose parser lark builds on import (0.2-0.4 s), built here once instead of
+           # in every task's fork. (Its constants cannot reach a seed's examples: a derivation's points
+           # are drawn from integers `HypothesisSource.OFFSET` above any constant a module can hold.)
+           "gradverify.mathml", "gradverify.steps.mathml",
            # what the checks import on first use (libraries only: hypothesis draws constants from the
            # modules of the project it runs in, so no module of gradverify's is added here beyond
            # those the checks import before drawing)

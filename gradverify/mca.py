@@ -49,8 +49,9 @@ class MonteCarloArithmetic(Watcher):
         return NotImplemented if self.guard is None else self.guard.function(func, args, kwargs)
 
     def call(self, ufunc, method, args, kwargs):
-        return super().call(ufunc, method, args, kwargs) if self.guard is None else \
-            self.guard.call(ufunc, method, args, kwargs)
+        if self.guard is None:  # (`Watcher.call`, inlined: every operation of the code comes here)
+            return getattr(ufunc, method)(*args, **kwargs)
+        return self.guard.call(ufunc, method, args, kwargs)
 
     def part(self, name, array):
         if self.guard is not None:
@@ -107,7 +108,7 @@ class MonteCarloArithmetic(Watcher):
         dtype = arr.dtype if numpy_value else np.result_type(arr)
         shape = arr.shape if numpy_value else np.shape(arr)
         factor = 1.0 + self.deltas(shape, dtype)
-        if dtype.kind in "fc":  # (no copy when the factor already has the real dtype: float64 code)
+        if dtype.kind in "fc" and dtype != _FLOAT64:  # (float64 code: the factor is float64 already)
             factor = np.asarray(factor).astype(_REAL_OF.get(dtype) or np.finfo(dtype).dtype, copy=False)
         if scale:
             return arr * factor + (scale * self.deltas(shape, dtype)).astype(np.finfo(dtype).dtype)
@@ -152,6 +153,8 @@ _EXACT_FUNCTIONS = frozenset({
     "argsort", "argmax", "argmin", "nonzero", "flatnonzero",
 })
 
+
+_FLOAT64 = np.dtype(np.float64)
 
 #: the real dtype of a float or complex dtype, for the common ones (np.finfo's ``dtype``, without the call)
 _REAL_OF = {np.dtype(np.float64): np.dtype(np.float64), np.dtype(np.float32): np.dtype(np.float32),

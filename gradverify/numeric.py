@@ -32,7 +32,7 @@ from .tolerances import FINER_READINGS, KINK_SHRINK, Tolerance
 from .differences import agree, apart, central, fourth_difference, shrinks, stencil
 from .watching import Watched
 
-__all__ = ["NotFinite", "OUTSIDE", "PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "central_difference", "CURVE_STEPS", "step_curve", "Comparison", "compare", "selected_positions"]
+__all__ = ["NotFinite", "OUTSIDE", "PINNED_SEED", "CallLog", "call", "call_twice", "keeping_global_rng", "fd_comparison", "KINK", "noise", "Rounding", "central_difference", "CURVE_STEPS", "step_curve", "Comparison", "compare", "selected_positions"]
 
 #: the seed of the global ``np.random`` and ``random`` states before every call of an
 #: implementation that draws from them (word2vec's assignment harness does the same): the
@@ -183,6 +183,10 @@ _DOMAIN_HINT = ("if the function is undefined there (log 0, 0/0, a constant inpu
 
 
 def _finite(name, value) -> np.ndarray:
+    if type(value) is float or (isinstance(value, (np.ndarray, np.float64)) and value.dtype == np.float64):
+        arr = np.array(value, dtype=np.float64)  # (what the float64 code returns, every call: the short way)
+        if np.isfinite(arr).all():
+            return arr
     if isinstance(value, (list, tuple)) and value and any(np.ndim(v) > 0 for v in value) and \
             len({np.shape(v) for v in value}) > 1:
         shapes = ", ".join(str(np.shape(v)) for v in value)
@@ -229,36 +233,58 @@ def call_twice(derivation: Derivation, point: Point, log: CallLog | None = None)
 
 
 def _values_at_moves(derivation: Derivation, point: Point, var: str, flat: np.ndarray,
-                     moves: np.ndarray, of: str | None = None) -> np.ndarray:
+                     moves: np.ndarray, of: str | None = None, memo: dict | None = None) -> np.ndarray:
     """The implementation's value with entry ``flat[j]`` of ``var`` moved by ``moves[k, j]``,
     for every k and j. One call with all of them stacked on a leading axis when the
     implementation says it takes a batch of ``var`` (``Implementation(batched=...)``);
-    else one call each. ``of``: another output than the value (a second derivative moves the gradient)."""
+    else one call each. ``of``: another output than the value (a second derivative moves the gradient).
+
+    ``memo``: the values already computed at this point, by what was moved how (the code is
+    deterministic, `call_twice`): an entry selected twice (a claim by ``U[:, samples]`` with a
+    sample drawn twice), or the same moves read again (a comparison repeated with the whole
+    rounding measurement, `Rounding`), calls the code once."""
     impl = derivation.implementation
     value_name = of or impl.returns[0]
     x0 = point.values[var]
     k, n = moves.shape
-    partner = _partners(derivation.variables[var], x0.shape, flat)  # (i, j) and (j, i) of a symmetric matrix
+    memo = {} if memo is None else memo
     if var in impl.batched and value_name == impl.returns[0]:
-        batch = np.broadcast_to(x0, (k, n) + x0.shape).copy().reshape(k * n, -1)
-        rows = np.arange(k * n)
-        batch[rows, np.tile(flat, k)] += moves.ravel()
-        other = np.tile(partner, k)
-        off = other != np.tile(flat, k)
-        batch[rows[off], other[off]] += moves.ravel()[off]
-        out = call_batched(derivation, point, var, batch.reshape((k * n,) + x0.shape))
-        return out.reshape((k, n) + out.shape[1:])
+        key = (var, value_name, np.asarray(flat).tobytes(), np.asarray(moves, dtype=np.float64).tobytes(), k)
+        if key not in memo:
+            memo[key] = _values_batched(derivation, point, var, flat, moves)
+            memo[key].flags.writeable = False
+        return memo[key]
+    partner = _partners(derivation.variables[var], x0.shape, flat)  # (i, j) and (j, i) of a symmetric matrix
     values = []
     for kk in range(k):
         row = []
         for j, p in enumerate(flat):
-            moved = x0.copy()
-            moved.flat[p] = x0.flat[p] + moves[kk, j]
-            if partner[j] != p:
-                moved.flat[partner[j]] = moved.flat[p]
-            row.append(call(derivation, point, {var: moved})[value_name])
+            key = (var, value_name, int(p), float(moves[kk, j]))
+            value = memo.get(key)
+            if value is None:
+                moved = x0.copy()
+                moved.flat[p] = x0.flat[p] + moves[kk, j]
+                if partner[j] != p:
+                    moved.flat[partner[j]] = moved.flat[p]
+                value = memo[key] = call(derivation, point, {var: moved})[value_name]
+            row.append(value)
         values.append(row)
     return np.array(values)
+
+
+def _values_batched(derivation: Derivation, point: Point, var: str, flat: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    """`_values_at_moves` in one call of an implementation that takes a batch of ``var``."""
+    x0 = point.values[var]
+    k, n = moves.shape
+    partner = _partners(derivation.variables[var], x0.shape, flat)
+    batch = np.broadcast_to(x0, (k, n) + x0.shape).copy().reshape(k * n, -1)
+    rows = np.arange(k * n)
+    batch[rows, np.tile(flat, k)] += moves.ravel()
+    other = np.tile(partner, k)
+    off = other != np.tile(flat, k)
+    batch[rows[off], other[off]] += moves.ravel()[off]
+    out = call_batched(derivation, point, var, batch.reshape((k * n,) + x0.shape))
+    return out.reshape((k, n) + out.shape[1:])
 
 
 def _partners(kind, shape: tuple, flat: np.ndarray) -> np.ndarray:
@@ -341,15 +367,44 @@ def noise(derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol
     ulp and every numpy operation's result by a random rounding error (LAPACK's
     arguments too, backward-stably); the largest change of each entry is kept.
     Code that hid its arithmetic from those (it copied its inputs) is run again
-    in the three directed rounding modes.
+    in the three directed rounding modes. (`Rounding` takes it in two steps.)
     """
-    free = [n for n in derivation.real_variables if n not in point.fixed]
-    measured = rounding.measure(
-        lambda moved: call(derivation, point, moved), {n: point.values[n] for n in free},
-        rounding.LinalgWatch(rng, tol.unit_roundoff, tol.mca_spread), tol.noise_samples,
-        move=rng, view=lambda x: np.asarray(x, dtype=np.float64), skip=(DerivationError,),
-        outside=lambda: rounding.directed(lambda: call(derivation, point), skip=(DerivationError,)))
-    return rounding.largest_change(measured.runs, base), measured.watched
+    return Rounding(derivation, point, base, tol, rng).finish()
+
+
+class Rounding:
+    """`noise`'s measurement, taken in steps (`rounding.Measurement`): `take` the first runs, read
+    what they measured so far (`so_far`: a lower bound of `finish`'s, entry by entry, for the same
+    ``rng``), then `finish` it with the same random stream: `finish` gives exactly what `noise` gives.
+
+    A comparison whose tolerance grows with the noise (`fd_comparison` at its default step, with no
+    entry near a kink; `compare`) that passes with the noise so far passes with the whole of it."""
+
+    def __init__(self, derivation: Derivation, point: Point, base: dict[str, np.ndarray], tol: Tolerance,
+                 rng: np.random.Generator):
+        self.base = base
+        free = [n for n in derivation.real_variables if n not in point.fixed]
+        self.measurement = rounding.Measurement(
+            lambda moved: call(derivation, point, moved), {n: point.values[n] for n in free},
+            rounding.LinalgWatch(rng, tol.unit_roundoff, tol.mca_spread), tol.noise_samples,
+            move=rng, view=lambda x: np.asarray(x, dtype=np.float64), skip=(DerivationError,),
+            outside=lambda: rounding.directed(lambda: call(derivation, point), skip=(DerivationError,)))
+
+    def take(self, runs: int) -> None:
+        """Monte Carlo arithmetic's first ``runs`` runs (of ``tol.noise_samples``)."""
+        self.measurement.take(runs)
+
+    def so_far(self) -> dict[str, np.ndarray] | None:
+        """The noise measured by the runs taken, when it is a lower bound of the whole measurement's
+        (the code computed on the watched arrays and called no LAPACK function: `finish` then only
+        adds runs of the same kind); else None."""
+        runs = self.measurement.so_far()
+        return None if runs is None else rounding.largest_change(runs, self.base)
+
+    def finish(self) -> tuple[dict[str, np.ndarray], bool]:
+        """(the noise of every output, whether the code was watched): `noise`'s answer."""
+        measured = self.measurement.finish()
+        return rounding.largest_change(measured.runs, self.base), measured.watched
 
 
 def selected_positions(shape: tuple, index) -> np.ndarray:
@@ -372,10 +427,10 @@ def _default_steps(derivation: Derivation, point: Point, var: str, flat: np.ndar
 
 
 def _stencil(derivation: Derivation, point: Point, var: str, flat: np.ndarray, h: np.ndarray,
-             of: str | None = None) -> tuple:
+             of: str | None = None, memo: dict | None = None) -> tuple:
     """The implementation's value at x ± h and x ± 2h along each entry ``flat`` of ``var`` (`differences.stencil`):
-    (f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims."""
-    return stencil(lambda moves: _values_at_moves(derivation, point, var, flat, moves, of), h)
+    (f(x+h), f(x−h), f(x+2h), f(x−2h)), each (n,) + value dims (``memo``: see `_values_at_moves`)."""
+    return stencil(lambda moves: _values_at_moves(derivation, point, var, flat, moves, of, memo), h)
 
 
 def _layout(a, positions):  # (n, *out) -> (*out, *selected)
@@ -397,14 +452,14 @@ def central_difference(derivation: Derivation, point: Point, var: str, positions
 
 
 def _reading(derivation: Derivation, point: Point, var: str, flat: np.ndarray, h: np.ndarray, f, noise_f,
-             tol: Tolerance, of: str | None = None) -> tuple:
+             tol: Tolerance, of: str | None = None, memo: dict | None = None) -> tuple:
     """Central differences at the steps ``h`` along the entries ``flat`` of ``var``, with their bound:
     (D_h, its error bound, near a kink, the step, the truncation estimate, the rounding it can carry:
     err(f) at x ± 2h over h), each (n, *value dims).
 
     The bound is safety · (truncation + err(f)/h), err(f) the noise measured at x and the final rounding
     at x ± h: the estimate's own error, not the claim's. Near a kink: see `fd_comparison`."""
-    values = _stencil(derivation, point, var, flat, h, of)
+    values = _stencil(derivation, point, var, flat, h, of, memo)
     c = central(*values, h)
     fourth = fourth_difference(f, *values)
     err_step = noise_f + tol.unit_roundoff * c.size
@@ -454,7 +509,8 @@ def nothing_compared(examples_aside: int) -> str:
 
 def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.ndarray, claimed: np.ndarray,
                   err_claimed: np.ndarray, f: np.ndarray, noise_f: np.ndarray, tol: Tolerance,
-                  upstream: np.ndarray | None = None, of: str | None = None) -> "Comparison":
+                  upstream: np.ndarray | None = None, of: str | None = None,
+                  memo: dict | None = None) -> "Comparison":
     """``claimed`` against central differences of the implementation's value, entries whose
     stencil crosses a kink set aside.
 
@@ -473,11 +529,14 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
     least 28 err(f), 28 h · truncation and 2.8 h · the tolerance, so those entries are always caught; a kink further
     out inflates the truncation estimate enough to cover D_h's error. A wrong mask is still
     refuted at every point whose stencil crosses no kink.
+
+    ``memo``: the code's values at moves already read at this point (`_values_at_moves`).
+    ``Comparison.refined`` says whether finer steps were read (the default reading had a kink or failed).
     """
     flat = positions.ravel()
     h = _default_steps(derivation, point, var, flat, tol)
     d_h, numeric_tol, kink, steps, truncation, rounding = (
-        _layout(a, positions) for a in _reading(derivation, point, var, flat, h, f, noise_f, tol, of))
+        _layout(a, positions) for a in _reading(derivation, point, var, flat, h, f, noise_f, tol, of, memo))
     if upstream is not None:  # a backward pass: the derivative of Σ dout ⊙ out, its error bounded alike
         axes = (list(range(np.ndim(upstream))), list(range(np.ndim(upstream))))
         d_h = np.tensordot(upstream, d_h, axes=axes)
@@ -487,10 +546,11 @@ def fd_comparison(derivation: Derivation, point: Point, var: str, positions: np.
     if upstream is None and (kink.any() or not result.ok):
         d_h, numeric_tol, kink, unresolved = _finer(derivation, point, var, positions, claimed, err_claimed, f,
                                                     noise_f, tol, d_h, numeric_tol, kink, steps, result, of,
-                                                    first=(truncation, rounding))
+                                                    first=(truncation, rounding), memo=memo)
         result = compare(claimed, d_h, numeric_tol + tol.safety * err_claimed, skip=kink | unresolved)
         result.unresolved = int(np.count_nonzero(unresolved & ~kink))
         result.set_aside -= result.unresolved
+        result.refined = True
     return result
 
 
@@ -499,7 +559,7 @@ UNRESOLVED = "not resolved by finite differences"
 
 
 def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, tol, d_h, numeric_tol, kink, steps,
-           result, of: str | None = None, first: tuple = ()):
+           result, of: str | None = None, first: tuple = (), memo: dict | None = None):
     """Entries that failed or were near a kink at the default step, read again at finer steps (the
     step follows the entry's own scale). A reading decides where it and the next finer one are both
     free of kinks and agree within their own error bounds (the estimate has converged): then it
@@ -536,7 +596,7 @@ def _finer(derivation, point, var, positions, claimed, err_claimed, f, noise_f, 
         while len(readings) <= k:  # a wrong entry, smooth, decides at the first pair; a kink may need them all
             h = _steps(derivation, var, xs, levels[len(readings) - 1])
             h = np.where(h > 0, h, np.spacing(np.maximum(np.abs(xs), np.finfo(float).tiny)) * 4)
-            d, bound, kinked, _, trunc, rnd = _reading(derivation, point, var, flat, h, f, noise_f, tol, of)
+            d, bound, kinked, _, trunc, rnd = _reading(derivation, point, var, flat, h, f, noise_f, tol, of, memo)
             readings.append((d, bound, kinked, trunc, rnd))
         return readings[k]
 
@@ -613,6 +673,8 @@ class Comparison:
     unresolved: int = 0
     #: the mask of entries set aside (near a kink, or unresolved), as ``compare`` was given it
     skipped: np.ndarray = field(default=None, repr=False)
+    #: finite differences read at finer steps than the default one (`fd_comparison`)
+    refined: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"max_rel_err": self.max_rel_err, "worst_index": list(self.worst_index),

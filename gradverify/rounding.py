@@ -24,7 +24,7 @@ import numpy as np
 from . import rounding_modes
 from .mca import MonteCarloArithmetic, one_ulp
 
-__all__ = ["LinalgWatch", "Measured", "directed", "largest_change", "measure", "ulp_moved"]
+__all__ = ["LinalgWatch", "Measured", "Measurement", "directed", "largest_change", "measure", "ulp_moved"]
 
 
 @dataclass
@@ -51,30 +51,69 @@ def measure(run: Callable[[dict], Any], inputs: dict, mca: MonteCarloArithmetic,
     out of the code's domain) is left out. An exception in ``refuse`` (the code refused the
     watched arrays) drops the watched runs. When the watch saw no operation, ``outside()`` is
     measured: its runs join the watched ones where those moved the inputs, and replace them
-    where they did not (then they measured nothing)."""
-    def arguments():
-        return {k: mca.watch(view(v if move is None else one_ulp(v, move))) for k, v in inputs.items()}
+    where they did not (then they measured nothing). (`Measurement` takes it in steps.)"""
+    return Measurement(run, inputs, mca, count, move=move, view=view, skip=skip, refuse=refuse,
+                       outside=outside).finish()
 
-    refused = None
-    try:
-        runs = [run(arguments()) for _ in range(count)]
-    except refuse as exc:
-        runs, mca.seen, refused = [], 0, exc
-    if isinstance(mca, LinalgWatch) and mca.linalg:
-        # LAPACK is backward stable normwise: what inv, det, solve, pinv, svd return is exact for an
-        # argument moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is
-        # run again with every LAPACK call's matrix arguments moved so (`LinalgWatch.backward`), and
-        # every output's change counts as its rounding: an identity exact to working precision as a
-        # whole matrix is never refuted at a small entry of it (∂det X/∂X = det(X) X⁻ᵀ).
-        mca.backward = True
-        for _ in range(count):
+
+class Measurement:
+    """`measure`'s runs, taken in steps: `take` the first ones, read them (`so_far`), then `finish`
+    with the same random streams: `finish` gives exactly what `measure` gives.
+
+    The runs taken so far are a subset of the whole measurement's when the watch saw the code
+    compute and call no LAPACK function (`so_far`): the runs left are then of the same kind, so a
+    bound on rounding that holds for the first runs' largest change only grows."""
+
+    def __init__(self, run: Callable[[dict], Any], inputs: dict, mca: MonteCarloArithmetic, count: int, *,
+                 move: np.random.Generator | None = None, view: Callable = lambda x: x, skip: tuple = (),
+                 refuse: tuple = (), outside: Callable[[], list] | None = None):
+        self.run, self.inputs, self.mca, self.count = run, inputs, mca, count
+        self.move, self.view, self.skip, self.refuse, self.outside = move, view, skip, refuse, outside
+        self.runs: list = []
+        self.refused: BaseException | None = None
+        self.finished: Measured | None = None
+
+    def _arguments(self) -> dict:
+        return {k: self.mca.watch(self.view(v if self.move is None else one_ulp(v, self.move)))
+                for k, v in self.inputs.items()}
+
+    def take(self, count: int) -> None:
+        """The first ``count`` watched runs (of the measurement's own count)."""
+        while self.refused is None and len(self.runs) < min(count, self.count):
             try:
-                runs.append(run(arguments()))
-            except skip:
-                continue
-    if not mca.seen and outside is not None:
-        runs = (runs if move is not None else []) + outside()
-    return Measured(runs, mca.seen > 0, refused)
+                self.runs.append(self.run(self._arguments()))
+            except self.refuse as exc:
+                self.runs, self.mca.seen, self.refused = [], 0, exc
+
+    def so_far(self) -> list | None:
+        """The runs taken, when every run still to come is of their kind (the code was watched and
+        called no LAPACK function); else None."""
+        if self.refused is not None or not self.mca.seen or getattr(self.mca, "linalg", False):
+            return None
+        return list(self.runs)
+
+    def finish(self) -> Measured:
+        """Every run: `measure`'s answer."""
+        if self.finished is not None:
+            return self.finished
+        self.take(self.count)
+        mca, runs = self.mca, self.runs
+        if isinstance(mca, LinalgWatch) and mca.linalg:
+            # LAPACK is backward stable normwise: what inv, det, solve, pinv, svd return is exact for an
+            # argument moved by ~u·‖X‖ in every entry, a small entry as much as a large one. The code is
+            # run again with every LAPACK call's matrix arguments moved so (`LinalgWatch.backward`), and
+            # every output's change counts as its rounding: an identity exact to working precision as a
+            # whole matrix is never refuted at a small entry of it (∂det X/∂X = det(X) X⁻ᵀ).
+            mca.backward = True
+            for _ in range(self.count):
+                try:
+                    runs.append(self.run(self._arguments()))
+                except self.skip:
+                    continue
+        if not mca.seen and self.outside is not None:
+            runs = (runs if self.move is not None else []) + self.outside()
+        self.finished = Measured(runs, mca.seen > 0, self.refused)
+        return self.finished
 
 
 def directed(run: Callable[[], Any], skip: tuple = ()) -> list:

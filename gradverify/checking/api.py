@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from ..errors import InvalidArgument
 from ..tolerances import Tolerance
 from .results import GradcheckResult
-from .scalar import MODES, check_scalar, choice, resolve_wrt, valid_seed
 
 __all__ = ["gradcheck"]
 
@@ -63,6 +62,8 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     ``fn(*args) -> y``; ``jvp=``: ``jvp(t, *args)`` for ``fn(*args) -> y``; ``hvp=``:
     ``hvp(v, *args) -> H v`` for the usual ``fn -> (value, grads...)``, checked against fn's
     gradient code (as torch's gradgradcheck)."""
+    from .scalar import check_scalar  # (on first use: `from gradverify import gradcheck` stays light)
+
     routed = _route(backward, jacobian, vjp, jvp, hvp)
     options = dict(mode=mode, estimator=estimator, directions=directions, spot=spot, locate=locate, seed=seed,
                    tolerance=tolerance, nondet_tol=nondet_tol, pin_rng=pin_rng, min_resolution=min_resolution,
@@ -97,6 +98,7 @@ def _beyond_scalar(routed, fn, args, wrt, backward, vjp, jvp, hvp, raise_excepti
     """A layer, a Jacobian, a vjp/jvp pair or an hvp, each reduced to the scalar check."""
     from . import jacobian as jacobian_check  # (on first use: `from gradverify import gradcheck` stays light)
     from . import layers
+    from .scalar import MODES, choice, resolve_wrt, valid_seed
 
     if not callable(fn):
         raise InvalidArgument("a callable fn" if "backward" not in routed else "a callable forward", f"fn={fn!r:.60}")

@@ -1,0 +1,158 @@
+"""The checks' own work made smaller without changing a verdict or a figure (issue 24): the rounding
+measured in two steps, the code's values at a moved entry computed once per point, the comparisons at
+a point met again reused, and ``from gradverify import gradcheck`` importing the scalar check on its
+first call."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradverify import checks, numeric
+from gradverify.checks import Options, check_derivation, evaluate_point
+from gradverify.isolation import PRELOAD
+from gradverify.sampling import RandomSource, draw_point
+from gradverify.spec import Point
+from gradverify.tolerances import DEFAULT_TOLERANCE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def points(derivation, n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [draw_point(derivation, RandomSource(rng), (), scale=1.0) for _ in range(n)]
+
+
+def point_e(samples):
+    rng = np.random.default_rng(1)
+    return Point({"d": 2, "K": len(samples), "V": 5},
+                 {"v_c": rng.uniform(-1, 1, 2), "o": 0, "samples": list(samples), "U": rng.uniform(-1, 1, (2, 5))}, 1.0)
+
+
+def test_the_rounding_taken_in_two_steps_is_the_noise_measurement_and_its_first_step_a_lower_bound(seed):
+    d = seed["e"]
+    p = point_e([1, 2])
+    base = numeric.call(d, p)
+    whole, watched = numeric.noise(d, p, base, DEFAULT_TOLERANCE, np.random.default_rng(7))
+    rounding = numeric.Rounding(d, p, base, DEFAULT_TOLERANCE, np.random.default_rng(7))
+    rounding.take(2)
+    so_far = rounding.so_far()
+    assert so_far is not None and rounding.runs == 2
+    finished, watched_too = rounding.finish()
+    assert watched and watched_too
+    for name in whole:
+        assert np.array_equal(finished[name], whole[name])  # the same random stream: the same measurement
+        assert np.all(so_far[name] <= whole[name])
+    assert any(np.any(so_far[n] < whole[n]) for n in whole)  # (the later runs did measure more)
+
+
+def test_code_hiding_its_arithmetic_gets_no_early_measurement(seed):
+    from conftest import replace_impl
+
+    d = seed["d-scalar"]
+
+    def opaque(x):  # Python floats: Monte Carlo arithmetic sees none of its operations
+        import math
+
+        s = 1.0 / (1.0 + math.exp(-float(x)))
+        return s, s * (1.0 - s)
+
+    d = replace_impl(d, opaque)
+    p = points(d, 1)[0]
+    rounding = numeric.Rounding(d, p, numeric.call(d, p), DEFAULT_TOLERANCE, np.random.default_rng(0))
+    rounding.take(2)
+    assert rounding.so_far() is None  # (no lower bound to decide with: the whole measurement is taken)
+
+
+@pytest.mark.parametrize("samples", [[1, 1, 3], [1, 2, 3]])
+def test_early_comparisons_keep_every_verdict_and_every_failure_exactly(seed, samples):
+    """A planted wrong claim (∂J/∂u_k with a sample drawn twice) fails, with the same figures, with the
+    early measurement allowed or not; the right claims pass either way, their early error over the
+    tolerance never below the whole measurement's."""
+    d = seed["e"]
+    p = point_e(samples)
+    full = evaluate_point(d, p, DEFAULT_TOLERANCE, 0)
+    early = evaluate_point(d, p, DEFAULT_TOLERANCE, 0, early=lambda key, c: True)
+    assert set(full) == set(early)
+    failing = {k for k, c in full.items() if isinstance(c, str) or not c.ok}
+    assert failing == {k for k, c in early.items() if isinstance(c, str) or not c.ok}
+    assert bool(failing) == (samples == [1, 1, 3])
+    for key in full:
+        if key in failing:  # the whole measurement, as ever
+            assert early[key].worst_ratio == full[key].worst_ratio
+            assert np.array_equal(early[key].tolerance, full[key].tolerance)
+        else:
+            assert early[key].worst_ratio >= full[key].worst_ratio
+
+
+def test_an_early_pass_that_would_move_a_figure_is_measured_whole(seed):
+    d = seed["e"]
+    p = point_e([1, 2, 3])
+    asked = []
+
+    def never(key, comparison):
+        asked.append(key)
+        return False
+
+    full = evaluate_point(d, p, DEFAULT_TOLERANCE, 0)
+    refused = evaluate_point(d, p, DEFAULT_TOLERANCE, 0, early=never)
+    assert asked
+    for key in full:
+        assert refused[key].worst_ratio == full[key].worst_ratio
+        assert np.array_equal(refused[key].tolerance, full[key].tolerance)
+
+
+@pytest.mark.parametrize("did", ["b", "e"])
+def test_a_check_gives_the_same_results_with_and_without_the_shortcuts(seed, did, monkeypatch):
+    d = seed[did]
+    options = Options(seed=0, examples=8)
+    fast = check_derivation(d, options)
+    original = checks.evaluate_point
+
+    def whole(*args, early=None, **kwargs):  # every point measured whole, as before
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "evaluate_point", whole)
+    monkeypatch.setattr(checks, "_point_key", lambda point, log: None)  # no point reused
+    slow = check_derivation(d, options)
+    assert [r.verdict for r in fast] == [r.verdict for r in slow]
+    for a, b in zip(fast, slow):
+        for name in ("finite_difference", "agreement"):  # (the symbolic check is untouched: it times itself)
+            assert a.checks[name].figures == b.checks[name].figures, (a.claim, name)
+            assert a.checks[name].detail == b.checks[name].detail
+            assert a.checks[name].counterexample == b.checks[name].counterexample
+
+
+def test_an_entry_selected_twice_calls_the_code_once(seed, monkeypatch):
+    d = seed["e"]
+    p = point_e([1, 1])
+    calls = []
+    original = numeric.call
+    monkeypatch.setattr(numeric, "call", lambda *a, **k: calls.append(1) or original(*a, **k))
+    moves = np.array([[1e-6, 1e-6], [-1e-6, -1e-6]])
+    values = numeric._values_at_moves(d, p, "U", np.array([3, 3]), moves)
+    assert len(calls) == 2  # two moves of one entry, not four calls
+    assert np.array_equal(values[:, 0], values[:, 1])
+    memo: dict = {}
+    numeric._values_at_moves(d, p, "U", np.array([3]), moves[:, :1], memo=memo)
+    numeric._values_at_moves(d, p, "U", np.array([3, 4]), moves, memo=memo)
+    assert len(calls) == 2 + 2 + 2  # the second read of entry 3 at the same point came from the memo
+
+
+def test_from_gradverify_import_gradcheck_loads_neither_the_scalar_check_nor_sympy():
+    code = ("import sys; from gradverify import gradcheck; "
+            "print('gradverify.checking.scalar' in sys.modules, 'sympy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_gradcheck_still_checks_after_its_lazy_import_and_the_workers_preload_it():
+    from gradverify import gradcheck
+
+    x = np.array([0.3, -1.2, 2.0])
+    assert gradcheck(lambda v: (0.5 * float(v @ v), v.copy()), (x,))
+    assert not gradcheck(lambda v: (0.5 * float(v @ v), 2 * v), (x,))
+    # the workers keep the modules they loaded before the import was lazy (hypothesis's constants)
+    assert "gradverify.checking.scalar" in PRELOAD
