@@ -39,7 +39,7 @@ def test_the_rounding_taken_in_two_steps_is_the_noise_measurement_and_its_first_
     rounding = numeric.Rounding(d, p, base, DEFAULT_TOLERANCE, np.random.default_rng(7))
     rounding.take(2)
     so_far = rounding.so_far()
-    assert so_far is not None and rounding.runs == 2
+    assert so_far is not None and len(rounding.measurement.runs) == 2
     finished, watched_too = rounding.finish()
     assert watched and watched_too
     for name in whole:
