@@ -25,11 +25,11 @@ _LAZY = {
                                   "Implementation", "Index", "Indices", "Int", "OneHot", "Real", "Require")},
     "TOLERANCES": ".tolerances", "Tolerance": ".tolerances",
     # (lazy too, so that `python -m gradverify` can say that numpy is missing before anything needs it)
-    **{name: ".checking" for name in ("GradcheckError", "GradcheckResult", "WrongEntry", "gradcheck")},
+    **{name: ".checking" for name in ("GradcheckError", "GradcheckResult", "Workspace", "WrongEntry", "gradcheck")},
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and the API reference (never run)
-    from .checking import GradcheckError, GradcheckResult, WrongEntry, gradcheck
+    from .checking import GradcheckError, GradcheckResult, Workspace, WrongEntry, gradcheck
     from .checks import Options, check_derivation
     from .results import Verdict
     from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and the API refe
 __all__ = ["Assumption", "Claim", "Derivation", "DerivationError", "Distinct", "Excludes", "Fixed", "GradcheckError", "GradcheckResult",
            "GradverifyError", "Implementation", "Index", "Indices", "Int", "InvalidArgument", "OneHot", "Options", "Real",
            "Require", "Result", "TOLERANCES", "Tolerance", "Verdict", "__version__", "assert_holds", "check", "check_derivation",
-           "gradcheck", "WrongEntry"]
+           "gradcheck", "Workspace", "WrongEntry"]
 
 
 def __getattr__(name: str):

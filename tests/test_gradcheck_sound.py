@@ -85,6 +85,15 @@ def test_direction_weights_are_never_small():
     assert 0.4 < np.mean(values > 0) < 0.6  # random signs
 
 
+def test_every_weight_is_its_code_exactly_whatever_table_it_is_gathered_from():
+    from gradverify.checking.directions import _WEIGHT_OF_CODE32, _weights
+
+    codes = np.arange(-(2**15), 2**15, dtype=np.int16)
+    u = random_direction(np.random.default_rng(3), (2**16,))
+    assert np.array_equal(_WEIGHT_OF_CODE32.take(codes.view(np.uint16)).astype(np.float64), _weights(codes))
+    assert np.array_equal(u.values(0, 0, 2**16), _weights(u.codes(0, 0, 2**16)))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_small_error_in_the_entry_with_the_smallest_weight_is_caught_at_every_seed(seed):
     """The worst entry for the seed (its |u_k| the smallest of 800) still moves the comparison by at

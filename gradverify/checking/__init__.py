@@ -19,10 +19,12 @@ Modules, one concept each:
 * `search`: locating the wrong entry of a failed direction;
 * `layers`: a layer's forward and backward (``backward=``), a vjp (``vjp=``) and an hvp (``hvp=``),
   each reduced to the scalar check with a drawn cotangent;
+* `workspace`: the buffers a caller keeps between calls (``workspace=``);
 * `jacobian`: ``fn -> (y, J)`` (``jacobian=True``) and a jvp (``jvp=``), by random projections.
 """
 
 from .api import gradcheck
 from .results import GradcheckError, GradcheckResult, WrongEntry
+from .workspace import Workspace
 
-__all__ = ["GradcheckError", "GradcheckResult", "WrongEntry", "gradcheck"]
+__all__ = ["GradcheckError", "GradcheckResult", "Workspace", "WrongEntry", "gradcheck"]

@@ -53,6 +53,7 @@ from .. import rng
 from ..calling import difference, modified, read_only as _read_only, running, snapshot
 from ..watching import Watcher
 from .directions import Direction, chunks
+from .workspace import Workspace
 
 __all__ = ["Calls", "ComplexEvaluation", "Evaluation", "ModifiesArgument", "NotAnalytic", "NotDeterministic",
            "WatchRefused"]
@@ -108,8 +109,10 @@ class Calls:
     read_only = staticmethod(_read_only)
 
     def __init__(self, fn, args: list, wrt: list, tol: Tolerance, seed: int, nondet_tol: float,
-                 pin_rng: bool = False):
+                 pin_rng: bool = False, workspace: Workspace | None = None):
         self.fn, self.args, self.wrt, self.tol = fn, args, wrt, tol
+        #: where the buffers below come from and go back to (`give_back`); None: made for this call alone
+        self.workspace = workspace
         self.seed, self.nondet_tol, self.pin_rng = seed, nondet_tol, pin_rng
         self.evaluations = 0
         #: numpy's floating-point error handling as the caller had it: fn runs under it, gradverify's own
@@ -356,7 +359,7 @@ class Calls:
             z = self._buffers.get(slot)
             if z is None or slot in self._compacted:
                 if z is None:
-                    z = self._buffers[slot] = np.empty(self.args[i].shape, dtype=self.complex_dtype)
+                    z = self._buffers[slot] = self._new(self.args[i].shape, self.complex_dtype)
                 z.flags.writeable = True
                 self._moved_buffers.pop(slot, None)  # (it was the buffer's second half)
                 self._imag_written[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1), u, slot, h)
@@ -455,9 +458,29 @@ class Calls:
 
     # ------------------------------------------------------------ moved real arguments
     def release_moved(self) -> None:
-        """Let the moved buffers go (made again if central differences are needed later)."""
+        """Let the moved buffers go (made again if central differences are needed later): back to the
+        workspace, if there is one, else freed for the complex step's memory."""
+        if self.workspace is not None:
+            for buf in self._moved_buffers.values():
+                self.workspace.give(buf)  # (a half of a compacted complex buffer is not its own: not kept)
         self._moved_buffers.clear()
         self._moved_written.clear()
+
+    def _new(self, shape: tuple, dtype) -> np.ndarray:
+        """A C-ordered buffer: the workspace's, if there is one."""
+        return np.empty(shape, dtype=dtype) if self.workspace is None else self.workspace.take(shape, dtype)
+
+    def give_back(self) -> None:
+        """The check is over: every buffer back to the workspace (nothing kept without one)."""
+        if self.workspace is None:
+            return
+        self.release_moved()
+        for z in self._buffers.values():
+            self.workspace.give(z)
+        self._buffers.clear()
+        self._compacted.clear()
+        self._imag_written.clear()
+        self._filled = None
 
     def moved(self, u: Direction, step: float) -> dict:
         """{argument position: x + step·u} for the wrt arrays the direction covers (read-only views
@@ -473,7 +496,8 @@ class Calls:
                     buf = self._moved_buffers[slot] = half.reshape(x.shape)
                     self._moved_written[slot] = (0, x.size)  # (every entry is written below)
                 else:
-                    buf = self._moved_buffers[slot] = np.array(x, copy=True, order="C")  # (flat views write into it)
+                    buf = self._moved_buffers[slot] = self._new(x.shape, x.dtype)  # (C order: flat views write into it)
+                    np.copyto(buf, x)
                     self._moved_written[slot] = (0, 0)
             owner = self._buffers[slot] if slot in self._compacted else None  # (buf may be its second half)
             if owner is not None:

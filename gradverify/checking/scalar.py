@@ -22,6 +22,7 @@ from .directions import random_direction
 from .estimators import Estimators, Kinked, NonFinite
 from .modes import Verdict, directional, entries
 from .results import GradcheckError, GradcheckResult, WrongEntry
+from .workspace import Workspace
 
 __all__ = ["ESTIMATORS", "MODES", "check_scalar", "choice", "resolve_wrt", "valid_seed"]
 
@@ -49,7 +50,8 @@ def check_scalar(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None,
                  locate: bool | None = None, seed: int = 0, tolerance: Tolerance | str = "auto",
                  nondet_tol: float = 0.0, raise_exception: bool = False,
                  framework: str | None = None, pin_rng: bool = False,
-                 min_resolution: float | None = None, timeout: float | None = None) -> GradcheckResult:
+                 min_resolution: float | None = None, timeout: float | None = None,
+                 workspace: Workspace | None = None) -> GradcheckResult:
     """`gradverify.gradcheck` of a scalar ``fn -> (value, grads...)``: its arguments checked, and the
     check run (what every other form of gradcheck is reduced to; the arguments as there)."""
     t0 = time.perf_counter()
@@ -58,9 +60,12 @@ def check_scalar(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None,
     if not isinstance(raise_exception, bool):
         raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
     pin_rng = _flag("pin_rng", pin_rng, False)
+    if workspace is not None and not isinstance(workspace, Workspace):
+        raise InvalidArgument("workspace a gradverify.Workspace (or None)", f"workspace={workspace!r:.60}",
+                              "Make one with gradverify.Workspace() and pass the same one to each call.")
     floor = options.tolerance.min_resolution if min_resolution is None else _min_resolution(min_resolution)
     calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol,
-                  pin_rng)
+                  pin_rng, workspace)
     est = Estimators(calls, options.estimator)
     if timeout is None:
         result = _check(options, calls, est, pin_rng, floor, t0)
@@ -97,8 +102,11 @@ def _within(seconds: float, check, calls: Calls, t0: float) -> GradcheckResult:
 
 def _check(options: _Options, calls: Calls, est: Estimators, pin_rng: bool, floor: float,
            t0: float) -> GradcheckResult:
-    with rng.keeping() if pin_rng else contextlib.nullcontext(), np.errstate(all="ignore"):
-        mode_used, verdict = _run(options, calls, est)
+    try:
+        with rng.keeping() if pin_rng else contextlib.nullcontext(), np.errstate(all="ignore"):
+            mode_used, verdict = _run(options, calls, est)
+    finally:
+        calls.give_back()  # (the buffers back to the workspace, when one was given)
     resolution = est.resolution(mode_used == "directional")
     certified = est.resolution(mode_used == "directional", certified=True)
     weak = verdict.ok and (resolution > floor or certified >= INCONCLUSIVE_RESOLUTION)
