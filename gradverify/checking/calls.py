@@ -139,6 +139,8 @@ class Calls:
         self._opaque: list | None = None  # the libraries fn calls that the complex step cannot watch (once)
         #: the gradient arrays fn returned in its last call that are its own memory (not an argument's)
         self._returned: list = []
+        #: slot: max |x| of the argument, read when its complex buffer was filled (`largest_magnitude`)
+        self.largest: dict = {}
         #: True once fn returned a gradient in memory it returned before (`_claimable`)
         self.keeps_memory = False
 
@@ -362,7 +364,8 @@ class Calls:
                     z = self._buffers[slot] = self._new(self.args[i].shape, self.complex_dtype)
                 z.flags.writeable = True
                 self._moved_buffers.pop(slot, None)  # (it was the buffer's second half)
-                self._imag_written[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1), u, slot, h)
+                self._imag_written[slot], self.largest[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1),
+                                                                             u, slot, h)
                 self._compacted.discard(slot)  # (once filled: a fill cut short leaves it to be filled again)
             elif not same:
                 z.flags.writeable = True
@@ -421,6 +424,9 @@ class Calls:
         buffer when it holds x + i·h·u with h a power of two (h·u and its quotient by h are then exact:
         a power of two scales exactly; in a complex64 buffer it is u as float32 holds it, the u the complex
         step itself was taken along), else drawn again from the direction's stream."""
+        if s == 0 and slot not in self._compacted and \
+                (0, self.sizes[slot]) in ((a, b) for k, a, b in u.pieces() if k == slot):
+            self._compact(u, slot)  # (h·u made contiguous now, for this read and the central differences' writes)
         imag = self._holds(u, slot)
         if imag is not None:
             return np.multiply(imag[s:e], 1.0 / self._filled[1], dtype=np.float64)
@@ -523,13 +529,16 @@ class Calls:
         return out
 
 
-def _fill_complex(z: np.ndarray, x: np.ndarray, u: Direction, slot: int, h: float) -> tuple[int, int]:
-    """A fresh buffer: z = x + i·h·u, written chunk by chunk (each piece of memory touched once)."""
+def _fill_complex(z: np.ndarray, x: np.ndarray, u: Direction, slot: int, h: float) -> tuple[tuple[int, int], float]:
+    """A fresh buffer: z = x + i·h·u, written chunk by chunk (each piece of memory touched once); and
+    max |x| (`largest_magnitude`), read while each chunk of x is at hand."""
     covered = [(a, b) for s, a, b in u.pieces() if s == slot]
     a, b = covered[0] if covered else (0, 0)
+    worst = 0.0
     for s, e in chunks(0, z.size):
-        piece = z[s:e]
-        piece.real = x[s:e]
+        piece, xs = z[s:e], x[s:e]
+        piece.real = xs
+        worst = max(worst, float(xs.max()), -float(xs.min()))
         if e <= a or s >= b:
             piece.imag = 0.0
             continue
@@ -537,7 +546,7 @@ def _fill_complex(z: np.ndarray, x: np.ndarray, u: Direction, slot: int, h: floa
         piece.imag[:lo - s] = 0.0
         piece.imag[hi - s:] = 0.0
         np.multiply(u.values(slot, lo, hi), h, out=piece.imag[lo - s:hi - s])
-    return a, b
+    return (a, b), worst
 
 
 def _fill_imaginary(imag: np.ndarray, u: Direction, slot: int, h: float, written: tuple) -> tuple[int, int]:
