@@ -172,10 +172,10 @@ class Runner:
             w.close()
 
     def _worker(self) -> Worker:
-        """An idle worker of this runner, or a new one: started once, each task in a fork of it."""
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
+        """An idle worker of this runner, or a new one (not started yet): started once, each task in a
+        fork of it. Called holding ``_lock``."""
+        if self._idle:
+            return self._idle.pop()
         return Worker(self.limits, fork_each_call=True, warm=_warm_worker)
 
     def _done_with(self, worker: Worker) -> None:
@@ -205,11 +205,10 @@ class Runner:
             return list(self._active.values())
 
     def _one(self, task: _Task) -> Outcome:
-        with self._lock:
+        with self._lock:  # (one step: a `stop` between the test and the registration would miss the worker)
             if self._stopping:
                 return Outcome(Ending.KILLED, message="stopped (interrupted)")
-        worker = self._worker()
-        with self._lock:
+            worker = self._worker()
             self._active[worker] = task.label
         try:
             outcome = worker.call(task.fn, *task.args)

@@ -143,3 +143,39 @@ def test_sys_exit_in_the_code_comes_back_with_its_traceback(tmp_path, capsys):
     assert "exited with status 0 (sys.exit) while checking half-square" in out
     shown = out.split("Tracebacks (--traceback):\n", 1)[1]
     assert f'File "{tmp_path / "leaves.py"}", line {line}, in loss_and_grad\n' in shown and "SystemExit: 0" in shown
+
+
+def _spin_forever():  # (module level: sent to a worker)
+    while True:
+        pass
+
+
+def test_a_stop_that_comes_while_a_task_takes_its_worker_still_stops_that_task():
+    """`stop` between a task's look at the stop flag and its worker's registration would miss the
+    worker, and its task would run on with nothing to end it: the two happen in one step."""
+    import threading
+
+    from gradverify.runner import Runner, _Task
+
+    runner = Runner(jobs=1)
+    take = Runner._worker
+    stopper = []
+
+    def worker_while_stop_comes(self):
+        stopper.append(threading.Thread(target=self.stop))
+        stopper[0].start()
+        time.sleep(0.3)  # the stop asks now
+        return take(self)
+
+    runner._worker = worker_while_stop_comes.__get__(runner)
+    outcome = {}
+    t = threading.Thread(target=lambda: outcome.setdefault("o", runner._one(_Task("spins", _spin_forever, ()))),
+                         daemon=True)
+    t.start()
+    t.join(60)
+    try:
+        assert not t.is_alive(), "the task ran on after stop()"
+        assert outcome["o"].kind.name == "KILLED"
+    finally:
+        runner.stop()
+        runner.close()
