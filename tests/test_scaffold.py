@@ -44,7 +44,7 @@ def test_a_name_without_letters_is_refused(tmp_path):
         new("___", tmp_path)
 
 
-@pytest.mark.parametrize("framework", ["torch", "jax"])
+@pytest.mark.parametrize("framework", ["torch", pytest.param("jax", marks=pytest.mark.slow)])  # (jax compiles: slow)
 def test_new_writes_torch_or_jax_code_that_holds_and_a_planted_mistake_is_refuted(tmp_path, capsys, framework):
     pytest.importorskip(framework, reason=f"{framework} is an optional extra: pip install 'gradverify[{framework}]'")
     assert run(parse("mine", "--dir", str(tmp_path), "--framework", framework), io.StringIO()) == 0
