@@ -339,11 +339,15 @@ def _hypothesis_home_outside_the_project() -> None:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gradverify-hypothesis")
+
+
 def _warm_worker() -> None:
     """In a worker, before its first fork: what each check would otherwise do first, in every fork.
     hypothesis scans the modules loaded for constants (kept per process; each fork then scans only
     the modules its derivation adds, and draws from the same constants as before) and sets up the
-    random generators it seeds for each test (seeded again for each, so no state carries over)."""
+    random generators it seeds for each test (seeded again for each, so no state carries over).
+    hypothesis's private helper may move in a later release: what this raises is ignored (`Worker.warm`),
+    and each fork then does that work itself, as before."""
     _hypothesis_home_outside_the_project()
     from hypothesis.internal.conjecture.providers import _get_local_constants
     from hypothesis.internal.entropy import deterministic_PRNG
