@@ -14,13 +14,16 @@ cost: in a fresh process each (the first call, as a user makes it), the time of
   (reported *and* located), as a multiple of one loss-and-gradient evaluation (the
   median of 3 in the same process; the first of the 3, which pays for the process's fresh
   memory, is shown beside it), for the dense case and word2vec (d=300, V=50,000). Beside
-  it, in the same process: gradcheck's second call, and the floor of any complex-step check
-  (one real call, one complex call on x + i·h·u made beforehand, writing x + i·h·u, and
+  it, in the same process: the floor of any complex-step check (one real call, one complex
+  call on x + i·h·u, writing x + i·h·u into a buffer made and touched beforehand, and
   Σ gradᵀu as one dot product with u made beforehand: no guard, no direction drawn, no
-  bookkeeping; median of 3), and the floor of a *certified* check: that, plus the four real calls
-  of central differences at h and 2h that every pass must agree with (the ratios of the first and
-  second call to it are the figures to hold: ≤ 1.3 for a right gradient, ≤ 4 for locating a
-  wrong entry, on a later call); dense at 1.5·10⁶ and 1.5·10⁷ entries. Each process waits `HANDED_BACK` seconds before its first
+  bookkeeping), and the floor of a *certified* check: that, plus the four real calls of
+  central differences at h and 2h that every pass must agree with; then `ROUNDS` rounds,
+  each timing the certified floor, a later call, and a later call that passes a `Workspace`
+  (its buffers made by an earlier call, as the floor's are), one after the other: each
+  ratio is read within its round and the median over the rounds printed (the machine's
+  state drifts between rounds). The figures to hold, on a later call: ≤ 1.3 for a right
+  gradient, ≤ 4 for locating a wrong entry. Dense at 1.5·10⁶ and 1.5·10⁷ entries. Each process waits `HANDED_BACK` seconds before its first
   evaluation, so that it starts as a fresh process on a quiet machine does (see there). And in a
   fresh process of its own: what 480 MB (the complex step's footprint at this size: x + i·h·u and
   the complex gradient it returns) costs to touch the first time, again at once after freeing it,
@@ -164,13 +167,23 @@ def one_cost(problem: str, wrong: bool) -> dict:
     t0 = time.perf_counter()
     result = gradcheck(fn, args, wrt)
     seconds = time.perf_counter() - t0
-    later = _median_time(lambda: gradcheck(fn, args, wrt))
     workspace = Workspace()
     gradcheck(fn, args, wrt, workspace=workspace)  # (its first call makes the buffers the later ones reuse)
-    kept = _median_time(lambda: gradcheck(fn, args, wrt, workspace=workspace))
-    del workspace
-    floor = complex_step_floor(fn, args, wrt)
-    certified = floor + cross_check_floor(fn, args, wrt)
+    # ROUNDS rounds, each timing the certified floor, a later call and a later call with the workspace one
+    # after the other: the machine's state drifts (memory handed back to the host), and a ratio is read
+    # within a round, then the median over the rounds taken
+    floors, certifieds, laters, kepts = [], [], [], []
+    made = Floor(fn, args, wrt)
+    made.complex_step(), made.cross_check()  # (once untimed: every buffer touched)
+    for _ in range(ROUNDS):
+        floors.append(made.complex_step())
+        certifieds.append(floors[-1] + made.cross_check())
+        laters.append(_median_time(lambda: gradcheck(fn, args, wrt), 1))
+        kepts.append(_median_time(lambda: gradcheck(fn, args, wrt, workspace=workspace), 1))
+    del workspace, made
+    floor, certified = _median(floors), _median(certifieds)
+    later = _median([t / c for t, c in zip(laters, certifieds)]) * certified
+    kept = _median([t / c for t, c in zip(kepts, certifieds)]) * certified
     return {"problem": problem, "gradient": "wrong (1e-6, one entry)" if wrong else "right", "ok": result.ok,
             "located": [str(e) for e in result.located], "evaluations": result.evaluations,
             "seconds": round(seconds, 3), "one evaluation (s)": round(evaluation, 4),
@@ -187,6 +200,14 @@ def one_cost(problem: str, wrong: bool) -> dict:
             "later call, workspace= / certified floor": round(kept / certified, 2)}
 
 
+#: rounds of (certified floor, later call, later call with a workspace) timed in turn
+ROUNDS = 7
+
+
+def _median(values: list) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def _median_time(call, n: int = 3) -> float:
     """The median wall-clock time of ``n`` calls."""
     times = []
@@ -197,46 +218,43 @@ def _median_time(call, n: int = 3) -> float:
     return sorted(times)[n // 2]
 
 
-def cross_check_floor(fn, args, wrt, h: float = 1e-5) -> float:
-    """The least the real-arithmetic cross-check of a pass can cost (median of 3 s): fn at x ± h·u and
-    x ± 2h·u, written into buffers made beforehand."""
-    rng = np.random.default_rng(0)
-    us = {i: rng.uniform(-1, 1, size=args[i].shape) for i in wrt}
-    bufs = {i: np.empty(args[i].shape) for i in wrt}
-    times = []
-    for _ in range(3):
+class Floor:
+    """The floors, their buffers made and touched once, beforehand (as a `Workspace` keeps gradcheck's):
+    u (uniform in (-1, 1), drawn once), x + step·u and x + i·h·u, reused by every timing."""
+
+    def __init__(self, fn, args, wrt):
+        rng = np.random.default_rng(0)
+        self.fn, self.args, self.wrt = fn, args, wrt
+        self.us = {i: rng.uniform(-1, 1, size=args[i].shape) for i in wrt}
+        self.bufs = {i: np.zeros(args[i].shape) for i in wrt}
+        self.zs = {i: np.zeros(args[i].shape, dtype=complex) for i in wrt}
+
+    def cross_check(self, h: float = 1e-5) -> float:
+        """The least the real-arithmetic cross-check of a pass can cost: fn at x ± h·u and x ± 2h·u."""
         t0 = time.perf_counter()
         for step in (h, -h, 2 * h, -2 * h):
-            moved = list(args)
-            for i in wrt:
-                np.multiply(us[i], step, out=bufs[i])
-                bufs[i] += args[i]
-                moved[i] = bufs[i]
-            fn(*moved)
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[1]
+            moved = list(self.args)
+            for i in self.wrt:
+                np.multiply(self.us[i], step, out=self.bufs[i])
+                self.bufs[i] += self.args[i]
+                moved[i] = self.bufs[i]
+            self.fn(*moved)
+        return time.perf_counter() - t0
 
-
-def complex_step_floor(fn, args, wrt, h: float = 1e-20) -> float:
-    """The least a complex-step check of fn can cost (median of 3 s): a real call, x + i·h·u
-    written into buffers made beforehand, a complex call, and Σ gradᵀu as one dot product."""
-    rng = np.random.default_rng(0)
-    us = {i: rng.uniform(-1, 1, size=args[i].shape) for i in wrt}
-    zs = {i: np.empty(args[i].shape, dtype=complex) for i in wrt}
-    times = []
-    for _ in range(3):
+    def complex_step(self, h: float = 1e-20) -> float:
+        """The least a complex-step check of fn can cost: a real call, x + i·h·u written, a complex
+        call, and Σ gradᵀu as one dot product."""
         t0 = time.perf_counter()
-        grads = fn(*args)[1:1 + len(wrt)]
-        moved = list(args)
-        for i in wrt:
-            zs[i].real = args[i]
-            np.multiply(us[i], h, out=zs[i].imag)
-            moved[i] = zs[i]
-        derivative = np.imag(fn(*moved)[0]) / h
-        claimed = sum(float(np.dot(np.ravel(g), us[i].reshape(-1))) for g, i in zip(grads, wrt))
-        times.append(time.perf_counter() - t0)
+        grads = self.fn(*self.args)[1:1 + len(self.wrt)]
+        moved = list(self.args)
+        for i in self.wrt:
+            self.zs[i].real = self.args[i]
+            np.multiply(self.us[i], h, out=self.zs[i].imag)
+            moved[i] = self.zs[i]
+        np.imag(self.fn(*moved)[0]) / h
+        sum(float(np.dot(np.ravel(g), self.us[i].reshape(-1))) for g, i in zip(grads, self.wrt))
         del grads
-    return sorted(times)[1]
+        return time.perf_counter() - t0
 
 
 def fresh_memory(megabytes: int = 480) -> dict:
@@ -310,9 +328,10 @@ def cost() -> list:
                                    "certified floor (evaluations)", "first call / floor", "later call / floor",
                                    "later call with workspace= / floor", "target", "met"]))
     print()
-    print(f"Each problem in a fresh process; a later call is the median of 3; the certified floor (median of 3) "
-          f"is one real call, x + i·h·u written, one complex call, one dot product and the four real calls "
-          f"of central differences, its buffers made beforehand, as a Workspace keeps gradcheck's. Fresh "
+    print(f"Each problem in a fresh process. The certified floor is one real call, x + i·h·u written, one "
+          f"complex call, one dot product and the four real calls of central differences, its buffers made "
+          f"beforehand, as a Workspace keeps gradcheck's; a later call's ratio to it is the median of "
+          f"{ROUNDS} rounds that time both in turn (the figures swing with the machine's state). Fresh "
           f"memory here: {memory['megabytes']} MB cost {memory['first touch (ms)']} ms to touch the first time, "
           f"{memory['at once after freeing (ms)']} ms again at once after freeing it, and "
           f"{memory['3 s after freeing (ms)']} ms once the machine had {HANDED_BACK:g} s to take it back.")
