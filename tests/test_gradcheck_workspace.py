@@ -111,3 +111,22 @@ def test_a_workspace_that_is_not_one_is_refused_with_what_to_do(args, kwargs, ex
 def test_a_workspace_keeping_no_buffer_is_refused(keep):
     with pytest.raises(InvalidArgument, match="Expected keep a whole number"):
         Workspace(keep=keep)
+
+
+def test_a_later_call_with_the_same_seed_reads_the_direction_it_drew_and_another_seed_draws_its_own(monkeypatch):
+    from gradverify.checking.directions import Direction
+
+    rng = np.random.default_rng(1)
+    args = [rng.normal(size=(300, 400)), rng.normal(size=400)]  # 120,400 entries: directional
+    workspace = Workspace()
+    first = gradcheck(loss, args, workspace=workspace)
+    drawn, values = [], Direction.values
+    monkeypatch.setattr(Direction, "values", lambda self, *a: drawn.append(a) or values(self, *a))
+    later = gradcheck(loss, args, workspace=workspace)
+    assert first.mode == later.mode == "directional" and drawn == []  # u read, not drawn again
+    assert _same(first, later)
+    other = gradcheck(loss, args, workspace=workspace, seed=1)
+    assert drawn and other.ok and _same(other, gradcheck(loss, args, seed=1))
+    held = workspace.nbytes
+    gradcheck(loss, args, workspace=workspace, seed=2)
+    assert workspace.nbytes == held  # one direction's weights kept at a time, not one per seed

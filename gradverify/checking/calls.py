@@ -364,8 +364,9 @@ class Calls:
                     z = self._buffers[slot] = self._new(self.args[i].shape, self.complex_dtype)
                 z.flags.writeable = True
                 self._moved_buffers.pop(slot, None)  # (it was the buffer's second half)
+                kept = self.workspace.weights(u, slot) if self.workspace is not None else None
                 self._imag_written[slot], self.largest[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1),
-                                                                             u, slot, h)
+                                                                             u, slot, h, kept)
                 self._compacted.discard(slot)  # (once filled: a fill cut short leaves it to be filled again)
             elif not same:
                 z.flags.writeable = True
@@ -529,9 +530,11 @@ class Calls:
         return out
 
 
-def _fill_complex(z: np.ndarray, x: np.ndarray, u: Direction, slot: int, h: float) -> tuple[tuple[int, int], float]:
+def _fill_complex(z: np.ndarray, x: np.ndarray, u: Direction, slot: int, h: float,
+                  kept: np.ndarray | None = None) -> tuple[tuple[int, int], float]:
     """A fresh buffer: z = x + i·h·u, written chunk by chunk (each piece of memory touched once); and
-    max |x| (`largest_magnitude`), read while each chunk of x is at hand."""
+    max |x| (`largest_magnitude`), read while each chunk of x is at hand. ``kept``: u over the whole
+    slot, drawn already (a workspace's), read instead of drawn."""
     covered = [(a, b) for s, a, b in u.pieces() if s == slot]
     a, b = covered[0] if covered else (0, 0)
     worst = 0.0
@@ -545,7 +548,7 @@ def _fill_complex(z: np.ndarray, x: np.ndarray, u: Direction, slot: int, h: floa
         lo, hi = max(s, a), min(e, b)
         piece.imag[:lo - s] = 0.0
         piece.imag[hi - s:] = 0.0
-        np.multiply(u.values(slot, lo, hi), h, out=piece.imag[lo - s:hi - s])
+        np.multiply(u.values(slot, lo, hi) if kept is None else kept[lo:hi], h, out=piece.imag[lo - s:hi - s])
     return (a, b), worst
 
 

@@ -7,7 +7,9 @@ zeroed pages, one fault per 4 KiB at first touch (about 1.5 ms per MB where `doc
 measured: its "fresh memory" row).
 A caller that checks the same shapes again and again (a test over many seeds, a check at every
 training step) passes one `Workspace` to each call, and every call after the first finds its
-buffers made and already touched.
+buffers made and already touched; with the same seed it also finds the direction's weights u
+drawn (the same u: a seed draws the same direction), as the floor of a check has them made
+beforehand.
 
 The state is the object's, never the process's: without ``workspace=`` gradcheck keeps nothing,
 and a workspace holds its memory until it is dropped or `clear`-ed.
@@ -37,6 +39,8 @@ class Workspace:
                                   "The default, 2, keeps the complex and the real buffer of one argument.")
         self.keep = keep
         self._free: dict = {}
+        #: the weights of the last random direction drawn over whole arguments: {(key, sizes, slot): u}
+        self._weights: dict = {}
         self._lock = threading.Lock()
 
     def take(self, shape: tuple, dtype) -> np.ndarray:
@@ -61,16 +65,43 @@ class Workspace:
             if len(kept) < self.keep and not any(a is array for a in kept):
                 kept.append(array)
 
+    def weights(self, u, slot: int) -> np.ndarray | None:
+        """The weights of random direction ``u`` over the whole of argument ``slot`` (read-only, float64):
+        drawn once and kept, so that a later call with the same seed and shapes (the same direction)
+        does not draw them again. Only the last direction's are kept. None for a direction that is not
+        random over the whole argument."""
+        from .directions import chunks
+
+        n = u.sizes[slot]
+        if u.key is None or u.weighted or (u.lo, u.hi) != (0, sum(u.sizes)):
+            return None
+        key = (u.key, u.sizes, slot)
+        with self._lock:
+            kept = self._weights.get(key)
+        if kept is not None:
+            return kept
+        values = np.empty(n)
+        for s, e in chunks(0, n):
+            values[s:e] = u.values(slot, s, e)
+        values.flags.writeable = False
+        with self._lock:
+            if any(k[:2] != key[:2] for k in self._weights):
+                self._weights.clear()  # (another direction's: let it go)
+            self._weights[key] = values
+        return values
+
     def clear(self) -> None:
         """Let every kept buffer go."""
         with self._lock:
             self._free.clear()
+            self._weights.clear()
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the buffers kept now."""
         with self._lock:
-            return sum(a.nbytes for kept in self._free.values() for a in kept)
+            return sum(a.nbytes for kept in self._free.values() for a in kept) + \
+                sum(a.nbytes for a in self._weights.values())
 
     def __repr__(self) -> str:
         return f"Workspace({self.nbytes / 2**20:.1f} MiB kept)"
