@@ -183,6 +183,7 @@ def test_the_softmax_cross_entropy_hessian_holds_and_without_its_outer_product_i
     assert dropped.expect == dropped.verdict
 
 
+@pytest.mark.slow  # (sympy's proofs of a 2-layer Hessian: ~8 s; the softmax Hessian above is the default run's)
 def test_gauss_newton_is_refuted_as_a_hessian_through_a_tanh_layer(examples):
     rows = by_claim(check_derivation(examples["tanh-softmax-gauss-newton"], FAST))
     assert rows["∂²J/∂v²"].verdict == "holds", rows["∂²J/∂v²"].message
