@@ -326,7 +326,7 @@ def cost() -> list:
              for r in rows]
     print(tabulate(table, headers=["problem", "gradient", "verdict", "evaluations", "one evaluation",
                                    "certified floor (evaluations)", "first call / floor", "later call / floor",
-                                   "later call with workspace= / floor", "target", "met"]))
+                                   "later call with workspace= / floor", "target", "met (with workspace=)"]))
     print()
     print(f"Each problem in a fresh process. The certified floor is one real call, x + i·h·u written, one "
           f"complex call, one dot product and the four real calls of central differences, its buffers made "

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gradverify import InvalidArgument, Workspace, gradcheck
+from gradverify.checking.workspace import DIRECTIONS_KEPT
 
 
 def loss(W, b):
@@ -107,6 +108,15 @@ def test_a_workspace_that_is_not_one_is_refused_with_what_to_do(args, kwargs, ex
     assert "gradverify.Workspace()" in str(info.value)
 
 
+def test_a_layer_whose_forward_writes_its_input_still_has_its_workspace_checked():
+    def forward(x):  # (the layer check's preflight stops at this write, before any scalar check)
+        x *= 2
+        return x
+
+    with pytest.raises(InvalidArgument, match="Expected workspace a gradverify.Workspace"):
+        gradcheck(forward, (np.ones(3),), backward=lambda dout, cache: (2 * dout,), workspace="x")
+
+
 @pytest.mark.parametrize("keep", [0, -1, 1.5, True, "2"])
 def test_a_workspace_keeping_no_buffer_is_refused(keep):
     with pytest.raises(InvalidArgument, match="Expected keep a whole number"):
@@ -127,6 +137,21 @@ def test_a_later_call_with_the_same_seed_reads_the_direction_it_drew_and_another
     assert _same(first, later)
     other = gradcheck(loss, args, workspace=workspace, seed=1)
     assert drawn and other.ok and _same(other, gradcheck(loss, args, seed=1))
-    held = workspace.nbytes
-    gradcheck(loss, args, workspace=workspace, seed=2)
-    assert workspace.nbytes == held  # one direction's weights kept at a time, not one per seed
+    buffers = sum(a.nbytes for kept in workspace._free.values() for a in kept)
+    for seed in range(2, 2 + 2 * DIRECTIONS_KEPT):
+        gradcheck(loss, args, workspace=workspace, seed=seed)
+    entries = args[0].size + args[1].size  # the weights of the last DIRECTIONS_KEPT directions, no more
+    assert workspace.nbytes == buffers + DIRECTIONS_KEPT * 8 * entries
+
+
+def test_a_later_call_with_several_directions_reads_every_one_of_them(monkeypatch):
+    from gradverify.checking.directions import Direction
+
+    rng = np.random.default_rng(2)
+    args = [rng.normal(size=(300, 400)), rng.normal(size=400)]
+    workspace = Workspace()
+    first = gradcheck(loss, args, workspace=workspace, directions=3)
+    drawn, values = [], Direction.values
+    monkeypatch.setattr(Direction, "values", lambda self, *a: drawn.append(a) or values(self, *a))
+    later = gradcheck(loss, args, workspace=workspace, directions=3)
+    assert drawn == [] and _same(first, later)

@@ -68,8 +68,9 @@ def gradcheck(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None, *,
     ``fn(*args) -> y``; ``jvp=``: ``jvp(t, *args)`` for ``fn(*args) -> y``; ``hvp=``:
     ``hvp(v, *args) -> H v`` for the usual ``fn -> (value, grads...)``, checked against fn's
     gradient code (as torch's gradgradcheck)."""
-    from .scalar import check_scalar  # (on first use: `from gradverify import gradcheck` stays light)
+    from .scalar import check_scalar, valid_workspace  # (on first use: `from gradverify import gradcheck` stays light)
 
+    valid_workspace(workspace)  # (here: a layer's preflight may return before the scalar check)
     routed = _route(backward, jacobian, vjp, jvp, hvp)
     options = dict(mode=mode, estimator=estimator, directions=directions, spot=spot, locate=locate, seed=seed,
                    tolerance=tolerance, nondet_tol=nondet_tol, pin_rng=pin_rng, min_resolution=min_resolution,

@@ -140,7 +140,7 @@ class Calls:
         #: the gradient arrays fn returned in its last call that are its own memory (not an argument's)
         self._returned: list = []
         #: slot: max |x| of the argument, read when its complex buffer was filled (`largest_magnitude`)
-        self.largest: dict = {}
+        self.largest_x: dict = {}
         #: True once fn returned a gradient in memory it returned before (`_claimable`)
         self.keeps_memory = False
 
@@ -363,9 +363,11 @@ class Calls:
                 if z is None:
                     z = self._buffers[slot] = self._new(self.args[i].shape, self.complex_dtype)
                 z.flags.writeable = True
-                self._moved_buffers.pop(slot, None)  # (it was the buffer's second half)
+                moved = self._moved_buffers.pop(slot, None)  # (its second half, or a buffer of its own)
+                if moved is not None and self.workspace is not None:
+                    self.workspace.give(moved)  # (kept if it is its own memory, not the half)
                 kept = self.workspace.weights(u, slot) if self.workspace is not None else None
-                self._imag_written[slot], self.largest[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1),
+                self._imag_written[slot], self.largest_x[slot] = _fill_complex(z.reshape(-1), self.args[i].reshape(-1),
                                                                              u, slot, h, kept)
                 self._compacted.discard(slot)  # (once filled: a fill cut short leaves it to be filled again)
             elif not same:

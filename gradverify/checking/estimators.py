@@ -376,7 +376,7 @@ class Estimators:
         one of norm 1, where a fixed step would read another function."""
         for slot, _, _ in u.pieces():
             if slot not in self._scales:
-                known = self.calls.largest.get(slot)  # (read already, if its complex buffer was filled)
+                known = self.calls.largest_x.get(slot)  # (read already, if its complex buffer was filled)
                 self._scales[slot] = known if known is not None else \
                     largest_magnitude(self.calls.args[self.calls.wrt[slot]])
         scale = max(self._scales[slot] for slot, _, _ in u.pieces())

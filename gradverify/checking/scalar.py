@@ -24,7 +24,7 @@ from .modes import Verdict, directional, entries
 from .results import GradcheckError, GradcheckResult, WrongEntry
 from .workspace import Workspace
 
-__all__ = ["ESTIMATORS", "MODES", "check_scalar", "choice", "resolve_wrt", "valid_seed"]
+__all__ = ["ESTIMATORS", "MODES", "check_scalar", "choice", "resolve_wrt", "valid_seed", "valid_workspace"]
 
 MODES = ("auto", "entries", "directional")
 ESTIMATORS = ("auto", "complex-step", "central")
@@ -60,9 +60,7 @@ def check_scalar(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None,
     if not isinstance(raise_exception, bool):
         raise InvalidArgument("raise_exception True or False", f"raise_exception={raise_exception!r}")
     pin_rng = _flag("pin_rng", pin_rng, False)
-    if workspace is not None and not isinstance(workspace, Workspace):
-        raise InvalidArgument("workspace a gradverify.Workspace (or None)", f"workspace={workspace!r:.60}",
-                              "Make one with gradverify.Workspace() and pass the same one to each call.")
+    valid_workspace(workspace)
     floor = options.tolerance.min_resolution if min_resolution is None else _min_resolution(min_resolution)
     calls = Calls(options.fn, options.args, options.wrt, options.tolerance, options.seed, options.nondet_tol,
                   pin_rng, workspace)
@@ -74,6 +72,13 @@ def check_scalar(fn: Callable, args: Sequence, wrt: Sequence[int] | None = None,
     if raise_exception and not result.ok:
         raise GradcheckError(result)
     return result
+
+
+def valid_workspace(workspace) -> None:
+    """``workspace=`` is a `Workspace` or None, else `InvalidArgument`."""
+    if workspace is not None and not isinstance(workspace, Workspace):
+        raise InvalidArgument("workspace a gradverify.Workspace (or None)", f"workspace={workspace!r:.60}",
+                              "Make one with gradverify.Workspace() and pass the same one to each call.")
 
 
 def _within(seconds: float, check, calls: Calls, t0: float) -> GradcheckResult:

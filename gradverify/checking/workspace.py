@@ -21,7 +21,11 @@ import threading
 
 import numpy as np
 
-__all__ = ["Workspace"]
+__all__ = ["DIRECTIONS_KEPT", "Workspace"]
+
+#: random directions whose weights a workspace keeps (a call with ``directions=`` up to this many
+#: reads every one of them again on a later call; each costs 8 bytes per checked entry)
+DIRECTIONS_KEPT = 4
 
 
 class Workspace:
@@ -29,17 +33,20 @@ class Workspace:
 
     One workspace may serve several threads: a buffer is lent to one call at a time and given
     back when that call's check ends (a check abandoned at ``timeout=`` gives its buffers back
-    only when its thread finishes). At most ``keep`` buffers of each shape and dtype are kept."""
+    only when its thread finishes). At most ``keep`` buffers of each shape and dtype are kept, for
+    every shape checked with it (`clear` lets them go), and the weights of the last `DIRECTIONS_KEPT`
+    random directions."""
 
     def __init__(self, keep: int = 2):
         from ..errors import InvalidArgument
 
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
             raise InvalidArgument("keep a whole number ≥ 1 (buffers kept per shape and dtype)", f"keep={keep!r}",
-                                  "The default, 2, keeps the complex and the real buffer of one argument.")
+                                  "The default, 2, keeps two buffers of each shape and dtype: the real "
+                                  "buffers of two arguments of the same shape, say.")
         self.keep = keep
         self._free: dict = {}
-        #: the weights of the last random direction drawn over whole arguments: {(key, sizes, slot): u}
+        #: the weights of the last random directions drawn over whole arguments: {(key, sizes, slot): u}
         self._weights: dict = {}
         self._lock = threading.Lock()
 
@@ -68,8 +75,9 @@ class Workspace:
     def weights(self, u, slot: int) -> np.ndarray | None:
         """The weights of random direction ``u`` over the whole of argument ``slot`` (read-only, float64):
         drawn once and kept, so that a later call with the same seed and shapes (the same direction)
-        does not draw them again. Only the last direction's are kept. None for a direction that is not
-        random over the whole argument."""
+        does not draw them again. The last `DIRECTIONS_KEPT` directions' are kept (``directions=``
+        up to that many are all read again). None for a direction that is not random over the whole
+        argument."""
         from .directions import chunks
 
         n = u.sizes[slot]
@@ -85,9 +93,11 @@ class Workspace:
             values[s:e] = u.values(slot, s, e)
         values.flags.writeable = False
         with self._lock:
-            if any(k[:2] != key[:2] for k in self._weights):
-                self._weights.clear()  # (another direction's: let it go)
             self._weights[key] = values
+            directions = list(dict.fromkeys(k[:2] for k in self._weights))  # (oldest first)
+            for old in directions[:-DIRECTIONS_KEPT]:  # (older directions' weights let go)
+                for k in [k for k in self._weights if k[:2] == old]:
+                    del self._weights[k]
         return values
 
     def clear(self) -> None:
