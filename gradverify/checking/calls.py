@@ -28,7 +28,8 @@ nothing kept at module level, so calls in several threads never meet.
 - The complex step evaluates ``fn`` on arguments x + i·h·u, watched so that
   non-analytic numpy operations raise `NotAnalytic` (`gradverify.guard.numpy_watch`; which
   operations, for numpy, torch and jax alike: `gradverify.guard.hints`). Its buffers (x + i·h·u,
-  the moved real arguments of central differences) are made once per call and
+  the moved real arguments of central differences) are made once per call (or taken from
+  the caller's `Workspace` and given back at its end) and
   only the entries a new direction changes are written again. Central differences
   along a whole direction the complex buffer holds need no buffer of their own: it is
   turned into h·u (contiguous) and room for x + step·u (`Calls._compact`), and filled
