@@ -55,6 +55,8 @@ class Options:
     symbolic_configs: int = 1
     #: re-check every claim with each assumption dropped in turn (report --assumptions)
     assumptions: bool = False
+    #: give each row its function and claim as MathML (`gradverify.mathml`): only report.html shows it
+    mathml: bool = True
 
 
 def _assumption_rows(derivation):

@@ -26,7 +26,7 @@ from .loading import DEFAULT_FOLDER, select
 from . import scaffold
 from .report import Report
 from .report.escape import terminal_text
-from .report.options import add_report_arguments, finish, prepare
+from .report.options import add_report_arguments, finish, formats_of, prepare
 from .runner import DEFAULT_LIMITS, Interrupted, Progress, Runner, check_all, find_derivations, mutants_all
 
 __all__ = ["main", "parser", "MAX_EXAMPLES", "MAX_JOBS"]
@@ -208,7 +208,9 @@ def _report(args) -> int:
     summaries, failures = find_derivations(paths, runner)
     # a module that failed to load may be the one --only asks for: show every load failure
     summaries = select(summaries, args.only, allow_none=bool(failures))
-    options = Options(seed=args.seed, examples=args.examples, assumptions=args.assumptions)
+    # MathML (a sympy printer's work in each worker) only for a report.html that will be written
+    options = Options(seed=args.seed, examples=args.examples, assumptions=args.assumptions,
+                      mathml=not args.no_write and "html" in formats_of(args))
     rows = []
     for f in failures:
         rows += error_rows(f.id, f.path, f.message, traceback=f.traceback)

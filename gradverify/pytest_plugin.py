@@ -223,7 +223,7 @@ class _Run:
             batch = batch if summary in batch else [summary]
             self.pending = [s for s in self.pending if s not in batch]
             by_id = {s.id: s for s in batch}
-            options = Options(seed=self.seed, examples=self.examples)
+            options = Options(seed=self.seed, examples=self.examples, mathml=False)  # (no report.html here)
             self.runner.jobs = max(1, min(self.jobs, len(batch)))
             rows, _ = check_all(batch, options, self.runner, lambda i: self.reproduce(by_id[i]))
             for s in batch:

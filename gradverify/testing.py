@@ -134,7 +134,7 @@ def check(derivation: Derivation, *, in_process: bool = False, timeout: float = 
     limits = _limits(timeout, max_memory)
     if _importing_main_in_a_worker():
         raise SystemExit(MAIN_GUARD)
-    opts = Options(**options)
+    opts = Options(**{"mathml": False, **options})  # (a Result shows no MathML)
     reproduce = reproduce_command(derivation, opts.seed, opts.examples)
     why = "in_process=True" if in_process else ""
     if not why:

@@ -50,6 +50,18 @@ def test_the_command_line_page_shows_math_made_where_the_derivation_was_loaded(t
     assert "<msup><mi>&ExponentialE;</mi>" in html  # the softmax's exponentials, printed by sympy
 
 
+@pytest.mark.parametrize("mathml", [True, False])
+def test_rows_carry_mathml_only_when_a_page_will_show_it(mathml):
+    """MathML is a sympy printer's work in each worker: made when report.html is written (the
+    command line asks for it then), not for a terminal table or a JSON file."""
+    from conftest import DERIVATIONS
+    from gradverify.runner import Runner, check_all, find_derivations
+
+    summaries = [s for s in find_derivations([DERIVATIONS], Runner(in_process=True))[0] if s.id == "d-scalar"]
+    rows, _ = check_all(summaries, Options(examples=3, mathml=mathml), Runner(in_process=True), lambda i: "")
+    assert rows and all((row.math is not None) is mathml for row in rows)
+
+
 def test_without_matplotlib_the_page_says_so_in_one_line_and_draws_nothing(monkeypatch):
     monkeypatch.setattr(pictures, "available", lambda: False)
     html = render(report(refuted_row()), "html")
