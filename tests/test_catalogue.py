@@ -19,6 +19,13 @@ from gradverify.checks import Options, check_derivation  # noqa: E402
 #: few examples per derivation: every planted mistake shows within the first few
 OPTIONS = Options(seed=0, examples=20)
 
+#: entries run only with -m slow (as .ci/run does): each takes more than 1.4 s on two cores, and the
+#: default run keeps a right and a wrong version of the same mechanism (relu-sum's for relu-net,
+#: cosine-rows' for cosine, hinge-margin's for hinge, tanh-transposed and float32's off-1e-3 for the
+#: tanh layers, attention's refuted version, the symmetric reading in tests/test_structured.py)
+SLOW = {"attention-scaled", "cookbook-logdet-symmetric-perturbation", "cosine-sign-flipped", "hinge-dropped-term",
+        "relu-net", "relu-net-mask-missing", "tanh-float32-transposed", "tanh-prime-1-minus-tanh"}
+
 ENTRIES = entries()
 ASSERTED = [e for e in ENTRIES if not e.pending]
 PENDING = {e.derivation.id: e.pending for e in ENTRIES if e.pending}
@@ -29,9 +36,11 @@ def test_the_catalogue_is_wide_and_has_right_and_wrong_versions():
     kinds = {e.expect(c.name) for e in ASSERTED for c in e.derivation.claims}
     assert kinds == {"holds", "refuted", "error"}
     assert PENDING == {}, PENDING
+    assert SLOW <= {e.derivation.id for e in ASSERTED}  # (a renamed entry must not leave the default run unseen)
 
 
-@pytest.mark.parametrize("entry", ASSERTED, ids=lambda e: e.derivation.id)
+@pytest.mark.parametrize("entry", [pytest.param(e, marks=pytest.mark.slow if e.derivation.id in SLOW else ())
+                                   for e in ASSERTED], ids=lambda e: e.derivation.id)
 def test_verdict(entry):
     rows = check_derivation(entry.derivation, OPTIONS)
     for row in rows:
