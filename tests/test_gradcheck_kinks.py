@@ -8,12 +8,15 @@ sign is locally constant, so |z| continued to x + i·h·u is z·sign(Re z): exac
 own numbers are complex (np.fft), |z| is the modulus it means, and the complex step is refused.
 """
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gradverify import gradcheck
+from gradverify.tolerances import CONFIRM_FEWEST, CONFIRM_RUNS
 
 
 def mae(pred, y, sign=1.0):
@@ -254,3 +257,34 @@ def test_a_kink_nearer_than_every_step_reads_is_inconclusive_not_a_failure():
     assert not result.ok and result.inconclusive, result
     assert result.message.startswith("inconclusive: central differences at steps h, h/64"), result.message
     assert "kink within a step" in result.message
+
+
+def _masked(planted: bool):
+    """½‖x‖²'s gradient with entry 0 kept by a mask that is exact here (0 ≥ 0) but that any change of
+    rounding moves either way: Monte Carlo reruns flip it in some runs and not in others."""
+
+    def fn(x):
+        keep = (x[:1] * 2.0 - (x[:1] + x[:1])) >= 0
+        g = x * 1.0
+        g[0] = g[0] * keep[0]
+        if planted:
+            g[2] *= 1.001
+        return 0.5 * np.sum(x ** 2), g
+    return fn
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_reruns_that_flip_a_mask_are_left_out_and_counted_out_of_the_runs_made(seed):
+    x = np.random.default_rng(0).normal(size=6)
+    assert gradcheck(_masked(False), (x,), seed=seed).ok
+    wrong = gradcheck(_masked(True), (x,), seed=seed)
+    assert not wrong.ok and wrong.located[0].index == (2,)
+    for note in wrong.notes:  # "k of n Monte Carlo reruns flipped ...": n the runs made, never more
+        k, n = map(int, re.match(r"(\d+) of (\d+) Monte Carlo reruns flipped", note).groups())
+        assert 1 <= k <= n <= CONFIRM_RUNS
+
+
+def test_a_confirmation_stopped_early_names_the_runs_it_made():
+    x = np.random.default_rng(0).normal(size=6)
+    notes = gradcheck(_masked(True), (x,), seed=2).notes  # (seed 2: the third run settles it)
+    assert any(re.match(rf"1 of {CONFIRM_FEWEST + 1} Monte Carlo reruns flipped", n) for n in notes), notes

@@ -457,9 +457,10 @@ class Estimators:
         """How far Monte Carlo arithmetic moves the complex-step derivative and Σ gradᵀu, among the
         runs that take the code's branches as the real call did (`_same_branches`)."""
         rng = np.random.default_rng(self.calls.seed)
-        worst, flipped, counted = 0.0, 0, 0
+        worst, flipped, counted, runs = 0.0, 0, 0, 0
         for _ in range(CONFIRM_RUNS):
             ev = self.calls.complex(u, COMPLEX_STEP, jitter=rng, grads=True)
+            runs += 1
             if not self._same_branches(ev.grads):
                 flipped += 1
                 continue
@@ -471,7 +472,7 @@ class Estimators:
             if counted >= CONFIRM_FEWEST and \
                     abs(e.error) > e.tolerance + self.calls.tol.safety * CONFIRM_SETTLED * worst:
                 break  # a failure far beyond what the runs showed: the runs left cannot overturn it
-        self._flipped(flipped)
+        self._flipped(flipped, runs)
         return worst
 
     def _real_noise(self, u: Direction, claimed: Claimed) -> tuple[float, float]:
@@ -499,7 +500,7 @@ class Estimators:
                 continue
             noise_f = max(noise_f, abs(ev.value - calls.base.value))
             noise_c = max(noise_c, abs(claimed_along(ev.grads, u).value - claimed.value))
-        self._flipped(flipped)
+        self._flipped(flipped, len(measured.runs))
         return noise_f, noise_c
 
     def _same_branches(self, grads: list) -> bool:
@@ -521,9 +522,11 @@ class Estimators:
                 return False
         return True
 
-    def _flipped(self, count: int) -> None:
+    def _flipped(self, count: int, runs: int) -> None:
+        """Say that ``count`` of the ``runs`` reruns made (an early stop makes fewer than `CONFIRM_RUNS`)
+        were left out."""
         if count:
-            self.notes.add(f"{count} of {CONFIRM_RUNS} Monte Carlo reruns flipped a discrete decision of the code (an "
+            self.notes.add(f"{count} of {runs} Monte Carlo reruns flipped a discrete decision of the code (an "
                            f"equality or argmax mask, a branch: exactly-zero gradient entries moved) and were left "
                            f"out of the rounding measured")
 
