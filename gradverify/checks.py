@@ -55,7 +55,8 @@ class Options:
     symbolic_configs: int = 1
     #: re-check every claim with each assumption dropped in turn (report --assumptions)
     assumptions: bool = False
-    #: give each row its function and claim as MathML (`gradverify.mathml`): only report.html shows it
+    #: whether `gradverify.runner.check_all` gives each row its function and claim as MathML
+    #: (`gradverify.mathml`, a sympy printer's work per row): only report.html shows it
     mathml: bool = True
 
 

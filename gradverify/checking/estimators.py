@@ -382,7 +382,11 @@ class Estimators:
         scale = max(self._scales[slot] for slot, _, _ in u.pieces())
         return self.calls.tol.fd_step * (scale if scale > 0 else 1.0)
 
-    def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
+    def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0, plain: bool = False) -> Estimate:
+        """Central differences along ``u`` at the step ``shrink`` times finer than `_step`: the
+        Richardson extrapolation of D_h and D_2h, or with ``plain`` D_h itself, which reads only
+        x ± h (a kink between h and 2h from x bends the extrapolation, never D_h). The tolerance is
+        D_h's either way: its truncation estimate |D_2h − D_h|/3 and its rounding."""
         calls, h = self.calls, self._step(u) / shrink
         values = stencil(lambda moves: [calls.real(calls.moved(u, float(step))).value for step in moves], h)
         c = central(*values, h)
@@ -390,7 +394,8 @@ class Estimators:
         rounding = (calls.tol.unit_roundoff * block * max(c.size, abs(calls.base.value))
                     + self._input_rounding(u, claimed)) / h
         tolerance = calls.tol.safety * (c.truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
-        return Estimate("central", c.extrapolated, claimed.value, tolerance, claimed, sides=(h, *values))
+        return Estimate("central", c.d_h if plain else c.extrapolated, claimed.value, tolerance, claimed,
+                        sides=(h, *values))
 
     def _kink_spans_claim(self, e: Estimate, noise_f: float) -> bool:
         """Whether the values behind central reading ``e`` show a kink within its step, with the claim
@@ -588,7 +593,11 @@ class Estimators:
             rounding = self._fine_rounding(u, claimed, noise_f, shrink, size)
             if level > 1 and rounding >= abs(coarse.error):
                 break
-            fine = self._central(u, claimed, shrink=shrink)
+            # D_h alone: a finer step is there to land inside the kink's distance, and D_h needs x ± h
+            # inside it where the extrapolation needs x ± 2h (|r| at 1e-8 from its 0, h = 5e-9: D_h reads
+            # the slope, the extrapolation 1% more). Its truncation is within the coarse tolerance: the
+            # step is `KINK_SHRINK` or more times finer, and D_h's error is c·h².
+            fine = self._central(u, claimed, shrink=shrink, plain=True)
             readings.append(fine.numeric)
             moved = bool(apart(fine.numeric, coarse.numeric, coarse.tolerance + rounding))
             smooth = smooth and not moved
