@@ -442,7 +442,7 @@ def _check_one(path: str, derivation_id: str, options, reproduce: str, limits: L
     except Exception as exc:  # a bug of ours must not stop the other derivations either: its whole traceback
         rows = error_rows(d.id, d.title, f"gradverify failed on this derivation: {type(exc).__name__}: {exc}",
                           d.claims, reproduce, "".join(traceback.format_exception(exc)).rstrip("\n"))
-    if getattr(options, "mathml", True):
+    if options.mathml:
         _attach_math(d, rows)
     memory = _memory_limit(limits, flags)
     for row in rows:
