@@ -452,13 +452,8 @@ def _watch_parent(before_exit: Callable[[], Any] | None = None) -> None:
 
 def _settle_worker(cwd: str) -> None:
     """What every worker does first: ignore Ctrl-C (the parent decides), lead a process group (and
-    session) of its own, so that what user code starts is killed with it, work in the caller's folder,
-    and compute BLAS products on its own thread (`rounding_modes.one_blas_thread`: a directed rounding
-    mode then reaches them; the process is gradverify's, and the report runs one worker per core)."""
-    from .rounding_modes import one_blas_thread
-
+    session) of its own, so that what user code starts is killed with it, and work in the caller's folder."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    one_blas_thread()
     if hasattr(os, "setsid"):
         try:
             os.setsid()

@@ -15,9 +15,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import platform
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
-__all__ = ["DIRECTIONS", "available", "current", "directed", "one_blas_thread"]
+__all__ = ["DIRECTIONS", "available", "current", "directed"]
 
 #: <fenv.h>'s FE_TONEAREST, then FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO, by architecture
 _MODES = {"x86_64": (0x000, 0x800, 0x400, 0xC00), "AMD64": (0x000, 0x800, 0x400, 0xC00),
@@ -45,21 +45,21 @@ def directed(direction: str):
     """Within the block, this thread rounds ``direction`` (one of `DIRECTIONS`); the rounding mode
     it had before is given back after (not "to nearest": a caller may have set another).
 
-    Only this thread's mode changes: nothing of the process does (the BLAS thread pool is left as it
-    is, since another thread may be computing with it). A matrix product that BLAS splits over its
-    own threads is rounded to nearest in their part; a worker process of the report runs BLAS on its
-    own thread alone (`one_blas_thread`, called where the worker starts), so there every product is
-    rounded the directed way."""
+    The BLAS library computes matrix products in worker threads of its own, which keep their own
+    rounding mode (to nearest), so a product would be rounded partly one way and partly the other:
+    BLAS runs on the calling thread alone within the block (threadpoolctl, the established tool
+    for this; without it the products keep their threads and are rounded to nearest in part)."""
     lib = _libm()
     others = _MODES[platform.machine()][1:]
     mode = dict(zip(DIRECTIONS, others))[direction]
     before = lib.fegetround()
-    if lib.fesetround(mode) != 0:
-        raise OSError(f"fesetround refused the rounding direction {direction}")
-    try:
-        yield
-    finally:
-        lib.fesetround(before)
+    with _one_blas_thread():
+        if lib.fesetround(mode) != 0:
+            raise OSError(f"fesetround refused the rounding direction {direction}")
+        try:
+            yield
+        finally:
+            lib.fesetround(before)
 
 
 def current() -> int:
@@ -67,12 +67,9 @@ def current() -> int:
     return _libm().fegetround()
 
 
-def one_blas_thread() -> None:
-    """For the whole of this process, BLAS computes on the calling thread alone (threadpoolctl, the
-    established tool for this): for a process of gradverify's own (a report worker), where the
-    rounding direction `directed` sets then reaches every product. Never in a caller's process."""
+def _one_blas_thread():
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        return
-    threadpool_limits(limits=1, user_api="blas")
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")

@@ -14,12 +14,6 @@ def double(x):
     return 2 * x
 
 
-def blas_threads():
-    from threadpoolctl import threadpool_info
-
-    return sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
-
-
 def loop():
     while True:
         pass
@@ -198,13 +192,3 @@ def test_kill_ends_a_forked_call_and_a_new_worker_starts():
         timer.join()
         assert outcome.kind is Ending.KILLED
         assert w.call(double, 3).value == 6
-
-
-def test_a_worker_computes_blas_products_on_its_own_thread_and_the_caller_keeps_its_pool(worker):
-    """A directed rounding mode (`gradverify.rounding_modes`) reaches every product in a worker; the
-    caller's process keeps the BLAS threads it had."""
-    pytest.importorskip("threadpoolctl")
-    mine = blas_threads()
-    outcome = worker.call(blas_threads)
-    assert outcome.ok and outcome.value in ([1], []), outcome.message
-    assert blas_threads() == mine

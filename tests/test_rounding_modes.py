@@ -35,16 +35,6 @@ def test_each_direction_rounds_its_own_way_and_nearest_comes_back(direction):
     assert _tenths() == 0.30000000000000004  # to nearest again
 
 
-def test_the_direction_is_this_threads_alone_and_the_blas_pool_is_left_as_it_is():
-    """Another thread may be computing a product with BLAS's threads meanwhile: the block changes
-    nothing of the process (a thread count set for a moment would change how that product is split)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    before = threadpoolctl.threadpool_info()
-    with rounding_modes.directed("upward"):
-        inside = threadpoolctl.threadpool_info()
-    assert inside == before == threadpoolctl.threadpool_info()
-
-
 def test_upward_rounding_moves_the_cancellation_and_an_exception_restores_nearest():
     with rounding_modes.directed("upward"):
         assert _cancelling() > 0.0
