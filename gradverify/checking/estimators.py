@@ -382,11 +382,16 @@ class Estimators:
         scale = max(self._scales[slot] for slot, _, _ in u.pieces())
         return self.calls.tol.fd_step * (scale if scale > 0 else 1.0)
 
-    def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0, plain: bool = False) -> Estimate:
+    @staticmethod
+    def _plain(e: Estimate) -> float:
+        """D_h = (f(x+hu) − f(x−hu)) / 2h of central reading ``e`` (whose number is the extrapolation)."""
+        h, fp, fm = e.sides[:3]
+        return (fp - fm) / (2 * h)
+
+    def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
         """Central differences along ``u`` at the step ``shrink`` times finer than `_step`: the
-        Richardson extrapolation of D_h and D_2h, or with ``plain`` D_h itself, which reads only
-        x ± h (a kink between h and 2h from x bends the extrapolation, never D_h). The tolerance is
-        D_h's either way: its truncation estimate |D_2h − D_h|/3 and its rounding."""
+        Richardson extrapolation of D_h and D_2h, with D_h's tolerance (its truncation estimate
+        |D_2h − D_h|/3 and its rounding)."""
         calls, h = self.calls, self._step(u) / shrink
         values = stencil(lambda moves: [calls.real(calls.moved(u, float(step))).value for step in moves], h)
         c = central(*values, h)
@@ -394,8 +399,7 @@ class Estimators:
         rounding = (calls.tol.unit_roundoff * block * max(c.size, abs(calls.base.value))
                     + self._input_rounding(u, claimed)) / h
         tolerance = calls.tol.safety * (c.truncation + rounding + calls.nondeterminism / h) + self._bound(claimed, u)
-        return Estimate("central", c.d_h if plain else c.extrapolated, claimed.value, tolerance, claimed,
-                        sides=(h, *values))
+        return Estimate("central", c.extrapolated, claimed.value, tolerance, claimed, sides=(h, *values))
 
     def _kink_spans_claim(self, e: Estimate, noise_f: float) -> bool:
         """Whether the values behind central reading ``e`` show a kink within its step, with the claim
@@ -565,15 +569,25 @@ class Estimators:
 
     def _finer_agrees(self, u: Direction, claimed: Claimed, e: Estimate, c: Estimate, tolerance: float,
                       noise_f: float) -> bool:
-        """Whether central differences `KINK_SHRINK` times finer agree with the complex step ``e`` that
-        the coarse ones ``c`` contradicted: a kink within the coarse step (a residual near |r|'s 0), not
-        code that drops the imaginary part. Agreeing is coming within the tolerance and the finer
-        rounding, and at least 4 times nearer than the coarse reading (a complex step that is off, as
-        one that underflowed, stays as far from every reading). The complex step's failure then stands."""
-        fine = self._central(u, claimed, shrink=KINK_SHRINK)
-        gap = abs(fine.numeric - e.numeric)
-        return gap <= min(fine.tolerance, tolerance) + self._fine_rounding(u, claimed, noise_f) and \
-            gap <= 0.25 * abs(c.numeric - e.numeric)
+        """Whether central differences `KINK_SHRINK`, `KINK_SHRINK`², … times finer agree with the complex
+        step ``e`` that the coarse ones ``c`` contradicted: a kink within the coarse step (a residual near
+        |r|'s 0), not code that drops the imaginary part. Each finer step is read as `_finer` reads it
+        (the extrapolation, then D_h), down to the step whose rounding alone reaches the gap to explain:
+        a residual 1e-8 from its 0 is still crossed at h/64. Agreeing is coming within the tolerance and
+        the finer rounding, and at least 4 times nearer than the coarse reading (a complex step that is
+        off, as one that underflowed, stays as far from every reading). The complex step's failure then
+        stands."""
+        gap_coarse = abs(c.numeric - e.numeric)
+        for level, shrink in enumerate(shrinks(KINK_LEVELS), 1):
+            rounding = self._fine_rounding(u, claimed, noise_f, shrink)
+            if level > 1 and rounding >= gap_coarse:
+                return False
+            fine = self._central(u, claimed, shrink=shrink)
+            for reading in (fine.numeric, self._plain(fine)):
+                gap = abs(reading - e.numeric)
+                if gap <= min(fine.tolerance, tolerance) + rounding and gap <= 0.25 * gap_coarse:
+                    return True
+        return False
 
     def _finer(self, u: Direction, claimed: Claimed, e: Estimate, noise_f: float) -> Estimate:
         """A confirmed central failure read again at steps `KINK_SHRINK`, `KINK_SHRINK`², … times finer,
@@ -586,25 +600,32 @@ class Estimators:
         within its own tolerance, passes the comparison; where none does, the failure stands if every reading agreed with the one before
         (the function is smooth at all those scales), and the comparison is `Kinked` (inconclusive)
         where they moved."""
-        coarse, readings, smooth = e, [e.numeric], True
+        coarse, readings, smooth, plain_pass = e, [e.numeric], True, None
         size = max((abs(v) for v in e.sides[1:]), default=0.0)
         finer = shrinks(KINK_LEVELS)
         for level, shrink in enumerate(finer, 1):
             rounding = self._fine_rounding(u, claimed, noise_f, shrink, size)
             if level > 1 and rounding >= abs(coarse.error):
                 break
-            # D_h alone: a finer step is there to land inside the kink's distance, and D_h needs x ± h
-            # inside it where the extrapolation needs x ± 2h (|r| at 1e-8 from its 0, h = 5e-9: D_h reads
-            # the slope, the extrapolation 1% more). Its truncation is within the coarse tolerance: the
-            # step is `KINK_SHRINK` or more times finer, and D_h's error is c·h².
-            fine = self._central(u, claimed, shrink=shrink, plain=True)
+            fine = self._central(u, claimed, shrink=shrink)
             readings.append(fine.numeric)
             moved = bool(apart(fine.numeric, coarse.numeric, coarse.tolerance + rounding))
             smooth = smooth and not moved
             fine = replace(fine, tolerance=min(fine.tolerance, e.tolerance) + rounding)
             if moved and not fine.fails:  # (a reading that did not move is no new evidence: its wider
                 return fine               # tolerance alone must never pass what the coarser one failed)
+            # the same stencil's D_h, which reads x ± h only: a step can land inside the kink's distance
+            # while 2h does not, and the kink then bends the extrapolation but not D_h (|r| at 1e-8 from
+            # its 0, h = 5.2e-9: D_h reads the slope, the extrapolation 1% more). Its tolerance is D_h's
+            # own (the truncation estimate |D_2h − D_h|/3 and the rounding), capped as the reading's is;
+            # kept while finer steps are read, whose extrapolation (with a tighter tolerance) comes first
+            plain = replace(fine, numeric=self._plain(fine))
+            if plain_pass is None and not plain.fails and \
+                    apart(plain.numeric, coarse.numeric, coarse.tolerance + rounding):
+                plain_pass = plain
             coarse = fine
+        if plain_pass is not None:
+            return plain_pass
         if smooth and not self._kink_spans_claim(e, noise_f):
             return e
         steps = ", ".join(["h"] + [f"h/{k:.3g}" for k in finer[:len(readings) - 1]])
