@@ -385,8 +385,8 @@ class Estimators:
     @staticmethod
     def _plain(e: Estimate) -> float:
         """D_h = (f(x+hu) − f(x−hu)) / 2h of central reading ``e`` (whose number is the extrapolation)."""
-        h, fp, fm = e.sides[:3]
-        return (fp - fm) / (2 * h)
+        h, *values = e.sides
+        return central(*values, h).d_h  # (differences.py: the one home of the stencil's formulas)
 
     def _central(self, u: Direction, claimed: Claimed, shrink: float = 1.0) -> Estimate:
         """Central differences along ``u`` at the step ``shrink`` times finer than `_step`: the
