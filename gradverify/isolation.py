@@ -56,7 +56,7 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
 __all__ = ["Limits", "DEFAULT_LIMITS", "Ending", "Outcome", "Worker", "call_here", "describe_bytes", "describe_seconds", "PRELOAD",
-           "start_early"]
+           "MATHML_PRELOAD", "start_early"]
 
 #: what a forkserver imports once, so that a fresh worker starts in milliseconds
 PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost", "gradverify.loading",
@@ -64,16 +64,19 @@ PRELOAD = ("numpy", "sympy", "hypothesis", "gradverify.checks", "gradverify.cost
            # from the project's modules loaded, so the same ones keep a seed's examples the same
            "gradverify.testing", "gradverify.spec", "gradverify.results", "gradverify.tolerances",
            "gradverify.checking", "gradverify.checking.scalar",  # (which `gradverify.checking` imports on first use)
-           # what every derivation's task imports after its checks, for its rows' MathML: the steps'
-           # LaTeX grammar, whose parser lark builds on import (0.2-0.4 s), built here once instead of
-           # in every task's fork. (Its constants cannot reach a seed's examples: a derivation's points
-           # are drawn from integers `HypothesisSource.OFFSET` above any constant a module can hold.)
-           "gradverify.mathml", "gradverify.steps.mathml",
            # what the checks import on first use (libraries only: hypothesis draws constants from the
            # modules of the project it runs in, so no module of gradverify's is added here beyond
            # those the checks import before drawing)
            "numpy.random", "hypothesis.extra.numpy", "sympy.combinatorics", "sympy.tensor.tensor",
            "xml.dom.minidom")
+
+#: what a forkserver imports as well when its tasks will write MathML (``report --format html``) or
+#: check the steps of a derivation (``report --steps``, ``steps``): the steps' LaTeX grammar, whose
+#: parser lark builds on import (0.2-0.4 s), built once there instead of in every task's fork, and
+#: for nothing in a report that shows no formula. (Its constants cannot reach a seed's examples: a
+#: derivation's points are drawn from integers `HypothesisSource.OFFSET` above any constant a module
+#: can hold; the seed's report is the same to the byte with it and without it.)
+MATHML_PRELOAD = ("gradverify.mathml", "gradverify.steps.mathml")
 
 
 def describe_bytes(n: int) -> str:

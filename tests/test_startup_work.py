@@ -156,3 +156,39 @@ def test_gradcheck_still_checks_after_its_lazy_import_and_the_workers_preload_it
     assert not gradcheck(lambda v: (0.5 * float(v @ v), 2 * v), (x,))
     # the workers keep the modules they loaded before the import was lazy (hypothesis's constants)
     assert "gradverify.checking.scalar" in PRELOAD
+
+
+@pytest.mark.parametrize("argv, grammar", [
+    (["report"], False),
+    (["report", "--no-write", "--quiet", "--jobs", "2"], False),
+    (["report", "--format", "html"], True),
+    (["report", "--format=html"], True),
+    (["report", "--steps"], True),
+    (["steps", "derivations"], True),
+    (["mutants"], False),
+])
+def test_the_steps_grammar_is_preloaded_only_for_a_command_that_may_show_formulas(argv, grammar, monkeypatch):
+    from gradverify import entry, isolation
+
+    asked = []
+    monkeypatch.setattr(isolation, "start_early", lambda preload: asked.append(tuple(preload)) or True)
+    assert entry.start_workers_early(argv)
+    assert asked and asked[0][:len(PRELOAD)] == PRELOAD
+    assert (set(isolation.MATHML_PRELOAD) <= set(asked[0])) is grammar
+
+
+@pytest.mark.parametrize("argv", [[], ["new", "my_loss"], ["report", "--in-process"], ["report", "--help"]])
+def test_no_forkserver_starts_for_a_command_that_runs_nothing_in_workers(argv, monkeypatch):
+    from gradverify import entry, isolation
+
+    monkeypatch.setattr(isolation, "start_early", lambda preload: pytest.fail("a forkserver was started"))
+    assert not entry.start_workers_early(argv)
+
+
+def test_a_default_report_imports_no_steps_grammar_in_its_tasks():
+    """(Why the forkserver of a default report need not build it.)"""
+    code = ("import sys; from gradverify import cli; "
+            "cli.main(['report', '--no-write', '--quiet', '--in-process', '--only', 'd-scalar']); "
+            "print('gradverify.steps.mathml' in sys.modules, 'lark' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.split()[-2:] == ["False", "False"], done.stderr
