@@ -124,6 +124,19 @@ def profile_report() -> str:
     return "\n".join(line for line in done.stderr.splitlines() if line.strip())
 
 
+def floor(bare: float, alone: float, cores: int, target: float) -> str:
+    """What the seed report would take were starting workers free and its checks spread perfectly over
+    ``cores``: the bare imports, then the checks' own work (``alone``, the report in one process, less
+    its imports) over the cores; and how much smaller that work would have to be to meet ``target``."""
+    work = max(alone - bare, 0.0)
+    best = bare + work / cores
+    room = (target - 1) * bare * cores  # the CPU seconds of checks that fit in the target on these cores
+    need = f"{work / room:.1f}× less work (at most {room:.1f} s of CPU, not {work:.1f} s)" if work > room else "no less work"
+    return (f"Were starting workers free and the checks spread perfectly over the {cores} cores, the seed report "
+            f"would still take at least {best:.2f} s, {best / bare:.1f}× the bare imports: the {target:g}× target "
+            f"needs checks doing {need}.")
+
+
 def reading(rows: list[dict]) -> str:
     """What the numbers say about where a report's time goes, when the isolation row was measured."""
     by = {r["name"]: r for r in rows}
@@ -135,6 +148,8 @@ def reading(rows: list[dict]) -> str:
                      f"{alone:.1f} s in one process with no isolation; the workers add "
                      f"{by['isolation']['ratio'] - 1:.0%} to that. A report's ratio to the bare imports is bounded "
                      "below by that work spread over the cores (--jobs), not by start-up.")
+    if "isolation" in by and "report" in by:
+        lines.append(floor(by["report"]["base_seconds"], alone, os.cpu_count() or 1, TARGETS["report"]))
     lines.append("Where the time goes: python benchmarks/startup.py --profile, or for a report of your own "
                  "python -m gradverify report --profile (each derivation's time split into sympy, hypothesis, "
                  "numpy, gradverify and your code), and python -X importtime -c \"from gradverify import "
