@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 
 #: each lazily exported name and the module it comes from
 _LAZY = {
-    "Options": ".checks", "check_derivation": ".checks",
+    "Options": ".options", "check_derivation": ".checks",
     "Verdict": ".results",
     "Result": ".testing", "assert_holds": ".testing", "check": ".testing",
     **{name: ".spec" for name in ("Assumption", "Claim", "Derivation", "Distinct", "Excludes", "Fixed",
@@ -30,7 +30,8 @@ _LAZY = {
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and the API reference (never run)
     from .checking import GradcheckError, GradcheckResult, Workspace, WrongEntry, gradcheck
-    from .checks import Options, check_derivation
+    from .checks import check_derivation
+    from .options import Options
     from .results import Verdict
     from .spec import (Assumption, Claim, Derivation, Distinct, Excludes, Fixed, Implementation, Index, Indices, Int,
                        OneHot, Real, Require)

@@ -29,10 +29,11 @@ from .search import Found, OutsideDomain, explore
 from .spec import Point
 from .spec import Claim, Derivation, Require, differentiated_output, readings_of
 from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
-from .results import CHECKS, READ_AS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, Verdict
+from .options import Options
+from .results import READ_AS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, Verdict, error_rows, expected_verdict
 from .symbolic import check_symbolic
 from .sympy_eval import SpecFailed, evaluate_spec, spec_undefined
-from .tolerances import DEFAULT_TOLERANCE, DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
+from .tolerances import DIAGNOSIS_POINTS, DIAGNOSIS_RTOL, FLOAT64_BITS, SYMBOLIC_DIGITS, SYMBOLIC_ZERO, Tolerance
 from .tracebacks import describe
 
 __all__ = ["Options", "check_derivation", "error_rows", "numeric_checks", "evaluate_point"]
@@ -45,39 +46,8 @@ METHOD = {
 }
 
 
-@dataclass
-class Options:
-    seed: int = 0
-    #: hypothesis examples per derivation for the numeric checks
-    examples: int = 25
-    tolerance: Tolerance = DEFAULT_TOLERANCE
-    #: index choices drawn at each symbolic size tuple (the numeric checks draw dozens more)
-    symbolic_configs: int = 1
-    #: re-check every claim with each assumption dropped in turn (report --assumptions)
-    assumptions: bool = False
-    #: whether `gradverify.runner.check_all` gives each row its function and claim as MathML
-    #: (`gradverify.mathml`, a sympy printer's work per row): only report.html shows it
-    mathml: bool = True
-
-
 def _assumption_rows(derivation):
     return [{"text": a.text, "source": a.source, "why": a.why} for a in derivation.assumptions]
-
-
-def error_rows(derivation_id: str, title: str, message: str, claims=(), reproduce: str = "",
-               traceback: str = "") -> list[ClaimResult]:
-    """One ERROR row per claim (one "(all)" row when the claims are unknown: the module did not load).
-    ``traceback``: what ``report --traceback`` shows (`gradverify.tracebacks.describe`)."""
-    rows = [ClaimResult(derivation_id, title, c.name, c.as_written, Verdict.ERROR,
-                        {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message, reproduce=reproduce,
-                        expect=_expected(c), reason=c.reason, traceback=traceback) for c in claims]
-    return rows or [ClaimResult(derivation_id, title, "(all)", "", Verdict.ERROR,
-                                {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message,
-                                reproduce=reproduce, traceback=traceback)]
-
-
-def _expected(claim: Claim) -> Verdict | None:
-    return None if claim.expect is None else Verdict(claim.expect)
 
 
 def check_derivation(derivation: Derivation, options: Options, reproduce: str = "") -> list[ClaimResult]:
@@ -142,7 +112,7 @@ def _row(derivation: Derivation, claim: Claim, checks: dict, again: dict | None,
     if claim.reading:  # the report says which derivative a claim by a structured matrix was checked as
         as_written = f"{as_written} {READ_AS}{readings_of(derivation.variables[claim.wrt])[claim.reading]}]".strip()
     return ClaimResult(derivation.id, derivation.title, claim.name, as_written, verdict, checks, assumptions,
-                       holds_if=holds_if, message=message, reproduce=reproduce, expect=_expected(claim),
+                       holds_if=holds_if, message=message, reproduce=reproduce, expect=expected_verdict(claim),
                        reason=claim.reason, traceback=traceback)
 
 

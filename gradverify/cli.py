@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .checks import Options, error_rows
+from .options import Options
+from .results import error_rows
 from .errors import InvalidArgument
 from .isolation import Limits, describe_bytes
 from .limits import parse_memory, parse_seconds, wrong

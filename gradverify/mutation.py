@@ -31,7 +31,8 @@ import numpy as np
 import sympy as sp
 
 from . import numeric
-from .checks import Options, finite_difference
+from .checks import finite_difference
+from .options import Options
 from .sampling import RandomSource, draw_point
 from .search import explore
 from .spec import Claim, Derivation, Index, Indices

@@ -131,14 +131,13 @@ class _Run:
     same limits as the report (`gradverify.runner`)."""
 
     def __init__(self, config):
-        from .checks import Options
-
         self.seed = config.getoption("gradverify_seed")
-        self.examples = config.getoption("gradverify_examples") or Options.examples
         ini = [Path(p).resolve() for p in config.getini("gradverify_paths")]
         given = [Path(str(a).split("::")[0]).resolve() for a in config.args] if config.getoption("gradverify") else []
         self.ini_paths = ini
         self.roots = ini + given
+        #: hypothesis examples per derivation (a session without gradverify imports nothing of it)
+        self.examples = config.getoption("gradverify_examples") or (_default_examples() if self.roots else None)
         self.baseline_path = config.getoption("gradverify_baseline")
         self._baseline = None
         self._checked: dict[tuple[str, str], dict] = {}
@@ -176,7 +175,7 @@ class _Run:
     def reproduce(self, summary) -> str:
         import shlex
 
-        from .checks import Options
+        from .options import Options
 
         argv = ["python", "-m", "gradverify", "report", "--only", summary.id, "--seed", str(self.seed)]
         if self.examples != Options.examples:
@@ -215,7 +214,7 @@ class _Run:
         to ask checks every derivation this process will run (`pending`), ``jobs`` at a time."""
         key = (summary.path, summary.id)  # two folders may each define an id: each is its own
         if key not in self._checked:
-            from .checks import Options
+            from .options import Options
             from .runner import check_all
 
             batch = [s for s in self.pending if (s.path, s.id) not in self._checked] if self.jobs > 1 else []
@@ -260,6 +259,12 @@ def _jobs(config) -> int:
         _refuse(str(InvalidArgument("a positive integer up to 256", f"--gradverify-jobs={text}",
                                     "The default is the number of cores.")))
     return value
+
+
+def _default_examples() -> int:
+    from .options import Options
+
+    return Options.examples
 
 
 def _default_limits():

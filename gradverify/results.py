@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 __all__ = ["Verdict", "Status", "CHECKS", "READ_AS", "SymbolicFigures", "NumericFigures", "Evidence", "CheckResult",
-           "ClaimResult", "Necessity"]
+           "ClaimResult", "Necessity", "error_rows", "expected_verdict"]
 
 
 class Verdict(StrEnum):
@@ -218,3 +218,20 @@ class ClaimResult:
                 "assumptions": self.assumptions, "holds_if": self.holds_if, "message": self.message,
                 "reproduce": self.reproduce, "expect": None if self.expect is None else str(self.expect),
                 "reason": self.reason, "as_expected": self.as_expected}
+
+
+def error_rows(derivation_id: str, title: str, message: str, claims=(), reproduce: str = "",
+               traceback: str = "") -> list[ClaimResult]:
+    """One ERROR row per claim (one "(all)" row when the claims are unknown: the module did not load).
+    ``traceback``: what ``report --traceback`` shows (`gradverify.tracebacks.describe`)."""
+    rows = [ClaimResult(derivation_id, title, c.name, c.as_written, Verdict.ERROR,
+                        {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message, reproduce=reproduce,
+                        expect=expected_verdict(c), reason=c.reason, traceback=traceback) for c in claims]
+    return rows or [ClaimResult(derivation_id, title, "(all)", "", Verdict.ERROR,
+                                {k: CheckResult(Status.ERROR) for k in CHECKS}, [], message=message,
+                                reproduce=reproduce, traceback=traceback)]
+
+
+def expected_verdict(claim) -> Verdict | None:
+    """The verdict a claim is marked to get (``expect=``), or None."""
+    return None if claim.expect is None else Verdict(claim.expect)

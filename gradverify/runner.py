@@ -423,7 +423,8 @@ def _check(path: str, derivation_id: str, options, reproduce: str, limits: Limit
 
 def _check_one(path: str, derivation_id: str, options, reproduce: str, limits: Limits | None,
                flags: tuple[str, str], timings: dict | None = None):
-    from .checks import check_derivation, error_rows
+    from .checks import check_derivation
+    from .results import error_rows
     from .cost import check_cost
     from .errors import GradverifyError
 
@@ -475,7 +476,7 @@ def _memory_limit(limits: Limits | None, flags: tuple[str, str]) -> str:
 
 def check_all(summaries: list[Summary], options, runner: Runner, reproduce: Callable[[str], str]):
     """Claim rows (in the order of ``summaries``) and cost results of every derivation."""
-    from .checks import error_rows
+    from .results import error_rows
 
     tasks = [_Task(s.id, _check, (s.path, s.id, options, reproduce(s.id),
                                       None if runner.in_process else runner.limits, runner.flags, runner.profile),

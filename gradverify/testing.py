@@ -24,7 +24,8 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-from .checks import Options, check_derivation
+from .checks import check_derivation
+from .options import Options
 from .errors import InvalidArgument
 from .isolation import DEFAULT_LIMITS, Limits
 from .loading import load as load_derivations
@@ -119,7 +120,7 @@ IN_PROCESS = ("checked in this process ({why}): hypothesis and the pinned calls 
 def check(derivation: Derivation, *, in_process: bool = False, timeout: float = DEFAULT_LIMITS.timeout,
           max_memory: int | None = DEFAULT_LIMITS.max_memory, **options) -> Result:
     """Check every claim of ``derivation`` three ways. ``options``: ``seed`` (0), ``examples`` (25),
-    ``symbolic_configs``, ``tolerance``, ``assumptions`` (as `gradverify.checks.Options`).
+    ``symbolic_configs``, ``tolerance``, ``assumptions`` (as `gradverify.options.Options`).
 
     Where: in a worker process that imports the derivation's file (as the report does), under
     ``timeout`` seconds and ``max_memory`` bytes (None: no limit); in this process with

@@ -263,7 +263,7 @@ def test_from_gradverify_import_gradcheck_loads_no_sympy_or_hypothesis():
               "print(gradverify.Derivation.__module__, gradverify.Options.__module__)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                           env={**__import__("os").environ, "PYTHONPATH": str(__import__("conftest").ROOT)})
-    assert done.stdout.split("\n")[:2] == ["False False True", "gradverify.spec gradverify.checks"]
+    assert done.stdout.split("\n")[:2] == ["False False True", "gradverify.spec gradverify.options"]
 
 
 def test_an_unknown_name_of_the_package_is_an_attribute_error():

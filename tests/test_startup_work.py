@@ -192,3 +192,26 @@ def test_a_default_report_imports_no_steps_grammar_in_its_tasks():
             "print('gradverify.steps.mathml' in sys.modules, 'lark' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.split()[-2:] == ["False", "False"], done.stderr
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", code + "; print(' '.join(sorted(sys.modules)))"], capture_output=True,
+                          text=True, cwd=ROOT)
+    return set(done.stdout.split())
+
+
+def test_a_pytest_session_without_gradverify_imports_none_of_its_checks(tmp_path):
+    loaded = _modules_after(f"import sys, pytest; pytest.main(['-q', '-p', 'no:cacheprovider', '-o', 'addopts=', "
+                            f"{str(tmp_path)!r}])")
+    assert "gradverify.pytest_plugin" in loaded  # (the plugin is installed and was loaded)
+    assert not {"sympy", "numpy", "gradverify.options", "gradverify.checks"} & loaded
+
+
+@pytest.mark.parametrize("code", [
+    "import sys; from gradverify import cli",
+    "import sys, pytest; pytest.main(['-q', '-p', 'no:cacheprovider', '-o', 'addopts=', '--gradverify', "
+    "'--co', 'derivations'])",
+], ids=["report", "pytest-plugin"])
+def test_the_process_that_sends_work_to_workers_imports_no_sympy(code):
+    loaded = _modules_after(code)
+    assert "gradverify.options" in loaded and "sympy" not in loaded
