@@ -42,6 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 TARGETS = {"report": 4.0, "pytest": 4.0, "gradcheck": 1.5, "isolation": 1.2}
 
+#: a command faster than SHORT seconds is run SHORT_RUNS times as often
+SHORT, SHORT_RUNS = 1.0, 7
+
 PY = sys.executable
 PYTEST_FLAGS = ["-p", "no:cacheprovider", "-p", "no:randomly", "-q", "-o", "addopts=", "--no-header"]
 
@@ -86,9 +89,11 @@ def measure(repeat: int, names=None) -> list[dict]:
         if names and name not in names:
             continue
         _seconds(base_argv)  # warm the file cache for both
-        _seconds(argv)
+        warm = _seconds(argv)
         times, bases = [], []
-        for _ in range(repeat):
+        # a command of a tenth of a second moves by half of itself from run to run on a busy VM:
+        # more runs of it (they cost little) keep its median steady
+        for _ in range(repeat * SHORT_RUNS if warm < SHORT else repeat):
             bases.append(_seconds(base_argv))
             times.append(_seconds(argv))
         t, b = statistics.median(times), statistics.median(bases)
@@ -140,7 +145,8 @@ def floor(bare: float, alone: float, cores: int, target: float) -> str:
 def reading(rows: list[dict]) -> str:
     """What the numbers say about where a report's time goes, when the isolation row was measured."""
     by = {r["name"]: r for r in rows}
-    lines = [f"Median of the runs of each command, measured side by side on {os.cpu_count()} cores "
+    lines = [f"Median of the runs of each command ({SHORT_RUNS}× as many for one under {SHORT:g} s), measured side "
+             f"by side on {os.cpu_count()} cores "
              "(a busy machine slows a long run more than a short import: compare ratios of one run)."]
     if "isolation" in by:
         alone = by["isolation"]["base_seconds"]
