@@ -150,8 +150,8 @@ def reading(rows: list[dict]) -> str:
              "(a busy machine slows a long run more than a short import: compare ratios of one run)."]
     if "isolation" in by:
         alone = by["isolation"]["base_seconds"]
-        lines.append(f"The seed's checks themselves (sympy's proofs, hypothesis's examples, the code's runs) take "
-                     f"{alone:.1f} s in one process with no isolation; the workers add "
+        lines.append(f"The seed's report in one process with no isolation takes {alone:.1f} s: the imports, then the "
+                     f"checks themselves (sympy's proofs, hypothesis's examples, the code's runs); the workers add "
                      f"{by['isolation']['ratio'] - 1:.0%} to that. A report's ratio to the bare imports is bounded "
                      "below by that work spread over the cores (--jobs), not by start-up.")
     if "isolation" in by and "report" in by:

@@ -28,7 +28,7 @@ from .sampling import RandomSource, draw_point, other_sizes, search_seed
 from .search import Found, OutsideDomain, explore
 from .spec import Point
 from .spec import Claim, Derivation, Require, differentiated_output, readings_of
-from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries
+from .diagnosis import Observation, decide, degenerate, diagnose, numeric_rtol, pair_text, worst_entries, worst_text
 from .options import Options
 from .results import READ_AS, CheckResult, ClaimResult, Evidence, NumericFigures, Status, Verdict, error_rows, expected_verdict
 from .symbolic import check_symbolic
@@ -482,9 +482,8 @@ def _failure_text(claim: Claim, check: str, detail) -> str:
                "agreement": "the spec (exact)"}[check]
     what = f"claimed {claim.name}" if check == "finite_difference" else f"implementation's {claim.name}"
     other = "numeric" if check == "finite_difference" else "spec"
-    entries = "; ".join("{}: claimed {}, {} {}".format(idx, pair_text(c, r)[0], other, pair_text(c, r)[1])
-                        for idx, c, r in worst_entries(detail.claimed, detail.reference, detail.tolerance))
-    return (f"{what} vs {against}, worst entries {entries} "
+    entries = worst_text(worst_entries(detail.claimed, detail.reference, detail.tolerance), other)
+    return (f"{what} vs {against}, {entries} "
             f"(at the counterexample below: error {detail.worst_ratio:.3g}× its tolerance, max relative error "
             f"{detail.max_rel_err:.3g})")
 

@@ -27,6 +27,7 @@ from .loading import DEFAULT_FOLDER, select
 from . import scaffold
 from .report import Report
 from .report.escape import terminal_text
+from .report.model import counted
 from .report.options import add_report_arguments, finish, formats_of, prepare
 from .runner import DEFAULT_LIMITS, Interrupted, Progress, Runner, check_all, find_derivations, mutants_all
 
@@ -282,7 +283,7 @@ def _steps(args) -> int:
                 _say(f"  {r}")
     c = counts(links)
     _say(f"\n{len(links)} links: {c['holds']} hold, {c['conditional']} hold only under a named assumption, "
-          f"{c['refuted']} refuted, {c['unparsed']} unparsed, {c['error']} errors.")
+          f"{c['refuted']} refuted, {c['unparsed']} unparsed, {counted(c['error'], 'error')}.")
     argv = ["python", "-m", "gradverify", "steps"] + (["--only", args.only] if args.only else [])
     argv += ["--seed", str(args.seed)] + [a for p in args.derivations or [] for a in ("--derivations", p)]
     _say(f"Reproduce: {shlex.join(argv)}")
@@ -320,7 +321,7 @@ def _mutants(args) -> int:
         _print_mutants(summary, results, totals)
     _notes(runner)
     _say(f"\n{totals['made']} mutants: {totals['refuted']} refuted, {totals['equivalent']} equivalent "
-          f"(equal to the claim), {totals['survived']} survived, {totals['errors']} errors. "
+          f"(equal to the claim), {totals['survived']} survived, {counted(totals['errors'], 'error')}. "
           f"Reproduce: {_command(args)}")
     return 2 if totals["errors"] else (1 if totals["survived"] else 0)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .tolerances import DIAGNOSIS_RTOL
 
-__all__ = ["diagnose", "worst_entries", "agreed", "same_diagnosis", "pair_text", "positional_confirmed", "Observation",
+__all__ = ["diagnose", "worst_entries", "worst_text", "agreed", "same_diagnosis", "pair_text", "positional_confirmed", "Observation",
            "decide", "size_factor", "numeric_rtol", "EXACT_RTOL"]
 
 
@@ -379,6 +379,16 @@ def pair_text(c: float, r: float) -> tuple[str, str]:
         rel = abs(c - r) / max(abs(c), abs(r))
         digits = min(17, max(6, int(np.ceil(-np.log10(rel))) + 2))
     return f"{c:.{digits}g}", f"{r:.{digits}g}"
+
+
+def worst_text(worst: list[tuple[list[int], float, float]], other: str) -> str:
+    """`worst_entries` as a failure message reads them: ``worst entries [2, 4]: claimed 0.31, numeric
+    -0.12; ...``, or for a scalar (no index) ``claimed 0.31, numeric -0.12``."""
+    parts = []
+    for idx, c, r in worst:
+        claimed, reference = pair_text(c, r)
+        parts.append((f"{idx}: " if idx else "") + f"claimed {claimed}, {other} {reference}")
+    return ("worst entries " if any(idx for idx, _, _ in worst) else "") + "; ".join(parts)
 
 
 def worst_entries(claimed, reference, tolerance=None, n: int = 3) -> list[tuple[list[int], float, float]]:

@@ -143,8 +143,8 @@ def start_early(preload=PRELOAD) -> bool:
     """Start the forkserver that workers are forked from now, so that it imports ``preload`` while
     this process goes on with its own imports (else a report's first worker waits for both, one
     after the other: on two cores that is a second of a five-second report). The same server a
-    `Worker` starts on its first call (same start method, same preload), only sooner; it ends with
-    this process. Nothing where workers are spawned (no forkserver). Returns whether it started."""
+    `Worker` starts on its first call (same start method; ``preload`` may add `MATHML_PRELOAD` to a
+    Worker's `PRELOAD`), only sooner; it ends with this process. Nothing where workers are spawned (no forkserver). Returns whether it started."""
     context = _default_context()
     if context.get_start_method() != "forkserver":
         return False

@@ -279,7 +279,7 @@ def _neighbours(path: Path) -> tuple[str, ...]:
 
 
 def pytest_configure(config):
-    if _starts_workers(config):  # its forkserver imports while this process imports the checks (`_Run`)
+    if _starts_workers(config):  # its forkserver imports while this process collects (`_Run`)
         from .isolation import start_early
 
         start_early()

@@ -46,6 +46,21 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- points
+class Names(SimpleNamespace):
+    """What a spec's functions read as ``s``: the point's sizes and values by name (``s.U``, ``s.d``).
+    A name that is not there is an AttributeError that lists the names that are, and the nearest."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # (copy, pickle and hasattr probes: plainly absent)
+            raise AttributeError(name)
+        import difflib
+
+        known = sorted(vars(self))
+        near = difflib.get_close_matches(name, known, n=1)
+        raise AttributeError(f"s.{name}: this derivation has no variable or dimension {name!r} (it has "
+                             f"{', '.join(known)})" + (f"; did you mean s.{near[0]}?" if near else ""))
+
+
 @dataclass
 class Point:
     """One input: sizes for every named dimension, a value for every variable, and the
@@ -58,7 +73,7 @@ class Point:
     fixed: frozenset = frozenset()
 
     def namespace(self, **overrides) -> SimpleNamespace:
-        return SimpleNamespace(**{**self.sizes, **self.values, **overrides})
+        return Names(**{**self.sizes, **self.values, **overrides})
 
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in self.sizes.items()]
@@ -534,8 +549,13 @@ def _check_implementation(d: "Derivation", where: str) -> None:
                                   f"batched contains {name!r} in {where}")
     for arg in impl.args:
         if arg not in d.variables and arg not in d.dims:
+            import difflib
+
+            near = difflib.get_close_matches(arg, [*d.variables, *d.dims], n=1)
             raise InvalidArgument(f"implementation args among the variables ({', '.join(d.variables)}) or the "
-                                  f"dimensions ({', '.join(d.dims)})", f"args contains {arg!r} in {where}")
+                                  f"dimensions ({', '.join(d.dims)})",
+                                  f"args={tuple(impl.args)!r}, whose {arg!r} is neither, in {where}",
+                                  f"Did you mean {near[0]!r}?" if near else "")
     if len(impl.returns) < 1:
         raise InvalidArgument("at least one name in returns (the function value first)",
                               f"returns={impl.returns!r} in {where}")

@@ -28,7 +28,7 @@ from math import comb, prod
 import numpy as np
 import sympy as sp
 
-from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, pair_text, worst_entries
+from .diagnosis import EXACT_RTOL, Observation, decide, degenerate, diagnose, worst_entries, worst_text
 from .errors import DerivationError
 from .sampling import RandomSource, draw_point, in_domain, structured, unmet
 from .spec import Claim, Derivation, Point, resolve_sizes
@@ -535,10 +535,8 @@ def _refuted_at(claim, cfg, claimed, truth, diff, values, rng, res) -> bool:
                 float(np.max(np.abs(values), initial=0.0)))
     if not d.size or float(np.max(np.abs(d))) <= SYMBOLIC_ZERO * scale:
         return False
-    entries = "; ".join("{}: claimed {}, sympy {}".format(idx, *pair_text(c, r))
-                        for idx, c, r in worst_entries(c_arr, t_arr))
     res.status = "refuted"
-    res.detail = f"claimed {claim.name} vs sympy's derivative, worst entries {entries}"
+    res.detail = f"claimed {claim.name} vs sympy's derivative, {worst_text(worst_entries(c_arr, t_arr), 'sympy')}"
     res.counterexample = _at_values(cfg.point, cfg.symbols, values).describe()
     res.evidence = Evidence.of("sympy's derivative", res.counterexample, c_arr, t_arr)
     res.observations, res.held = [], 0

@@ -77,9 +77,11 @@ def test_the_complex_step_runs_through_abs_by_the_real_part():
 
 def test_forcing_the_complex_step_on_code_that_cannot_take_it_is_a_clear_error():
     rng = np.random.default_rng(0)
-    with pytest.raises(InvalidArgument, match="Expected an implementation the complex step can run"):
+    with pytest.raises(InvalidArgument, match="Expected an implementation the complex step can run") as raised:
         gradcheck(lambda x: (np.std(x), (x - x.mean()) / (x.size * np.std(x))), (rng.normal(size=3),),
                   estimator="complex-step")
+    assert "for code it cannot run through (" in str(raised.value) and "estimator='central'" in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # (no chain of gradverify's frames)
 
 
 @pytest.mark.parametrize("kwargs, words", [

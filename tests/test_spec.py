@@ -37,6 +37,9 @@ def test_a_well_formed_derivation_is_accepted():
                  "var='y'", id="assumption-on-unknown-variable"),
     pytest.param({"implementation": Implementation(impl, args=("z",), returns=("f", "g"))},
                  "implementation args among the variables", "'z'", id="unknown-arg"),
+    pytest.param({"implementation": Implementation(impl, args=("xx",), returns=("f", "g"))},
+                 "implementation args among the variables", "whose 'xx' is neither, in derivation 't'. Did you mean 'x'?",
+                 id="misspelled-arg"),
     pytest.param({"symbolic_sizes": [{}]}, "every dimension in each symbolic_sizes entry", "missing ['n']",
                  id="incomplete-symbolic-sizes"),
 ])

@@ -215,3 +215,18 @@ def test_a_pytest_session_without_gradverify_imports_none_of_its_checks(tmp_path
 def test_the_process_that_sends_work_to_workers_imports_no_sympy(code):
     loaded = _modules_after(code)
     assert "gradverify.options" in loaded and "sympy" not in loaded
+
+
+@pytest.mark.parametrize("argv, early", [(None, [["report", "--no-write"]]), (["report", "--no-write"], [])],
+                         ids=["command-line", "called-with-argv"])
+def test_the_command_line_starts_its_workers_before_importing_the_rest(argv, early, monkeypatch):
+    """``python -m gradverify`` and the ``gradverify`` script (argv None: ``sys.argv``) start the
+    forkserver first; a caller passing its own argv (a test, a script) is left to start it on first use."""
+    from gradverify import cli, entry
+
+    asked = []
+    monkeypatch.setattr(sys, "argv", ["gradverify", "report", "--no-write"])
+    monkeypatch.setattr(entry, "start_workers_early", lambda a: asked.append(list(a)) or True)
+    monkeypatch.setattr(cli, "main", lambda a: 0)
+    assert entry.main(argv) == 0
+    assert asked == early

@@ -94,7 +94,7 @@ def test_the_steps_command_prints_the_table_and_the_repairs(capsys):
     out = capsys.readouterr().out
     assert "derivation      chain    link" in out and "UNPARSED" in out and "ERROR" in out
     assert "“rac” read as “\\frac” (\\f was lost as a form feed)" in out
-    assert "8 links: 6 hold, 0 hold only under a named assumption, 0 refuted, 1 unparsed, 1 errors." in out
+    assert "8 links: 6 hold, 0 hold only under a named assumption, 0 refuted, 1 unparsed, 1 error." in out
     assert f"Reproduce: python -m gradverify steps --only d --seed 0 --derivations {DERIVATIONS}" in out
 
 

@@ -221,6 +221,16 @@ def test_an_int_subscripted_in_a_spec_names_the_ints_of_the_namespace(tmp_path, 
     assert "s.n, s.o are ints here" in text and "in a spec an Index variable (s.o) is an int" in text
 
 
+@pytest.mark.parametrize("claim, near", [("lambda s: s.xx", "did you mean s.x?"), ("lambda s: s.weights", "")])
+def test_a_misspelled_name_in_a_spec_lists_the_derivations_names_and_the_nearest(tmp_path, capsys, claim, near):
+    path = _write(tmp_path, "typo.py", _half_square(claim=claim))
+    code, out = _report(capsys, path)
+    assert code == 2
+    text = " ".join(out.split())
+    assert "this derivation has no variable or dimension" in text and "(it has n, x)" in text
+    assert near in text and ("did you mean" in text) == bool(near)
+
+
 # ---------------------------------------------------------------- 5. check()'s reproduce line names the file
 def test_check_on_an_ordinarily_imported_derivation_reproduces_with_its_file(tmp_path):
     import importlib.util
@@ -418,3 +428,27 @@ def test_a_missing_dependency_is_one_line_with_what_to_do_not_a_traceback(tmp_pa
     assert out.stderr.startswith("gradverify: error: Expected gradverify's dependencies (numpy, sympy, hypothesis, "
                                  "tabulate, lark) installed but got tabulate missing in "), out.stderr
     assert "pip install -e ." in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_refuted_scalar_claim_shows_its_values_with_no_empty_index(tmp_path, capsys):
+    path = _write(tmp_path, "scalar.py", '''
+        import numpy as np
+        from gradverify import Claim, Derivation, Implementation, Real
+
+
+        def code(x):
+            return 0.5 * x * x, -x
+
+
+        derivation = Derivation(
+            id="scalar", title="half square of a scalar", citation="test", dims={},
+            variables={"x": Real()}, function=lambda s: s.x ** 2 / 2,
+            claims=[Claim("dJ/dx", lambda s: -s.x, output="g", wrt="x")],
+            implementation=Implementation(code, args=("x",), returns=("J", "g")),
+        )
+        ''')
+    code, out = _report(capsys, path)
+    text = " ".join(out.split())
+    assert code == 1 and "REFUTED" in text
+    assert "vs sympy's derivative, claimed " in text and "vs central difference, claimed " in text
+    assert "worst entries" not in text and "[]" not in text

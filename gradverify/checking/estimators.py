@@ -345,8 +345,9 @@ class Estimators:
         step was asked for). Every complex-step call meets this, never the user."""
         if self.choice == "complex-step":
             raise InvalidArgument("an implementation the complex step can run",
-                                  f"estimator='complex-step' but {exc}{where}",
-                                  "Use estimator='central' or 'auto'.") from exc
+                                  f"estimator='complex-step' for code it cannot run through ({exc}{where})",
+                                  "Use estimator='central', or 'auto' (the default: the complex step where the code "
+                                  "allows it, central differences elsewhere).") from None
         self._fall_back(f"complex step not possible ({exc}{where})")
 
     def quick(self, u: Direction) -> Estimate:

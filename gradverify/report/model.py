@@ -13,7 +13,7 @@ from ..results import ClaimResult, Verdict
 from .rows import Outcome, Row, build_rows
 from .steprows import counts
 
-__all__ = ["Report", "exit_code", "environment"]
+__all__ = ["Report", "counted", "exit_code", "environment"]
 
 
 def exit_code(rows: list[ClaimResult], costs=()) -> int:
@@ -43,7 +43,8 @@ def environment() -> dict:
     return out
 
 
-def _count(n: int, word: str, plural: str | None = None) -> str:
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``1 error``, ``2 errors``."""
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
@@ -88,13 +89,13 @@ class Report:
         out = Counter(row.outcome for row in self.table)
         unexpected = Counter(str(row.result.verdict) for row in self.table if row.outcome != Outcome.EXPECTED)
         s = self.summary()
-        words = [f"{_count(s['claims'], 'claim')}: {unexpected['holds']} {'holds' if unexpected['holds'] == 1 else 'hold'}",
+        words = [f"{counted(s['claims'], 'claim')}: {unexpected['holds']} {'holds' if unexpected['holds'] == 1 else 'hold'}",
                  f"{unexpected['conditional']} {'holds' if unexpected['conditional'] == 1 else 'hold'} only "
-                 "under an unstated assumption", f"{unexpected['refuted']} refuted", _count(unexpected['error'], 'error')]
+                 "under an unstated assumption", f"{unexpected['refuted']} refuted", counted(unexpected['error'], 'error')]
         if out[Outcome.EXPECTED] or out[Outcome.UNEXPECTED_PASS]:
             words.append(f"{out[Outcome.EXPECTED]} as expected (marked expect=)")
         if out[Outcome.UNEXPECTED_PASS]:
-            words.append(f"{_count(out[Outcome.UNEXPECTED_PASS], 'unexpected pass', 'unexpected passes')}")
+            words.append(f"{counted(out[Outcome.UNEXPECTED_PASS], 'unexpected pass', 'unexpected passes')}")
         costs = f"; {s['cost_holds']} of {s['cost_claims']} cost claims hold" if self.costs else ""
         if self.steps is not None:
             c = counts(self.steps)
